@@ -1,0 +1,67 @@
+#include "core/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+enh_status enh_fail(enh_error *err, enh_status code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->code = code;
+    }
+    return code;
+}
+
+enh_status enh_error_prefix(enh_error *err, const char *fmt, ...)
+{
+    if (!err)
+        return ENH_EINTERNAL;
+    char prefix[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    size_t plen = strlen(prefix);
+    size_t cap = sizeof err->msg;
+    if (plen + 2 >= cap)
+        plen = cap - 3;
+    size_t olen = strnlen(err->msg, cap - 1);
+    if (plen + 2 + olen >= cap)
+        olen = cap - 1 - plen - 2;
+    memmove(err->msg + plen + 2, err->msg, olen);
+    memcpy(err->msg, prefix, plen);
+    err->msg[plen] = ':';
+    err->msg[plen + 1] = ' ';
+    err->msg[plen + 2 + olen] = '\0';
+    return err->code;
+}
+
+void enh_error_clear(enh_error *err)
+{
+    if (err) {
+        err->code = ENH_OK;
+        err->msg[0] = '\0';
+    }
+}
+
+const char *enh_status_name(enh_status code)
+{
+    switch (code) {
+    case ENH_OK: return "ok";
+    case ENH_EINVAL: return "invalid_input";
+    case ENH_EUNSUPPORTED: return "unsupported";
+    case ENH_ETOOBIG: return "too_large";
+    case ENH_EIO: return "io_error";
+    case ENH_ENOMEM: return "out_of_memory";
+    case ENH_ENOTFOUND: return "not_found";
+    case ENH_ECANCELLED: return "cancelled";
+    case ENH_ETIMEOUT: return "deadline_exceeded";
+    case ENH_EBUSY: return "busy";
+    case ENH_EINTERNAL: return "internal";
+    }
+    return "unknown";
+}

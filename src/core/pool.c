@@ -1,0 +1,186 @@
+#include "core/pool.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+typedef struct job {
+    enh_range_fn fn;
+    void *ctx;
+    size_t n, grain;
+    atomic_size_t next;     /* first unclaimed item */
+    int helpers;            /* pool threads inside this job (under pool->mu) */
+    int slots;              /* slots handed out, 0 = caller (under pool->mu) */
+    int listed;             /* still in pool->jobs (under pool->mu) */
+    struct job *next_job;
+} job;
+
+struct enh_pool {
+    int nthreads;
+    pthread_t *threads;
+    pthread_mutex_t mu;
+    pthread_cond_t work;    /* a job was added or stop was set */
+    pthread_cond_t left;    /* a helper left a job */
+    job *jobs;              /* jobs that may still have unclaimed chunks */
+    int stop;
+};
+
+static void unlist(enh_pool *p, job *j)
+{
+    if (!j->listed)
+        return;
+    for (job **pp = &p->jobs; *pp; pp = &(*pp)->next_job) {
+        if (*pp == j) {
+            *pp = j->next_job;
+            break;
+        }
+    }
+    j->listed = 0;
+}
+
+static void work_on(job *j, int slot)
+{
+    for (;;) {
+        size_t b = atomic_fetch_add(&j->next, j->grain);
+        if (b >= j->n)
+            return;
+        size_t e = b + j->grain < j->n ? b + j->grain : j->n;
+        j->fn(j->ctx, b, e, slot);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    enh_pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && !p->jobs)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->stop)
+            break;
+        job *j = p->jobs;
+        if (atomic_load(&j->next) >= j->n) {
+            unlist(p, j);
+            continue;
+        }
+        j->helpers++;
+        int slot = ++j->slots;
+        pthread_mutex_unlock(&p->mu);
+        work_on(j, slot);
+        pthread_mutex_lock(&p->mu);
+        unlist(p, j);
+        j->helpers--;
+        pthread_cond_broadcast(&p->left);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+enh_pool *enh_pool_create(int nthreads)
+{
+    if (nthreads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        nthreads = n > 0 ? (int)n : 1;
+    }
+    enh_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->nthreads = nthreads;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->left, NULL);
+    p->threads = calloc((size_t)nthreads, sizeof *p->threads);
+    if (!p->threads) {
+        free(p);
+        return NULL;
+    }
+    for (int i = 0; i < nthreads - 1; i++) {
+        if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0) {
+            p->nthreads = i + 1;
+            enh_pool_destroy(p);
+            return NULL;
+        }
+    }
+    return p;
+}
+
+void enh_pool_destroy(enh_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->nthreads - 1; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->left);
+    free(p->threads);
+    free(p);
+}
+
+int enh_pool_threads(const enh_pool *p) { return p ? p->nthreads : 1; }
+
+void enh_pool_run(enh_pool *p, size_t n, size_t grain, enh_range_fn fn, void *ctx)
+{
+    if (n == 0)
+        return;
+    if (grain == 0)
+        grain = 1;
+    if (!p || p->nthreads <= 1 || n <= grain) {
+        fn(ctx, 0, n, 0);
+        return;
+    }
+    job j = {.fn = fn, .ctx = ctx, .n = n, .grain = grain, .listed = 1};
+    atomic_init(&j.next, 0);
+    pthread_mutex_lock(&p->mu);
+    j.next_job = NULL;
+    job **tail = &p->jobs;
+    while (*tail)
+        tail = &(*tail)->next_job;
+    *tail = &j;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+
+    work_on(&j, 0);
+
+    pthread_mutex_lock(&p->mu);
+    unlist(p, &j);
+    while (j.helpers > 0)
+        pthread_cond_wait(&p->left, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static enh_pool *g_pool;
+static int g_default_threads = 0;
+static atomic_int g_created = 0;
+
+static void make_default(void)
+{
+    int n = g_default_threads;
+    if (n <= 0) {
+        const char *s = getenv("ENHANCE_THREADS");
+        if (s)
+            n = atoi(s);
+    }
+    g_pool = enh_pool_create(n);
+    atomic_store(&g_created, 1);
+}
+
+enh_pool *enh_pool_default(void)
+{
+    pthread_once(&g_once, make_default);
+    return g_pool;
+}
+
+int enh_pool_default_set_threads(int nthreads)
+{
+    if (atomic_load(&g_created))
+        return -1;
+    g_default_threads = nthreads;
+    return 0;
+}

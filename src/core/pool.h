@@ -1,0 +1,34 @@
+/* pool.h - a persistent thread pool for data-parallel loops.
+ *
+ * Threads are created once (enh_pool_create) and reused; no call creates a thread.
+ * enh_pool_run may be called concurrently from any number of threads (server model
+ * instances share one pool so the cores are never oversubscribed) and from inside a
+ * running task (the caller always helps, so nesting cannot deadlock).
+ * The range [0,n) is cut into chunks of `grain` items; fn is called once per chunk with
+ * a `slot` in [0, enh_pool_threads(pool)] that is unique among the threads working on
+ * the same enh_pool_run call at the same time (use it to index per-thread scratch).
+ * enh_pool_run returns when every chunk has finished. fn must not fail: record errors
+ * in ctx. */
+#ifndef ENH_CORE_POOL_H
+#define ENH_CORE_POOL_H
+
+#include <stddef.h>
+
+typedef struct enh_pool enh_pool;
+typedef void (*enh_range_fn)(void *ctx, size_t begin, size_t end, int slot);
+
+/* nthreads = total threads that compute, the caller included (nthreads-1 are spawned).
+ * nthreads <= 0 means the number of online CPUs. Returns NULL on failure. */
+enh_pool *enh_pool_create(int nthreads);
+void enh_pool_destroy(enh_pool *pool);
+int enh_pool_threads(const enh_pool *pool);
+
+void enh_pool_run(enh_pool *pool, size_t n, size_t grain, enh_range_fn fn, void *ctx);
+
+/* The process-wide pool, created on first use with enh_pool_default_set_threads()'s
+ * count (default: online CPUs, or ENHANCE_THREADS). Never destroyed before exit. */
+enh_pool *enh_pool_default(void);
+/* Must be called before the first enh_pool_default(); returns -1 if too late. */
+int enh_pool_default_set_threads(int nthreads);
+
+#endif

@@ -1,0 +1,57 @@
+/* pipeline.h - runs an enh_ops description on a decoded image.
+ *
+ * Stages, in order: auto-plan (if ops->auto_mode) -> restore (decompress/denoise/deblur)
+ * -> upscale (NN or lanczos) -> adjust (colour, exposure, tone) -> resize/fit -> output
+ * depth. Each stage takes a VipsImage and returns a new reference; libvips images are
+ * lazy and reference counted, so stages pass pixels without copies until something
+ * must be materialised (the NN stage does, into its tiles).
+ *
+ * Ownership: `in` is borrowed; on ENH_OK *out is a new reference the caller unrefs.
+ * Thread-safety: enh_pipeline_run may run concurrently on different images.
+ */
+#ifndef ENH_ENHANCE_PIPELINE_H
+#define ENH_ENHANCE_PIPELINE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <vips/vips.h>
+
+#include "core/error.h"
+#include "core/pool.h"
+#include "enhance/ops.h"
+
+/* Runs one model on a batch of equal-size tiles: in/out are NCHW float32.
+ * The server installs one to batch tiles of concurrent requests; NULL = run directly. */
+struct enh_model;
+typedef enh_status (*enh_tile_runner_fn)(void *user, struct enh_model *model, const float *in,
+                                         int n, int c, int h, int w, float *out, enh_error *err);
+
+typedef void (*enh_progress_fn)(void *user, double fraction_done);
+
+typedef struct enh_pipeline_ctx {
+    enh_pool *pool;            /* intra-op threads; NULL = enh_pool_default() */
+    size_t memory_limit;       /* bytes for NN working memory; 0 = default */
+    int tile_size;             /* LR tile side; 0 = from memory_limit */
+    const char *models_dir;    /* NULL = enh_models_default_dir() */
+    atomic_int *cancel;        /* set non-zero to stop early (ENH_ECANCELLED) */
+    double deadline;           /* enh_now() seconds; 0 = none (ENH_ETIMEOUT) */
+    enh_progress_fn progress;  /* optional */
+    void *progress_user;
+    enh_tile_runner_fn tile_runner; /* optional */
+    void *tile_runner_user;
+} enh_pipeline_ctx;
+
+typedef struct enh_pipeline_report {
+    char model[64];            /* model used, "" if none */
+    int in_width, in_height, out_width, out_height;
+    double seconds_restore, seconds_upscale, seconds_adjust, seconds_resize;
+    int tiles;                 /* NN tiles run */
+    char explain[4096];        /* what auto mode measured and decided (text) */
+} enh_pipeline_report;
+
+void enh_pipeline_ctx_init(enh_pipeline_ctx *ctx);
+
+enh_status enh_pipeline_run(VipsImage *in, const enh_ops *ops, const enh_pipeline_ctx *ctx,
+                            VipsImage **out, enh_pipeline_report *report, enh_error *err);
+
+#endif

@@ -1,0 +1,26 @@
+/* stages.h - the pipeline's stage functions (internal to src/enhance).
+ * Each takes a borrowed `in` and on ENH_OK stores a new reference in *out (which may be
+ * `in` itself with its refcount raised when the stage has nothing to do). */
+#ifndef ENH_ENHANCE_STAGES_H
+#define ENH_ENHANCE_STAGES_H
+
+#include "enhance/pipeline.h"
+
+/* auto mode: assess `in` and write the operations it needs into *planned (a copy of
+ * *ops with the automatic choices filled in); appends text to report->explain. */
+enh_status enh_stage_auto_plan(VipsImage *in, const enh_ops *ops, enh_ops *planned,
+                               enh_pipeline_report *report, enh_error *err);
+/* decompress, denoise, deblur/sharpen (classical or learned at x1) */
+enh_status enh_stage_restore(VipsImage *in, const enh_ops *ops, const enh_pipeline_ctx *ctx,
+                             VipsImage **out, enh_pipeline_report *report, enh_error *err);
+/* AI or lanczos upscaling by ops->upscale / ops->scale / ops->model */
+enh_status enh_stage_upscale(VipsImage *in, const enh_ops *ops, const enh_pipeline_ctx *ctx,
+                             VipsImage **out, enh_pipeline_report *report, enh_error *err);
+/* colour, exposure, tone, manual adjustments */
+enh_status enh_stage_adjust(VipsImage *in, const enh_ops *ops, const enh_pipeline_ctx *ctx,
+                            VipsImage **out, enh_pipeline_report *report, enh_error *err);
+/* width/height/percent/scale with fit, gravity, padding; lanczos */
+enh_status enh_stage_resize(VipsImage *in, const enh_ops *ops, const enh_pipeline_ctx *ctx,
+                            VipsImage **out, enh_pipeline_report *report, enh_error *err);
+
+#endif
