@@ -1,0 +1,43 @@
+/* conv.h - 2-D convolution: the contract shared by the reference kernel (the oracle,
+ * conv_ref.c) and the fast kernels (conv_fast*.c, chosen at run time by CPU features).
+ *
+ * Data: float32 NCHW. Weights OIHW (cout x cin/groups x kh x kw). The output element is
+ *   act(bias[o] + sum_{i,ky,kx} w[o][i][ky][kx] * in[i][y*sh - pad_top + ky*dh][x*sw - pad_left + kx*dw])
+ * with zero padding, then `+ residual[o][y][x]` when a residual tensor is given
+ * (residual is added after the activation, as in x + f(x) blocks).
+ * enh_conv_params only borrows its arrays; plans copy what they need.
+ * Thread-safety: a plan is immutable after creation; run it from any number of threads.
+ */
+#ifndef ENH_NN_CONV_H
+#define ENH_NN_CONV_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+#include "core/pool.h"
+
+typedef enum { ENH_ACT_NONE = 0, ENH_ACT_RELU, ENH_ACT_LEAKY, ENH_ACT_PRELU } enh_act;
+
+typedef struct enh_conv_params {
+    int cin, cout, kh, kw;
+    int stride_h, stride_w;    /* >= 1 */
+    int dil_h, dil_w;          /* >= 1 */
+    int pad_top, pad_left, pad_bottom, pad_right;
+    int groups;                /* >= 1; cin and cout divisible by it */
+    enh_act act;
+    float act_slope;           /* LEAKY: negative slope */
+    const float *prelu;        /* PRELU: cout slopes (or 1 shared when prelu_count == 1) */
+    int prelu_count;
+    const float *weight;       /* cout * (cin/groups) * kh * kw */
+    const float *bias;         /* cout, or NULL */
+} enh_conv_params;
+
+/* Output size for an input of h x w (<= 0 when the input is too small). */
+void enh_conv_out_size(const enh_conv_params *p, int h, int w, int *oh, int *ow);
+
+/* Reference kernel: plain C, obviously correct, the oracle. in: n x cin x h x w,
+ * out: n x cout x oh x ow, residual: NULL or same shape as out. Parallel over (n, cout). */
+void enh_conv2d_ref(const enh_conv_params *p, const float *in, int n, int h, int w, float *out,
+                    const float *residual, enh_pool *pool);
+
+#endif
