@@ -41,3 +41,17 @@ void enh_conv2d_ref(const enh_conv_params *p, const float *in, int n, int h, int
                     const float *residual, enh_pool *pool);
 
 #endif
+
+/* ---- plans: the fast path (conv_plan*.c). A plan pre-packs/pre-transforms the weights
+ * once (at model load) and picks the fastest kernel this CPU supports for the shape;
+ * it falls back to the reference kernel for shapes it does not specialise.
+ * ENHANCE_KERNELS=ref|avx2|avx512|auto (default auto) forces a path for testing. */
+typedef struct enh_conv_plan enh_conv_plan;
+
+enh_status enh_conv_plan_create(const enh_conv_params *p, enh_conv_plan **out, enh_error *err);
+void enh_conv_plan_free(enh_conv_plan *plan);
+/* Same semantics as enh_conv2d_ref. */
+void enh_conv_plan_run(const enh_conv_plan *plan, const float *in, int n, int h, int w, float *out,
+                       const float *residual, enh_pool *pool);
+/* Name of the kernel the plan runs ("ref", "avx512-direct", "avx512-winograd4x4", ...). */
+const char *enh_conv_plan_kernel(const enh_conv_plan *plan);
