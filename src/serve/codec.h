@@ -1,0 +1,37 @@
+/* codec.h - the server's image decode/encode from memory.
+ *
+ * A thin adapter: today libvips directly (only JPEG, PNG, WebP, HEIF/AVIF, TIFF, GIF load;
+ * pixel cap checked from the header before any pixel is decoded); it switches to the image
+ * module's API (src/image) once that lands.
+ * Ownership: serve_decode returns a new VipsImage reference whose pixels are in memory (the
+ * input buffer may be freed afterwards); serve_encode returns a g_malloc'd buffer (g_free).
+ * Thread-safety: all functions may run concurrently. Errors: ENH_EUNSUPPORTED (format),
+ * ENH_ETOOBIG (pixel cap, message states limit and actual), ENH_EINVAL (corrupt data).
+ */
+#ifndef ENH_SERVE_CODEC_H
+#define ENH_SERVE_CODEC_H
+
+#include <stddef.h>
+#include <vips/vips.h>
+
+#include "core/error.h"
+#include "enhance/ops.h"
+
+/* Once per process; safe to call repeatedly. */
+enh_status serve_codec_init(enh_error *err);
+
+/* Reads only the header: format and size; checks the loader and the pixel cap. */
+enh_status serve_probe(const void *buf, size_t len, long long max_pixels, enh_format *fmt, int *width,
+                       int *height, enh_error *err);
+
+/* Decodes (EXIF-rotated, sRGB) into memory. */
+enh_status serve_decode(const void *buf, size_t len, long long max_pixels, VipsImage **out, enh_format *fmt,
+                        enh_error *err);
+
+/* Encodes img as ops->format (ENH_FORMAT_SAME: in_fmt where writable, else PNG). */
+enh_status serve_encode(VipsImage *img, const enh_ops *ops, enh_format in_fmt, void **buf, size_t *len,
+                        const char **mime, enh_format *used, enh_error *err);
+
+const char *serve_format_mime(enh_format f);
+
+#endif
