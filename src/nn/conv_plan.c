@@ -1,15 +1,154 @@
-/* conv_plan.c - conv plans. PLACEHOLDER until the fast kernels land (issue 4): every
- * plan copies the parameters and runs the reference kernel. */
+/* conv_plan.c - conv plans (conv.h): choose the kernel path for the CPU and the shape,
+ * pre-pack / pre-transform the weights once, run through the pool with bounded scratch.
+ *
+ * Owner: fast-kernels engineer (issue 4).
+ * Choice: ISA = ENHANCE_KERNELS (ref|portable|avx2|avx512|auto; default the best the CPU
+ * has). Algorithm = ENHANCE_CONV_ALGO (wino|gemm|auto) or, by default, Winograd F(4x4,3x3)
+ * for 3x3/s1/d1/pad1/groups1 convs with cin and cout >= WINO_MIN_CH (the transforms do not
+ * pay off on thinner layers, measured with bench/kernels/bench_conv), else im2col+GEMM.
+ * Thread-safety: plans are immutable; the scratch free list is mutex-protected.
+ * Errors: create returns ENH_EINVAL (bad shape), ENH_EUNSUPPORTED (forced path the CPU or
+ * the shape cannot run), ENH_ENOMEM. Run never fails: when scratch cannot be allocated it
+ * runs the reference kernel.
+ */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
 #include "nn/conv.h"
+#include "nn/conv_fast.h"
+
+#define WINO_MIN_CH 8
+#define WINO_BUDGET_BYTES (512u * 1024u) /* V + M per block: stays in L2 */
+#define GEMM_BUDGET_BYTES (192u * 1024u) /* im2col panel per block */
 
 struct enh_conv_plan {
-    enh_conv_params p;
+    enh_conv_params p; /* owned copies of weight/bias/prelu (reference fallback) */
     float *weight, *bias, *prelu;
+    enh_conv_algo algo;
+    const enh_fast_isa *isa;
+    enh_fast_conv fc;
+    float *wpack, *fbias, *fslope;
+    int ng_max;
+    char name[48];
 };
+
+/* ---- scratch free list: buffers survive calls so a model run does not page-fault
+ * fresh megabytes for each of its hundreds of convolutions. */
+#define SCRATCH_KEEP 64
+static pthread_mutex_t g_scr_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct { float *p; size_t n; } g_scr[SCRATCH_KEEP];
+static int g_scr_count;
+
+static float *scratch_acquire(size_t n)
+{
+    float *old = NULL;
+    pthread_mutex_lock(&g_scr_mu);
+    int best = -1;
+    for (int i = 0; i < g_scr_count; i++)
+        if (g_scr[i].n >= n && (best < 0 || g_scr[i].n < g_scr[best].n))
+            best = i;
+    if (best < 0 && g_scr_count > 0)
+        best = g_scr_count - 1, old = g_scr[best].p; /* too small: replace it */
+    float *p = NULL;
+    if (best >= 0) {
+        if (!old)
+            p = g_scr[best].p;
+        g_scr[best] = g_scr[--g_scr_count];
+    }
+    pthread_mutex_unlock(&g_scr_mu);
+    if (p)
+        return p;
+    enh_free(old);
+    return enh_alloc(n * sizeof(float));
+}
+
+static void scratch_release(float *p, size_t n)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&g_scr_mu);
+    if (g_scr_count < SCRATCH_KEEP) {
+        g_scr[g_scr_count].p = p;
+        g_scr[g_scr_count].n = n;
+        g_scr_count++;
+        p = NULL;
+    }
+    pthread_mutex_unlock(&g_scr_mu);
+    enh_free(p);
+}
+
+/* ---- shape rules */
+int enh_conv_wino_applies(const enh_conv_params *p)
+{
+    return p->kh == 3 && p->kw == 3 && p->stride_h == 1 && p->stride_w == 1 && p->dil_h == 1 &&
+           p->dil_w == 1 && p->groups == 1 && p->pad_top == 1 && p->pad_left == 1 &&
+           p->pad_bottom == 1 && p->pad_right == 1;
+}
+
+static const enh_fast_isa *isa_table(enh_isa isa)
+{
+    switch (isa) {
+    case ENH_ISA_AVX512: return &enh_fast_isa_avx512;
+    case ENH_ISA_AVX2: return &enh_fast_isa_avx2;
+    case ENH_ISA_PORTABLE: return &enh_fast_isa_portable;
+    default: return NULL;
+    }
+}
+
+size_t enh_fast_scratch_floats(const enh_fast_conv *c, const enh_fast_isa *isa, enh_conv_algo algo)
+{
+    size_t tb = (size_t)c->ng * isa->vw;
+    if (algo == ENH_ALGO_WINO)
+        return 36 * (size_t)(c->cin + c->coutp_g) * tb + 6 * (size_t)(4 * isa->vw + 4) + 64;
+    return (size_t)c->K * tb + (size_t)c->coutp_g * tb + 64;
+}
+
+/* ---- weight packing */
+static void pack_wino(enh_conv_plan *pl)
+{
+    const enh_conv_params *p = &pl->p;
+    const int mr = pl->isa->mr, cin = p->cin, coutp = pl->fc.coutp_g;
+    static const double G[6][3] = {{1.0 / 4, 0, 0},
+                                   {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                   {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                   {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                   {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                   {0, 0, 1}};
+    memset(pl->wpack, 0, 36 * (size_t)coutp * cin * sizeof(float));
+    for (int co = 0; co < p->cout; co++) {
+        int cb = co / mr, r = co % mr;
+        for (int ci = 0; ci < cin; ci++) {
+            const float *g = p->weight + ((size_t)co * cin + ci) * 9;
+            double t[6][3];
+            for (int i = 0; i < 6; i++)
+                for (int k = 0; k < 3; k++)
+                    t[i][k] = G[i][0] * g[0 * 3 + k] + G[i][1] * g[1 * 3 + k] + G[i][2] * g[2 * 3 + k];
+            for (int i = 0; i < 6; i++)
+                for (int jx = 0; jx < 6; jx++) {
+                    double u = t[i][0] * G[jx][0] + t[i][1] * G[jx][1] + t[i][2] * G[jx][2];
+                    size_t pnt = (size_t)(i * 6 + jx);
+                    pl->wpack[pnt * coutp * cin + ((size_t)cb * cin + ci) * mr + r] = (float)u;
+                }
+        }
+    }
+}
+
+static void pack_gemm(enh_conv_plan *pl)
+{
+    const enh_fast_conv *c = &pl->fc;
+    const int mr = pl->isa->mr, K = c->K;
+    memset(pl->wpack, 0, (size_t)c->groups * c->coutp_g * K * sizeof(float));
+    for (int g = 0; g < c->groups; g++)
+        for (int co = 0; co < c->cout_g; co++) {
+            const float *src = pl->p.weight + ((size_t)g * c->cout_g + co) * K;
+            float *dst = pl->wpack + (size_t)g * c->coutp_g * K + (size_t)(co / mr) * mr * K + co % mr;
+            for (int k = 0; k < K; k++)
+                dst[(size_t)k * mr] = src[k];
+        }
+}
 
 static float *dup_floats(const float *src, size_t n)
 {
@@ -21,50 +160,230 @@ static float *dup_floats(const float *src, size_t n)
     return d;
 }
 
-enh_status enh_conv_plan_create(const enh_conv_params *p, enh_conv_plan **out, enh_error *err)
+static int parse_algo(const char *s, enh_conv_algo *out)
+{
+    if (!s || !*s || !strcmp(s, "auto"))
+        *out = ENH_ALGO_AUTO;
+    else if (!strcmp(s, "wino") || !strcmp(s, "winograd"))
+        *out = ENH_ALGO_WINO;
+    else if (!strcmp(s, "gemm"))
+        *out = ENH_ALGO_GEMM;
+    else if (!strcmp(s, "ref"))
+        *out = ENH_ALGO_REF;
+    else
+        return -1;
+    return 0;
+}
+
+enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, enh_conv_algo algo,
+                                       enh_conv_plan **out, enh_error *err)
 {
     *out = NULL;
     if (p->cin <= 0 || p->cout <= 0 || p->kh <= 0 || p->kw <= 0 || p->groups <= 0 ||
         p->cin % p->groups || p->cout % p->groups || p->stride_h <= 0 || p->stride_w <= 0 ||
-        p->dil_h <= 0 || p->dil_w <= 0)
+        p->dil_h <= 0 || p->dil_w <= 0 || p->pad_top < 0 || p->pad_left < 0 || p->pad_bottom < 0 ||
+        p->pad_right < 0 || !p->weight)
         return enh_fail(err, ENH_EINVAL, "invalid convolution shape");
-    enh_conv_plan *plan = calloc(1, sizeof *plan);
-    if (!plan)
+    if (p->act == ENH_ACT_PRELU && (!p->prelu || (p->prelu_count != 1 && p->prelu_count != p->cout)))
+        return enh_fail(err, ENH_EINVAL, "PReLU needs 1 or %d slopes, got %d", p->cout, p->prelu_count);
+    if (isa == ENH_ISA_AUTO)
+        isa = enh_cpu_best_isa();
+    if (!enh_cpu_isa_supported(isa))
+        return enh_fail(err, ENH_EUNSUPPORTED,
+                        "kernel path '%s' is not supported by this CPU (unset ENHANCE_KERNELS "
+                        "or use auto)", enh_isa_name(isa));
+    if (isa == ENH_ISA_REF)
+        algo = ENH_ALGO_REF;
+    if (algo == ENH_ALGO_AUTO)
+        algo = enh_conv_wino_applies(p) && p->cin >= WINO_MIN_CH && p->cout >= WINO_MIN_CH
+                   ? ENH_ALGO_WINO : ENH_ALGO_GEMM;
+    if (algo == ENH_ALGO_WINO && !enh_conv_wino_applies(p))
+        return enh_fail(err, ENH_EUNSUPPORTED,
+                        "Winograd needs a 3x3 stride-1 pad-1 ungrouped convolution");
+
+    enh_conv_plan *pl = calloc(1, sizeof *pl);
+    if (!pl)
         return enh_fail(err, ENH_ENOMEM, "out of memory");
-    plan->p = *p;
+    pl->p = *p;
+    pl->algo = algo;
     size_t nw = (size_t)p->cout * (p->cin / p->groups) * p->kh * p->kw;
-    plan->weight = dup_floats(p->weight, nw);
-    plan->bias = dup_floats(p->bias, (size_t)p->cout);
-    plan->prelu = p->act == ENH_ACT_PRELU ? dup_floats(p->prelu, (size_t)p->prelu_count) : NULL;
-    if (!plan->weight || (p->bias && !plan->bias) || (p->act == ENH_ACT_PRELU && !plan->prelu)) {
-        enh_conv_plan_free(plan);
-        return enh_fail(err, ENH_ENOMEM, "out of memory packing convolution weights");
+    pl->weight = dup_floats(p->weight, nw);
+    pl->bias = dup_floats(p->bias, (size_t)p->cout);
+    pl->prelu = p->act == ENH_ACT_PRELU ? dup_floats(p->prelu, (size_t)p->prelu_count) : NULL;
+    if (!pl->weight || (p->bias && !pl->bias) || (p->act == ENH_ACT_PRELU && !pl->prelu))
+        goto oom;
+    pl->p.weight = pl->weight;
+    pl->p.bias = pl->bias;
+    pl->p.prelu = pl->prelu;
+    if (algo == ENH_ALGO_REF) {
+        strcpy(pl->name, "ref");
+        *out = pl;
+        return ENH_OK;
     }
-    plan->p.weight = plan->weight;
-    plan->p.bias = plan->bias;
-    plan->p.prelu = plan->prelu;
-    *out = plan;
+
+    pl->isa = isa_table(isa);
+    enh_fast_conv *c = &pl->fc;
+    const int mr = pl->isa->mr, vw = pl->isa->vw;
+    c->cin = p->cin;
+    c->cout = p->cout;
+    c->kh = p->kh, c->kw = p->kw, c->sh = p->stride_h, c->sw = p->stride_w;
+    c->dh = p->dil_h, c->dw = p->dil_w, c->pt = p->pad_top, c->pl = p->pad_left;
+    c->groups = p->groups;
+    c->cin_g = p->cin / p->groups;
+    c->cout_g = p->cout / p->groups;
+    c->coutp_g = (c->cout_g + mr - 1) / mr * mr;
+    size_t npack;
+    if (algo == ENH_ALGO_WINO) {
+        c->K = c->cin;
+        npack = 36 * (size_t)c->coutp_g * c->cin;
+        size_t per_group = 36 * (size_t)(c->cin + c->coutp_g) * vw * sizeof(float);
+        pl->ng_max = (int)(WINO_BUDGET_BYTES / per_group);
+        snprintf(pl->name, sizeof pl->name, "%s-winograd4x4", pl->isa->name);
+    } else {
+        c->K = c->cin_g * c->kh * c->kw;
+        npack = (size_t)c->groups * c->coutp_g * c->K;
+        pl->ng_max = (int)(GEMM_BUDGET_BYTES / ((size_t)c->K * vw * sizeof(float)));
+        snprintf(pl->name, sizeof pl->name, "%s-gemm", pl->isa->name);
+    }
+    if (pl->ng_max < 1)
+        pl->ng_max = 1;
+    if (pl->ng_max > 16)
+        pl->ng_max = 16;
+    size_t nb = (size_t)c->groups * c->coutp_g;
+    pl->wpack = enh_alloc(npack * sizeof(float));
+    pl->fbias = enh_calloc(nb, sizeof(float));
+    pl->fslope = enh_calloc(nb, sizeof(float));
+    if (!pl->wpack || !pl->fbias || !pl->fslope)
+        goto oom;
+    for (int g = 0; g < c->groups; g++)
+        for (int co = 0; co < c->cout_g; co++) {
+            int oc = g * c->cout_g + co;
+            size_t i = (size_t)g * c->coutp_g + co;
+            pl->fbias[i] = p->bias ? p->bias[oc] : 0.0f;
+            switch (p->act) {
+            case ENH_ACT_NONE: pl->fslope[i] = 1.0f; break;
+            case ENH_ACT_RELU: pl->fslope[i] = 0.0f; break;
+            case ENH_ACT_LEAKY: pl->fslope[i] = p->act_slope; break;
+            case ENH_ACT_PRELU: pl->fslope[i] = p->prelu[p->prelu_count == 1 ? 0 : oc]; break;
+            }
+        }
+    c->act = p->act != ENH_ACT_NONE;
+    c->wpack = pl->wpack;
+    c->bias = pl->fbias;
+    c->slope = pl->fslope;
+    if (algo == ENH_ALGO_WINO)
+        pack_wino(pl);
+    else
+        pack_gemm(pl);
+    *out = pl;
     return ENH_OK;
+oom:
+    enh_conv_plan_free(pl);
+    return enh_fail(err, ENH_ENOMEM, "out of memory packing convolution weights");
 }
 
-void enh_conv_plan_free(enh_conv_plan *plan)
+enh_status enh_conv_plan_create(const enh_conv_params *p, enh_conv_plan **out, enh_error *err)
 {
-    if (!plan)
-        return;
-    enh_free(plan->weight);
-    enh_free(plan->bias);
-    enh_free(plan->prelu);
-    free(plan);
+    enh_isa isa;
+    enh_conv_algo algo;
+    *out = NULL;
+    if (enh_cpu_requested_isa(&isa) != 0)
+        return enh_fail(err, ENH_EINVAL, "ENHANCE_KERNELS must be ref, portable, avx2, avx512 or auto");
+    if (parse_algo(getenv("ENHANCE_CONV_ALGO"), &algo) != 0)
+        return enh_fail(err, ENH_EINVAL, "ENHANCE_CONV_ALGO must be wino, gemm, ref or auto");
+    /* A forced algorithm applies where it can; other shapes keep the automatic choice. */
+    if (algo == ENH_ALGO_WINO && !enh_conv_wino_applies(p))
+        algo = ENH_ALGO_AUTO;
+    return enh_conv_plan_create_forced(p, isa, algo, out, err);
 }
 
-void enh_conv_plan_run(const enh_conv_plan *plan, const float *in, int n, int h, int w, float *out,
+void enh_conv_plan_free(enh_conv_plan *pl)
+{
+    if (!pl)
+        return;
+    enh_free(pl->weight);
+    enh_free(pl->bias);
+    enh_free(pl->prelu);
+    enh_free(pl->wpack);
+    enh_free(pl->fbias);
+    enh_free(pl->fslope);
+    free(pl);
+}
+
+typedef struct {
+    enh_fast_job job;
+    enh_fast_fn fn;
+} run_ctx;
+
+static void run_range(void *vctx, size_t begin, size_t end, int slot)
+{
+    const run_ctx *r = vctx;
+    r->fn(&r->job, begin, end, r->job.scratch[slot]);
+}
+
+void enh_conv_plan_run(const enh_conv_plan *pl, const float *in, int n, int h, int w, float *out,
                        const float *residual, enh_pool *pool)
 {
-    enh_conv2d_ref(&plan->p, in, n, h, w, out, residual, pool);
+    int oh, ow;
+    enh_conv_out_size(&pl->p, h, w, &oh, &ow);
+    if (n <= 0 || oh <= 0 || ow <= 0)
+        return;
+    if (pl->algo == ENH_ALGO_REF) {
+        enh_conv2d_ref(&pl->p, in, n, h, w, out, residual, pool);
+        return;
+    }
+    if (!pool)
+        pool = enh_pool_default();
+    const int nt = enh_pool_threads(pool), vw = pl->isa->vw;
+    run_ctx r = {.job = {.c = NULL, .in = in, .out = out, .res = residual,
+                         .n = n, .h = h, .w = w, .oh = oh, .ow = ow}};
+    enh_fast_conv c = pl->fc;
+    size_t nblocks, units, per_block_units;
+    if (pl->algo == ENH_ALGO_WINO) {
+        r.job.th = (h + 3) / 4;
+        r.job.gx = (w + 4 * vw - 1) / (4 * vw);
+        units = (size_t)n * r.job.th * r.job.gx;
+    } else {
+        units = (size_t)n * (((size_t)oh * ow + vw - 1) / vw);
+    }
+    /* Blocks as large as the cache budget allows, but at least ~4 per thread. */
+    per_block_units = units / (4 * (size_t)nt);
+    if (per_block_units < 1)
+        per_block_units = 1;
+    c.ng = per_block_units < (size_t)pl->ng_max ? (int)per_block_units : pl->ng_max;
+    if (pl->algo == ENH_ALGO_WINO) {
+        r.job.ngroups = units;
+        nblocks = (units + c.ng - 1) / c.ng;
+        r.fn = pl->isa->wino_blocks;
+    } else {
+        size_t tb = (size_t)c.ng * vw;
+        r.job.ngroups = ((size_t)oh * ow + tb - 1) / tb;
+        nblocks = (size_t)n * r.job.ngroups;
+        r.fn = pl->isa->gemm_blocks;
+    }
+    r.job.c = &c;
+
+    size_t need = enh_fast_scratch_floats(&c, pl->isa, pl->algo);
+    int nslots = nblocks > 1 ? nt + 1 : 1;
+    float *stack_bufs[17];
+    float **bufs = nslots <= 17 ? stack_bufs : malloc((size_t)nslots * sizeof *bufs);
+    int got = 0;
+    if (bufs)
+        for (; got < nslots; got++)
+            if (!(bufs[got] = scratch_acquire(need)))
+                break;
+    if (got == nslots) {
+        r.job.scratch = bufs;
+        enh_pool_run(pool, nblocks, 1, run_range, &r);
+    } else {
+        enh_conv2d_ref(&pl->p, in, n, h, w, out, residual, pool);
+    }
+    for (int i = 0; i < got; i++)
+        scratch_release(bufs[i], need);
+    if (bufs != stack_bufs)
+        free(bufs);
 }
 
-const char *enh_conv_plan_kernel(const enh_conv_plan *plan)
-{
-    (void)plan;
-    return "ref";
-}
+const char *enh_conv_plan_kernel(const enh_conv_plan *pl) { return pl->name; }
+
+enh_conv_algo enh_conv_plan_algo(const enh_conv_plan *pl) { return pl->algo; }

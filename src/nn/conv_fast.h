@@ -1,0 +1,80 @@
+/* conv_fast.h - internal interface between the conv plans (conv_plan.c) and the
+ * per-ISA fast kernels (conv_fast_portable.c, conv_fast_avx2.c, conv_fast_avx512.c, all
+ * generated from conv_fast_tmpl.h). Not a public API: the executor only sees conv.h.
+ *
+ * Owner: fast-kernels engineer (issue 4).
+ * Two algorithms, both ending in one register-blocked GEMM micro-kernel
+ *   C[co][n] = sum_k A[co][k] * B[k][n]   (A packed in panels of MR rows, n vectorised):
+ *  - WINO: Winograd F(4x4,3x3) for 3x3 / stride 1 / dilation 1 / pad 1 / groups 1.
+ *    Tiles of 4x4 output pixels; VW consecutive tiles of one tile row form a "group"
+ *    (vectorised across tiles), NG groups form a block (TB = NG*VW columns). Per block:
+ *    input transform straight from NCHW into V[36][cin][TB], 36 GEMMs into M[36][coutp][TB],
+ *    output transform with bias + activation + residual fused, written straight to NCHW.
+ *  - GEMM: im2col of TB output pixels into V[K][TB] (K = cin/groups*kh*kw), one GEMM,
+ *    fused epilogue. Any shape.
+ * Thread-safety: the packed weights are read-only; each call works in the scratch buffer
+ * it is given (one per pool slot). Kernels never fail and never allocate.
+ */
+#ifndef ENH_NN_CONV_FAST_H
+#define ENH_NN_CONV_FAST_H
+
+#include <stddef.h>
+
+#include "nn/conv.h"
+#include "nn/cpu.h"
+
+typedef enum { ENH_ALGO_REF = 0, ENH_ALGO_WINO, ENH_ALGO_GEMM, ENH_ALGO_AUTO } enh_conv_algo;
+
+typedef struct enh_fast_conv {
+    int cin, cout;
+    int kh, kw, sh, sw, dh, dw, pt, pl;
+    int groups, cin_g, cout_g;
+    int coutp_g;          /* cout_g rounded up to MR */
+    int K;                /* GEMM depth: cin (WINO) or cin_g*kh*kw (GEMM) */
+    int ng;               /* vector groups per block: TB = ng * VW columns */
+    int act;              /* 0: none, 1: v>0 ? v : v*slope[co] */
+    const float *wpack;   /* WINO: [36][coutp/MR][cin][MR]; GEMM: [groups][coutp_g/MR][K][MR] */
+    const float *bias;    /* groups*coutp_g, zero padded */
+    const float *slope;   /* groups*coutp_g, negative slopes (relu 0, leaky a, prelu a[co]) */
+} enh_fast_conv;
+
+typedef struct enh_fast_job {
+    const enh_fast_conv *c;
+    const float *in;
+    float *out;
+    const float *res;
+    int n, h, w, oh, ow;
+    int th, gx;           /* WINO: tile rows, vector groups per tile row */
+    size_t ngroups;       /* WINO: n*th*gx; GEMM: blocks per image */
+    float *const *scratch; /* one per pool slot */
+} enh_fast_job;
+
+typedef void (*enh_fast_fn)(const enh_fast_job *j, size_t b0, size_t b1, float *scratch);
+
+typedef struct enh_fast_isa {
+    const char *name;     /* "portable", "avx2", "avx512" */
+    int vw;               /* floats per vector */
+    int mr;               /* micro-kernel rows (output channels) */
+    int nr;               /* micro-kernel columns, in vectors */
+    enh_fast_fn wino_blocks;
+    enh_fast_fn gemm_blocks;
+} enh_fast_isa;
+
+extern const enh_fast_isa enh_fast_isa_portable;
+extern const enh_fast_isa enh_fast_isa_avx2;
+extern const enh_fast_isa enh_fast_isa_avx512;
+
+/* Floats of scratch one slot needs. */
+size_t enh_fast_scratch_floats(const enh_fast_conv *c, const enh_fast_isa *isa, enh_conv_algo algo);
+
+/* Test/bench hook: a plan with a forced path and algorithm (ENH_ISA_AUTO / ENH_ALGO_AUTO =
+ * choose as enh_conv_plan_create does). Fails with ENH_EUNSUPPORTED when the CPU lacks the
+ * ISA or the algorithm does not apply to the shape. */
+enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, enh_conv_algo algo,
+                                       enh_conv_plan **out, enh_error *err);
+/* Algorithm the plan runs (REF when it falls back to the reference). */
+enh_conv_algo enh_conv_plan_algo(const enh_conv_plan *plan);
+/* 1 when WINO applies to this shape. */
+int enh_conv_wino_applies(const enh_conv_params *p);
+
+#endif

@@ -1,0 +1,324 @@
+/* conv_fast_tmpl.h - the fast convolution kernels, written once over a small vector
+ * abstraction and instantiated per ISA (see conv_fast.h for the algorithms and layouts).
+ *
+ * Owner: fast-kernels engineer (issue 4). Include only from conv_fast_<isa>.c, after
+ * defining: VW (floats per vector), MR (micro-kernel rows), NR (max vectors per row, <= 3),
+ * FN(name) (per-ISA suffix), the type vf and the inline functions
+ *   v_load v_store v_load_n v_store_n v_set1 v_zero v_add v_sub v_mul v_fma v_fnma
+ *   v_max v_min v_act v_tr4 v_tr4_01
+ * v_tr4 transposes the 4x4 blocks inside each 128-bit lane of four vectors (an involution).
+ * Applied to 4 consecutive vectors of a row it turns 4*VW floats (VW tiles of 4 pixels)
+ * into 4 "phase" vectors: lane l of phase k holds pixel k of tile perm(l). The GEMM does
+ * not care about the order of its columns, and the output transform applies v_tr4 again,
+ * which restores pixel order. No gathers, no cross-lane shuffles.
+ */
+#include <string.h>
+
+#define SEGW (4 * VW + 4) /* floats of one input row a group of VW tiles reads */
+
+/* ---- GEMM micro-kernel: c[MR][nr*VW] = a(K x MR panel)^T * b(K x nr*VW, row stride ldb) */
+static inline __attribute__((always_inline)) void FN(kern)(const int nr, const float *restrict a,
+                                                        const float *restrict b, size_t ldb,
+                                                        float *restrict c, size_t ldc, int K)
+{
+    vf acc[MR][NR];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+        for (int q = 0; q < nr; q++)
+            acc[i][q] = v_zero();
+    for (int k = 0; k < K; k++) {
+        vf bv[NR];
+#pragma GCC unroll 4
+        for (int q = 0; q < nr; q++)
+            bv[q] = v_load(b + q * VW);
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) {
+            vf av = v_set1(a[i]);
+#pragma GCC unroll 4
+            for (int q = 0; q < nr; q++)
+                acc[i][q] = v_fma(av, bv[q], acc[i][q]);
+        }
+        a += MR;
+        b += ldb;
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+        for (int q = 0; q < nr; q++)
+            v_store(c + (size_t)i * ldc + q * VW, acc[i][q]);
+}
+
+/* C[rows][ncols] = Apack * B; rows a multiple of MR, ncols a multiple of VW. */
+static void FN(gemm)(const float *apack, int rows, int K, const float *b, size_t ldb, int ncols,
+                     float *c, size_t ldc)
+{
+    for (int r = 0; r < rows; r += MR) {
+        const float *a = apack + (size_t)r * K;
+        float *cr = c + (size_t)r * ldc;
+        int n = 0;
+        for (; n + NR * VW <= ncols; n += NR * VW)
+            FN(kern)(NR, a, b + n, ldb, cr + n, ldc, K);
+        int rem = (ncols - n) / VW;
+        if (rem == 1)
+            FN(kern)(1, a, b + n, ldb, cr + n, ldc, K);
+#if NR > 2
+        else if (rem == 2)
+            FN(kern)(2, a, b + n, ldb, cr + n, ldc, K);
+#endif
+    }
+}
+
+/* ---- Winograd F(4x4,3x3). B^T d (input), A^T m (output), rows of 6 vectors. */
+static inline __attribute__((always_inline)) void FN(itf)(const vf d[6], vf x[6])
+{
+    const vf two = v_set1(2.0f), four = v_set1(4.0f), five = v_set1(5.0f);
+    vf s12 = v_add(d[1], d[2]), s34 = v_add(d[3], d[4]);
+    vf d12 = v_sub(d[1], d[2]), d43 = v_sub(d[4], d[3]);
+    vf d31 = v_sub(d[3], d[1]), d42 = v_sub(d[4], d[2]);
+    x[0] = v_fma(four, d[0], v_fnma(five, d[2], d[4]));
+    x[1] = v_fnma(four, s12, s34);
+    x[2] = v_fma(four, d12, d43);
+    x[3] = v_fma(two, d31, d42);
+    x[4] = v_fnma(two, d31, d42);
+    x[5] = v_fma(four, d[1], v_fnma(five, d[3], d[5]));
+}
+
+static inline __attribute__((always_inline)) void FN(otf)(const vf m[6], vf y[4])
+{
+    const vf two = v_set1(2.0f), four = v_set1(4.0f), eight = v_set1(8.0f);
+    vf s12 = v_add(m[1], m[2]), s34 = v_add(m[3], m[4]);
+    vf d12 = v_sub(m[1], m[2]), d34 = v_sub(m[3], m[4]);
+    y[0] = v_add(v_add(m[0], s12), s34);
+    y[1] = v_fma(two, d34, d12);
+    y[2] = v_fma(four, s34, s12);
+    y[3] = v_add(v_fma(eight, d34, d12), m[5]);
+}
+
+/* One channel, one group: 6 input rows from (y0, x0) (zero outside the plane) ->
+ * 36 vectors at dst + p*pstride. */
+static void FN(wino_in)(const float *plane, int h, int w, int y0, int x0, float *dst, size_t pstride,
+                        float *seg)
+{
+    const float *base;
+    size_t ld;
+    if (y0 >= 0 && y0 + 6 <= h && x0 >= 0 && x0 + SEGW <= w) {
+        base = plane + (size_t)y0 * w + x0;
+        ld = (size_t)w;
+    } else {
+        for (int r = 0; r < 6; r++) {
+            float *s = seg + r * SEGW;
+            int yy = y0 + r;
+            if (yy < 0 || yy >= h) {
+                memset(s, 0, SEGW * sizeof *s);
+                continue;
+            }
+            const float *row = plane + (size_t)yy * w;
+            for (int t = 0; t < SEGW; t++) {
+                int xx = x0 + t;
+                s[t] = (xx >= 0 && xx < w) ? row[xx] : 0.0f;
+            }
+        }
+        base = seg;
+        ld = SEGW;
+    }
+    vf t[6][6];
+#pragma GCC unroll 6
+    for (int r = 0; r < 6; r++) {
+        const float *row = base + r * ld;
+        vf d[6];
+        d[0] = v_load(row);
+        d[1] = v_load(row + VW);
+        d[2] = v_load(row + 2 * VW);
+        d[3] = v_load(row + 3 * VW);
+        v_tr4(&d[0], &d[1], &d[2], &d[3]);
+        v_tr4_01(v_load(row + 4), v_load(row + 4 + VW), v_load(row + 4 + 2 * VW),
+                 v_load(row + 4 + 3 * VW), &d[4], &d[5]);
+        FN(itf)(d, t[r]);
+    }
+#pragma GCC unroll 6
+    for (int q = 0; q < 6; q++) {
+        vf col[6] = {t[0][q], t[1][q], t[2][q], t[3][q], t[4][q], t[5][q]}, x[6];
+        FN(itf)(col, x);
+#pragma GCC unroll 6
+        for (int i = 0; i < 6; i++)
+            v_store(dst + (size_t)(i * 6 + q) * pstride, x[i]);
+    }
+}
+
+/* Epilogue for one output row segment: bias already added; activation, v_tr4 back to pixel
+ * order, residual, store (nx valid pixels). */
+static inline __attribute__((always_inline)) void FN(store_row)(vf v[4], int act, vf sv, float *orow,
+                                                             const float *rrow, int nx)
+{
+    if (act) {
+        v[0] = v_act(v[0], sv);
+        v[1] = v_act(v[1], sv);
+        v[2] = v_act(v[2], sv);
+        v[3] = v_act(v[3], sv);
+    }
+    v_tr4(&v[0], &v[1], &v[2], &v[3]);
+    if (nx >= 4 * VW) {
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            vf o = rrow ? v_add(v[k], v_load(rrow + k * VW)) : v[k];
+            v_store(orow + k * VW, o);
+        }
+        return;
+    }
+    for (int k = 0; k < 4; k++) {
+        int n = nx - k * VW;
+        if (n <= 0)
+            break;
+        if (n > VW)
+            n = VW;
+        vf o = rrow ? v_add(v[k], v_load_n(rrow + k * VW, n)) : v[k];
+        v_store_n(orow + k * VW, o, n);
+    }
+}
+
+/* One output channel, one group: 36 vectors at src + p*pstride -> up to 4 x 4*VW pixels. */
+static void FN(wino_out)(const float *src, size_t pstride, float bias, float slope, int act,
+                         float *oplane, const float *rplane, int h, int w, int oy0, int ox0)
+{
+    vf s[6][4];
+#pragma GCC unroll 6
+    for (int r = 0; r < 6; r++) {
+        vf m[6];
+#pragma GCC unroll 6
+        for (int q = 0; q < 6; q++)
+            m[q] = v_load(src + (size_t)(r * 6 + q) * pstride);
+        FN(otf)(m, s[r]);
+    }
+    vf o[4][4];
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++) {
+        vf col[6] = {s[0][q], s[1][q], s[2][q], s[3][q], s[4][q], s[5][q]}, y[4];
+        FN(otf)(col, y);
+        o[0][q] = y[0];
+        o[1][q] = y[1];
+        o[2][q] = y[2];
+        o[3][q] = y[3];
+    }
+    const vf bv = v_set1(bias), sv = v_set1(slope);
+    int nx = w - ox0;
+    for (int i = 0; i < 4; i++) {
+        int oy = oy0 + i;
+        if (oy >= h)
+            break;
+        vf v[4] = {v_add(o[i][0], bv), v_add(o[i][1], bv), v_add(o[i][2], bv), v_add(o[i][3], bv)};
+        FN(store_row)(v, act, sv, oplane + (size_t)oy * w + ox0,
+                      rplane ? rplane + (size_t)oy * w + ox0 : NULL, nx);
+    }
+}
+
+static void FN(wino_blocks)(const enh_fast_job *j, size_t b0, size_t b1, float *scratch)
+{
+    const enh_fast_conv *c = j->c;
+    const int cin = c->cin, cout = c->cout, coutp = c->coutp_g, ng = c->ng, h = j->h, w = j->w;
+    const size_t TB = (size_t)ng * VW, hw = (size_t)h * w, per_img = (size_t)j->th * j->gx;
+    float *V = scratch, *M = V + 36 * (size_t)cin * TB, *seg = M + 36 * (size_t)coutp * TB;
+    for (size_t blk = b0; blk < b1; blk++) {
+        size_t g0 = blk * ng;
+        int cnt = (int)(j->ngroups - g0 < (size_t)ng ? j->ngroups - g0 : (size_t)ng);
+        for (int gi = 0; gi < cnt; gi++) {
+            size_t g = g0 + gi, b = g / per_img, r = g % per_img;
+            int ty = (int)(r / j->gx), tx = (int)(r % j->gx);
+            const float *inb = j->in + b * cin * hw;
+            for (int ci = 0; ci < cin; ci++)
+                FN(wino_in)(inb + ci * hw, h, w, 4 * ty - c->pt, 4 * VW * tx - c->pl,
+                            V + ci * TB + gi * VW, cin * TB, seg);
+        }
+        for (int p = 0; p < 36; p++)
+            FN(gemm)(c->wpack + (size_t)p * coutp * cin, coutp, cin, V + (size_t)p * cin * TB, TB,
+                     cnt * VW, M + (size_t)p * coutp * TB, TB);
+        for (int gi = 0; gi < cnt; gi++) {
+            size_t g = g0 + gi, b = g / per_img, r = g % per_img;
+            int ty = (int)(r / j->gx), tx = (int)(r % j->gx);
+            for (int co = 0; co < cout; co++) {
+                size_t plane = (b * cout + co) * hw;
+                FN(wino_out)(M + co * TB + gi * VW, coutp * TB, c->bias[co], c->slope[co], c->act,
+                             j->out + plane, j->res ? j->res + plane : NULL, h, w, 4 * ty,
+                             4 * VW * tx);
+            }
+        }
+    }
+}
+
+/* ---- GEMM path: im2col of TB output pixels, any shape. */
+static void FN(im2col_row)(const enh_fast_conv *c, const float *plane, int h, int w, int ow, int ky,
+                           int kx, size_t q0, int cnt, float *dst)
+{
+    size_t q = q0, qend = q0 + (size_t)cnt;
+    while (q < qend) {
+        int oy = (int)(q / (size_t)ow), ox = (int)(q % (size_t)ow);
+        int run = ow - ox;
+        if ((size_t)run > qend - q)
+            run = (int)(qend - q);
+        float *d = dst + (q - q0);
+        int iy = oy * c->sh - c->pt + ky * c->dh;
+        if (iy < 0 || iy >= h) {
+            memset(d, 0, (size_t)run * sizeof *d);
+        } else {
+            const float *srow = plane + (size_t)iy * w;
+            int ix = ox * c->sw - c->pl + kx * c->dw;
+            for (int t = 0; t < run; t++, ix += c->sw)
+                d[t] = (ix >= 0 && ix < w) ? srow[ix] : 0.0f;
+        }
+        q += (size_t)run;
+    }
+}
+
+static void FN(gemm_blocks)(const enh_fast_job *j, size_t b0, size_t b1, float *scratch)
+{
+    const enh_fast_conv *c = j->c;
+    const int K = c->K, coutp = c->coutp_g, h = j->h, w = j->w, ow = j->ow;
+    const size_t TB = (size_t)c->ng * VW, opix = (size_t)j->oh * ow, hw = (size_t)h * w;
+    float *V = scratch, *C = V + (size_t)K * TB;
+    for (size_t blk = b0; blk < b1; blk++) {
+        size_t b = blk / j->ngroups, q0 = (blk % j->ngroups) * TB;
+        int cnt = (int)(opix - q0 < TB ? opix - q0 : TB);
+        int ncols = (cnt + VW - 1) / VW * VW;
+        for (int g = 0; g < c->groups; g++) {
+            for (int ci = 0; ci < c->cin_g; ci++) {
+                const float *plane = j->in + (b * c->cin + (size_t)g * c->cin_g + ci) * hw;
+                for (int ky = 0; ky < c->kh; ky++)
+                    for (int kx = 0; kx < c->kw; kx++) {
+                        float *dst = V + (size_t)((ci * c->kh + ky) * c->kw + kx) * TB;
+                        FN(im2col_row)(c, plane, h, w, ow, ky, kx, q0, cnt, dst);
+                        for (int t = cnt; t < ncols; t++)
+                            dst[t] = 0.0f;
+                    }
+            }
+            FN(gemm)(c->wpack + (size_t)g * coutp * K, coutp, K, V, TB, ncols, C, TB);
+            for (int co = 0; co < c->cout_g; co++) {
+                int oc = g * c->cout_g + co;
+                const float *crow = C + (size_t)co * TB;
+                const vf bv = v_set1(c->bias[g * coutp + co]), sv = v_set1(c->slope[g * coutp + co]);
+                size_t plane = (b * c->cout + oc) * opix + q0;
+                float *orow = j->out + plane;
+                const float *rrow = j->res ? j->res + plane : NULL;
+                for (int x = 0; x < cnt; x += VW) {
+                    int n = cnt - x < VW ? cnt - x : VW;
+                    vf v = v_add(v_load(crow + x), bv);
+                    if (c->act)
+                        v = v_act(v, sv);
+                    if (n == VW) {
+                        if (rrow)
+                            v = v_add(v, v_load(rrow + x));
+                        v_store(orow + x, v);
+                    } else {
+                        if (rrow)
+                            v = v_add(v, v_load_n(rrow + x, n));
+                        v_store_n(orow + x, v, n);
+                    }
+                }
+            }
+        }
+    }
+}
+
+const enh_fast_isa FN(enh_fast_isa) = {
+    .name = ISA_NAME, .vw = VW, .mr = MR, .nr = NR,
+    .wino_blocks = FN(wino_blocks), .gemm_blocks = FN(gemm_blocks),
+};

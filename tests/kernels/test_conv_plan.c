@@ -1,0 +1,142 @@
+/* test_conv_plan.c - plan selection logic (ENHANCE_KERNELS, ENHANCE_CONV_ALGO, shape rules),
+ * error returns, the plain enh_conv_plan_create/run API on an asymmetric 2x3 kernel, and the
+ * fallback to the reference kernel when scratch memory cannot be allocated. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../check.h"
+#include "core/mem.h"
+#include "core/pool.h"
+#include "kern_util.h"
+#include "nn/conv.h"
+#include "nn/conv_fast.h"
+
+static enh_conv_params conv3(int cin, int cout, float *w)
+{
+    enh_conv_params p = {.cin = cin, .cout = cout, .kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1,
+                         .dil_h = 1, .dil_w = 1, .pad_top = 1, .pad_left = 1, .pad_bottom = 1,
+                         .pad_right = 1, .groups = 1, .weight = w};
+    return p;
+}
+
+static const char *kernel_for(const enh_conv_params *p, enh_status *st)
+{
+    static char name[64];
+    enh_conv_plan *plan = NULL;
+    enh_error err;
+    *st = enh_conv_plan_create(p, &plan, &err);
+    if (*st != ENH_OK)
+        return "";
+    snprintf(name, sizeof name, "%s", enh_conv_plan_kernel(plan));
+    enh_conv_plan_free(plan);
+    return name;
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+int main(void)
+{
+    float *w = ku_randv(64 * 64 * 9, 0.1f);
+    enh_status st;
+    enh_conv_params p64 = conv3(64, 64, w), p3 = conv3(3, 64, w), p1 = conv3(64, 64, w);
+    p1.kh = p1.kw = 1;
+    p1.pad_top = p1.pad_left = p1.pad_bottom = p1.pad_right = 0;
+    const char *best = enh_isa_name(enh_cpu_best_isa());
+    char expect[64];
+
+    /* automatic choice */
+    unsetenv("ENHANCE_KERNELS");
+    unsetenv("ENHANCE_CONV_ALGO");
+    snprintf(expect, sizeof expect, "%s-winograd4x4", best);
+    CHECK_MSG(!strcmp(kernel_for(&p64, &st), expect) && st == ENH_OK, "64->64 3x3 got %s", kernel_for(&p64, &st));
+    snprintf(expect, sizeof expect, "%s-gemm", best);
+    CHECK_MSG(!strcmp(kernel_for(&p3, &st), expect), "3->64 3x3 got %s", kernel_for(&p3, &st));
+    CHECK_MSG(!strcmp(kernel_for(&p1, &st), expect), "1x1 got %s", kernel_for(&p1, &st));
+    enh_conv_params pstride = p64;
+    pstride.stride_h = 2;
+    CHECK(ends_with(kernel_for(&pstride, &st), "-gemm"));
+    enh_conv_params pgroup = p64;
+    pgroup.groups = 4;
+    CHECK(ends_with(kernel_for(&pgroup, &st), "-gemm"));
+
+    /* ENHANCE_KERNELS */
+    setenv("ENHANCE_KERNELS", "ref", 1);
+    CHECK(!strcmp(kernel_for(&p64, &st), "ref"));
+    setenv("ENHANCE_KERNELS", "portable", 1);
+    CHECK(!strcmp(kernel_for(&p64, &st), "portable-winograd4x4"));
+    setenv("ENHANCE_KERNELS", "avx512", 1);
+    kernel_for(&p64, &st);
+    CHECK(st == (enh_cpu_isa_supported(ENH_ISA_AVX512) ? ENH_OK : ENH_EUNSUPPORTED));
+    setenv("ENHANCE_KERNELS", "avx2", 1);
+    kernel_for(&p64, &st);
+    CHECK(st == (enh_cpu_isa_supported(ENH_ISA_AVX2) ? ENH_OK : ENH_EUNSUPPORTED));
+    setenv("ENHANCE_KERNELS", "sse9", 1);
+    kernel_for(&p64, &st);
+    CHECK(st == ENH_EINVAL);
+    setenv("ENHANCE_KERNELS", "auto", 1);
+    CHECK(ends_with(kernel_for(&p64, &st), "-winograd4x4"));
+    unsetenv("ENHANCE_KERNELS");
+
+    /* ENHANCE_CONV_ALGO: gemm everywhere; wino where it applies, automatic elsewhere */
+    setenv("ENHANCE_CONV_ALGO", "gemm", 1);
+    CHECK(ends_with(kernel_for(&p64, &st), "-gemm"));
+    setenv("ENHANCE_CONV_ALGO", "wino", 1);
+    CHECK(ends_with(kernel_for(&p3, &st), "-winograd4x4"));
+    CHECK(ends_with(kernel_for(&p1, &st), "-gemm"));
+    setenv("ENHANCE_CONV_ALGO", "fft", 1);
+    kernel_for(&p64, &st);
+    CHECK(st == ENH_EINVAL);
+    unsetenv("ENHANCE_CONV_ALGO");
+
+    /* forced algorithm that does not apply; invalid shapes */
+    enh_conv_plan *plan = NULL;
+    enh_error err;
+    CHECK(enh_conv_plan_create_forced(&p1, ENH_ISA_AUTO, ENH_ALGO_WINO, &plan, &err) == ENH_EUNSUPPORTED);
+    CHECK(plan == NULL && strstr(err.msg, "Winograd") != NULL);
+    enh_conv_params bad = p64;
+    bad.groups = 3;
+    CHECK(enh_conv_plan_create(&bad, &plan, &err) == ENH_EINVAL);
+    bad = p64;
+    bad.act = ENH_ACT_PRELU; /* no slopes */
+    CHECK(enh_conv_plan_create(&bad, &plan, &err) == ENH_EINVAL);
+
+    /* plain API on an asymmetric 2x3 kernel with uneven padding, batch 2, residual */
+    enh_pool *pool = enh_pool_create(2);
+    enh_conv_params pa = {.cin = 5, .cout = 7, .kh = 2, .kw = 3, .stride_h = 1, .stride_w = 2,
+                          .dil_h = 1, .dil_w = 1, .pad_top = 0, .pad_left = 2, .pad_bottom = 1,
+                          .pad_right = 0, .groups = 1, .act = ENH_ACT_LEAKY, .act_slope = 0.1f,
+                          .weight = w, .bias = w + 100};
+    int oh, ow;
+    enh_conv_out_size(&pa, 9, 11, &oh, &ow);
+    size_t nin = 2 * 5 * 9 * 11, nout = 2 * 7 * (size_t)oh * ow;
+    float *in = ku_randv(nin, 1), *res = ku_randv(nout, 1);
+    float *ref = calloc(nout, sizeof *ref), *out = calloc(nout, sizeof *out);
+    enh_conv2d_ref(&pa, in, 2, 9, 11, ref, res, pool);
+    CHECK(enh_conv_plan_create(&pa, &plan, &err) == ENH_OK);
+    enh_conv_plan_run(plan, in, 2, 9, 11, out, res, pool);
+    CHECK(ku_rel_err(out, ref, nout) <= 1e-5);
+    enh_conv_plan_free(plan);
+
+    /* scratch cannot be allocated: the run falls back to the reference kernel */
+    float *in64 = ku_randv(64 * 20 * 20, 1), *ref64 = calloc(64 * 400, 4), *out64 = calloc(64 * 400, 4);
+    CHECK(enh_conv_plan_create(&p64, &plan, &err) == ENH_OK);
+    enh_conv2d_ref(&p64, in64, 1, 20, 20, ref64, NULL, pool);
+    enh_mem_set_fail_above(4096);
+    enh_conv_plan_run(plan, in64, 1, 20, 20, out64, NULL, pool);
+    enh_mem_set_fail_above(0);
+    CHECK(ku_rel_err(out64, ref64, 64 * 400) <= 1e-6);
+    /* and works again, fast, afterwards */
+    memset(out64, 0, 64 * 400 * 4);
+    enh_conv_plan_run(plan, in64, 1, 20, 20, out64, NULL, pool);
+    CHECK(ku_rel_err(out64, ref64, 64 * 400) <= 1e-4);
+    enh_conv_plan_free(plan);
+
+    enh_pool_destroy(pool);
+    free(w), free(in), free(res), free(ref), free(out), free(in64), free(ref64), free(out64);
+    CHECK_MAIN_END();
+}
