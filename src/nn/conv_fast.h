@@ -8,8 +8,9 @@
  *  - WINO: Winograd F(4x4,3x3) for 3x3 / stride 1 / dilation 1 / pad 1 / groups 1.
  *    Tiles of 4x4 output pixels; VW consecutive tiles of one tile row form a "group"
  *    (vectorised across tiles), NG groups form a block (TB = NG*VW columns). Per block:
- *    input transform straight from NCHW into V[36][cin][TB], 36 GEMMs into M[36][coutp][TB],
- *    output transform with bias + activation + residual fused, written straight to NCHW.
+ *    input transform straight from NCHW into V[36][cin][TB]; then per chunk of cob output
+ *    channels, 36 GEMMs into M[36][cob][TB] and the output transform with bias + activation +
+ *    residual fused, written straight to NCHW.
  *  - GEMM: im2col of TB output pixels into V[K][TB] (K = cin/groups*kh*kw), one GEMM,
  *    fused epilogue. Any shape.
  * Thread-safety: the packed weights are read-only; each call works in the scratch buffer
@@ -23,6 +24,8 @@
 #include "nn/conv.h"
 #include "nn/cpu.h"
 
+#define PSPAD 16 /* floats added to the Winograd point strides (cache-set skew) */
+
 typedef enum { ENH_ALGO_REF = 0, ENH_ALGO_WINO, ENH_ALGO_GEMM, ENH_ALGO_AUTO } enh_conv_algo;
 
 typedef struct enh_fast_conv {
@@ -32,6 +35,7 @@ typedef struct enh_fast_conv {
     int coutp_g;          /* cout_g rounded up to MR */
     int K;                /* GEMM depth: cin (WINO) or cin_g*kh*kw (GEMM) */
     int ng;               /* vector groups per block: TB = ng * VW columns */
+    int cob;              /* WINO: output channels per GEMM/output-transform chunk (MR multiple) */
     int act;              /* 0: none, 1: v>0 ? v : v*slope[co] */
     const float *wpack;   /* WINO: [36][coutp/MR][cin][MR]; GEMM: [groups][coutp_g/MR][K][MR] */
     const float *bias;    /* groups*coutp_g, zero padded */

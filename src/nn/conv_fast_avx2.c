@@ -21,6 +21,13 @@ static inline vf v_load(const float *p) { return _mm256_loadu_ps(p); }
 static inline void v_store(float *p, vf v) { _mm256_storeu_ps(p, v); }
 static inline vf v_load_n(const float *p, int n) { return _mm256_maskload_ps(p, lane_mask(n)); }
 static inline void v_store_n(float *p, vf v, int n) { _mm256_maskstore_ps(p, lane_mask(n), v); }
+static inline vf v_load_lr(const float *row, int x, int lo, int hi)
+{
+    __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i m = _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(hi), idx),
+                                 _mm256_cmpgt_epi32(idx, _mm256_set1_epi32(lo - 1)));
+    return _mm256_maskload_ps(row + x, m);
+}
 static inline vf v_set1(float x) { return _mm256_set1_ps(x); }
 static inline vf v_zero(void) { return _mm256_setzero_ps(); }
 static inline vf v_add(vf a, vf b) { return _mm256_add_ps(a, b); }

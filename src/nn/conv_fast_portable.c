@@ -34,6 +34,13 @@ static inline vf v_load_n(const float *p, int n)
     return v;
 }
 static inline void v_store_n(float *p, vf v, int n) { memcpy(p, &v, (size_t)n * sizeof(float)); }
+static inline vf v_load_lr(const float *row, int x, int lo, int hi)
+{
+    float t[4] = {0, 0, 0, 0};
+    if (hi > lo)
+        memcpy(t + lo, row + x + lo, (size_t)(hi - lo) * sizeof(float));
+    return v_load(t);
+}
 static inline vf v_set1(float x) { return (vf){x, x, x, x}; }
 static inline vf v_zero(void) { return (vf){0, 0, 0, 0}; }
 static inline vf v_add(vf a, vf b) { return a + b; }

@@ -5,7 +5,8 @@
  * defining: VW (floats per vector), MR (micro-kernel rows), NR (max vectors per row, <= 3),
  * FN(name) (per-ISA suffix), the type vf and the inline functions
  *   v_load v_store v_load_n v_store_n v_set1 v_zero v_add v_sub v_mul v_fma v_fnma
- *   v_max v_min v_act v_tr4 v_tr4_01
+ *   v_max v_min v_act v_tr4 v_tr4_01, and v_load_lr(row, x, lo, hi): lanes [lo, hi) of
+ *   row[x .. x+VW) (0 <= lo <= hi <= VW; only those lanes are touched, the others read 0)
  * v_tr4 transposes the 4x4 blocks inside each 128-bit lane of four vectors (an involution).
  * Applied to 4 consecutive vectors of a row it turns 4*VW floats (VW tiles of 4 pixels)
  * into 4 "phase" vectors: lane l of phase k holds pixel k of tile perm(l). The GEMM does
@@ -95,45 +96,61 @@ static inline __attribute__((always_inline)) void FN(otf)(const vf m[6], vf y[4]
     y[3] = v_add(v_fma(eight, d34, d12), m[5]);
 }
 
-/* One channel, one group: 6 input rows from (y0, x0) (zero outside the plane) ->
- * 36 vectors at dst + p*pstride. */
-static void FN(wino_in)(const float *plane, int h, int w, int y0, int x0, float *dst, size_t pstride,
-                        float *seg)
+/* Lanes of the 8 row loads of a group (4 at x0 + k*VW, 4 at x0 + 4 + k*VW) that fall
+ * inside [0, w): [lo[k], hi[k]) with hi >= lo. Returns 1 when all lanes are inside. */
+static int FN(group_lanes)(int x0, int w, int lo[8], int hi[8])
 {
-    const float *base;
-    size_t ld;
-    if (y0 >= 0 && y0 + 6 <= h && x0 >= 0 && x0 + SEGW <= w) {
-        base = plane + (size_t)y0 * w + x0;
-        ld = (size_t)w;
-    } else {
-        for (int r = 0; r < 6; r++) {
-            float *s = seg + r * SEGW;
-            int yy = y0 + r;
-            if (yy < 0 || yy >= h) {
-                memset(s, 0, SEGW * sizeof *s);
-                continue;
-            }
-            const float *row = plane + (size_t)yy * w;
-            for (int t = 0; t < SEGW; t++) {
-                int xx = x0 + t;
-                s[t] = (xx >= 0 && xx < w) ? row[xx] : 0.0f;
-            }
-        }
-        base = seg;
-        ld = SEGW;
+    int all = 1;
+    for (int k = 0; k < 8; k++) {
+        int x = x0 + (k & 3) * VW + (k >> 2) * 4;
+        int l = x < 0 ? -x : 0, r = w - x < VW ? w - x : VW;
+        if (l > VW)
+            l = VW;
+        if (r < l)
+            r = l;
+        lo[k] = l, hi[k] = r;
+        all &= l == 0 && r == VW;
     }
+    return all;
+}
+
+/* One channel, one group: 6 input rows from (y0, x0) (zero outside the plane) ->
+ * 36 vectors at dst + p*pstride. lo/hi: NULL for interior groups, else group_lanes().
+ * Prefetches the same rows of `next` (the next channel). */
+static void FN(wino_in)(const float *plane, const float *next, int h, int w, int y0, int x0,
+                        const int *lo, const int *hi, float *dst, size_t pstride)
+{
     vf t[6][6];
 #pragma GCC unroll 6
     for (int r = 0; r < 6; r++) {
-        const float *row = base + r * ld;
-        vf d[6];
-        d[0] = v_load(row);
-        d[1] = v_load(row + VW);
-        d[2] = v_load(row + 2 * VW);
-        d[3] = v_load(row + 3 * VW);
+        int yy = y0 + r;
+        if (yy < 0 || yy >= h) {
+#pragma GCC unroll 6
+            for (int q = 0; q < 6; q++)
+                t[r][q] = v_zero();
+            continue;
+        }
+        if (next) {
+            const char *pn = (const char *)(next + (size_t)yy * w + (x0 > 0 ? x0 : 0));
+            for (int k = 0; k < (int)(SEGW * sizeof(float)); k += 64)
+                __builtin_prefetch(pn + k);
+        }
+        const float *row = plane + (size_t)yy * w;
+        vf d[6], e[4];
+        if (!lo) {
+            const float *p = row + x0;
+            d[0] = v_load(p), d[1] = v_load(p + VW), d[2] = v_load(p + 2 * VW), d[3] = v_load(p + 3 * VW);
+            e[0] = v_load(p + 4), e[1] = v_load(p + 4 + VW), e[2] = v_load(p + 4 + 2 * VW);
+            e[3] = v_load(p + 4 + 3 * VW);
+        } else {
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                d[k] = v_load_lr(row, x0 + k * VW, lo[k], hi[k]);
+                e[k] = v_load_lr(row, x0 + 4 + k * VW, lo[4 + k], hi[4 + k]);
+            }
+        }
         v_tr4(&d[0], &d[1], &d[2], &d[3]);
-        v_tr4_01(v_load(row + 4), v_load(row + 4 + VW), v_load(row + 4 + 2 * VW),
-                 v_load(row + 4 + 3 * VW), &d[4], &d[5]);
+        v_tr4_01(e[0], e[1], e[2], e[3], &d[4], &d[5]);
         FN(itf)(d, t[r]);
     }
 #pragma GCC unroll 6
@@ -216,8 +233,11 @@ static void FN(wino_blocks)(const enh_fast_job *j, size_t b0, size_t b1, float *
 {
     const enh_fast_conv *c = j->c;
     const int cin = c->cin, cout = c->cout, coutp = c->coutp_g, ng = c->ng, h = j->h, w = j->w;
+    const int cob = c->cob;
     const size_t TB = (size_t)ng * VW, hw = (size_t)h * w, per_img = (size_t)j->th * j->gx;
-    float *V = scratch, *M = V + 36 * (size_t)cin * TB, *seg = M + 36 * (size_t)coutp * TB;
+    /* point strides padded by one cache line: 4 KiB strides would alias in L1 */
+    const size_t vps = (size_t)cin * TB + PSPAD, mps = (size_t)cob * TB + PSPAD;
+    float *V = scratch, *M = V + 36 * vps;
     for (size_t blk = b0; blk < b1; blk++) {
         size_t g0 = blk * ng;
         int cnt = (int)(j->ngroups - g0 < (size_t)ng ? j->ngroups - g0 : (size_t)ng);
@@ -225,21 +245,29 @@ static void FN(wino_blocks)(const enh_fast_job *j, size_t b0, size_t b1, float *
             size_t g = g0 + gi, b = g / per_img, r = g % per_img;
             int ty = (int)(r / j->gx), tx = (int)(r % j->gx);
             const float *inb = j->in + b * cin * hw;
+            int lo[8], hi[8], x0 = 4 * VW * tx - c->pl;
+            int inside = FN(group_lanes)(x0, w, lo, hi);
             for (int ci = 0; ci < cin; ci++)
-                FN(wino_in)(inb + ci * hw, h, w, 4 * ty - c->pt, 4 * VW * tx - c->pl,
-                            V + ci * TB + gi * VW, cin * TB, seg);
+                FN(wino_in)(inb + ci * hw, ci + 1 < cin ? inb + (ci + 1) * hw : NULL, h, w,
+                            4 * ty - c->pt, x0, inside ? NULL : lo, inside ? NULL : hi,
+                            V + ci * TB + gi * VW, vps);
         }
-        for (int p = 0; p < 36; p++)
-            FN(gemm)(c->wpack + (size_t)p * coutp * cin, coutp, cin, V + (size_t)p * cin * TB, TB,
-                     cnt * VW, M + (size_t)p * coutp * TB, TB);
-        for (int gi = 0; gi < cnt; gi++) {
-            size_t g = g0 + gi, b = g / per_img, r = g % per_img;
-            int ty = (int)(r / j->gx), tx = (int)(r % j->gx);
-            for (int co = 0; co < cout; co++) {
-                size_t plane = (b * cout + co) * hw;
-                FN(wino_out)(M + co * TB + gi * VW, coutp * TB, c->bias[co], c->slope[co], c->act,
-                             j->out + plane, j->res ? j->res + plane : NULL, h, w, 4 * ty,
-                             4 * VW * tx);
+        /* output channels in chunks of cob rows: M holds 36 points x cob x TB */
+        for (int co0 = 0; co0 < coutp; co0 += cob) {
+            int rows = coutp - co0 < cob ? coutp - co0 : cob;
+            for (int p = 0; p < 36; p++)
+                FN(gemm)(c->wpack + (size_t)p * coutp * cin + (size_t)co0 * cin, rows, cin,
+                         V + p * vps, TB, cnt * VW, M + p * mps, TB);
+            int coe = co0 + rows < cout ? co0 + rows : cout;
+            for (int gi = 0; gi < cnt; gi++) {
+                size_t g = g0 + gi, b = g / per_img, r = g % per_img;
+                int ty = (int)(r / j->gx), tx = (int)(r % j->gx);
+                for (int co = co0; co < coe; co++) {
+                    size_t plane = (b * cout + co) * hw;
+                    FN(wino_out)(M + (co - co0) * TB + gi * VW, mps, c->bias[co], c->slope[co],
+                                 c->act, j->out + plane, j->res ? j->res + plane : NULL, h, w,
+                                 4 * ty, 4 * VW * tx);
+                }
             }
         }
     }

@@ -22,6 +22,7 @@
 
 #define WINO_MIN_CH 8
 #define WINO_BUDGET_BYTES (512u * 1024u) /* V + M per block: stays in L2 */
+#define WINO_COB 4                        /* output-channel chunk, in MR panels */
 #define GEMM_BUDGET_BYTES (192u * 1024u) /* im2col panel per block */
 
 struct enh_conv_plan {
@@ -102,7 +103,7 @@ size_t enh_fast_scratch_floats(const enh_fast_conv *c, const enh_fast_isa *isa, 
 {
     size_t tb = (size_t)c->ng * isa->vw;
     if (algo == ENH_ALGO_WINO)
-        return 36 * (size_t)(c->cin + c->coutp_g) * tb + 6 * (size_t)(4 * isa->vw + 4) + 64;
+        return 36 * ((size_t)(c->cin + c->cob) * tb + 2 * PSPAD) + 64;
     return (size_t)c->K * tb + (size_t)c->coutp_g * tb + 64;
 }
 
@@ -236,8 +237,12 @@ enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, en
     if (algo == ENH_ALGO_WINO) {
         c->K = c->cin;
         npack = 36 * (size_t)c->coutp_g * c->cin;
-        size_t per_group = 36 * (size_t)(c->cin + c->coutp_g) * vw * sizeof(float);
-        pl->ng_max = (int)(WINO_BUDGET_BYTES / per_group);
+        c->cob = c->coutp_g < WINO_COB * mr ? c->coutp_g : WINO_COB * mr;
+        size_t per_group = 36 * (size_t)(c->cin + c->cob) * vw * sizeof(float);
+        size_t budget = WINO_BUDGET_BYTES;
+        if (getenv("ENH_WINO_BUDGET_KB"))
+            budget = (size_t)atoi(getenv("ENH_WINO_BUDGET_KB")) * 1024;
+        pl->ng_max = (int)(budget / per_group);
         snprintf(pl->name, sizeof pl->name, "%s-winograd4x4", pl->isa->name);
     } else {
         c->K = c->cin_g * c->kh * c->kw;
