@@ -1,0 +1,344 @@
+/* image_encode.c - fit the image to the output format, then encode to a file or memory. */
+#include "image/image_encode.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "core/fsutil.h"
+#include "image/image_decode.h"
+#include "image/image_init.h"
+#include "image/image_internal.h"
+
+void enh_save_opts_init(enh_save_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->format = ENH_FORMAT_SAME;
+}
+
+void enh_save_opts_from_ops(enh_save_opts *o, const enh_ops *ops)
+{
+    o->format = ops->format;
+    o->quality = ops->quality;
+    o->progressive = ops->progressive;
+    o->lossless = ops->lossless;
+    o->keep_metadata = ops->keep_metadata;
+    o->bit_depth = ops->bit_depth;
+}
+
+enh_format enh_format_from_path(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash : path, '.');
+    if (!dot)
+        return ENH_FORMAT_SAME;
+    dot++;
+    if (!strcasecmp(dot, "jpg") || !strcasecmp(dot, "jpeg") || !strcasecmp(dot, "jpe"))
+        return ENH_FORMAT_JPEG;
+    if (!strcasecmp(dot, "png"))
+        return ENH_FORMAT_PNG;
+    if (!strcasecmp(dot, "webp"))
+        return ENH_FORMAT_WEBP;
+    if (!strcasecmp(dot, "avif"))
+        return ENH_FORMAT_AVIF;
+    if (!strcasecmp(dot, "tif") || !strcasecmp(dot, "tiff"))
+        return ENH_FORMAT_TIFF;
+    return ENH_FORMAT_SAME;
+}
+
+enh_format enh_format_for_input(const char *f)
+{
+    if (!f)
+        return ENH_FORMAT_PNG;
+    if (!strcmp(f, "jpeg"))
+        return ENH_FORMAT_JPEG;
+    if (!strcmp(f, "webp"))
+        return ENH_FORMAT_WEBP;
+    if (!strcmp(f, "avif") || !strcmp(f, "heif"))
+        return ENH_FORMAT_AVIF;
+    if (!strcmp(f, "tiff"))
+        return ENH_FORMAT_TIFF;
+    return ENH_FORMAT_PNG; /* png, gif and anything else */
+}
+
+enh_format enh_format_resolve(enh_format requested, const char *out_path, const char *input_format)
+{
+    if (requested != ENH_FORMAT_SAME)
+        return requested;
+    enh_format f = out_path ? enh_format_from_path(out_path) : ENH_FORMAT_SAME;
+    return f != ENH_FORMAT_SAME ? f : enh_format_for_input(input_format);
+}
+
+const char *enh_format_extension(enh_format f)
+{
+    switch (f) {
+    case ENH_FORMAT_JPEG: return "jpg";
+    case ENH_FORMAT_PNG: return "png";
+    case ENH_FORMAT_WEBP: return "webp";
+    case ENH_FORMAT_AVIF: return "avif";
+    case ENH_FORMAT_TIFF: return "tif";
+    default: return "";
+    }
+}
+
+const char *enh_format_mime(enh_format f)
+{
+    switch (f) {
+    case ENH_FORMAT_JPEG: return "image/jpeg";
+    case ENH_FORMAT_PNG: return "image/png";
+    case ENH_FORMAT_WEBP: return "image/webp";
+    case ENH_FORMAT_AVIF: return "image/avif";
+    case ENH_FORMAT_TIFF: return "image/tiff";
+    default: return "application/octet-stream";
+    }
+}
+
+int enh_format_default_quality(enh_format f)
+{
+    switch (f) {
+    case ENH_FORMAT_JPEG: return 90;
+    case ENH_FORMAT_WEBP: return 90;
+    case ENH_FORMAT_AVIF: return 65;
+    default: return 0;
+    }
+}
+
+static const char *format_label(enh_format f)
+{
+    switch (f) {
+    case ENH_FORMAT_JPEG: return "JPEG";
+    case ENH_FORMAT_PNG: return "PNG";
+    case ENH_FORMAT_WEBP: return "WebP";
+    case ENH_FORMAT_AVIF: return "AVIF";
+    case ENH_FORMAT_TIFF: return "TIFF";
+    default: return "?";
+    }
+}
+
+/* Rounds float data and casts to fmt, clamping to its range. */
+static int round_cast(VipsImage *in, VipsImage **out, VipsBandFormat fmt)
+{
+    VipsImage *r = NULL;
+    if (vips_round(in, &r, VIPS_OPERATION_ROUND_RINT, NULL))
+        return -1;
+    int rc = vips_cast(r, out, fmt, NULL);
+    g_object_unref(r);
+    return rc;
+}
+
+static int set_interp(VipsImage **img, int deep)
+{
+    int grey = vips_image_get_bands(*img) <= 2;
+    VipsInterpretation want = grey ? (deep ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_B_W)
+                                   : (deep ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB);
+    VipsImage *t = NULL;
+    if (vips_copy(*img, &t, "interpretation", want, NULL))
+        return -1;
+    enh_vips_swap(img, t);
+    return 0;
+}
+
+enh_status enh_image_prepare_for_save(VipsImage *img, const enh_save_opts *o, VipsImage **out, enh_error *err)
+{
+    *out = NULL;
+    enh_format f = o->format;
+    if (f == ENH_FORMAT_SAME || (int)f < 0 || f > ENH_FORMAT_TIFF)
+        return enh_fail(err, ENH_EINVAL, "no output format chosen (use --format jpeg|png|webp|avif|tiff)");
+    if (o->bit_depth != 0 && o->bit_depth != 8 && o->bit_depth != 16)
+        return enh_fail(err, ENH_EINVAL, "bit depth must be 8 or 16, got %d", o->bit_depth);
+    if (o->quality < 0 || o->quality > 100)
+        return enh_fail(err, ENH_EINVAL, "quality must be in 1..100, got %d", o->quality);
+    int can16 = f == ENH_FORMAT_PNG || f == ENH_FORMAT_TIFF || f == ENH_FORMAT_AVIF;
+    if (o->bit_depth == 16 && !can16)
+        return enh_fail(err, ENH_EINVAL,
+                        "%s cannot store 16-bit samples (use --format png, tiff or avif, or --bit-depth 8)",
+                        format_label(f));
+
+    VipsImage *t = img, *u = NULL;
+    g_object_ref(t);
+    VipsBandFormat bf = vips_image_get_format(t);
+    if (bf != VIPS_FORMAT_UCHAR && bf != VIPS_FORMAT_USHORT) {
+        /* A stage left float or other data: treat values as the 8-bit range unless they
+         * were tagged 16-bit. */
+        int deep = vips_image_get_interpretation(t) == VIPS_INTERPRETATION_RGB16 ||
+                   vips_image_get_interpretation(t) == VIPS_INTERPRETATION_GREY16;
+        if (round_cast(t, &u, deep ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR))
+            goto fail;
+        enh_vips_swap(&t, u);
+    }
+    int deep = enh_image_is_16bit(t);
+    int want16 = o->bit_depth == 16 || (o->bit_depth == 0 && deep && can16);
+    if (want16 && !deep) {
+        VipsImage *s = NULL;
+        if (vips_linear1(t, &s, 257.0, 0.0, NULL))
+            goto fail;
+        int rc = vips_cast(s, &u, VIPS_FORMAT_USHORT, NULL);
+        g_object_unref(s);
+        if (rc)
+            goto fail;
+        enh_vips_swap(&t, u);
+        if (set_interp(&t, 1))
+            goto fail;
+    } else if (!want16 && deep) {
+        VipsImage *s = NULL;
+        if (vips_linear1(t, &s, 1.0 / 257.0, 0.0, NULL))
+            goto fail;
+        int rc = round_cast(s, &u, VIPS_FORMAT_UCHAR);
+        g_object_unref(s);
+        if (rc)
+            goto fail;
+        enh_vips_swap(&t, u);
+        if (set_interp(&t, 0))
+            goto fail;
+    }
+    if (f == ENH_FORMAT_JPEG && vips_image_hasalpha(t)) {
+        double white[1] = {255.0};
+        VipsArrayDouble *bg = vips_array_double_new(white, 1);
+        int rc = vips_flatten(t, &u, "background", bg, NULL);
+        vips_area_unref(VIPS_AREA(bg));
+        if (rc)
+            goto fail;
+        enh_vips_swap(&t, u);
+        if (vips_image_get_format(t) != VIPS_FORMAT_UCHAR) {
+            if (round_cast(t, &u, VIPS_FORMAT_UCHAR))
+                goto fail;
+            enh_vips_swap(&t, u);
+        }
+        if (set_interp(&t, 0))
+            goto fail;
+    }
+    *out = t;
+    return ENH_OK;
+fail:
+    g_object_unref(t);
+    return enh_vips_fail(err, ENH_EINTERNAL, "cannot convert the image for %s output", format_label(f));
+}
+
+typedef struct {
+    const enh_save_opts *o;
+    int cancelled;
+} eval_ctx;
+
+static void on_eval(VipsImage *image, VipsProgress *progress, void *user)
+{
+    eval_ctx *c = user;
+    if (c->o->progress)
+        c->o->progress(c->o->progress_user, progress->percent / 100.0);
+    if (c->o->cancel && atomic_load(c->o->cancel)) {
+        c->cancelled = 1;
+        vips_image_set_kill(image, TRUE);
+    }
+}
+
+static int save_target(VipsImage *img, VipsTarget *tgt, const enh_save_opts *o)
+{
+    int strip = !o->keep_metadata;
+    int q = o->quality ? o->quality : enh_format_default_quality(o->format);
+    switch (o->format) {
+    case ENH_FORMAT_JPEG:
+        return vips_jpegsave_target(img, tgt, "Q", q, "interlace", o->progressive ? TRUE : FALSE, "optimize_coding",
+                                    TRUE, "strip", strip, NULL);
+    case ENH_FORMAT_PNG:
+        return vips_pngsave_target(img, tgt, "compression", 6, "strip", strip, NULL);
+    case ENH_FORMAT_WEBP:
+        return vips_webpsave_target(img, tgt, "Q", q, "lossless", o->lossless ? TRUE : FALSE, "strip", strip, NULL);
+    case ENH_FORMAT_AVIF:
+        return vips_heifsave_target(img, tgt, "Q", q, "lossless", o->lossless ? TRUE : FALSE, "compression",
+                                    VIPS_FOREIGN_HEIF_COMPRESSION_AV1, "bitdepth", enh_image_is_16bit(img) ? 12 : 8,
+                                    "strip", strip, NULL);
+    case ENH_FORMAT_TIFF:
+        return vips_tiffsave_target(img, tgt, "compression", VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE, "predictor",
+                                    VIPS_FOREIGN_TIFF_PREDICTOR_HORIZONTAL, "strip", strip, NULL);
+    default:
+        vips_error("enhance", "no output format");
+        return -1;
+    }
+}
+
+/* Encodes into tgt with progress/cancel hooks; returns ENH_OK or a filled error. */
+static enh_status encode(VipsImage *img, VipsTarget *tgt, const enh_save_opts *o, const char *what, enh_error *err)
+{
+    VipsImage *prep = NULL;
+    enh_status st = enh_image_prepare_for_save(img, o, &prep, err);
+    if (st)
+        return st;
+    /* A private node to attach the progress signal to (never to the caller's image). */
+    VipsImage *node = NULL;
+    if (vips_copy(prep, &node, NULL)) {
+        g_object_unref(prep);
+        return enh_vips_fail(err, ENH_EINTERNAL, "cannot encode %s", what);
+    }
+    g_object_unref(prep);
+    eval_ctx ec = {o, 0};
+    if (o->progress || o->cancel) {
+        vips_image_set_progress(node, TRUE);
+        g_signal_connect(node, "eval", G_CALLBACK(on_eval), &ec);
+    }
+    if (o->cancel && atomic_load(o->cancel)) {
+        g_object_unref(node);
+        return enh_fail(err, ENH_ECANCELLED, "cancelled");
+    }
+    int rc = save_target(node, tgt, o);
+    g_object_unref(node);
+    if (rc) {
+        if (ec.cancelled || (o->cancel && atomic_load(o->cancel))) {
+            vips_error_clear();
+            return enh_fail(err, ENH_ECANCELLED, "cancelled while writing %s", what);
+        }
+        char msg[512];
+        enh_vips_take_error(msg, sizeof msg);
+        int io = strstr(msg, "space") || strstr(msg, "write") || strstr(msg, "ermission");
+        return enh_fail(err, io ? ENH_EIO : ENH_EINTERNAL, "cannot write %s as %s: %s", what,
+                        format_label(o->format), msg[0] ? msg : "encoder failed");
+    }
+    return ENH_OK;
+}
+
+enh_status enh_image_save_file(VipsImage *img, const char *path, const enh_save_opts *o, enh_error *err)
+{
+    enh_status st = enh_image_init(err);
+    if (st)
+        return st;
+    char tmp[4096];
+    if ((st = enh_tmp_path_for(path, tmp, sizeof tmp, err)))
+        return st;
+    VipsTarget *tgt = vips_target_new_to_file(tmp);
+    if (!tgt)
+        return enh_vips_fail(err, ENH_EIO, "cannot create %s", path);
+    st = encode(img, tgt, o, path, err);
+    g_object_unref(tgt); /* closes the file */
+    if (st) {
+        enh_discard_tmp(tmp);
+        return st;
+    }
+    return enh_commit_tmp(tmp, path, err);
+}
+
+enh_status enh_image_save_buffer(VipsImage *img, const enh_save_opts *o, void **data, size_t *len, enh_error *err)
+{
+    *data = NULL;
+    *len = 0;
+    enh_status st = enh_image_init(err);
+    if (st)
+        return st;
+    VipsTarget *tgt = vips_target_new_to_memory();
+    if (!tgt)
+        return enh_vips_fail(err, ENH_ENOMEM, "cannot create a memory target");
+    st = encode(img, tgt, o, "the result", err);
+    if (!st) {
+        VipsBlob *blob = NULL;
+        g_object_get(tgt, "blob", &blob, NULL);
+        size_t n = 0;
+        const void *p = blob ? vips_blob_get(blob, &n) : NULL;
+        if (!p || !n) {
+            st = enh_fail(err, ENH_EINTERNAL, "the encoder produced no data");
+        } else {
+            *data = g_malloc(n);
+            memcpy(*data, p, n);
+            *len = n;
+        }
+        if (blob)
+            vips_area_unref(VIPS_AREA(blob));
+    }
+    g_object_unref(tgt);
+    return st;
+}

@@ -1,0 +1,42 @@
+/* image_probe.h - header-only inspection of an image file or buffer, and the pixel cap.
+ *
+ * Probing reads the header only (no pixel is decoded), so it is cheap and safe on hostile
+ * input: an image whose header claims more than `max_pixels` pixels is refused here with
+ * ENH_ETOOBIG before any pixel memory is allocated. Only the accepted formats pass (see
+ * image_init.h); anything else is ENH_EUNSUPPORTED with a message naming what it is.
+ * Errors: ENH_ENOTFOUND (no such file), ENH_EIO (unreadable), ENH_EINVAL (empty or
+ * corrupt header), ENH_EUNSUPPORTED (not an accepted format), ENH_ETOOBIG (over the cap).
+ * Thread-safe. enh_image_info is a plain value. */
+#ifndef ENH_IMAGE_PROBE_H
+#define ENH_IMAGE_PROBE_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+
+/* Default pixel cap (width * height) for decoding: 50 megapixels. */
+#define ENH_IMAGE_DEFAULT_MAX_PIXELS 50000000ULL
+
+typedef struct enh_image_info {
+    char format[8];         /* "jpeg", "png", "webp", "avif", "heif", "tiff", "gif" */
+    int width, height;      /* as stored (before EXIF rotation) */
+    int bands;              /* samples per pixel, alpha included */
+    int bit_depth;          /* bits per sample as stored (1, 8, 16, ...) */
+    int orientation;        /* EXIF orientation 1..8 (1 = upright) */
+    int has_icc;            /* an ICC profile is embedded */
+    int has_alpha;
+    int pages;              /* frames / pages in the file (>= 1) */
+    char colourspace[16];   /* libvips interpretation: "srgb", "b-w", "cmyk", "rgb16", ... */
+    long long file_size;    /* bytes */
+} enh_image_info;
+
+/* max_pixels == 0 means no cap (e.g. `enhance info` may describe any size). */
+enh_status enh_image_probe_file(const char *path, unsigned long long max_pixels, enh_image_info *info,
+                                enh_error *err);
+enh_status enh_image_probe_buffer(const void *data, size_t len, unsigned long long max_pixels,
+                                  enh_image_info *info, enh_error *err);
+
+/* Width and height after EXIF rotation (orientations 5..8 swap them). */
+void enh_image_info_upright_size(const enh_image_info *info, int *width, int *height);
+
+#endif
