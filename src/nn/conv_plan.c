@@ -4,8 +4,8 @@
  * Owner: fast-kernels engineer (issue 4).
  * Choice: ISA = ENHANCE_KERNELS (ref|portable|avx2|avx512|auto; default the best the CPU
  * has). Algorithm = ENHANCE_CONV_ALGO (wino|gemm|auto) or, by default, Winograd F(4x4,3x3)
- * for 3x3/s1/d1/pad1/groups1 convs with cin and cout >= WINO_MIN_CH (the transforms do not
- * pay off on thinner layers, measured with bench/kernels/bench_conv), else im2col+GEMM.
+ * for every 3x3/s1/d1/pad1/groups1 conv (bench/kernels/bench_conv: faster than im2col+GEMM on
+ * every such layer of both models, thin 3->64 and 64->3 ones included), else im2col+GEMM.
  * Thread-safety: plans are immutable; the scratch free list is mutex-protected.
  * Errors: create returns ENH_EINVAL (bad shape), ENH_EUNSUPPORTED (forced path the CPU or
  * the shape cannot run), ENH_ENOMEM. Run never fails: when scratch cannot be allocated it
@@ -20,7 +20,6 @@
 #include "nn/conv.h"
 #include "nn/conv_fast.h"
 
-#define WINO_MIN_CH 8
 #define WINO_BUDGET_BYTES (512u * 1024u) /* V + M per block: stays in L2 */
 #define WINO_COB 4                        /* output-channel chunk, in MR panels */
 #define GEMM_BUDGET_BYTES (192u * 1024u) /* im2col panel per block */
@@ -196,8 +195,7 @@ enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, en
     if (isa == ENH_ISA_REF)
         algo = ENH_ALGO_REF;
     if (algo == ENH_ALGO_AUTO)
-        algo = enh_conv_wino_applies(p) && p->cin >= WINO_MIN_CH && p->cout >= WINO_MIN_CH
-                   ? ENH_ALGO_WINO : ENH_ALGO_GEMM;
+        algo = enh_conv_wino_applies(p) ? ENH_ALGO_WINO : ENH_ALGO_GEMM;
     if (algo == ENH_ALGO_WINO && !enh_conv_wino_applies(p))
         return enh_fail(err, ENH_EUNSUPPORTED,
                         "Winograd needs a 3x3 stride-1 pad-1 ungrouped convolution");

@@ -54,8 +54,8 @@ int main(void)
     unsetenv("ENHANCE_CONV_ALGO");
     snprintf(expect, sizeof expect, "%s-winograd4x4", best);
     CHECK_MSG(!strcmp(kernel_for(&p64, &st), expect) && st == ENH_OK, "64->64 3x3 got %s", kernel_for(&p64, &st));
-    snprintf(expect, sizeof expect, "%s-gemm", best);
     CHECK_MSG(!strcmp(kernel_for(&p3, &st), expect), "3->64 3x3 got %s", kernel_for(&p3, &st));
+    snprintf(expect, sizeof expect, "%s-gemm", best);
     CHECK_MSG(!strcmp(kernel_for(&p1, &st), expect), "1x1 got %s", kernel_for(&p1, &st));
     enh_conv_params pstride = p64;
     pstride.stride_h = 2;
@@ -85,6 +85,7 @@ int main(void)
     /* ENHANCE_CONV_ALGO: gemm everywhere; wino where it applies, automatic elsewhere */
     setenv("ENHANCE_CONV_ALGO", "gemm", 1);
     CHECK(ends_with(kernel_for(&p64, &st), "-gemm"));
+    CHECK(ends_with(kernel_for(&p3, &st), "-gemm"));
     setenv("ENHANCE_CONV_ALGO", "wino", 1);
     CHECK(ends_with(kernel_for(&p3, &st), "-winograd4x4"));
     CHECK(ends_with(kernel_for(&p1, &st), "-gemm"));
