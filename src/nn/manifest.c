@@ -1,0 +1,182 @@
+/* manifest.c - embedded model manifest, models folder, verification (see manifest.h). */
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "nn/manifest.h"
+#include "nn/sha256.h"
+
+extern const unsigned char enh_manifest_json[];
+extern const size_t enh_manifest_json_len;
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static enh_model_entry *entries;
+static int nentries;
+static char default_model[64];
+static enh_error parse_err;
+
+static int copy_str(json_t *obj, const char *key, char *dst, size_t size)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    if (!s || strlen(s) >= size)
+        return -1;
+    memcpy(dst, s, strlen(s) + 1);
+    return 0;
+}
+
+static void parse_manifest(void)
+{
+    json_error_t je;
+    json_t *root = json_loadb((const char *)enh_manifest_json, enh_manifest_json_len, 0, &je);
+    json_t *models = root ? json_object_get(root, "models") : NULL;
+    if (!root || !json_is_array(models)) {
+        enh_fail(&parse_err, ENH_EINTERNAL, "embedded models/manifest.json is invalid: %s", root ? "no models" : je.text);
+        json_decref(root);
+        return;
+    }
+    size_t n = json_array_size(models);
+    entries = calloc(n ? n : 1, sizeof *entries);
+    if (!entries) {
+        enh_fail(&parse_err, ENH_ENOMEM, "out of memory");
+        json_decref(root);
+        return;
+    }
+    const char *def = json_string_value(json_object_get(root, "default"));
+    snprintf(default_model, sizeof default_model, "%s", def ? def : "");
+    for (size_t i = 0; i < n; i++) {
+        json_t *m = json_array_get(models, i), *files = json_object_get(m, "files");
+        enh_model_entry *e = &entries[nentries];
+        if (copy_str(m, "name", e->name, sizeof e->name) || copy_str(m, "package", e->package, sizeof e->package) ||
+            copy_str(m, "version", e->version, sizeof e->version) ||
+            copy_str(m, "tarball_dir", e->tarball_dir, sizeof e->tarball_dir) ||
+            copy_str(m, "purpose", e->purpose, sizeof e->purpose) ||
+            copy_str(m, "licence", e->licence, sizeof e->licence) ||
+            copy_str(m, "description", e->description, sizeof e->description) || !json_is_array(files) ||
+            json_array_size(files) < 1 || json_array_size(files) > ENH_MODEL_MAX_FILES) {
+            enh_fail(&parse_err, ENH_EINTERNAL, "embedded manifest: model %zu is malformed", i);
+            continue;
+        }
+        e->scale = (int)json_integer_value(json_object_get(m, "scale"));
+        int ok = e->scale >= 1 && e->scale <= 8;
+        for (size_t k = 0; k < json_array_size(files) && ok; k++) {
+            json_t *f = json_array_get(files, k);
+            enh_model_file *mf = &e->files[k];
+            ok = !copy_str(f, "file", mf->file, sizeof mf->file) && !copy_str(f, "sha256", mf->sha256, sizeof mf->sha256) &&
+                 strlen(mf->sha256) == 64 && !strchr(mf->file, '/');
+            mf->bytes = (size_t)json_integer_value(json_object_get(f, "bytes"));
+        }
+        if (!ok) {
+            enh_fail(&parse_err, ENH_EINTERNAL, "embedded manifest: model %s is malformed", e->name);
+            continue;
+        }
+        e->nfiles = (int)json_array_size(files);
+        nentries++;
+    }
+    json_decref(root);
+}
+
+const enh_model_entry *enh_manifest_models(int *count, enh_error *err)
+{
+    pthread_once(&once, parse_manifest);
+    *count = nentries;
+    if (!nentries && err)
+        *err = parse_err;
+    return nentries ? entries : NULL;
+}
+
+const enh_model_entry *enh_manifest_find(const char *name)
+{
+    int n;
+    const enh_model_entry *e = enh_manifest_models(&n, NULL);
+    for (int i = 0; i < n && name; i++)
+        if (!strcmp(e[i].name, name))
+            return &e[i];
+    return NULL;
+}
+
+const char *enh_manifest_default_model(void)
+{
+    pthread_once(&once, parse_manifest);
+    return default_model;
+}
+
+const char *enh_models_default_dir(void)
+{
+    static _Thread_local char buf[4096];
+    const char *d = getenv("ENHANCE_MODELS_DIR");
+    if (d && *d) {
+        snprintf(buf, sizeof buf, "%s", d);
+        return buf;
+    }
+    const char *x = getenv("XDG_CACHE_HOME");
+    if (x && *x) {
+        snprintf(buf, sizeof buf, "%s/enhance/models", x);
+        return buf;
+    }
+    const char *h = getenv("HOME");
+    snprintf(buf, sizeof buf, "%s/.cache/enhance/models", h && *h ? h : ".");
+    return buf;
+}
+
+static const enh_model_file *find_ext(const enh_model_entry *e, const char *ext)
+{
+    for (int i = 0; i < e->nfiles; i++) {
+        size_t l = strlen(e->files[i].file), el = strlen(ext);
+        if (l > el && !strcmp(e->files[i].file + l - el, ext))
+            return &e->files[i];
+    }
+    return NULL;
+}
+
+enh_status enh_model_files(const enh_model_entry *e, const char *dir, char *param, char *bin, size_t size,
+                           enh_error *err)
+{
+    if (!dir)
+        dir = enh_models_default_dir();
+    const enh_model_file *p = find_ext(e, ".param"), *b = find_ext(e, ".bin");
+    if (!p || !b)
+        return enh_fail(err, ENH_EUNSUPPORTED, "model %s has no .param/.bin pair in the manifest", e->name);
+    if ((size_t)snprintf(param, size, "%s/%s", dir, p->file) >= size ||
+        (size_t)snprintf(bin, size, "%s/%s", dir, b->file) >= size)
+        return enh_fail(err, ENH_EINVAL, "models folder path is too long: %s", dir);
+    return ENH_OK;
+}
+
+int enh_model_installed(const enh_model_entry *e, const char *dir)
+{
+    if (!dir)
+        dir = enh_models_default_dir();
+    char path[4352];
+    for (int i = 0; i < e->nfiles; i++) {
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->files[i].file);
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != e->files[i].bytes)
+            return 0;
+    }
+    return 1;
+}
+
+enh_status enh_model_verify(const enh_model_entry *e, const char *dir, enh_error *err)
+{
+    if (!dir)
+        dir = enh_models_default_dir();
+    char path[4352], hex[65];
+    for (int i = 0; i < e->nfiles; i++) {
+        size_t bytes;
+        snprintf(path, sizeof path, "%s/%s", dir, e->files[i].file);
+        enh_status st = enh_sha256_file(path, hex, &bytes, err);
+        if (st == ENH_ENOTFOUND)
+            return enh_fail(err, ENH_ENOTFOUND, "model %s is not installed (%s is missing): run `enhance models fetch %s`",
+                            e->name, path, e->name);
+        if (st != ENH_OK)
+            return st;
+        if (strcmp(hex, e->files[i].sha256) || bytes != e->files[i].bytes)
+            return enh_fail(err, ENH_EINVAL,
+                            "model file %s is corrupt or modified (sha256 %.16s..., expected %.16s...): "
+                            "run `enhance models fetch --force %s`", path, hex, e->files[i].sha256, e->name);
+    }
+    return ENH_OK;
+}

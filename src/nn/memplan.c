@@ -1,0 +1,94 @@
+/* memplan.c - liveness-based buffer reuse (see memplan.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/memplan.h"
+
+void enh_memplan_free(enh_memplan *mp)
+{
+    free(mp->shapes);
+    free(mp->offset);
+    memset(mp, 0, sizeof *mp);
+}
+
+enh_status enh_memplan_build(const enh_graph *g, int n, int c, int h, int w, enh_memplan *mp,
+                             enh_error *err)
+{
+    memset(mp, 0, sizeof *mp);
+    int nt = g->ntensors;
+    mp->ntensors = nt;
+    mp->shapes = calloc((size_t)nt, sizeof *mp->shapes);
+    mp->offset = malloc((size_t)nt * sizeof *mp->offset);
+    int *last = malloc((size_t)nt * sizeof *last), *slot_of = malloc((size_t)nt * sizeof *slot_of);
+    size_t *cap = calloc((size_t)nt, sizeof *cap);
+    char *busy = calloc((size_t)nt, 1);
+    enh_status st = ENH_OK;
+    if (!mp->shapes || !mp->offset || !last || !slot_of || !cap || !busy) {
+        st = enh_fail(err, ENH_ENOMEM, "out of memory planning activations");
+        goto done;
+    }
+    if ((st = enh_graph_infer_shapes(g, c, h, w, mp->shapes, err)) != ENH_OK)
+        goto done;
+    for (int t = 0; t < nt; t++) {
+        last[t] = -1;
+        slot_of[t] = -1;
+        mp->offset[t] = ENH_MEMPLAN_EXTERNAL;
+    }
+    for (int i = 0; i < g->nnodes; i++)
+        for (int k = 0; k < g->nodes[i].nin; k++)
+            last[g->nodes[i].in[k]] = i;
+    int nslots = 0;
+    for (int i = 0; i < g->nnodes; i++) {
+        const enh_node *nd = &g->nodes[i];
+        int t = nd->out;
+        const enh_shape *s = &mp->shapes[t];
+        size_t need = (size_t)n * s->c * s->h * s->w;
+        mp->total_floats += need;
+        if (t != g->input && t != g->output) {
+            int best = -1, largest = -1;
+            for (int k = 0; k < nslots; k++) {
+                if (busy[k])
+                    continue;
+                if (cap[k] >= need && (best < 0 || cap[k] < cap[best]))
+                    best = k;
+                if (largest < 0 || cap[k] > cap[largest])
+                    largest = k;
+            }
+            if (best < 0)
+                best = largest >= 0 ? largest : nslots++;
+            if (cap[best] < need)
+                cap[best] = need;
+            busy[best] = 1;
+            slot_of[t] = best;
+        }
+        /* inputs whose last reader is this node release their slot (after the output took
+         * one, so an op never writes over what it reads) */
+        for (int k = 0; k < nd->nin; k++) {
+            int u = nd->in[k];
+            if (last[u] == i && slot_of[u] >= 0)
+                busy[slot_of[u]] = 0;
+        }
+        if (last[t] < 0 && slot_of[t] >= 0) /* nobody reads it: free right away */
+            busy[slot_of[t]] = 0;
+    }
+    size_t *base = calloc((size_t)nslots + 1, sizeof *base);
+    if (!base) {
+        st = enh_fail(err, ENH_ENOMEM, "out of memory planning activations");
+        goto done;
+    }
+    for (int k = 0; k < nslots; k++) /* 16-float (64-byte) aligned slots */
+        base[k + 1] = base[k] + (cap[k] + 15) / 16 * 16;
+    mp->arena_floats = base[nslots];
+    for (int t = 0; t < nt; t++)
+        if (slot_of[t] >= 0)
+            mp->offset[t] = base[slot_of[t]];
+    free(base);
+done:
+    free(last);
+    free(slot_of);
+    free(cap);
+    free(busy);
+    if (st != ENH_OK)
+        enh_memplan_free(mp);
+    return st;
+}

@@ -1,0 +1,29 @@
+/* memplan.h - activation memory planner: gives every intermediate tensor of a graph a
+ * place in one arena for a given input shape, reusing the place of tensors that are no
+ * longer live (liveness = from the producing node to the last reading node). The graph
+ * input and output are external (the caller's buffers) and get no arena space.
+ * Slots: a tensor takes the smallest free slot that fits, else the largest free slot
+ * (grown), else a new slot; so an arena is never larger than the sum of all tensors.
+ * Thread-safety: pure. Errors: ENH_ENOMEM, or shape errors from inference. */
+#ifndef ENH_NN_MEMPLAN_H
+#define ENH_NN_MEMPLAN_H
+
+#include <stddef.h>
+
+#include "nn/graph.h"
+
+#define ENH_MEMPLAN_EXTERNAL ((size_t)-1)
+
+typedef struct enh_memplan {
+    int ntensors;
+    enh_shape *shapes;    /* per image */
+    size_t *offset;       /* in floats from the arena start (n images included), or EXTERNAL */
+    size_t arena_floats;  /* arena size for n images */
+    size_t total_floats;  /* what one buffer per tensor would need (for reporting) */
+} enh_memplan;
+
+enh_status enh_memplan_build(const enh_graph *g, int n, int c, int h, int w, enh_memplan *mp,
+                             enh_error *err);
+void enh_memplan_free(enh_memplan *mp);
+
+#endif

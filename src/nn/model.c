@@ -1,0 +1,289 @@
+/* model.c - the model object and the graph executor (nn.h, model.h).
+ * Every convolution runs through a conv plan created at load (enh_conv_plan_create), with
+ * its activation and residual add fused into the plan's parameters where the plan
+ * supports them; other ops run the reference kernels of ops_ref.h. Activations live in
+ * one arena per call, laid out by the memory planner. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "nn/memplan.h"
+#include "nn/model.h"
+#include "nn/ncnn.h"
+#include "nn/ops_ref.h"
+
+struct enh_model {
+    enh_graph *g;
+    enh_conv_plan **plans; /* per node, NULL for non-conv */
+    enh_model_info info;
+};
+
+static int plan_supports(enh_nact k)
+{
+    return k == ENH_NACT_NONE || k == ENH_NACT_RELU || k == ENH_NACT_LEAKY || k == ENH_NACT_PRELU;
+}
+
+static void conv_params(const enh_node *n, enh_conv_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->cin = n->p.conv.cin;
+    p->cout = n->p.conv.cout;
+    p->kh = n->p.conv.kh;
+    p->kw = n->p.conv.kw;
+    p->stride_h = n->p.conv.sh;
+    p->stride_w = n->p.conv.sw;
+    p->dil_h = n->p.conv.dh;
+    p->dil_w = n->p.conv.dw;
+    p->pad_top = n->p.conv.pt;
+    p->pad_left = n->p.conv.pl;
+    p->pad_bottom = n->p.conv.pb;
+    p->pad_right = n->p.conv.pr;
+    p->groups = n->p.conv.groups;
+    p->weight = n->p.conv.weight;
+    p->bias = n->p.conv.bias;
+    switch (n->act.kind) {
+    case ENH_NACT_RELU: p->act = ENH_ACT_RELU; break;
+    case ENH_NACT_LEAKY: p->act = ENH_ACT_LEAKY; p->act_slope = n->act.a; break;
+    case ENH_NACT_PRELU: p->act = ENH_ACT_PRELU; p->prelu = n->act.slopes; p->prelu_count = n->act.nslopes; break;
+    default: p->act = ENH_ACT_NONE; break;
+    }
+}
+
+void enh_model_free(enh_model *m)
+{
+    if (!m)
+        return;
+    if (m->plans && m->g)
+        for (int i = 0; i < m->g->nnodes; i++)
+            enh_conv_plan_free(m->plans[i]);
+    free(m->plans);
+    enh_graph_free(m->g);
+    free(m);
+}
+
+static enh_status build(enh_graph *g, int fuse, enh_model **out, enh_error *err)
+{
+    *out = NULL;
+    enh_status st = enh_graph_validate(g, err);
+    if (st == ENH_OK && fuse)
+        st = enh_graph_fuse(g, err);
+    if (st != ENH_OK) {
+        enh_graph_free(g);
+        return st;
+    }
+    enh_model *m = calloc(1, sizeof *m);
+    if (!m || !(m->plans = calloc((size_t)g->nnodes, sizeof *m->plans))) {
+        free(m);
+        enh_graph_free(g);
+        return enh_fail(err, ENH_ENOMEM, "out of memory building the model");
+    }
+    m->g = g;
+    enh_model_info *in = &m->info;
+    in->in_channels = g->in_channels;
+    in->layers = g->nnodes;
+    for (int i = 0; i < g->nnodes; i++) {
+        enh_node *n = &g->nodes[i];
+        if (n->op == ENH_OP_CONV || n->op == ENH_OP_DECONV)
+            in->weight_bytes += ((size_t)n->p.conv.cout * (n->p.conv.cin / n->p.conv.groups) * n->p.conv.kh *
+                                     n->p.conv.kw + (n->p.conv.bias ? (size_t)n->p.conv.cout : 0)) * sizeof(float);
+        else if (n->op == ENH_OP_INNERPRODUCT)
+            in->weight_bytes += ((size_t)n->p.fc.num_output * n->p.fc.in_size +
+                                 (n->p.fc.bias ? (size_t)n->p.fc.num_output : 0)) * sizeof(float);
+        in->weight_bytes += (size_t)n->act.nslopes * sizeof(float);
+    }
+    in->flops_per_pixel = enh_graph_flops_per_pixel(g);
+    in->receptive_radius = enh_graph_receptive_radius(g);
+    /* scale and output channels from two probe sizes */
+    int oc, oh1, ow1, oh2, ow2;
+    if (enh_model_output_size(m, 64, 48, &oc, &oh1, &ow1) == 0 && enh_model_output_size(m, 40, 56, &oc, &oh2, &ow2) == 0 &&
+        oh1 % 64 == 0 && ow1 % 48 == 0 && oh1 / 64 == ow1 / 48 && oh2 == 40 * (oh1 / 64) && ow2 == 56 * (oh1 / 64)) {
+        in->scale = oh1 / 64;
+        in->out_channels = oc;
+    } else {
+        in->scale = 0; /* not a same-grid image-to-image model: enh_model_run refuses it */
+        in->out_channels = oc;
+    }
+    for (int i = 0; i < g->nnodes; i++) {
+        enh_node *n = &g->nodes[i];
+        if (n->op != ENH_OP_CONV)
+            continue;
+        enh_conv_params p;
+        conv_params(n, &p);
+        if ((st = enh_conv_plan_create(&p, &m->plans[i], err)) != ENH_OK) {
+            enh_error_prefix(err, "layer '%s'", n->name);
+            enh_model_free(m);
+            return st;
+        }
+        /* the plan holds its own copy of the weights */
+        enh_free(n->p.conv.weight);
+        n->p.conv.weight = NULL;
+    }
+    *out = m;
+    return ENH_OK;
+}
+
+enh_status enh_model_from_graph(enh_graph *g, enh_model **out, enh_error *err)
+{
+    return build(g, 1, out, err);
+}
+
+enh_status enh_model_from_graph_unfused(enh_graph *g, enh_model **out, enh_error *err)
+{
+    return build(g, 0, out, err);
+}
+
+enh_status enh_model_load_ncnn(const char *param_path, const char *bin_path, enh_model **out,
+                               enh_error *err)
+{
+    enh_graph *g;
+    *out = NULL;
+    enh_status st = enh_ncnn_load_files(param_path, bin_path, &g, err);
+    if (st != ENH_OK)
+        return st;
+    return enh_model_from_graph(g, out, err);
+}
+
+const enh_model_info *enh_model_get_info(const enh_model *m) { return &m->info; }
+const enh_graph *enh_model_graph(const enh_model *m) { return m->g; }
+
+const char *enh_model_kernel_name(const enh_model *m)
+{
+    for (int i = 0; i < m->g->nnodes; i++)
+        if (m->plans[i])
+            return enh_conv_plan_kernel(m->plans[i]);
+    return "";
+}
+
+int enh_model_output_size(const enh_model *m, int h, int w, int *oc, int *oh, int *ow)
+{
+    enh_shape *s = calloc((size_t)m->g->ntensors, sizeof *s);
+    int rc = -1;
+    if (s && enh_graph_infer_shapes(m->g, m->g->in_channels, h, w, s, NULL) == ENH_OK) {
+        *oc = s[m->g->output].c;
+        *oh = s[m->g->output].h;
+        *ow = s[m->g->output].w;
+        rc = 0;
+    }
+    free(s);
+    return rc;
+}
+
+size_t enh_model_workspace_bytes(const enh_model *m, int n, int h, int w)
+{
+    enh_memplan mp;
+    if (enh_memplan_build(m->g, n, m->g->in_channels, h, w, &mp, NULL) != ENH_OK)
+        return 0;
+    size_t b = mp.arena_floats * sizeof(float) + ENH_ALIGN;
+    enh_memplan_free(&mp);
+    return b;
+}
+
+enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int w, float *out,
+                         enh_pool *pool, enh_error *err)
+{
+    const enh_graph *g = m->g;
+    if (n <= 0 || h <= 0 || w <= 0)
+        return enh_fail(err, ENH_EINVAL, "invalid input shape %d x %d x %d", n, h, w);
+    if (m->info.scale <= 0)
+        return enh_fail(err, ENH_EUNSUPPORTED, "this model's output is not a fixed multiple of its input size");
+    if (!pool)
+        pool = enh_pool_default();
+    enh_memplan mp;
+    enh_status st = enh_memplan_build(g, n, g->in_channels, h, w, &mp, err);
+    if (st != ENH_OK)
+        return st;
+    const enh_shape *os = &mp.shapes[g->output];
+    if (os->c != m->info.out_channels || os->h != h * m->info.scale || os->w != w * m->info.scale) {
+        enh_memplan_free(&mp);
+        return enh_fail(err, ENH_EUNSUPPORTED, "model output %dx%d is not %d x the %dx%d input", os->w, os->h,
+                        m->info.scale, w, h);
+    }
+    float *arena = mp.arena_floats ? enh_alloc(mp.arena_floats * sizeof(float)) : NULL;
+    if (mp.arena_floats && !arena) {
+        st = enh_fail(err, ENH_ENOMEM, "out of memory: %.1f MiB of activations needed for %d x %dx%d",
+                      (double)mp.arena_floats * 4 / (1 << 20), n, w, h);
+        enh_memplan_free(&mp);
+        return st;
+    }
+    float **T = calloc((size_t)g->ntensors, sizeof *T);
+    if (!T) {
+        enh_free(arena);
+        enh_memplan_free(&mp);
+        return enh_fail(err, ENH_ENOMEM, "out of memory");
+    }
+    for (int t = 0; t < g->ntensors; t++)
+        T[t] = mp.offset[t] == ENH_MEMPLAN_EXTERNAL ? NULL : arena + mp.offset[t];
+    T[g->input] = (float *)in; /* never written: no op writes its inputs */
+    T[g->output] = out;
+    for (int i = 0; i < g->nnodes; i++) {
+        const enh_node *nd = &g->nodes[i];
+        const enh_shape *so = &mp.shapes[nd->out];
+        const enh_shape *si = nd->nin ? &mp.shapes[nd->in[0]] : NULL;
+        float *y = T[nd->out];
+        const float *x = nd->nin ? T[nd->in[0]] : NULL;
+        size_t plane = (size_t)so->h * so->w;
+        switch (nd->op) {
+        case ENH_OP_INPUT:
+            if (g->output == g->input)
+                memcpy(out, in, (size_t)n * si->c * plane * sizeof *out);
+            break;
+        case ENH_OP_CONV: {
+            const float *res = nd->nin > 1 ? T[nd->in[1]] : NULL;
+            enh_conv_plan_run(m->plans[i], x, n, si->h, si->w, y, plan_supports(nd->act.kind) ? res : NULL, pool);
+            if (!plan_supports(nd->act.kind)) { /* clip / sigmoid: fusion never adds a residual here */
+                enh_act_ref(&nd->act, y, n, so->c, plane, pool);
+            }
+            break;
+        }
+        case ENH_OP_DECONV:
+            enh_deconv_ref(nd, x, n, *si, *so, y, pool);
+            break;
+        case ENH_OP_ACT:
+            memcpy(y, x, (size_t)n * so->c * plane * sizeof *y);
+            enh_act_ref(&nd->act, y, n, so->c, plane, pool);
+            break;
+        case ENH_OP_PIXELSHUFFLE:
+            enh_pixelshuffle_ref(x, n, *si, nd->p.ps.r, nd->p.ps.dcr, y);
+            break;
+        case ENH_OP_INTERP:
+            enh_interp_ref(nd, x, n, *si, *so, y, pool);
+            break;
+        case ENH_OP_BINARY:
+            enh_binary_ref(nd->p.bin.op, x, *si, nd->p.bin.with_scalar ? NULL : T[nd->in[1]],
+                           nd->p.bin.with_scalar ? *si : mp.shapes[nd->in[1]], nd->p.bin.scalar, n, *so, y);
+            break;
+        case ENH_OP_ELTWISE:
+        case ENH_OP_CONCAT: {
+            const float *ins[1024];
+            enh_shape shp[1024];
+            for (int k = 0; k < nd->nin; k++) {
+                ins[k] = T[nd->in[k]];
+                shp[k] = mp.shapes[nd->in[k]];
+            }
+            if (nd->op == ENH_OP_ELTWISE)
+                enh_eltwise_ref(nd->p.elt.op, nd->p.elt.coeffs, ins, nd->nin, n, *so, y);
+            else
+                enh_concat_ref(nd->p.concat.axis, ins, shp, nd->nin, n, *so, y);
+            break;
+        }
+        case ENH_OP_CROP: {
+            int start[3], len[3];
+            enh_crop_resolve(nd, si, start, len);
+            enh_crop_ref(x, n, *si, start, *so, y);
+            break;
+        }
+        case ENH_OP_POOL:
+            enh_pool2d_ref(nd, x, n, *si, *so, y, pool);
+            break;
+        case ENH_OP_INNERPRODUCT:
+            enh_fc_ref(nd, x, n, y);
+            break;
+        default:
+            break;
+        }
+    }
+    free(T);
+    enh_free(arena);
+    enh_memplan_free(&mp);
+    return ENH_OK;
+}
