@@ -1,0 +1,493 @@
+/* assess.c - no-reference quality measures and the verdict (see assess.h for the contract).
+ *
+ * The image is reduced to 8-bit sRGB (alpha dropped, grey expanded) and measured in C:
+ *  - Blur (Crete-Roffet et al., "The blur effect", SPIE 2007): the gamma-coded luma Y' is
+ *    blurred again with a 9-tap box along x and along y; where the image was sharp, re-blurring
+ *    removes much of the neighbour difference, where it was already blurred little changes.
+ *    blur = max over directions of 1 - sum(max(0, |dF| - |dB|)) / sum(|dF|), 0..1, per 64x64
+ *    block; the image's blur is the 20th percentile over structured blocks (its sharpest parts).
+ *  - Blockiness: mean |Y'(x+1) - Y'(x)| for each column phase x mod 8 (and rows); the ratio of
+ *    the strongest phase to the mean of the other seven, minus 1, averaged over both directions.
+ *    The strongest phase gives the JPEG grid origin used by the quality estimate.
+ *  - Noise sigma (Immerkaer, "Fast noise variance estimation", CVIU 1996): per 16x16 block and
+ *    channel, sigma = sqrt(pi/2) / (6 n) * sum |I * M|, M = [1 -2 1; -2 4 -2; 1 -2 1], which
+ *    cancels planar and linear structure. Texture inflates blocks, so the image's sigma is the
+ *    20th percentile of block sigmas (blocks with clipped means skipped), scaled by 1.08 to undo
+ *    the percentile's low bias on pure noise (measured: tests/enhance/test_assess.c).
+ *  - Exposure: sRGB transfer undone per channel (IEC 61966-2-1), Y = 0.2126 R + 0.7152 G +
+ *    0.0722 B, L* = CIE 1976 lightness of Y; mean, percentiles from a 0.1 L* histogram,
+ *    clipping fractions. Under-exposure is judged on the highlights, ev_hi = log2(0.9 / Y_p99)
+ *    (photos normally reach near-white; measured on our photos: clean <= 1.2 EV, x0.4 >= 1.8 EV),
+ *    when the mid-tones are dark too (ev_mid = log2(0.18 / Y_p50) > 0); the correction applied is
+ *    the mean of ev_hi and ev_mid. Over-exposure: mid-tones bright with bright clipping and no
+ *    blacks; correction half of ev_mid.
+ *  - Colour cast: illuminant e = geometric mean of shades-of-grey (Finlayson & Trezzi 2004,
+ *    (mean c^6)^(1/6) in linear RGB over unclipped pixels) and a robust white patch (each
+ *    channel's 99.5th percentile); a mid-grey (Y = 0.18) lit by e is converted to CIELAB (D65);
+ *    its a*, b* and chroma are the cast. Limitation (measured on Kodak24 and our photos): on
+ *    colourful scenes the estimate reflects the scene (chroma 30..60 on flower close-ups, median
+ *    ~10 on Kodak24), as large as a real cast, so only casts of chroma 16..30 on scenes that are
+ *    not dominated by one colour are reported; larger "casts" are taken as scene colour.
+ *  - Local measures on huge images (> 12 MP) use the centre 3456x3456 crop (grid-aligned);
+ *    global ones a box-shrunk copy of the whole image.
+ */
+#include "enhance/assess.h"
+#include "enhance/colour.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOCAL_MAX_SIDE 3456
+#define LOCAL_MAX_PIXELS (12.0 * 1024 * 1024)
+
+const char *enh_degradation_name(enh_degradation d)
+{
+    static const char *const names[ENH_DEG_COUNT] = {"none",        "blur",        "jpeg",          "noise",
+                                                     "underexposed", "overexposed", "colour_cast", "low_resolution"};
+    return (unsigned)d < ENH_DEG_COUNT ? names[d] : "unknown";
+}
+
+static double clamp01(double v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
+
+/* 8-bit sRGB, 3 bands, no alpha. */
+static enh_status to_srgb8(VipsImage *in, VipsImage **out, enh_error *err)
+{
+    VipsImage *x = in, *t = NULL;
+    g_object_ref(x);
+    VipsInterpretation it = vips_image_guess_interpretation(in);
+    if (it != VIPS_INTERPRETATION_sRGB && it != VIPS_INTERPRETATION_MULTIBAND && vips_colourspace_issupported(x)) {
+        if (vips_colourspace(x, &t, VIPS_INTERPRETATION_sRGB, NULL))
+            goto fail;
+        g_object_unref(x);
+        x = t;
+    }
+    int bands = vips_image_get_bands(x);
+    int colour = bands >= 3;
+    if (bands != (colour ? 3 : 1)) {
+        if (vips_extract_band(x, &t, 0, "n", colour ? 3 : 1, NULL))
+            goto fail;
+        g_object_unref(x);
+        x = t;
+    }
+    if (vips_image_get_format(x) != VIPS_FORMAT_UCHAR) {
+        double scale = vips_image_get_format(x) == VIPS_FORMAT_USHORT ? 1.0 / 257.0
+                       : vips_band_format_isfloat(vips_image_get_format(x)) ? 255.0
+                                                                             : 1.0;
+        if (vips_linear1(x, &t, scale, 0.0, "uchar", TRUE, NULL))
+            goto fail;
+        g_object_unref(x);
+        x = t;
+    }
+    if (!colour) {
+        VipsImage *arr[3] = {x, x, x};
+        if (vips_bandjoin(arr, &t, 3, NULL))
+            goto fail;
+        g_object_unref(x);
+        x = t;
+    }
+    *out = x;
+    return ENH_OK;
+fail:
+    g_object_unref(x);
+    enh_status st = enh_fail(err, ENH_EINTERNAL, "cannot convert the image for assessment: %s", vips_error_buffer());
+    vips_error_clear();
+    return st;
+}
+
+static enh_status fetch(VipsImage *img, int left, int top, int w, int h, unsigned char **buf, enh_error *err)
+{
+    VipsImage *c = NULL;
+    if (vips_crop(img, &c, left, top, w, h, NULL)) {
+        enh_status st = enh_fail(err, ENH_EINTERNAL, "crop failed: %s", vips_error_buffer());
+        vips_error_clear();
+        return st;
+    }
+    size_t size = 0;
+    *buf = vips_image_write_to_memory(c, &size);
+    g_object_unref(c);
+    if (!*buf) {
+        enh_status st = enh_fail(err, ENH_EINVAL, "cannot decode the image pixels: %s", vips_error_buffer());
+        vips_error_clear();
+        return st;
+    }
+    return ENH_OK;
+}
+
+/* ---- global: exposure and colour ---- */
+static void measure_global(const unsigned char *p, size_t n, enh_assessment *a)
+{
+    double lut[256];
+    for (int i = 0; i < 256; i++)
+        lut[i] = enh_srgb_to_linear(i / 255.0);
+    enum { BINS = 1001 };
+    int *hist = calloc(BINS, sizeof(int));
+    if (!hist)
+        return;
+    double sum_y = 0, sum_l = 0, m6[3] = {0, 0, 0};
+    size_t dark = 0, bright = 0, used = 0;
+    size_t chist[3][256];
+    memset(chist, 0, sizeof chist);
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *q = p + 3 * i;
+        chist[0][q[0]]++;
+        chist[1][q[1]]++;
+        chist[2][q[2]]++;
+        double r = lut[q[0]], g = lut[q[1]], b = lut[q[2]];
+        double y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        double l = enh_lightness(y);
+        sum_y += y;
+        sum_l += l;
+        hist[(int)(l * 10 + 0.5)]++;
+        if (q[0] <= 2 && q[1] <= 2 && q[2] <= 2)
+            dark++;
+        int hi = q[0] >= 253 || q[1] >= 253 || q[2] >= 253;
+        bright += hi;
+        if (!hi && (q[0] > 3 || q[1] > 3 || q[2] > 3)) {
+            double r2 = r * r, g2 = g * g, b2 = b * b;
+            m6[0] += r2 * r2 * r2;
+            m6[1] += g2 * g2 * g2;
+            m6[2] += b2 * b2 * b2;
+            used++;
+        }
+    }
+    a->mean_luminance = sum_y / n;
+    a->mean_lightness = sum_l / n;
+    a->clip_dark = (double)dark / n;
+    a->clip_bright = (double)bright / n;
+    double pct[3] = {0.01, 0.5, 0.99}, res[3] = {0, 0, 0};
+    for (int k = 0; k < 3; k++) {
+        size_t target = (size_t)(pct[k] * n), acc = 0;
+        int b = 0;
+        for (; b < BINS - 1; b++) {
+            acc += hist[b];
+            if (acc > target)
+                break;
+        }
+        res[k] = b / 10.0;
+    }
+    free(hist);
+    a->l_p01 = res[0];
+    a->l_p50 = res[1];
+    a->l_p99 = res[2];
+    /* L* back to Y for the EV estimate */
+    double y99 = enh_lightness_to_y(res[2]), y50 = enh_lightness_to_y(res[1]);
+    y99 = y99 < 1e-4 ? 1e-4 : y99;
+    y50 = y50 < 1e-4 ? 1e-4 : y50;
+    double ev_hi = log2(0.9 / y99), ev_mid = log2(0.18 / y50);
+    a->highlight_ev = ev_hi;
+    if (ev_hi > 0 && ev_mid > 0)
+        a->exposure_ev = (ev_hi + ev_mid) / 2;
+    else if (ev_mid < 0 && a->clip_bright > 0.02 && a->l_p01 > 20)
+        a->exposure_ev = ev_mid / 2;
+    else
+        a->exposure_ev = 0;
+
+    if (used > 100) {
+        double e[3];
+        for (int c = 0; c < 3; c++) {
+            /* robust white patch: the channel's 99.5th percentile, combined with shades-of-grey
+             * by a geometric mean (both scale with channel gains, so the product does too) */
+            size_t target = (size_t)(0.995 * n), acc = 0;
+            int v = 0;
+            for (; v < 255; v++) {
+                acc += chist[c][v];
+                if (acc > target)
+                    break;
+            }
+            e[c] = sqrt(pow(m6[c] / used, 1.0 / 6.0) * lut[v < 1 ? 1 : v]);
+        }
+        double ey = 0.2126 * e[0] + 0.7152 * e[1] + 0.0722 * e[2];
+        if (ey > 1e-6 && e[1] > 1e-6) {
+            double grey[3], lab[3];
+            for (int c = 0; c < 3; c++) {
+                grey[c] = e[c] * 0.18 / ey;
+                a->illuminant[c] = e[c] / e[1];
+            }
+            enh_linear_rgb_to_lab(grey, lab);
+            a->cast_a = lab[1];
+            a->cast_b = lab[2];
+            a->cast_chroma = hypot(lab[1], lab[2]);
+        }
+    } else {
+        a->illuminant[0] = a->illuminant[1] = a->illuminant[2] = 1;
+    }
+}
+
+/* ---- local: blur, blocking, JPEG quality, noise ---- */
+
+/* Crete-Roffet blur per 64x64 block; returns the 20th percentile over blocks with enough
+ * structure (mean |dF| >= 1 level), i.e. the blur of the sharpest parts: a shallow depth of field
+ * leaves the subject sharp, a blurred photo has no sharp part. */
+#define BB 64
+static int cmp_double(const void *a, const void *b);
+static double crete_roffet(const float *y, int w, int h)
+{
+    int nbx = (w + BB - 1) / BB, nby = (h + BB - 1) / BB;
+    size_t nb = (size_t)nbx * nby;
+    double *acc = calloc(nb * 4, sizeof(double)); /* sf0, sv0, sf1, sv1 per block */
+    double *bprev = calloc((size_t)w, sizeof(double));
+    double *vals = malloc(nb * sizeof(double));
+    double result = 0;
+    if (!acc || !bprev || !vals)
+        goto out;
+    for (int r = 0; r < h; r++) {
+        const float *row = y + (size_t)r * w;
+        double prev_b = 0;
+        for (int x = 4; x < w - 4; x++) {
+            double b = 0;
+            for (int k = -4; k <= 4; k++)
+                b += row[x + k];
+            b /= 9;
+            if (x > 4) {
+                double df = fabs(row[x] - row[x - 1]), db = fabs(b - prev_b);
+                double *A = acc + 4 * ((size_t)(r / BB) * nbx + x / BB);
+                A[0] += df;
+                A[1] += df > db ? df - db : 0;
+            }
+            prev_b = b;
+        }
+    }
+    for (int r = 4; r < h - 4; r++) {
+        for (int x = 0; x < w; x++) {
+            double b = 0;
+            for (int k = -4; k <= 4; k++)
+                b += y[(size_t)(r + k) * w + x];
+            b /= 9;
+            if (r > 4) {
+                double df = fabs(y[(size_t)r * w + x] - y[(size_t)(r - 1) * w + x]), db = fabs(b - bprev[x]);
+                double *A = acc + 4 * ((size_t)(r / BB) * nbx + x / BB);
+                A[2] += df;
+                A[3] += df > db ? df - db : 0;
+            }
+            bprev[x] = b;
+        }
+    }
+    int n = 0;
+    double gsf[2] = {0, 0}, gsv[2] = {0, 0};
+    for (size_t i = 0; i < nb; i++) {
+        double *A = acc + 4 * i;
+        gsf[0] += A[0], gsv[0] += A[1], gsf[1] += A[2], gsv[1] += A[3];
+        if (A[0] < 1.0 * BB * BB || A[2] < 1.0 * BB * BB)
+            continue;
+        double b0 = (A[0] - A[1]) / A[0], b1 = (A[2] - A[3]) / A[2];
+        vals[n++] = b0 > b1 ? b0 : b1;
+    }
+    if (n >= 4) {
+        qsort(vals, (size_t)n, sizeof(double), cmp_double);
+        result = vals[(int)(0.2 * (n - 1))];
+    } else {
+        double b0 = gsf[0] > 0 ? (gsf[0] - gsv[0]) / gsf[0] : 1, b1 = gsf[1] > 0 ? (gsf[1] - gsv[1]) / gsf[1] : 1;
+        result = b0 > b1 ? b0 : b1;
+    }
+out:
+    free(acc);
+    free(bprev);
+    free(vals);
+    return result;
+}
+
+/* Returns blockiness; ox, oy receive the grid origin (0..7). */
+static double blockiness(const float *y, int w, int h, int *ox, int *oy)
+{
+    double dx[8] = {0}, dy[8] = {0};
+    long nx[8] = {0}, ny[8] = {0};
+    for (int r = 0; r < h; r++)
+        for (int x = 0; x + 1 < w; x++) {
+            dx[x & 7] += fabsf(y[(size_t)r * w + x + 1] - y[(size_t)r * w + x]);
+            nx[x & 7]++;
+        }
+    for (int r = 0; r + 1 < h; r++)
+        for (int x = 0; x < w; x++) {
+            dy[r & 7] += fabsf(y[(size_t)(r + 1) * w + x] - y[(size_t)r * w + x]);
+            ny[r & 7]++;
+        }
+    double ratio[2];
+    int best[2];
+    for (int d = 0; d < 2; d++) {
+        double *s = d ? dy : dx;
+        long *n = d ? ny : nx;
+        double m[8];
+        int b = 0;
+        for (int i = 0; i < 8; i++) {
+            m[i] = n[i] ? s[i] / n[i] : 0;
+            if (m[i] > m[b])
+                b = i;
+        }
+        double rest = 0;
+        for (int i = 0; i < 8; i++)
+            if (i != b)
+                rest += m[i];
+        rest /= 7;
+        ratio[d] = rest > 1e-9 ? m[b] / rest - 1 : 0;
+        best[d] = b;
+    }
+    *ox = (best[0] + 1) & 7; /* the boundary lies between phase b and b+1 */
+    *oy = (best[1] + 1) & 7;
+    return (ratio[0] + ratio[1]) / 2;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double noise_sigma(const unsigned char *p, int w, int h)
+{
+    const int B = 16;
+    int bx = w / B, by = h / B;
+    if (bx < 1 || by < 1)
+        return 0;
+    double *sig = malloc(sizeof(double) * (size_t)bx * by);
+    if (!sig)
+        return 0;
+    int n = 0;
+    for (int j = 0; j < by; j++)
+        for (int i = 0; i < bx; i++) {
+            double total = 0;
+            int skip = 0;
+            for (int c = 0; c < 3 && !skip; c++) {
+                double s = 0, mean = 0;
+                for (int y = j * B + 1; y < (j + 1) * B - 1; y++)
+                    for (int x = i * B + 1; x < (i + 1) * B - 1; x++) {
+                        const unsigned char *q = p + 3 * ((size_t)y * w + x) + c;
+                        size_t st = 3 * (size_t)w;
+                        int v = q[-st - 3] - 2 * q[-st] + q[-st + 3] - 2 * q[-3] + 4 * q[0] - 2 * q[3] + q[st - 3] -
+                                2 * q[st] + q[st + 3];
+                        s += abs(v);
+                        mean += q[0];
+                    }
+                int cnt = (B - 2) * (B - 2);
+                mean /= cnt;
+                if (mean < 6 || mean > 249)
+                    skip = 1;
+                total += sqrt(M_PI / 2) * s / (6.0 * cnt);
+            }
+            if (!skip)
+                sig[n++] = total / 3;
+        }
+    double r = 0;
+    if (n > 0) {
+        qsort(sig, (size_t)n, sizeof(double), cmp_double);
+        r = sig[(int)(0.2 * (n - 1))] * 1.08;
+    }
+    free(sig);
+    return r;
+}
+
+static void measure_local(const unsigned char *p, int w, int h, enh_assessment *a)
+{
+    float *y = malloc(sizeof(float) * (size_t)w * h);
+    if (!y)
+        return;
+    for (size_t i = 0; i < (size_t)w * h; i++)
+        y[i] = 0.299f * p[3 * i] + 0.587f * p[3 * i + 1] + 0.114f * p[3 * i + 2];
+    a->blur = crete_roffet(y, w, h);
+    a->sharpness = 100 * (1 - a->blur);
+    int ox = 0, oy = 0;
+    a->blockiness = blockiness(y, w, h, &ox, &oy);
+    if (a->jpeg_quality < 0)
+        a->jpeg_quality = enh_jpeg_estimate_quality(p, y, w, h, ox, oy);
+    free(y);
+    a->noise_sigma = noise_sigma(p, w, h);
+}
+
+/* ---- verdict ---- */
+static void verdict(enh_assessment *a)
+{
+    double *s = a->severity;
+    /* thresholds measured with bench/quality/run.py assess (photos + Kodak24):
+     * blur: clean 0.15..0.51 (one bokeh close-up 0.65), Gaussian sigma 1.5: 0.38..0.80, sigma 3: >= 0.67 */
+    s[ENH_DEG_BLUR] = clamp01((a->blur - 0.55) / 0.2 + 0.5);
+    /* JPEG: from the quality (q <= 60 is a visible problem); blockiness alone only when no
+     * quantisation was found (clean JPEG originals show 0.1..1.06) */
+    double sq = a->jpeg_quality > 0 ? clamp01((80.0 - a->jpeg_quality) / 40.0) : 0;
+    double sb = a->jpeg_quality > 0 ? 0 : clamp01((a->blockiness - 1.5) / 1.0 + 0.5);
+    s[ENH_DEG_JPEG] = sq > sb ? sq : sb;
+    s[ENH_DEG_NOISE] = clamp01((a->noise_sigma - 2.0) / 6.0);
+    s[ENH_DEG_UNDEREXPOSED] = a->exposure_ev > 0 ? clamp01((a->highlight_ev - 1.5) / 0.8 + 0.5) : 0;
+    s[ENH_DEG_OVEREXPOSED] = a->exposure_ev < 0 ? clamp01(-a->exposure_ev / 1.0) : 0;
+    /* casts of chroma 20..30 at mid-grey; beyond ~32 it is scene colour (see the header note) */
+    double c = a->cast_chroma;
+    s[ENH_DEG_COLOUR_CAST] = c <= 26 ? clamp01((c - 14) / 12) : clamp01((35 - c) / 9);
+    s[ENH_DEG_LOW_RESOLUTION] = clamp01((0.5 - a->megapixels) / 0.4);
+    s[ENH_DEG_NONE] = 0;
+    /* ties go to the earlier entry: compression explains blur, noise hides blur */
+    static const enh_degradation order[] = {ENH_DEG_JPEG,        ENH_DEG_NOISE,       ENH_DEG_BLUR,
+                                            ENH_DEG_UNDEREXPOSED, ENH_DEG_OVEREXPOSED, ENH_DEG_COLOUR_CAST};
+    enh_degradation d = ENH_DEG_NONE;
+    double best = 0.5 - 1e-9;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (s[order[i]] > best) {
+            best = s[order[i]];
+            d = order[i];
+        }
+    if (d == ENH_DEG_NONE && s[ENH_DEG_LOW_RESOLUTION] >= 0.5)
+        d = ENH_DEG_LOW_RESOLUTION;
+    a->dominant = d;
+    double q = 1;
+    for (int i = 1; i < ENH_DEG_COUNT; i++)
+        q *= 1 - 0.6 * s[i];
+    a->score = 100 * q;
+}
+
+enh_status enh_assess_image(VipsImage *in, enh_assessment *a, enh_error *err)
+{
+    memset(a, 0, sizeof *a);
+    a->jpeg_quality = -1;
+    a->width = vips_image_get_width(in);
+    a->height = vips_image_get_height(in);
+    a->megapixels = (double)a->width * a->height / 1e6;
+    if (a->width < 16 || a->height < 16)
+        return enh_fail(err, ENH_EINVAL, "image is %dx%d; assessment needs at least 16x16 pixels", a->width,
+                        a->height);
+    const char *loader = NULL;
+    if (vips_image_get_typeof(in, VIPS_META_LOADER) && !vips_image_get_string(in, VIPS_META_LOADER, &loader) &&
+        loader && !strncmp(loader, "jpeg", 4)) {
+        a->jpeg_quality = enh_jpeg_file_quality(vips_image_get_filename(in));
+        a->jpeg_quality_from_file = a->jpeg_quality > 0;
+    }
+    VipsImage *rgb = NULL;
+    enh_status st = to_srgb8(in, &rgb, err);
+    if (st)
+        return st;
+    int w = a->width, h = a->height;
+    int lw = w, lh = h, left = 0, top = 0;
+    if ((double)w * h > LOCAL_MAX_PIXELS) {
+        lw = w < LOCAL_MAX_SIDE ? w : LOCAL_MAX_SIDE;
+        lh = h < LOCAL_MAX_SIDE ? h : LOCAL_MAX_SIDE;
+        left = ((w - lw) / 2) & ~15;
+        top = ((h - lh) / 2) & ~15;
+    }
+    a->analysed_width = lw;
+    a->analysed_height = lh;
+    unsigned char *buf = NULL;
+    if ((st = fetch(rgb, left, top, lw, lh, &buf, err)))
+        goto done;
+    measure_local(buf, lw, lh, a);
+    if (lw == w && lh == h) {
+        measure_global(buf, (size_t)w * h, a);
+    } else {
+        g_free(buf);
+        buf = NULL;
+        int f = (int)ceil(sqrt((double)w * h / (2.0 * 1024 * 1024)));
+        VipsImage *small = NULL;
+        if (vips_shrink(rgb, &small, f, f, NULL)) {
+            st = enh_fail(err, ENH_EINTERNAL, "shrink failed: %s", vips_error_buffer());
+            vips_error_clear();
+            goto done;
+        }
+        int sw = vips_image_get_width(small), sh = vips_image_get_height(small);
+        st = fetch(small, 0, 0, sw, sh, &buf, err);
+        g_object_unref(small);
+        if (st)
+            goto done;
+        measure_global(buf, (size_t)sw * sh, a);
+    }
+    verdict(a);
+done:
+    g_free(buf);
+    g_object_unref(rgb);
+    return st;
+}

@@ -1,0 +1,86 @@
+/* assess.h - no-reference quality assessment of a photo: what is wrong with it, how badly.
+ *
+ * Every measure is documented with its method in assess.c / assess_jpeg.c. Summary:
+ *   blur          perceptual blur (Crete-Roffet 2007 re-blur ratio) on gamma-coded luma, 0..1
+ *   blockiness    8x8 boundary discontinuity ratio on luma at the best grid phase, >= 0
+ *   jpeg_quality  IJG quality from the file's DQT table when the file is a JPEG, otherwise
+ *                 estimated from the periodicity of the 8x8 DCT coefficient histograms; -1 = no
+ *                 JPEG quantisation found (not a JPEG, or quality >= ~95)
+ *   noise_sigma   Immerkaer (1996) fast noise estimate on flat 16x16 blocks, per RGB channel,
+ *                 in 0..255 units (the sigma of Gaussian noise added to each channel)
+ *   exposure      linear-light luminance Y (sRGB transfer undone), CIE L* percentiles, clipping
+ *   colour cast   shades-of-grey (Minkowski p = 6) illuminant estimate in linear RGB, expressed
+ *                 as the CIELAB a*, b* that a neutral mid-grey takes under it (D65 white)
+ *   score         0..100 overall (100 = nothing to fix), from the per-degradation severities
+ * The dominant degradation is the most severe one at or above 0.5, else low_resolution for small
+ * images, else none.
+ *
+ * Ownership: `in` is borrowed and not modified. Thread-safety: reentrant (no globals).
+ * Errors: ENH_EINVAL for an empty image, ENH_EINTERNAL/ENH_ENOMEM for libvips failures.
+ */
+#ifndef ENH_ENHANCE_ASSESS_H
+#define ENH_ENHANCE_ASSESS_H
+
+#include <vips/vips.h>
+
+#include "core/error.h"
+
+typedef enum {
+    ENH_DEG_NONE = 0,
+    ENH_DEG_BLUR,
+    ENH_DEG_JPEG,
+    ENH_DEG_NOISE,
+    ENH_DEG_UNDEREXPOSED,
+    ENH_DEG_OVEREXPOSED,
+    ENH_DEG_COLOUR_CAST,
+    ENH_DEG_LOW_RESOLUTION,
+    ENH_DEG_COUNT
+} enh_degradation;
+
+typedef struct enh_assessment {
+    int width, height;
+    double megapixels;
+    int analysed_width, analysed_height; /* local measures run on a centre crop of huge images */
+    /* sharpness */
+    double blur;          /* 0 (crisp) .. 1 (very blurry) */
+    double sharpness;     /* 100 * (1 - blur) */
+    /* compression */
+    double blockiness;    /* 0 = no 8x8 grid; > 0.1 visible blocking */
+    int jpeg_quality;     /* 1..100, -1 unknown */
+    int jpeg_quality_from_file; /* 1 if read from the file's quantisation table */
+    /* noise */
+    double noise_sigma;   /* 0..255 units */
+    /* exposure */
+    double mean_luminance;   /* linear Y, 0..1 */
+    double mean_lightness;   /* CIE L*, 0..100 */
+    double l_p01, l_p50, l_p99; /* L* percentiles */
+    double clip_dark, clip_bright; /* fraction of pixels with all channels <= 2 / any channel >= 253 (of 255) */
+    double exposure_ev;      /* correction to apply, EV (>0 under-, <0 over-exposed) */
+    double highlight_ev;     /* EV that would bring the 99th-percentile luminance to 0.9 */
+    /* colour */
+    double cast_a, cast_b, cast_chroma; /* CIELAB of a mid-grey under the estimated illuminant */
+    double illuminant[3];               /* linear RGB, normalised to G = 1 */
+    /* verdict */
+    double severity[ENH_DEG_COUNT]; /* 0..1 per degradation (index by enh_degradation); 0.5 = present */
+    enh_degradation dominant;
+    double score;                   /* 0..100 */
+} enh_assessment;
+
+enh_status enh_assess_image(VipsImage *in, enh_assessment *out, enh_error *err);
+
+const char *enh_degradation_name(enh_degradation d);
+
+/* Human-readable multi-line report into buf (always NUL-terminated). Returns chars written. */
+size_t enh_assessment_format(const enh_assessment *a, char *buf, size_t size);
+/* JSON object (malloc'd string, caller frees); NULL on OOM. */
+char *enh_assessment_to_json(const enh_assessment *a);
+
+/* --- helpers shared by the restoration stages (assess_jpeg.c) --- */
+/* IJG quality of a JPEG file's luminance quantisation table; -1 if none / not a JPEG. */
+int enh_jpeg_file_quality(const char *path);
+/* Estimates the JPEG quality of an 8-bit RGB image (interleaved) and its BT.601 luma (w*h floats,
+ * 0..255) whose 8x8 grid starts at (ox, oy) from the periodicity of its DCT coefficients; -1 if
+ * no quantisation is found. */
+int enh_jpeg_estimate_quality(const unsigned char *rgb, const float *luma, int w, int h, int ox, int oy);
+
+#endif
