@@ -1,12 +1,301 @@
-/* cmd_serve.c - PLACEHOLDER: `enhance serve` is not built yet. */
+/* cmd_serve.c - `enhance serve`: the HTTP inference server (src/serve) with signal handling:
+ * SIGTERM/SIGINT drain gracefully (readyz 503, in-flight requests finish within
+ * --drain-timeout, then exit 0), SIGHUP reloads the model configuration. */
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "cli/commands.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "serve/serve.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: enhance serve [options]\n"
+            "\n"
+            "Runs the HTTP inference server (loopback by default).\n"
+            "\n"
+            "Endpoints:\n"
+            "  POST /v1/enhance   body = image bytes (Content-Type image/*), operations as query keys, e.g.\n"
+            "                     curl --data-binary @in.jpg -H 'Content-Type: image/jpeg' \\\n"
+            "                       'http://127.0.0.1:8080/v1/enhance?upscale=photo&scale=2&format=webp' -o out.webp\n"
+            "                     or multipart/form-data with an 'image' part and an 'operations' JSON part\n"
+            "                     (schema: `enhance ops --schema`). Query keys: upscale scale model auto decompress\n"
+            "                     denoise deblur sharpen auto_color auto_exposure hdr exposure contrast saturation\n"
+            "                     sharpness temperature tint width height resize fit gravity padding background\n"
+            "                     format quality metadata bit_depth progressive lossless; priority=high|normal|batch,\n"
+            "                     deadline_ms=N (also headers X-Priority, X-Deadline-Ms).\n"
+            "                     Answer: the image, with X-Image-Width/Height, X-Model, X-Tiles, X-Timing-*-Ms,\n"
+            "                     Server-Timing, X-Request-Id. Errors: JSON {\"error\": {code, type, message, details}}\n"
+            "                     400 413 415 422 429(+Retry-After) 503 504.\n"
+            "  GET /v1/models     served models (name, scale, purpose, loaded, ready, settings)\n"
+            "  GET /healthz       liveness;  GET /readyz  readiness (200 once every model is loaded and warmed up,\n"
+            "                     503 while loading or draining);  GET /metrics  Prometheus text;  GET /  web page\n"
+            "\n"
+            "Options:\n"
+            "  --host ADDR              listen address (default 127.0.0.1; 0.0.0.0 for all interfaces)\n"
+            "  --port N                 TCP port (default 8080; 0 = any free port, see --port-file)\n"
+            "  --port-file FILE         write the bound port to FILE once listening\n"
+            "  --models-config PATH     JSON model config or model-repository folder (default: none, so only\n"
+            "                           non-AI operations and upscale=resample are served). JSON:\n"
+            "                           {\"models_dir\": DIR, \"defaults\": {...}, \"models\": [{\"name\": ..,\n"
+            "                           \"instances\": 1, \"tile_size\": 128, \"max_batch\": 4,\n"
+            "                           \"max_queue_delay_ms\": 2, \"max_queue\": 32, \"default_deadline_ms\": 60000}]}\n"
+            "  --api-key-file FILE      require 'Authorization: Bearer <key>' on /v1/ (key = file content)\n"
+            "  --max-body SIZE          request body cap (default 50M; suffix K, M, G)\n"
+            "  --max-pixels N           input pixel cap (default 50000000)\n"
+            "  --max-output-pixels N    output pixel cap (default 200000000)\n"
+            "  --cores N                compute cores to use (default: all online); model instances x intra-op\n"
+            "                           threads never exceed them\n"
+            "  --io-threads N           decode/encode workers (default 2)\n"
+            "  --pipeline-threads N     pipeline workers (default 2 x sum of instances x max_batch + 2)\n"
+            "  --http-threads N         HTTP threads (default 2)\n"
+            "  --drain-timeout S        seconds in-flight requests get to finish on SIGTERM (default 30)\n"
+            "  --web-dir DIR            serve DIR/index.html at / instead of the built-in page\n"
+            "  --log-level LEVEL        error|warn|info|debug (default info)\n"
+            "  --debug-delay-ms N       testing aid: every request computes N ms longer (cancellable)\n"
+            "  -h, --help               this help\n"
+            "\n"
+            "Signals: SIGTERM/SIGINT drain then exit (0 when every request finished), SIGHUP reloads the\n"
+            "model config without dropping requests.\n");
+}
+
+static int parse_long(const char *opt, const char *v, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long x = v ? strtoll(v, &end, 10) : 0;
+    if (!v || !*v || *end || errno || x < lo || x > hi) {
+        fprintf(stderr, "enhance serve: %s needs an integer in %lld..%lld, got '%s'\n", opt, lo, hi, v ? v : "");
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static int parse_size(const char *opt, const char *v, size_t *out)
+{
+    char *end;
+    errno = 0;
+    double x = v ? strtod(v, &end) : 0;
+    if (!v || end == v || errno || x <= 0) {
+        fprintf(stderr, "enhance serve: %s needs a size like 50M, got '%s'\n", opt, v ? v : "");
+        return -1;
+    }
+    double mul = 1;
+    switch (toupper((unsigned char)*end)) {
+    case 0: break;
+    case 'K': mul = 1024; end++; break;
+    case 'M': mul = 1024 * 1024; end++; break;
+    case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+    default: end = NULL; break;
+    }
+    if (!end || (*end && strcasecmp(end, "B") && strcasecmp(end, "iB"))) {
+        fprintf(stderr, "enhance serve: %s needs a size like 50M, got '%s'\n", opt, v);
+        return -1;
+    }
+    *out = (size_t)(x * mul);
+    return 0;
+}
+
+static int read_key(const char *path, char *out, size_t n)
+{
+    char *text = NULL;
+    size_t len = 0;
+    enh_error err;
+    if (enh_read_file(path, 4096, &text, &len, &err)) {
+        fprintf(stderr, "enhance serve: --api-key-file: %s\n", err.msg);
+        return -1;
+    }
+    while (len && isspace((unsigned char)text[len - 1]))
+        text[--len] = 0;
+    char *p = text;
+    while (*p && isspace((unsigned char)*p))
+        p++;
+    if (!*p || strlen(p) >= n) {
+        fprintf(stderr, "enhance serve: --api-key-file %s is empty or longer than %zu bytes\n", path, n - 1);
+        free(text);
+        return -1;
+    }
+    snprintf(out, n, "%s", p);
+    free(text);
+    return 0;
+}
 
 int cmd_serve(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "enhance serve: not available in this build yet\n");
-    return 2;
+    enh_serve_options o;
+    enh_serve_options_init(&o);
+    const char *port_file = NULL;
+    enh_log_level level = ENH_LOG_INFO;
+    if (getenv("ENHANCE_LOG"))
+        level = enh_log_get_level();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long long x;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        }
+#define NEED_VALUE                                                                     \
+    do {                                                                               \
+        if (!v) {                                                                      \
+            fprintf(stderr, "enhance serve: %s needs a value (see --help)\n", a);      \
+            return 1;                                                                  \
+        }                                                                              \
+        i++;                                                                           \
+    } while (0)
+        if (!strcmp(a, "--host")) {
+            NEED_VALUE;
+            snprintf(o.host, sizeof o.host, "%s", v);
+        } else if (!strcmp(a, "--port")) {
+            NEED_VALUE;
+            if (parse_long(a, v, 0, 65535, &x))
+                return 1;
+            o.port = (int)x;
+        } else if (!strcmp(a, "--port-file")) {
+            NEED_VALUE;
+            port_file = v;
+        } else if (!strcmp(a, "--models-config") || !strcmp(a, "--model-repository")) {
+            NEED_VALUE;
+            snprintf(o.models_config, sizeof o.models_config, "%s", v);
+        } else if (!strcmp(a, "--api-key-file")) {
+            NEED_VALUE;
+            if (read_key(v, o.api_key, sizeof o.api_key))
+                return 1;
+        } else if (!strcmp(a, "--max-body")) {
+            NEED_VALUE;
+            if (parse_size(a, v, &o.max_body_bytes))
+                return 1;
+        } else if (!strcmp(a, "--max-pixels")) {
+            NEED_VALUE;
+            if (parse_long(a, v, 1, 1LL << 40, &x))
+                return 1;
+            o.max_pixels = x;
+        } else if (!strcmp(a, "--max-output-pixels")) {
+            NEED_VALUE;
+            if (parse_long(a, v, 1, 1LL << 40, &x))
+                return 1;
+            o.max_output_pixels = x;
+        } else if (!strcmp(a, "--cores")) {
+            NEED_VALUE;
+            if (parse_long(a, v, 1, 1024, &x))
+                return 1;
+            o.cores = (int)x;
+        } else if (!strcmp(a, "--io-threads")) {
+            NEED_VALUE;
+            if (parse_long(a, v, 1, 256, &x))
+                return 1;
+            o.io_threads = (int)x;
+        } else if (!strcmp(a, "--pipeline-threads")) {
+            NEED_VALUE;
+            if (parse_long(a, v, 1, 256, &x))
+                return 1;
+            o.pipeline_threads = (int)x;
+        } else if (!strcmp(a, "--http-threads")) {
+            NEED_VALUE;
+            if (parse_long(a, v, 1, 64, &x))
+                return 1;
+            o.http_threads = (int)x;
+        } else if (!strcmp(a, "--drain-timeout")) {
+            NEED_VALUE;
+            if (parse_long(a, v, 0, 3600, &x))
+                return 1;
+            o.drain_timeout_s = (double)x;
+        } else if (!strcmp(a, "--web-dir")) {
+            NEED_VALUE;
+            o.web_dir = v;
+        } else if (!strcmp(a, "--debug-delay-ms")) {
+            NEED_VALUE;
+            if (parse_long(a, v, 0, 600000, &x))
+                return 1;
+            o.debug_delay_ms = (double)x;
+        } else if (!strcmp(a, "--log-level")) {
+            NEED_VALUE;
+            if (!strcmp(v, "error"))
+                level = ENH_LOG_ERROR;
+            else if (!strcmp(v, "warn"))
+                level = ENH_LOG_WARN;
+            else if (!strcmp(v, "info"))
+                level = ENH_LOG_INFO;
+            else if (!strcmp(v, "debug"))
+                level = ENH_LOG_DEBUG;
+            else {
+                fprintf(stderr, "enhance serve: --log-level must be error, warn, info or debug\n");
+                return 1;
+            }
+        } else {
+            fprintf(stderr, "enhance serve: unknown option '%s' (see enhance serve --help)\n", a);
+            return 1;
+        }
+#undef NEED_VALUE
+    }
+    enh_log_set_level(level);
+
+    /* every thread started from here inherits the blocked set; only sigtimedwait sees them */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    enh_server *srv = NULL;
+    enh_error err;
+    if (enh_serve_start(&o, &srv, &err)) {
+        fprintf(stderr, "enhance serve: %s\n", err.msg);
+        return err.code == ENH_EINVAL || err.code == ENH_ENOTFOUND || err.code == ENH_EIO ? 1 : 2;
+    }
+    int port = enh_serve_port(srv);
+    if (port_file) {
+        char txt[32];
+        int n = snprintf(txt, sizeof txt, "%d\n", port);
+        if (enh_write_file_atomic(port_file, txt, (size_t)n, &err)) {
+            fprintf(stderr, "enhance serve: --port-file: %s\n", err.msg);
+            enh_serve_stop(srv);
+            return 1;
+        }
+    }
+    printf("enhance serve: listening on http://%s:%d\n", o.host, port);
+    fflush(stdout);
+
+    int rc = 0, was_ready = 0;
+    for (;;) {
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        int sig = sigtimedwait(&set, NULL, &ts);
+        if (!was_ready && enh_serve_ready(srv)) {
+            was_ready = 1;
+            printf("enhance serve: ready\n");
+            fflush(stdout);
+        }
+        if (enh_serve_load_failed(srv)) {
+            fprintf(stderr, "enhance serve: loading the models failed (see the log above)\n");
+            rc = 1;
+            break;
+        }
+        if (sig == SIGHUP) {
+            ENH_LOGI("serve: SIGHUP: reloading %s", o.models_config[0] ? o.models_config : "(no model config)");
+            if (enh_serve_reload(srv, &err))
+                ENH_LOGE("serve: %s", err.msg);
+        } else if (sig == SIGTERM || sig == SIGINT) {
+            ENH_LOGI("serve: %s: draining (up to %.0f s)", sig == SIGTERM ? "SIGTERM" : "SIGINT", o.drain_timeout_s);
+            int left = enh_serve_drain(srv, o.drain_timeout_s);
+            if (left) {
+                ENH_LOGW("serve: %d request(s) still running after the drain timeout; cancelling them", left);
+                rc = 1;
+            }
+            break;
+        }
+    }
+    enh_serve_stop(srv);
+    ENH_LOGI("serve: stopped");
+    return rc;
 }

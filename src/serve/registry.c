@@ -1,0 +1,247 @@
+/* registry.c - the served models: load, warm up, share across reloads, route requests. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "nn/nn.h"
+#include "serve/server_internal.h"
+
+/* Weak until the NN runtime (src/nn, issue 3) is in every build: a build without it links
+ * and serves non-AI operations; model loading then reports that the runtime is missing. */
+#pragma weak enh_model_load_ncnn
+#pragma weak enh_model_free
+#pragma weak enh_model_get_info
+#pragma weak enh_model_run
+
+static enh_status run_model(void *model, const float *in, int n, int c, int h, int w, float *out, enh_pool *pool,
+                            enh_error *err)
+{
+    (void)c;
+    return enh_model_run((const enh_model *)model, in, n, h, w, out, pool, err);
+}
+
+static void on_batch(void *user, int tiles, double seconds)
+{
+    serve_model *m = user;
+    serve_metrics_batch(m->metrics, m->cfg.name, tiles, seconds);
+}
+
+static void model_free(serve_model *m)
+{
+    if (!m)
+        return;
+    serve_batcher_destroy(m->batcher);
+    if (m->model)
+        enh_model_free(m->model);
+    free(m);
+}
+
+static void model_unref(serve_model *m)
+{
+    if (m && atomic_fetch_sub(&m->refs, 1) == 1)
+        model_free(m);
+}
+
+/* Settings that need a new instance set when they change. */
+static int same_model(const serve_model_cfg *a, const serve_model_cfg *b)
+{
+    return !strcmp(a->name, b->name) && !strcmp(a->param_path, b->param_path) &&
+           !strcmp(a->bin_path, b->bin_path) && a->instances == b->instances && a->max_batch == b->max_batch &&
+           a->max_queue_delay_ms == b->max_queue_delay_ms && a->tile_size == b->tile_size;
+}
+
+static enh_status model_load(const serve_model_cfg *cfg, enh_pool *pool, serve_metrics *metrics, serve_model **out,
+                             enh_error *err)
+{
+    *out = NULL;
+    serve_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return enh_fail(err, ENH_ENOMEM, "out of memory");
+    m->cfg = *cfg;
+    m->metrics = metrics;
+    atomic_init(&m->refs, 1);
+    double t0 = enh_now();
+    if (!enh_model_load_ncnn || !enh_model_run || !enh_model_get_info || !enh_model_free) {
+        free(m);
+        return enh_fail(err, ENH_EUNSUPPORTED, "model '%s': this build has no neural-network runtime", cfg->name);
+    }
+    enh_status st = enh_model_load_ncnn(cfg->param_path, cfg->bin_path, &m->model, err);
+    if (st) {
+        free(m);
+        return enh_error_prefix(err, "model '%s'", cfg->name);
+    }
+    const enh_model_info *info = enh_model_get_info(m->model);
+    m->scale = info->scale;
+    m->in_channels = info->in_channels;
+    m->out_channels = info->out_channels;
+    serve_batcher_config bc;
+    memset(&bc, 0, sizeof bc);
+    snprintf(bc.name, sizeof bc.name, "%s", cfg->name);
+    bc.model = m->model;
+    bc.run = run_model;
+    bc.out_channels = m->out_channels;
+    bc.scale = m->scale;
+    bc.instances = cfg->instances;
+    bc.max_batch = cfg->max_batch;
+    bc.max_delay_s = cfg->max_queue_delay_ms / 1000.0;
+    bc.pool = pool;
+    bc.on_batch = on_batch;
+    bc.on_batch_user = m;
+    if ((st = serve_batcher_create(&bc, &m->batcher, err))) {
+        model_free(m);
+        return st;
+    }
+    /* warm-up: one small tile through the real run path (plans, workspaces, page faults) */
+    int t = cfg->tile_size > 0 && cfg->tile_size < 32 ? cfg->tile_size : 32;
+    size_t in_n = (size_t)m->in_channels * t * t;
+    size_t out_n = (size_t)m->out_channels * (size_t)(t * m->scale) * (size_t)(t * m->scale);
+    float *in = enh_calloc(in_n, sizeof(float));
+    float *outb = enh_alloc(out_n * sizeof(float));
+    if (!in || !outb) {
+        enh_free(in);
+        enh_free(outb);
+        model_free(m);
+        return enh_fail(err, ENH_ENOMEM, "model '%s': out of memory for the warm-up tile", cfg->name);
+    }
+    for (size_t i = 0; i < in_n; i++)
+        in[i] = (float)(i % 97) / 96.0f;
+    st = serve_batcher_submit(m->batcher, in, 1, m->in_channels, t, t, outb, SERVE_PRIO_HIGH, 0, NULL, NULL, err);
+    enh_free(in);
+    enh_free(outb);
+    if (st) {
+        model_free(m);
+        return enh_error_prefix(err, "model '%s' warm-up", cfg->name);
+    }
+    atomic_store(&m->ready, 1);
+    ENH_LOGI("serve: model %s loaded and warmed up in %.2f s (x%d, %d instance(s), max batch %d)", cfg->name,
+             enh_now() - t0, m->scale, cfg->instances, cfg->max_batch);
+    *out = m;
+    return ENH_OK;
+}
+
+enh_status serve_registry_build(const serve_models_config *cfg, serve_registry *prev, enh_pool *pool,
+                                serve_metrics *metrics, serve_registry **out, enh_error *err)
+{
+    *out = NULL;
+    serve_registry *r = calloc(1, sizeof *r);
+    if (!r)
+        return enh_fail(err, ENH_ENOMEM, "out of memory");
+    atomic_init(&r->refs, 1);
+    r->resample = cfg->resample;
+    snprintf(r->models_dir, sizeof r->models_dir, "%s", cfg->models_dir);
+    snprintf(r->source, sizeof r->source, "%s", cfg->source);
+    if (cfg->nmodels) {
+        r->models = calloc((size_t)cfg->nmodels, sizeof *r->models);
+        if (!r->models) {
+            free(r);
+            return enh_fail(err, ENH_ENOMEM, "out of memory");
+        }
+    }
+    for (int i = 0; i < cfg->nmodels; i++) {
+        const serve_model_cfg *mc = &cfg->models[i];
+        serve_model *old = prev ? serve_registry_find(prev, mc->name) : NULL;
+        if (old && same_model(&old->cfg, mc) && atomic_load(&old->ready)) {
+            atomic_fetch_add(&old->refs, 1);
+            old->cfg.max_queue = mc->max_queue; /* admission settings apply at once */
+            old->cfg.default_deadline_ms = mc->default_deadline_ms;
+            snprintf(old->cfg.purpose, sizeof old->cfg.purpose, "%s", mc->purpose);
+            r->models[r->n++] = old;
+            continue;
+        }
+        if (!enh_is_file(mc->param_path) || !enh_is_file(mc->bin_path)) {
+            serve_registry_unref(r);
+            return enh_fail(err, ENH_ENOTFOUND,
+                            "model '%s': %s or %s is missing (fetch it with `enhance models fetch %s`)", mc->name,
+                            mc->param_path, mc->bin_path, mc->name);
+        }
+        serve_model *m;
+        enh_status st = model_load(mc, pool, metrics, &m, err);
+        if (st) {
+            serve_registry_unref(r);
+            return st;
+        }
+        r->models[r->n++] = m;
+    }
+    *out = r;
+    return ENH_OK;
+}
+
+void serve_registry_ref(serve_registry *r) { atomic_fetch_add(&r->refs, 1); }
+
+void serve_registry_unref(serve_registry *r)
+{
+    if (!r || atomic_fetch_sub(&r->refs, 1) != 1)
+        return;
+    for (int i = 0; i < r->n; i++)
+        model_unref(r->models[i]);
+    free(r->models);
+    free(r);
+}
+
+serve_model *serve_registry_find(serve_registry *r, const char *name)
+{
+    for (int i = 0; i < r->n; i++)
+        if (!strcmp(r->models[i]->cfg.name, name))
+            return r->models[i];
+    return NULL;
+}
+
+serve_model *serve_registry_find_ptr(serve_registry *r, const struct enh_model *m)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->models[i]->model == m)
+            return r->models[i];
+    return NULL;
+}
+
+int serve_registry_instances(const serve_models_config *cfg)
+{
+    int n = 0;
+    for (int i = 0; i < cfg->nmodels; i++)
+        n += cfg->models[i].instances;
+    return n;
+}
+
+/* The model the upscale stage picks for these operations (same rule as stage_upscale). */
+static const char *model_for_ops(const enh_ops *ops)
+{
+    if (ops->model[0])
+        return ops->model;
+    switch (ops->upscale) {
+    case ENH_UPSCALE_PHOTO: return "realesrgan-x4fast";
+    case ENH_UPSCALE_QUALITY: return "realesrgan-x4plus";
+    case ENH_UPSCALE_ART:
+        if (ops->scale > 0 && ops->scale <= 2)
+            return "realesr-animevideov3-x2";
+        if (ops->scale > 2 && ops->scale <= 3)
+            return "realesr-animevideov3-x3";
+        return "realesr-animevideov3-x4";
+    default: return NULL;
+    }
+}
+
+enh_status serve_route(serve_registry *r, const enh_ops *ops, serve_model **model, char *route, size_t route_size,
+                       enh_error *err)
+{
+    *model = NULL;
+    const char *name = model_for_ops(ops);
+    if (!name) {
+        snprintf(route, route_size, "none");
+        return ENH_OK;
+    }
+    serve_model *m = serve_registry_find(r, name);
+    if (!m) {
+        char served[512] = "";
+        size_t off = 0;
+        for (int i = 0; i < r->n && off < sizeof served - 70; i++)
+            off += (size_t)snprintf(served + off, sizeof served - off, "%s%s", i ? ", " : "", r->models[i]->cfg.name);
+        return enh_fail(err, ENH_ENOTFOUND, "model '%s' is not served here (served: %s)", name,
+                        r->n ? served : "none; only upscale=resample and non-AI operations work");
+    }
+    *model = m;
+    snprintf(route, route_size, "%s", m->cfg.name);
+    return ENH_OK;
+}

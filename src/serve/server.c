@@ -1,0 +1,774 @@
+/* server.c - the scheduler and lifecycle of the inference server (see serve.h):
+ * admission into bounded per-model queues, decode/encode workers, pipeline workers whose
+ * tiles go to the per-model batchers, a monitor thread that expires queued requests at
+ * their deadline and cancels requests whose client went away, drain, reload, stop. */
+#define _GNU_SOURCE /* POLLRDHUP */
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "nn/nn.h"
+#include "serve/codec.h"
+#include "serve/server_internal.h"
+#include "serve/sync.h"
+
+#pragma weak enh_model_run
+
+#define MONITOR_PERIOD_S 0.02
+#define CANCEL_CLIENT 1
+#define CANCEL_SHUTDOWN 2
+
+void enh_serve_options_init(enh_serve_options *o)
+{
+    memset(o, 0, sizeof *o);
+    snprintf(o->host, sizeof o->host, "127.0.0.1");
+    o->port = 8080;
+    o->max_body_bytes = 50u << 20;
+    o->max_pixels = 50000000LL;
+    o->max_output_pixels = 200000000LL;
+    o->io_threads = 2;
+    o->http_threads = 2;
+    o->vips_threads = 1;
+    o->max_connections = 512;
+    o->drain_timeout_s = 30;
+}
+
+/* ---- work queues (under s->mu) ---- */
+
+static void q_push(serve_queue *q, serve_job *j)
+{
+    int p = j->params.priority;
+    j->qnext = NULL;
+    j->qprev = q->tail[p];
+    if (q->tail[p])
+        q->tail[p]->qnext = j;
+    else
+        q->head[p] = j;
+    q->tail[p] = j;
+    q->n++;
+}
+
+static void q_remove(serve_queue *q, serve_job *j)
+{
+    int p = j->params.priority;
+    if (j->qprev)
+        j->qprev->qnext = j->qnext;
+    else
+        q->head[p] = j->qnext;
+    if (j->qnext)
+        j->qnext->qprev = j->qprev;
+    else
+        q->tail[p] = j->qprev;
+    j->qprev = j->qnext = NULL;
+    q->n--;
+}
+
+static serve_job *q_pop(serve_queue *q)
+{
+    for (int p = 0; p < SERVE_NPRIO; p++) {
+        serve_job *j = q->head[p];
+        if (j) {
+            q_remove(q, j);
+            return j;
+        }
+    }
+    return NULL;
+}
+
+static serve_queue *queue_of(enh_server *s, serve_job *j)
+{
+    switch (j->stage) {
+    case STAGE_DECODE: return &s->io_q;
+    case STAGE_PIPELINE: return &s->pipe_q;
+    case STAGE_ENCODE: return &s->encode_q;
+    default: return NULL;
+    }
+}
+
+/* ---- completion ---- */
+
+int serve_http_status(enh_status st, serve_stage stage, const char **type)
+{
+    int code;
+    const char *t;
+    switch (st) {
+    case ENH_OK: code = 200; t = "ok"; break;
+    case ENH_EINVAL:
+        if (stage == STAGE_DECODE) {
+            code = 400;
+            t = "invalid_image";
+        } else if (stage == STAGE_DONE) { /* request parsing */
+            code = 400;
+            t = "invalid_request";
+        } else {
+            code = 422;
+            t = "unprocessable";
+        }
+        break;
+    case ENH_EUNSUPPORTED:
+        if (stage == STAGE_DECODE) {
+            code = 415;
+            t = "unsupported_media_type";
+        } else {
+            code = 422;
+            t = "unprocessable";
+        }
+        break;
+    case ENH_ENOTFOUND: code = 422; t = "model_not_found"; break;
+    case ENH_ETOOBIG: code = 413; t = "too_large"; break;
+    case ENH_EBUSY: code = 429; t = "queue_full"; break;
+    case ENH_ETIMEOUT: code = 504; t = "deadline_exceeded"; break;
+    case ENH_ECANCELLED: code = 499; t = "cancelled"; break;
+    case ENH_ENOMEM: code = 503; t = "out_of_memory"; break;
+    default: code = 500; t = "internal"; break;
+    }
+    if (type)
+        *type = t;
+    return code;
+}
+
+/* Under s->mu: takes the job out of the scheduler and records its metrics. */
+static void finish_locked(enh_server *s, serve_job *j, enh_status st, serve_stage stage, const enh_error *err)
+{
+    if (j->finished)
+        return;
+    if (j->in_queue) {
+        q_remove(queue_of(s, j), j);
+        j->in_queue = 0;
+    }
+    j->finished = 1;
+    j->status = st;
+    j->failed_stage = stage;
+    if (st && err)
+        j->err = *err;
+    j->t_done = enh_now();
+    if (j->aprev)
+        j->aprev->anext = j->anext;
+    else if (s->active == j)
+        s->active = j->anext;
+    if (j->anext)
+        j->anext->aprev = j->aprev;
+    j->aprev = j->anext = NULL;
+    s->inflight--;
+    pthread_cond_broadcast(&s->idle_cv);
+    if (j->queued_counted) {
+        serve_metrics_queue_add(s->metrics, j->route, -1);
+        j->queued_counted = 0;
+    }
+    serve_metrics_inflight_add(s->metrics, j->route, -1);
+    const char *type;
+    if (atomic_load(&j->cancel) == CANCEL_SHUTDOWN && st != ENH_OK) {
+        j->http_code = 503;
+        j->http_type = "unavailable";
+        enh_fail(&j->err, st, "the server is shutting down before this request could finish; retry on another "
+                              "replica");
+    } else {
+        j->http_code = serve_http_status(st, stage, &j->http_type);
+    }
+    type = j->http_type;
+    const char *label = j->report.model[0] ? j->report.model : j->route;
+    serve_metrics_request_done(s->metrics, label, st == ENH_OK, st ? type : "", j->queue_s,
+                               st == ENH_OK || j->compute_s > 0 ? j->compute_s : -1, j->t_done - j->t_admit);
+    if (j->tiles)
+        serve_metrics_tiles(s->metrics, label, j->tiles);
+}
+
+static void finish(enh_server *s, serve_job *j, enh_status st, serve_stage stage, const enh_error *err)
+{
+    pthread_mutex_lock(&s->mu);
+    finish_locked(s, j, st, stage, err);
+    pthread_mutex_unlock(&s->mu);
+    serve_http_job_done(j); /* the job may be freed from here on */
+}
+
+/* Moves the job to its next stage's queue (or finishes it when the server stops). */
+static void enqueue(enh_server *s, serve_job *j, serve_stage stage)
+{
+    pthread_mutex_lock(&s->mu);
+    if (atomic_load(&s->stopping) || atomic_load(&j->cancel)) {
+        enh_error e;
+        enh_status st = atomic_load(&j->cancel) == CANCEL_CLIENT
+                            ? enh_fail(&e, ENH_ECANCELLED, "the client closed the connection")
+                            : enh_fail(&e, ENH_ECANCELLED, "the server is shutting down");
+        if (atomic_load(&s->stopping))
+            atomic_store(&j->cancel, CANCEL_SHUTDOWN);
+        finish_locked(s, j, st, stage, &e);
+        pthread_mutex_unlock(&s->mu);
+        serve_http_job_done(j);
+        return;
+    }
+    j->stage = stage;
+    j->t_enqueue = enh_now();
+    q_push(queue_of(s, j), j);
+    j->in_queue = 1;
+    pthread_cond_signal(stage == STAGE_PIPELINE ? &s->pipe_cv : &s->io_cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void compute_started(enh_server *s, serve_job *j)
+{
+    pthread_mutex_lock(&s->mu);
+    if (j->queued_counted) {
+        serve_metrics_queue_add(s->metrics, j->route, -1);
+        j->queued_counted = 0;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- stages ---- */
+
+static long long estimate_output_pixels(const serve_job *j, int w, int h, long long *intermediate)
+{
+    const enh_ops *o = &j->ops;
+    double f = 1;
+    double native = j->model ? j->model->scale : 1;
+    if (o->upscale != ENH_UPSCALE_NONE)
+        f = o->scale > 0 ? o->scale : (o->upscale == ENH_UPSCALE_RESAMPLE ? 1 : native);
+    *intermediate = (long long)((double)w * native) * (long long)((double)h * native);
+    double ow = w * f, oh = h * f;
+    if (o->resize_scale > 0) {
+        ow *= o->resize_scale;
+        oh *= o->resize_scale;
+    }
+    double tw = o->width > 0 ? o->width : o->width_pct > 0 ? w * o->width_pct / 100 : 0;
+    double th = o->height > 0 ? o->height : o->height_pct > 0 ? h * o->height_pct / 100 : 0;
+    if (tw > 0 && th > 0) {
+        ow = tw;
+        oh = th;
+    } else if (tw > 0) {
+        oh = oh * tw / ow;
+        ow = tw;
+    } else if (th > 0) {
+        ow = ow * th / oh;
+        oh = th;
+    }
+    ow += 2.0 * o->padding;
+    oh += 2.0 * o->padding;
+    return (long long)ceil(ow) * (long long)ceil(oh);
+}
+
+static void do_decode(enh_server *s, serve_job *j)
+{
+    enh_error err;
+    enh_error_clear(&err);
+    double t0 = enh_now();
+    enh_status st = serve_decode(j->image, j->image_len, s->opt.max_pixels, &j->image_in, &j->in_format, &err);
+    j->decode_s = enh_now() - t0;
+    free(j->body);
+    j->body = NULL;
+    j->image = NULL;
+    if (st) {
+        finish(s, j, st, STAGE_DECODE, &err);
+        return;
+    }
+    int w = vips_image_get_width(j->image_in), h = vips_image_get_height(j->image_in);
+    long long mid = 0, outpx = estimate_output_pixels(j, w, h, &mid);
+    long long worst = outpx > mid ? outpx : mid;
+    if (s->opt.max_output_pixels > 0 && worst > s->opt.max_output_pixels) {
+        enh_fail(&err, ENH_ETOOBIG,
+                 "the result of %dx%d with these operations would be %.1f MP; the limit is %.1f MP (server option "
+                 "--max-output-pixels)",
+                 w, h, worst / 1e6, s->opt.max_output_pixels / 1e6);
+        finish(s, j, ENH_ETOOBIG, STAGE_PIPELINE, &err);
+        return;
+    }
+    enqueue(s, j, STAGE_PIPELINE);
+}
+
+static enh_status tile_runner(void *user, struct enh_model *model, const float *in, int n, int c, int h, int w,
+                              float *out, enh_error *err)
+{
+    serve_job *j = user;
+    enh_server *s = j->srv;
+    serve_model *m = serve_registry_find_ptr(j->reg, model);
+    enh_status st;
+    if (!m) {
+        /* a model this server does not batch (e.g. chosen by auto mode): run it directly */
+        compute_started(s, j);
+        st = enh_model_run(model, in, n, h, w, out, s->pool, err);
+        j->tiles += n;
+        return st;
+    }
+    serve_tile_wait tw = {0, 0};
+    st = serve_batcher_submit(m->batcher, in, n, c, h, w, out, j->params.priority, j->deadline, &j->cancel, &tw,
+                              err);
+    if (j->queued_counted)
+        compute_started(s, j);
+    j->tile_wait_s += tw.queued_s;
+    if (st == ENH_OK)
+        j->tiles += n;
+    return st;
+}
+
+static void do_pipeline(enh_server *s, serve_job *j)
+{
+    enh_pipeline_ctx ctx;
+    enh_pipeline_ctx_init(&ctx);
+    ctx.pool = s->pool;
+    ctx.models_dir = j->reg->models_dir;
+    ctx.cancel = &j->cancel;
+    ctx.deadline = j->deadline;
+    ctx.tile_size = j->model ? j->model->cfg.tile_size : 0;
+    ctx.tile_runner = tile_runner;
+    ctx.tile_runner_user = j;
+    if (!j->model)
+        compute_started(s, j);
+    enh_error err;
+    enh_error_clear(&err);
+    double t0 = enh_now();
+    enh_status st = ENH_OK;
+    if (s->opt.debug_delay_ms > 0) { /* test hook: simulated compute that honours cancel and deadline */
+        double until = t0 + s->opt.debug_delay_ms / 1000.0;
+        while (enh_now() < until && !st) {
+            if (atomic_load(&j->cancel))
+                st = enh_fail(&err, ENH_ECANCELLED, "cancelled");
+            else if (j->deadline > 0 && enh_now() > j->deadline)
+                st = enh_fail(&err, ENH_ETIMEOUT, "deadline exceeded while computing");
+            struct timespec ts = {0, 5 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (!st)
+        st = enh_pipeline_run(j->image_in, &j->ops, &ctx, &j->image_out, &j->report, &err);
+    double dt = enh_now() - t0;
+    g_object_unref(j->image_in);
+    j->image_in = NULL;
+    if (j->queued_counted)
+        compute_started(s, j);
+    j->queue_s += j->tile_wait_s;
+    j->compute_s = dt - j->tile_wait_s;
+    if (st) {
+        finish(s, j, st, STAGE_PIPELINE, &err);
+        return;
+    }
+    enqueue(s, j, STAGE_ENCODE);
+}
+
+static void do_encode(enh_server *s, serve_job *j)
+{
+    enh_error err;
+    enh_error_clear(&err);
+    double t0 = enh_now();
+    const char *mime = NULL;
+    enh_status st = serve_encode(j->image_out, &j->ops, j->in_format, &j->out_buf, &j->out_len, &mime, NULL, &err);
+    j->encode_s = enh_now() - t0;
+    j->out_w = vips_image_get_width(j->image_out);
+    j->out_h = vips_image_get_height(j->image_out);
+    g_object_unref(j->image_out);
+    j->image_out = NULL;
+    j->mime = mime;
+    finish(s, j, st, STAGE_ENCODE, &err);
+}
+
+static void *io_main(void *arg)
+{
+    enh_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        serve_job *j = q_pop(&s->encode_q); /* finishing work first keeps latency down */
+        if (!j)
+            j = q_pop(&s->io_q);
+        if (!j) {
+            if (atomic_load(&s->stopping))
+                break;
+            pthread_cond_wait(&s->io_cv, &s->mu);
+            continue;
+        }
+        j->in_queue = 0;
+        j->queue_s += enh_now() - j->t_enqueue;
+        pthread_mutex_unlock(&s->mu);
+        if (j->stage == STAGE_DECODE)
+            do_decode(s, j);
+        else
+            do_encode(s, j);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static void *pipe_main(void *arg)
+{
+    enh_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        serve_job *j = q_pop(&s->pipe_q);
+        if (!j) {
+            if (atomic_load(&s->stopping))
+                break;
+            pthread_cond_wait(&s->pipe_cv, &s->mu);
+            continue;
+        }
+        j->in_queue = 0;
+        j->queue_s += enh_now() - j->t_enqueue;
+        pthread_mutex_unlock(&s->mu);
+        do_pipeline(s, j);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* ---- monitor: deadlines of queued requests, clients that went away ---- */
+
+static int client_gone(int fd)
+{
+    if (fd < 0)
+        return 0;
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+    if (poll(&p, 1, 0) <= 0)
+        return 0;
+    return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+static void *monitor_main(void *arg)
+{
+    enh_server *s = arg;
+    serve_job *done[64];
+    while (!atomic_load(&s->stopping)) {
+        int nd = 0;
+        double now = enh_now();
+        pthread_mutex_lock(&s->mu);
+        for (serve_job *j = s->active; j && nd < 64;) {
+            serve_job *nx = j->anext;
+            enh_error e;
+            if (client_gone(j->fd)) {
+                atomic_store(&j->cancel, CANCEL_CLIENT);
+                if (j->in_queue) {
+                    enh_fail(&e, ENH_ECANCELLED, "the client closed the connection while the request was queued");
+                    finish_locked(s, j, ENH_ECANCELLED, j->stage, &e);
+                    done[nd++] = j;
+                }
+            } else if (j->in_queue && j->deadline > 0 && now >= j->deadline) {
+                enh_fail(&e, ENH_ETIMEOUT,
+                         "deadline of %.0f ms exceeded while the request was queued (waited %.0f ms); retry later "
+                         "or raise deadline_ms",
+                         (j->deadline - j->t_admit) * 1000, (now - j->t_admit) * 1000);
+                finish_locked(s, j, ENH_ETIMEOUT, j->stage, &e);
+                done[nd++] = j;
+            }
+            j = nx;
+        }
+        pthread_mutex_unlock(&s->mu);
+        for (int i = 0; i < nd; i++)
+            serve_http_job_done(done[i]);
+        struct timespec ts = {0, (long)(MONITOR_PERIOD_S * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+/* ---- admission ---- */
+
+enh_status serve_admit(enh_server *s, serve_job *j, int *http_status, double *retry_after, enh_error *err)
+{
+    *retry_after = 0;
+    j->srv = s;
+    j->t_admit = enh_now();
+    pthread_mutex_lock(&s->mu);
+    enh_status st = ENH_OK;
+    if (atomic_load(&s->draining) || atomic_load(&s->stopping)) {
+        *http_status = 503;
+        *retry_after = 1;
+        st = enh_fail(err, ENH_EBUSY, "the server is draining (shutting down); retry on another replica");
+        goto out;
+    }
+    if (!atomic_load(&s->ready) || !s->registry) {
+        *http_status = 503;
+        *retry_after = 5;
+        st = enh_fail(err, ENH_EBUSY, "the server is not ready yet (models are loading and warming up)");
+        goto out;
+    }
+    serve_registry *reg = s->registry;
+    if ((st = serve_route(reg, &j->ops, &j->model, j->route, sizeof j->route, err))) {
+        *http_status = 422;
+        goto out;
+    }
+    const serve_model_cfg *mc = j->model ? &j->model->cfg : &reg->resample;
+    int depth = serve_metrics_queue_depth(s->metrics, j->route);
+    if (mc->max_queue > 0 && depth >= mc->max_queue) {
+        double per = serve_metrics_mean_compute(s->metrics, j->route);
+        int inst = j->model ? j->model->cfg.instances : 1;
+        double ra = ceil(depth * (per > 0 ? per : 1) / inst);
+        *retry_after = ra < 1 ? 1 : ra > 60 ? 60 : ra;
+        *http_status = 429;
+        st = enh_fail(err, ENH_EBUSY, "the queue of model '%s' is full (%d requests waiting, limit %d); retry after %.0f s",
+                      j->route, depth, mc->max_queue, *retry_after);
+        goto out;
+    }
+    double dl_ms = j->params.deadline_ms > 0 ? j->params.deadline_ms : mc->default_deadline_ms;
+    j->deadline = dl_ms > 0 ? j->t_admit + dl_ms / 1000.0 : 0;
+    serve_registry_ref(reg);
+    j->reg = reg;
+    j->anext = s->active;
+    if (s->active)
+        s->active->aprev = j;
+    s->active = j;
+    s->inflight++;
+    j->queued_counted = 1;
+    serve_metrics_inflight_add(s->metrics, j->route, 1);
+    serve_metrics_queue_add(s->metrics, j->route, 1);
+    *http_status = 200;
+out:
+    pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
+void serve_job_start(serve_job *j) { enqueue(j->srv, j, STAGE_DECODE); }
+
+void serve_job_free(serve_job *j)
+{
+    if (!j)
+        return;
+    free(j->body);
+    if (j->image_in)
+        g_object_unref(j->image_in);
+    if (j->image_out)
+        g_object_unref(j->image_out);
+    if (j->out_buf)
+        g_free(j->out_buf);
+    if (j->reg)
+        serve_registry_unref(j->reg);
+    free(j);
+}
+
+/* ---- lifecycle ---- */
+
+static void *loader_main(void *arg)
+{
+    enh_server *s = arg;
+    enh_error err;
+    enh_error_clear(&err);
+    serve_registry *r = NULL;
+    enh_status st = serve_registry_build(&s->config, NULL, s->pool, s->metrics, &r, &err);
+    if (st) {
+        ENH_LOGE("serve: %s", err.msg);
+        atomic_store(&s->load_failed, 1);
+        return NULL;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->registry = r;
+    pthread_mutex_unlock(&s->mu);
+    atomic_store(&s->generation, 1);
+    atomic_store(&s->ready, 1);
+    serve_metrics_set_state(s->metrics, 1, atomic_load(&s->draining));
+    ENH_LOGI("serve: ready (%d model(s))", r->n);
+    return NULL;
+}
+
+int enh_serve_ready(const enh_server *s) { return atomic_load(&s->ready); }
+int enh_serve_port(const enh_server *s) { return s->port; }
+int enh_serve_load_failed(const enh_server *s) { return atomic_load(&s->load_failed); }
+
+static int online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+enh_status enh_serve_start(const enh_serve_options *o, enh_server **out, enh_error *err)
+{
+    *out = NULL;
+    enh_status st = serve_codec_init(err);
+    if (st)
+        return st;
+    enh_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return enh_fail(err, ENH_ENOMEM, "out of memory");
+    s->opt = *o;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->io_cv, NULL);
+    pthread_cond_init(&s->pipe_cv, NULL);
+    serve_cond_init(&s->idle_cv);
+    s->metrics = serve_metrics_create();
+    if (!s->metrics) {
+        free(s);
+        return enh_fail(err, ENH_ENOMEM, "out of memory");
+    }
+    if (o->models_config[0])
+        st = serve_models_config_load(o->models_config, &s->config, err);
+    else
+        serve_models_config_init(&s->config);
+    if (st) {
+        serve_metrics_free(s->metrics);
+        free(s);
+        return st;
+    }
+    /* cores: instances x intra-op threads never exceed them (one shared pool) */
+    int cores = o->cores > 0 ? o->cores : online_cpus();
+    int inst = serve_registry_instances(&s->config);
+    if (inst > cores) {
+        serve_models_config_free(&s->config);
+        serve_metrics_free(s->metrics);
+        free(s);
+        return enh_fail(err, ENH_EINVAL,
+                        "the model config asks for %d instances in total but only %d cores are in use: lower "
+                        "\"instances\" or raise --cores",
+                        inst, cores);
+    }
+    int pool_threads = cores - (inst > 0 ? inst : 1) + 1;
+    if (enh_pool_default_set_threads(pool_threads) != 0)
+        ENH_LOGW("serve: the shared pool already exists; keeping its %d threads",
+                 enh_pool_threads(enh_pool_default()));
+    s->pool = enh_pool_default();
+    vips_concurrency_set(o->vips_threads > 0 ? o->vips_threads : 1);
+
+    int maxb = 0;
+    for (int i = 0; i < s->config.nmodels; i++)
+        maxb += s->config.models[i].instances * s->config.models[i].max_batch;
+    s->n_pipe = o->pipeline_threads > 0 ? o->pipeline_threads : (2 * maxb + 2 < 4 ? 4 : 2 * maxb + 2);
+    if (s->n_pipe > 64)
+        s->n_pipe = 64;
+    s->n_io = o->io_threads > 0 ? o->io_threads : 2;
+    s->io_threads = calloc((size_t)s->n_io, sizeof(pthread_t));
+    s->pipe_threads = calloc((size_t)s->n_pipe, sizeof(pthread_t));
+    if (!s->io_threads || !s->pipe_threads) {
+        free(s->io_threads);
+        free(s->pipe_threads);
+        serve_models_config_free(&s->config);
+        serve_metrics_free(s->metrics);
+        free(s);
+        return enh_fail(err, ENH_ENOMEM, "out of memory");
+    }
+    int started_io = 0, started_pipe = 0;
+    for (; started_io < s->n_io; started_io++)
+        if (pthread_create(&s->io_threads[started_io], NULL, io_main, s))
+            break;
+    for (; started_pipe < s->n_pipe; started_pipe++)
+        if (pthread_create(&s->pipe_threads[started_pipe], NULL, pipe_main, s))
+            break;
+    s->n_io = started_io;
+    s->n_pipe = started_pipe;
+    if (!pthread_create(&s->monitor, NULL, monitor_main, s))
+        s->monitor_started = 1;
+    if (started_io == 0 || started_pipe == 0 || !s->monitor_started) {
+        enh_serve_stop(s);
+        return enh_fail(err, ENH_EINTERNAL, "cannot start the server's worker threads");
+    }
+    if ((st = serve_http_start(s, err))) {
+        enh_serve_stop(s);
+        return st;
+    }
+    if (pthread_create(&s->loader, NULL, loader_main, s)) {
+        enh_serve_stop(s);
+        return enh_fail(err, ENH_EINTERNAL, "cannot start the model loader thread");
+    }
+    s->loader_started = 1;
+    ENH_LOGI("serve: listening on %s:%d (%d cores: pool %d threads, %d instance(s); %d pipeline + %d io workers)",
+             o->host, s->port, cores, enh_pool_threads(s->pool), inst, s->n_pipe, s->n_io);
+    *out = s;
+    return ENH_OK;
+}
+
+enh_status enh_serve_reload(enh_server *s, enh_error *err)
+{
+    if (!atomic_load(&s->ready))
+        return enh_fail(err, ENH_EBUSY, "the first model load has not finished; reload later");
+    serve_models_config cfg;
+    enh_status st;
+    if (s->opt.models_config[0])
+        st = serve_models_config_load(s->opt.models_config, &cfg, err);
+    else {
+        serve_models_config_init(&cfg);
+        st = ENH_OK;
+    }
+    if (st)
+        return st;
+    int cores = s->opt.cores > 0 ? s->opt.cores : online_cpus();
+    if (serve_registry_instances(&cfg) > cores) {
+        serve_models_config_free(&cfg);
+        return enh_fail(err, ENH_EINVAL, "reload refused: %d instances in total exceed the %d cores in use",
+                        serve_registry_instances(&cfg), cores);
+    }
+    pthread_mutex_lock(&s->mu);
+    serve_registry *prev = s->registry;
+    serve_registry_ref(prev);
+    pthread_mutex_unlock(&s->mu);
+    serve_registry *next = NULL;
+    st = serve_registry_build(&cfg, prev, s->pool, s->metrics, &next, err); /* old one keeps serving meanwhile */
+    serve_registry_unref(prev);
+    if (st) {
+        serve_models_config_free(&cfg);
+        return enh_error_prefix(err, "reload refused, the previous models keep serving");
+    }
+    pthread_mutex_lock(&s->mu);
+    serve_registry *old = s->registry;
+    s->registry = next;
+    serve_models_config_free(&s->config);
+    s->config = cfg;
+    pthread_mutex_unlock(&s->mu);
+    serve_registry_unref(old); /* freed when the last request using it finishes */
+    atomic_fetch_add(&s->generation, 1);
+    ENH_LOGI("serve: model configuration reloaded (%d model(s))", next->n);
+    return ENH_OK;
+}
+
+int enh_serve_drain(enh_server *s, double timeout_s)
+{
+    atomic_store(&s->draining, 1);
+    serve_metrics_set_state(s->metrics, atomic_load(&s->ready), 1);
+    double until = enh_now() + timeout_s;
+    pthread_mutex_lock(&s->mu);
+    while (s->inflight > 0 && enh_now() < until)
+        serve_cond_wait_until(&s->idle_cv, &s->mu, until);
+    int left = s->inflight;
+    pthread_mutex_unlock(&s->mu);
+    return left;
+}
+
+void enh_serve_stop(enh_server *s)
+{
+    if (!s)
+        return;
+    atomic_store(&s->draining, 1);
+    atomic_store(&s->stopping, 1);
+    if (s->loader_started)
+        pthread_join(s->loader, NULL);
+    /* queued requests are answered 503; running ones are cancelled */
+    serve_job *done[256];
+    int nd;
+    do {
+        nd = 0;
+        pthread_mutex_lock(&s->mu);
+        for (serve_job *j = s->active; j; j = j->anext) {
+            atomic_store(&j->cancel, CANCEL_SHUTDOWN);
+        }
+        for (serve_job *j = s->active; j && nd < 256;) {
+            serve_job *nx = j->anext;
+            if (j->in_queue) {
+                enh_error e;
+                enh_fail(&e, ENH_ECANCELLED, "the server is shutting down");
+                finish_locked(s, j, ENH_ECANCELLED, j->stage, &e);
+                done[nd++] = j;
+            }
+            j = nx;
+        }
+        pthread_cond_broadcast(&s->io_cv);
+        pthread_cond_broadcast(&s->pipe_cv);
+        pthread_mutex_unlock(&s->mu);
+        for (int i = 0; i < nd; i++)
+            serve_http_job_done(done[i]);
+    } while (nd == 256);
+    for (int i = 0; i < s->n_io; i++)
+        pthread_join(s->io_threads[i], NULL);
+    for (int i = 0; i < s->n_pipe; i++)
+        pthread_join(s->pipe_threads[i], NULL);
+    if (s->monitor_started)
+        pthread_join(s->monitor, NULL);
+    serve_http_stop(s);
+    serve_registry_unref(s->registry);
+    serve_models_config_free(&s->config);
+    serve_metrics_free(s->metrics);
+    free(s->io_threads);
+    free(s->pipe_threads);
+    pthread_cond_destroy(&s->io_cv);
+    pthread_cond_destroy(&s->pipe_cv);
+    pthread_cond_destroy(&s->idle_cv);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}

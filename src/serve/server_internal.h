@@ -1,0 +1,148 @@
+/* server_internal.h - structures shared by server.c (scheduler, lifecycle), registry.c
+ * (models) and http.c (libmicrohttpd front end). Internal to src/serve.
+ *
+ * Locking: srv->mu guards the work queues, the active-job list, srv->registry and the
+ * drain/ready flags. A job belongs to its HTTP request context; workers touch it only
+ * while it is queued or running, and never after job_complete() resumed the connection.
+ */
+#ifndef ENH_SERVE_SERVER_INTERNAL_H
+#define ENH_SERVE_SERVER_INTERNAL_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <vips/vips.h>
+
+#include "core/pool.h"
+#include "enhance/ops.h"
+#include "enhance/pipeline.h"
+#include "serve/batcher.h"
+#include "serve/config.h"
+#include "serve/metrics.h"
+#include "serve/request.h"
+#include "serve/serve.h"
+
+struct enh_model;
+
+/* ---- models (registry.c) ---- */
+typedef struct serve_model {
+    serve_model_cfg cfg;
+    struct enh_model *model;
+    int scale, in_channels, out_channels;
+    serve_batcher *batcher;
+    atomic_int refs;     /* registries holding it */
+    atomic_int ready;    /* loaded and warmed up */
+    struct serve_metrics *metrics;
+    char error[512];     /* load/warm-up failure */
+} serve_model;
+
+typedef struct serve_registry {
+    atomic_int refs;     /* the server + every job that uses it */
+    serve_model **models;
+    int n;
+    serve_model_cfg resample;
+    char models_dir[1024];
+    char source[1024];
+} serve_registry;
+
+/* Builds a registry for cfg, reusing the models of `prev` (may be NULL) whose settings did
+ * not change; loads and warms the others. */
+enh_status serve_registry_build(const serve_models_config *cfg, serve_registry *prev, enh_pool *pool,
+                                serve_metrics *metrics, serve_registry **out, enh_error *err);
+void serve_registry_ref(serve_registry *r);
+void serve_registry_unref(serve_registry *r);
+serve_model *serve_registry_find(serve_registry *r, const char *name);
+serve_model *serve_registry_find_ptr(serve_registry *r, const struct enh_model *m);
+int serve_registry_instances(const serve_models_config *cfg);
+/* Model a request will run (NULL: none; *route gets its metrics label). ENH_ENOTFOUND when
+ * the operations need a model this server does not serve. */
+enh_status serve_route(serve_registry *r, const enh_ops *ops, serve_model **model, char *route, size_t route_size,
+                       enh_error *err);
+
+/* ---- jobs (server.c) ---- */
+typedef enum { STAGE_DECODE = 0, STAGE_PIPELINE, STAGE_ENCODE, STAGE_DONE } serve_stage;
+
+typedef struct serve_job {
+    enh_server *srv;
+    serve_registry *reg; /* ref held */
+    serve_model *model;  /* NULL when no network runs */
+    char route[64];
+    char request_id[136];
+    /* input */
+    char *body;          /* owned, freed after decode */
+    size_t body_len;
+    const char *image;   /* into body */
+    size_t image_len;
+    enh_ops ops;
+    serve_params params;
+    /* state */
+    serve_stage stage;
+    int in_queue, queued_counted;
+    atomic_int cancel;
+    double deadline;
+    double t_admit, t_enqueue, t_done;
+    double queue_s, decode_s, compute_s, encode_s, tile_wait_s;
+    int tiles;
+    VipsImage *image_in, *image_out;
+    enh_format in_format;
+    enh_pipeline_report report;
+    /* result */
+    enh_status status;
+    serve_stage failed_stage;
+    enh_error err;
+    int http_code;       /* set by job completion */
+    const char *http_type;
+    void *out_buf;       /* g_malloc'd */
+    size_t out_len;
+    const char *mime;
+    int out_w, out_h;
+    /* front end */
+    struct MHD_Connection *conn;
+    int fd;
+    int finished;        /* job_complete ran */
+    struct serve_job *qprev, *qnext; /* work queue */
+    struct serve_job *aprev, *anext; /* active list */
+} serve_job;
+
+typedef struct serve_queue {
+    serve_job *head[SERVE_NPRIO], *tail[SERVE_NPRIO];
+    int n;
+} serve_queue;
+
+struct enh_server {
+    enh_serve_options opt;
+    struct MHD_Daemon *mhd;
+    int port;
+    enh_pool *pool;
+    serve_metrics *metrics;
+    pthread_mutex_t mu;
+    pthread_cond_t io_cv, pipe_cv, idle_cv;
+    serve_queue io_q, encode_q, pipe_q;
+    serve_job *active;   /* admitted, not completed */
+    int inflight;
+    serve_registry *registry;
+    serve_models_config config;
+    atomic_int ready, draining, stopping, load_failed;
+    atomic_int open_requests;
+    atomic_int generation;    /* successful config loads (1 = the first) */ /* HTTP requests between first call and completion */
+    pthread_t *io_threads, *pipe_threads, monitor, loader;
+    int n_io, n_pipe, loader_started, monitor_started;
+    char web_index_path[1024];
+};
+
+/* Admits a job: takes ownership of job (on error it is not queued and the caller frees it
+ * with serve_job_free). 429/503 decisions happen here. */
+enh_status serve_admit(enh_server *s, serve_job *job, int *http_status, double *retry_after, enh_error *err);
+void serve_job_free(serve_job *job);
+/* After serve_admit succeeded and the connection is suspended: queues the job. */
+void serve_job_start(serve_job *job);
+/* Maps a finished job's status to an HTTP status and error type. */
+int serve_http_status(enh_status st, serve_stage stage, const char **type);
+
+/* ---- front end (http.c) ---- */
+enh_status serve_http_start(enh_server *s, enh_error *err);
+void serve_http_stop(enh_server *s);
+/* Resumes the connection of a completed job (called by server.c). */
+void serve_http_job_done(serve_job *job);
+
+#endif
