@@ -6,10 +6,14 @@
  * has). Algorithm = ENHANCE_CONV_ALGO (wino|gemm|auto) or, by default, Winograd F(4x4,3x3)
  * for every 3x3/s1/d1/pad1/groups1 conv (bench/kernels/bench_conv: faster than im2col+GEMM on
  * every such layer of both models, thin 3->64 and 64->3 ones included), else im2col+GEMM.
- * Thread-safety: plans are immutable; the scratch free list is mutex-protected.
+ * Memory: a fast plan keeps only its packed weights (Winograd: 36/9 = 4x the raw weights);
+ * the raw copy is dropped after packing. Scratch per call is bounded (one L2-sized buffer per
+ * pool slot, recycled through a free list).
+ * Thread-safety: plans are immutable; the scratch free list and the reserve are mutex-protected.
  * Errors: create returns ENH_EINVAL (bad shape), ENH_EUNSUPPORTED (forced path the CPU or
- * the shape cannot run), ENH_ENOMEM. Run never fails: when scratch cannot be allocated it
- * runs the reference kernel.
+ * the shape cannot run), ENH_ENOMEM. Run never fails: creation also makes sure a process-wide
+ * reserve buffer can hold the plan's smallest scratch (one block), and a run that cannot get
+ * per-slot scratch waits for the reserve and runs single-threaded with it.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -25,7 +29,7 @@
 #define GEMM_BUDGET_BYTES (192u * 1024u) /* im2col panel per block */
 
 struct enh_conv_plan {
-    enh_conv_params p; /* owned copies of weight/bias/prelu (reference fallback) */
+    enh_conv_params p; /* ref plans: owned copies of weight/bias/prelu; fast plans: NULLs */
     float *weight, *bias, *prelu;
     enh_conv_algo algo;
     const enh_fast_isa *isa;
@@ -78,6 +82,52 @@ static void scratch_release(float *p, size_t n)
     }
     pthread_mutex_unlock(&g_scr_mu);
     enh_free(p);
+}
+
+/* ---- the reserve: one buffer, as large as the smallest scratch of any plan created, that a
+ * run waits for when it cannot allocate scratch (so runs always finish). */
+static pthread_cond_t g_res_cv = PTHREAD_COND_INITIALIZER;
+static float *g_res;
+static size_t g_res_n;
+static int g_res_busy;
+
+static int reserve_ensure(size_t n)
+{
+    int ok = 1;
+    pthread_mutex_lock(&g_scr_mu);
+    while (g_res_busy && g_res_n < n)
+        pthread_cond_wait(&g_res_cv, &g_scr_mu);
+    if (g_res_n < n) {
+        float *p = enh_alloc(n * sizeof(float));
+        if (p) {
+            enh_free(g_res);
+            g_res = p;
+            g_res_n = n;
+        } else {
+            ok = 0;
+        }
+    }
+    pthread_mutex_unlock(&g_scr_mu);
+    return ok;
+}
+
+static float *reserve_take(void)
+{
+    pthread_mutex_lock(&g_scr_mu);
+    while (g_res_busy)
+        pthread_cond_wait(&g_res_cv, &g_scr_mu);
+    g_res_busy = 1;
+    float *p = g_res;
+    pthread_mutex_unlock(&g_scr_mu);
+    return p;
+}
+
+static void reserve_give(void)
+{
+    pthread_mutex_lock(&g_scr_mu);
+    g_res_busy = 0;
+    pthread_cond_broadcast(&g_res_cv);
+    pthread_mutex_unlock(&g_scr_mu);
 }
 
 /* ---- shape rules */
@@ -143,7 +193,7 @@ static void pack_gemm(enh_conv_plan *pl)
     memset(pl->wpack, 0, (size_t)c->groups * c->coutp_g * K * sizeof(float));
     for (int g = 0; g < c->groups; g++)
         for (int co = 0; co < c->cout_g; co++) {
-            const float *src = pl->p.weight + ((size_t)g * c->cout_g + co) * K;
+            const float *src = pl->p.weight + ((size_t)g * c->cout_g + co) * K; /* borrowed */
             float *dst = pl->wpack + (size_t)g * c->coutp_g * K + (size_t)(co / mr) * mr * K + co % mr;
             for (int k = 0; k < K; k++)
                 dst[(size_t)k * mr] = src[k];
@@ -205,16 +255,16 @@ enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, en
         return enh_fail(err, ENH_ENOMEM, "out of memory");
     pl->p = *p;
     pl->algo = algo;
-    size_t nw = (size_t)p->cout * (p->cin / p->groups) * p->kh * p->kw;
-    pl->weight = dup_floats(p->weight, nw);
-    pl->bias = dup_floats(p->bias, (size_t)p->cout);
-    pl->prelu = p->act == ENH_ACT_PRELU ? dup_floats(p->prelu, (size_t)p->prelu_count) : NULL;
-    if (!pl->weight || (p->bias && !pl->bias) || (p->act == ENH_ACT_PRELU && !pl->prelu))
-        goto oom;
-    pl->p.weight = pl->weight;
-    pl->p.bias = pl->bias;
-    pl->p.prelu = pl->prelu;
     if (algo == ENH_ALGO_REF) {
+        size_t nw = (size_t)p->cout * (p->cin / p->groups) * p->kh * p->kw;
+        pl->weight = dup_floats(p->weight, nw);
+        pl->bias = dup_floats(p->bias, (size_t)p->cout);
+        pl->prelu = p->act == ENH_ACT_PRELU ? dup_floats(p->prelu, (size_t)p->prelu_count) : NULL;
+        if (!pl->weight || (p->bias && !pl->bias) || (p->act == ENH_ACT_PRELU && !pl->prelu))
+            goto oom;
+        pl->p.weight = pl->weight;
+        pl->p.bias = pl->bias;
+        pl->p.prelu = pl->prelu;
         strcpy(pl->name, "ref");
         *out = pl;
         return ENH_OK;
@@ -278,6 +328,11 @@ enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, en
         pack_wino(pl);
     else
         pack_gemm(pl);
+    /* the raw weights are no longer needed: the caller's arrays were only borrowed */
+    pl->p.weight = pl->p.bias = pl->p.prelu = NULL;
+    c->ng = 1;
+    if (!reserve_ensure(enh_fast_scratch_floats(c, pl->isa, algo)))
+        goto oom;
     *out = pl;
     return ENH_OK;
 oom:
@@ -378,13 +433,24 @@ void enh_conv_plan_run(const enh_conv_plan *pl, const float *in, int n, int h, i
     if (got == nslots) {
         r.job.scratch = bufs;
         enh_pool_run(pool, nblocks, 1, run_range, &r);
-    } else {
-        enh_conv2d_ref(&pl->p, in, n, h, w, out, residual, pool);
     }
     for (int i = 0; i < got; i++)
         scratch_release(bufs[i], need);
-    if (bufs != stack_bufs)
+    if (bufs && bufs != stack_bufs)
         free(bufs);
+    if (got == nslots)
+        return;
+    /* out of memory: one block at a time on this thread, in the reserve */
+    float *res = reserve_take();
+    c.ng = 1;
+    if (pl->algo == ENH_ALGO_WINO) {
+        nblocks = r.job.ngroups;
+    } else {
+        r.job.ngroups = ((size_t)oh * ow + vw - 1) / vw;
+        nblocks = (size_t)n * r.job.ngroups;
+    }
+    r.fn(&r.job, 0, nblocks, res);
+    reserve_give();
 }
 
 const char *enh_conv_plan_kernel(const enh_conv_plan *pl) { return pl->name; }

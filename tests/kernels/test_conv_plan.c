@@ -123,18 +123,29 @@ int main(void)
     CHECK(ku_rel_err(out, ref, nout) <= 1e-5);
     enh_conv_plan_free(plan);
 
-    /* scratch cannot be allocated: the run falls back to the reference kernel */
+    /* scratch cannot be allocated: the run waits for the reserve and runs single-threaded */
     float *in64 = ku_randv(64 * 20 * 20, 1), *ref64 = calloc(64 * 400, 4), *out64 = calloc(64 * 400, 4);
     CHECK(enh_conv_plan_create(&p64, &plan, &err) == ENH_OK);
     enh_conv2d_ref(&p64, in64, 1, 20, 20, ref64, NULL, pool);
     enh_mem_set_fail_above(4096);
     enh_conv_plan_run(plan, in64, 1, 20, 20, out64, NULL, pool);
     enh_mem_set_fail_above(0);
-    CHECK(ku_rel_err(out64, ref64, 64 * 400) <= 1e-6);
+    CHECK(ku_rel_err(out64, ref64, 64 * 400) <= 3e-5);
     /* and works again, fast, afterwards */
     memset(out64, 0, 64 * 400 * 4);
     enh_conv_plan_run(plan, in64, 1, 20, 20, out64, NULL, pool);
-    CHECK(ku_rel_err(out64, ref64, 64 * 400) <= 1e-4);
+    CHECK(ku_rel_err(out64, ref64, 64 * 400) <= 3e-5);
+    enh_conv_plan_free(plan);
+    /* the caller's weights were only borrowed: the plan still runs after they are gone */
+    float *w2 = ku_randv(64 * 64 * 9, 0.1f);
+    enh_conv_params p2 = conv3(64, 64, w2);
+    CHECK(enh_conv_plan_create(&p2, &plan, &err) == ENH_OK);
+    enh_conv2d_ref(&p2, in64, 1, 20, 20, ref64, NULL, pool);
+    for (int i = 0; i < 64 * 64 * 9; i++)
+        w2[i] = 1e9f;
+    free(w2);
+    enh_conv_plan_run(plan, in64, 1, 20, 20, out64, NULL, pool);
+    CHECK(ku_rel_err(out64, ref64, 64 * 400) <= 3e-5);
     enh_conv_plan_free(plan);
 
     enh_pool_destroy(pool);
