@@ -169,19 +169,21 @@ static inline double nn_psnr(const float *a, const float *b, size_t n)
 }
 
 /* Finds an installed model: the models folder (manifest), else the peers harness cache of
- * this checkout (development convenience). Returns 0 and the paths, or -1. */
+ * this checkout (development convenience: same files, same sha256), in which case
+ * ENHANCE_MODELS_DIR is pointed there. Returns 0 and the paths, or -1. */
 static inline int nn_find_model(const char *name, char *param, char *bin, size_t size)
 {
     const enh_model_entry *e = enh_manifest_find(name);
     enh_error err;
-    if (e && enh_model_installed(e, NULL) && enh_model_files(e, NULL, param, bin, size, &err) == ENH_OK)
+    if (!e)
+        return -1;
+    if (enh_model_installed(e, NULL) && enh_model_files(e, NULL, param, bin, size, &err) == ENH_OK)
         return 0;
 #ifdef ENH_SOURCE_DIR
-    snprintf(param, size, "%s/.cache/peers/.cache/models/%s.param", ENH_SOURCE_DIR, name);
-    snprintf(bin, size, "%s/.cache/peers/.cache/models/%s.bin", ENH_SOURCE_DIR, name);
-    FILE *f = fopen(bin, "rb");
-    if (f) {
-        fclose(f);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/.cache/peers/.cache/models", ENH_SOURCE_DIR);
+    if (enh_model_installed(e, dir) && enh_model_files(e, dir, param, bin, size, &err) == ENH_OK) {
+        setenv("ENHANCE_MODELS_DIR", dir, 1);
         return 0;
     }
 #endif
