@@ -9,13 +9,6 @@
 #include "nn/nn.h"
 #include "serve/server_internal.h"
 
-/* Weak until the NN runtime (src/nn, issue 3) is in every build: a build without it links
- * and serves non-AI operations; model loading then reports that the runtime is missing. */
-#pragma weak enh_model_load_ncnn
-#pragma weak enh_model_free
-#pragma weak enh_model_get_info
-#pragma weak enh_model_run
-
 static enh_status run_model(void *model, const float *in, int n, int c, int h, int w, float *out, enh_pool *pool,
                             enh_error *err)
 {
@@ -64,10 +57,6 @@ static enh_status model_load(const serve_model_cfg *cfg, enh_pool *pool, serve_m
     m->metrics = metrics;
     atomic_init(&m->refs, 1);
     double t0 = enh_now();
-    if (!enh_model_load_ncnn || !enh_model_run || !enh_model_get_info || !enh_model_free) {
-        free(m);
-        return enh_fail(err, ENH_EUNSUPPORTED, "model '%s': this build has no neural-network runtime", cfg->name);
-    }
     enh_status st = enh_model_load_ncnn(cfg->param_path, cfg->bin_path, &m->model, err);
     if (st) {
         free(m);

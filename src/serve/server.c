@@ -17,8 +17,6 @@
 #include "serve/server_internal.h"
 #include "serve/sync.h"
 
-#pragma weak enh_model_run
-
 #define MONITOR_PERIOD_S 0.02
 #define CANCEL_CLIENT 1
 #define CANCEL_SHUTDOWN 2
