@@ -157,33 +157,43 @@ size_t enh_fast_scratch_floats(const enh_fast_conv *c, const enh_fast_isa *isa, 
 }
 
 /* ---- weight packing */
-static void pack_wino(enh_conv_plan *pl)
+/* U = G g G^T per (co, ci), into [36][coutp/MR][cin][MR]. Two passes so that the (large)
+ * packed array is written once, sequentially: a model load is dominated by first-touch page
+ * faults otherwise. Returns 0 when the temporary cannot be allocated. */
+static int pack_wino(enh_conv_plan *pl)
 {
     const enh_conv_params *p = &pl->p;
-    const int mr = pl->isa->mr, cin = p->cin, coutp = pl->fc.coutp_g;
-    static const double G[6][3] = {{1.0 / 4, 0, 0},
-                                   {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                   {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                   {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                   {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                   {0, 0, 1}};
-    memset(pl->wpack, 0, 36 * (size_t)coutp * cin * sizeof(float));
-    for (int co = 0; co < p->cout; co++) {
-        int cb = co / mr, r = co % mr;
-        for (int ci = 0; ci < cin; ci++) {
-            const float *g = p->weight + ((size_t)co * cin + ci) * 9;
-            double t[6][3];
-            for (int i = 0; i < 6; i++)
-                for (int k = 0; k < 3; k++)
-                    t[i][k] = G[i][0] * g[0 * 3 + k] + G[i][1] * g[1 * 3 + k] + G[i][2] * g[2 * 3 + k];
-            for (int i = 0; i < 6; i++)
-                for (int jx = 0; jx < 6; jx++) {
-                    double u = t[i][0] * G[jx][0] + t[i][1] * G[jx][1] + t[i][2] * G[jx][2];
-                    size_t pnt = (size_t)(i * 6 + jx);
-                    pl->wpack[pnt * coutp * cin + ((size_t)cb * cin + ci) * mr + r] = (float)u;
-                }
-        }
+    const int mr = pl->isa->mr, cin = p->cin, cout = p->cout, coutp = pl->fc.coutp_g;
+    static const float G[6][3] = {{1.0f / 4, 0, 0},
+                                  {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                                  {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                                  {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                                  {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                                  {0, 0, 1}};
+    float *T = enh_alloc((size_t)cout * cin * 36 * sizeof *T);
+    if (!T)
+        return 0;
+    for (size_t oc = 0; oc < (size_t)cout * cin; oc++) {
+        const float *g = p->weight + oc * 9;
+        double t[6][3];
+        for (int i = 0; i < 6; i++)
+            for (int k = 0; k < 3; k++)
+                t[i][k] = (double)G[i][0] * g[k] + (double)G[i][1] * g[3 + k] + (double)G[i][2] * g[6 + k];
+        float *u = T + oc * 36;
+        for (int i = 0; i < 6; i++)
+            for (int jx = 0; jx < 6; jx++)
+                u[i * 6 + jx] = (float)(t[i][0] * G[jx][0] + t[i][1] * G[jx][1] + t[i][2] * G[jx][2]);
     }
+    float *dst = pl->wpack;
+    for (int pnt = 0; pnt < 36; pnt++)
+        for (int cb = 0; cb < coutp; cb += mr)
+            for (int ci = 0; ci < cin; ci++)
+                for (int r = 0; r < mr; r++) {
+                    int co = cb + r;
+                    *dst++ = co < cout ? T[((size_t)co * cin + ci) * 36 + pnt] : 0.0f;
+                }
+    enh_free(T);
+    return 1;
 }
 
 static void pack_gemm(enh_conv_plan *pl)
@@ -324,10 +334,12 @@ enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, en
     c->wpack = pl->wpack;
     c->bias = pl->fbias;
     c->slope = pl->fslope;
-    if (algo == ENH_ALGO_WINO)
-        pack_wino(pl);
-    else
+    if (algo == ENH_ALGO_WINO) {
+        if (!pack_wino(pl))
+            goto oom;
+    } else {
         pack_gemm(pl);
+    }
     /* the raw weights are no longer needed: the caller's arrays were only borrowed */
     pl->p.weight = pl->p.bias = pl->p.prelu = NULL;
     c->ng = 1;
