@@ -56,7 +56,7 @@ enh_status enh_stage_auto_plan(VipsImage *in, const enh_ops *ops, enh_ops *plann
     }
     /* blur measured on a noisy or blocky image is not trustworthy: fix those first */
     if (s[ENH_DEG_BLUR] >= 0.5 && !planned->deblur && s[ENH_DEG_NOISE] < 0.5 && s[ENH_DEG_JPEG] < 0.5) {
-        planned->deblur = (int)(40 + 60 * (s[ENH_DEG_BLUR] - 0.5) / 0.5);
+        planned->deblur = (int)(25 + 50 * (s[ENH_DEG_BLUR] - 0.5) / 0.5);
         explain(report, "auto: blur %.2f -> deblur %d (unsharp mask on lightness)\n", a.blur, planned->deblur);
         changed++;
     }
