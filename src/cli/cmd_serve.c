@@ -45,7 +45,7 @@ static void usage(FILE *f)
             "  --models-config PATH     JSON model config or model-repository folder (default: none, so only\n"
             "                           non-AI operations and upscale=resample are served). JSON:\n"
             "                           {\"models_dir\": DIR, \"defaults\": {...}, \"models\": [{\"name\": ..,\n"
-            "                           \"instances\": 1, \"tile_size\": 128, \"max_batch\": 4,\n"
+            "                           \"instances\": 1, \"tile_size\": 0, \"max_batch\": 4,\n"
             "                           \"max_queue_delay_ms\": 2, \"max_queue\": 32, \"default_deadline_ms\": 60000}]}\n"
             "  --api-key-file FILE      require 'Authorization: Bearer <key>' on /v1/ (key = file content)\n"
             "  --max-body SIZE          request body cap (default 50M; suffix K, M, G)\n"

@@ -1,8 +1,7 @@
 /* codec.h - the server's image decode/encode from memory.
  *
- * A thin adapter: today libvips directly (only JPEG, PNG, WebP, HEIF/AVIF, TIFF, GIF load;
- * pixel cap checked from the header before any pixel is decoded); it switches to the image
- * module's API (src/image) once that lands.
+ * A thin adapter over the image module (src/image): only JPEG, PNG, WebP, HEIF/AVIF, TIFF
+ * and GIF load; the pixel cap is checked from the header before any pixel is decoded.
  * Ownership: serve_decode returns a new VipsImage reference whose pixels are in memory (the
  * input buffer may be freed afterwards); serve_encode returns a g_malloc'd buffer (g_free).
  * Thread-safety: all functions may run concurrently. Errors: ENH_EUNSUPPORTED (format),

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "nn/manifest.h"
 
 /* snprintf for paths; long paths are truncated (and then simply not found). */
 __attribute__((format(printf, 3, 4))) static void fmt_path(char *out, size_t n, const char *fmt, ...)
@@ -23,28 +24,14 @@ static void default_settings(serve_model_cfg *m)
 {
     memset(m, 0, sizeof *m);
     m->instances = 1;
-    m->tile_size = 128;
+    m->tile_size = 0;
     m->max_batch = 4;
     m->max_queue = 32;
     m->max_queue_delay_ms = 2;
     m->default_deadline_ms = 60000;
 }
 
-static void default_models_dir(char *out, size_t n)
-{
-    const char *e = getenv("ENHANCE_MODELS_DIR");
-    if (e && *e) {
-        fmt_path(out, n, "%s", e);
-        return;
-    }
-    const char *x = getenv("XDG_CACHE_HOME");
-    if (x && *x) {
-        fmt_path(out, n, "%s/enhance/models", x);
-        return;
-    }
-    const char *h = getenv("HOME");
-    fmt_path(out, n, "%s/.cache/enhance/models", h && *h ? h : ".");
-}
+static void default_models_dir(char *out, size_t n) { fmt_path(out, n, "%s", enh_models_default_dir()); }
 
 void serve_models_config_init(serve_models_config *c)
 {
@@ -137,7 +124,7 @@ static enh_status apply_settings(json_t *obj, const char *where, serve_model_cfg
                 st = enh_fail(err, ENH_EINVAL,
                               "%s: unknown key '%s' (known: instances, tile_size, max_batch, max_queue, "
                               "max_queue_delay_ms, default_deadline_ms%s)",
-                              where, key, extra ? ", and name, param, bin, purpose for a model" : "");
+                              where, key, extra ? ", and name, param, purpose for a model" : "");
         }
         if (st)
             return st;
@@ -207,7 +194,7 @@ enh_status serve_models_config_parse(const char *json, const char *base_dir, ser
             goto done;
         }
     }
-    static const char *const model_keys[] = {"name", "param", "bin", "purpose", NULL};
+    static const char *const model_keys[] = {"name", "param", "purpose", NULL};
     for (size_t i = 0; i < n; i++) {
         json_t *mo = json_array_get(models, i);
         char where[48];
@@ -232,18 +219,17 @@ enh_status serve_models_config_parse(const char *json, const char *base_dir, ser
         if (pv) {
             if ((st = get_str(pv, where, "param", rel, sizeof rel, err)))
                 goto done;
+            size_t L = strlen(rel);
+            if (L <= 6 || strcmp(rel + L - 6, ".param")) {
+                st = enh_fail(err, ENH_EINVAL, "%s.param must name an ncnn .param file (its .bin beside it)", where);
+                goto done;
+            }
             join(m->param_path, sizeof m->param_path, c->models_dir, rel);
+            m->custom = 1;
         } else {
             fmt_path(m->param_path, sizeof m->param_path, "%s/%s.param", c->models_dir, m->name);
         }
-        json_t *bv = json_object_get(mo, "bin");
-        if (bv) {
-            if ((st = get_str(bv, where, "bin", rel, sizeof rel, err)))
-                goto done;
-            join(m->bin_path, sizeof m->bin_path, c->models_dir, rel);
-        } else {
-            fmt_path(m->bin_path, sizeof m->bin_path, "%s/%s.bin", c->models_dir, m->name);
-        }
+        fmt_path(m->bin_path, sizeof m->bin_path, "%.*s.bin", (int)strlen(m->param_path) - 6, m->param_path);
         json_t *pu = json_object_get(mo, "purpose");
         if (pu && (st = get_str(pu, where, "purpose", m->purpose, sizeof m->purpose, err)))
             goto done;

@@ -2,15 +2,17 @@
  *
  * Source: a JSON file, or a folder. A folder holds <name>.param + <name>.bin pairs (each
  * becomes a model with the defaults) and optionally a config.json (then that file decides).
+ * models_dir defaults to enh_models_default_dir() (src/nn/manifest.h).
  * JSON (unknown keys are errors that name the key):
  *   {"models_dir": "DIR",                      relative to the file's folder; default: the
  *                                              folder itself, else $ENHANCE_MODELS_DIR, else
  *                                              ${XDG_CACHE_HOME:-~/.cache}/enhance/models
  *    "defaults": {MODEL SETTINGS},             applied to every model (and "resample")
  *    "resample": {"max_queue", "default_deadline_ms"},   requests that run no network
- *    "models": [{"name": "realesrgan-x4fast", "param": "...", "bin": "...", "purpose": "photo",
- *                MODEL SETTINGS}, ...]}
- *   MODEL SETTINGS: "instances" (1), "tile_size" (LR px, 0 = pipeline default; 128 here),
+ *    "models": [{"name": "realesrgan-x4fast", "purpose": "photo", MODEL SETTINGS}, ...]}
+ *   A model named in the manifest (src/nn/manifest.h) is loaded from models_dir and checked
+ *   against its sha256; any other model needs "param": "FILE.param" (its .bin beside it).
+ *   MODEL SETTINGS: "instances" (1), "tile_size" (LR px; 0 = the tiler picks from its memory budget),
  *   "max_batch" (4), "max_queue_delay_ms" (2), "max_queue" (requests waiting, 32),
  *   "default_deadline_ms" (60000).
  * Ownership: serve_models_config owns its arrays (serve_models_config_free).
@@ -23,7 +25,8 @@
 
 typedef struct serve_model_cfg {
     char name[64];
-    char param_path[1024], bin_path[1024];
+    char param_path[1024], bin_path[1024]; /* bin = param with .bin */
+    int custom;       /* "param" given: loaded by path (no manifest checksum) */
     char purpose[32]; /* photo / art / quality / "" */
     int instances, tile_size, max_batch, max_queue;
     double max_queue_delay_ms, default_deadline_ms;

@@ -6,6 +6,8 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "nn/manifest.h"
+#include "nn/model_cache.h"
 #include "nn/nn.h"
 #include "serve/server_internal.h"
 
@@ -28,7 +30,7 @@ static void model_free(serve_model *m)
         return;
     serve_batcher_destroy(m->batcher);
     if (m->model)
-        enh_model_free(m->model);
+        enh_model_cache_release(m->model);
     free(m);
 }
 
@@ -41,13 +43,13 @@ static void model_unref(serve_model *m)
 /* Settings that need a new instance set when they change. */
 static int same_model(const serve_model_cfg *a, const serve_model_cfg *b)
 {
-    return !strcmp(a->name, b->name) && !strcmp(a->param_path, b->param_path) &&
+    return !strcmp(a->name, b->name) && !strcmp(a->param_path, b->param_path) && a->custom == b->custom &&
            !strcmp(a->bin_path, b->bin_path) && a->instances == b->instances && a->max_batch == b->max_batch &&
            a->max_queue_delay_ms == b->max_queue_delay_ms && a->tile_size == b->tile_size;
 }
 
-static enh_status model_load(const serve_model_cfg *cfg, enh_pool *pool, serve_metrics *metrics, serve_model **out,
-                             enh_error *err)
+static enh_status model_load(const serve_model_cfg *cfg, const char *models_dir, enh_pool *pool,
+                             serve_metrics *metrics, serve_model **out, enh_error *err)
 {
     *out = NULL;
     serve_model *m = calloc(1, sizeof *m);
@@ -57,7 +59,19 @@ static enh_status model_load(const serve_model_cfg *cfg, enh_pool *pool, serve_m
     m->metrics = metrics;
     atomic_init(&m->refs, 1);
     double t0 = enh_now();
-    enh_status st = enh_model_load_ncnn(cfg->param_path, cfg->bin_path, &m->model, err);
+    /* Through the process-wide cache, keyed like the upscale stage will ask for it (manifest
+     * name + models folder, or the .param path), so the stage's tiles carry this very model
+     * pointer and the tile runner finds this model's batcher. */
+    m->custom = cfg->custom || !enh_manifest_find(cfg->name);
+    snprintf(m->cache_name, sizeof m->cache_name, "%s", m->custom ? cfg->param_path : cfg->name);
+    if (m->custom && strlen(m->cache_name) >= sizeof(((enh_ops *)0)->model)) {
+        free(m);
+        return enh_fail(err, ENH_EINVAL,
+                        "model '%s': the path %s is too long for a custom model (at most %zu characters; use a "
+                        "shorter path or a symlink)",
+                        cfg->name, cfg->param_path, sizeof(((enh_ops *)0)->model) - 1);
+    }
+    enh_status st = enh_model_cache_get(m->cache_name, models_dir, &m->model, err);
     if (st) {
         free(m);
         return enh_error_prefix(err, "model '%s'", cfg->name);
@@ -140,14 +154,14 @@ enh_status serve_registry_build(const serve_models_config *cfg, serve_registry *
             r->models[r->n++] = old;
             continue;
         }
-        if (!enh_is_file(mc->param_path) || !enh_is_file(mc->bin_path)) {
+        int custom = mc->custom || !enh_manifest_find(mc->name);
+        if (custom && (!enh_is_file(mc->param_path) || !enh_is_file(mc->bin_path))) {
             serve_registry_unref(r);
-            return enh_fail(err, ENH_ENOTFOUND,
-                            "model '%s': %s or %s is missing (fetch it with `enhance models fetch %s`)", mc->name,
-                            mc->param_path, mc->bin_path, mc->name);
+            return enh_fail(err, ENH_ENOTFOUND, "model '%s': %s or %s is missing", mc->name, mc->param_path,
+                            mc->bin_path);
         }
         serve_model *m;
-        enh_status st = model_load(mc, pool, metrics, &m, err);
+        enh_status st = model_load(mc, cfg->models_dir, pool, metrics, &m, err);
         if (st) {
             serve_registry_unref(r);
             return st;

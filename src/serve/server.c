@@ -499,6 +499,8 @@ enh_status serve_admit(enh_server *s, serve_job *j, int *http_status, double *re
                       j->route, depth, mc->max_queue, *retry_after);
         goto out;
     }
+    if (j->model && j->model->custom) /* the upscale stage finds custom models by path */
+        snprintf(j->ops.model, sizeof j->ops.model, "%.63s", j->model->cache_name);
     double dl_ms = j->params.deadline_ms > 0 ? j->params.deadline_ms : mc->default_deadline_ms;
     j->deadline = dl_ms > 0 ? j->t_admit + dl_ms / 1000.0 : 0;
     serve_registry_ref(reg);

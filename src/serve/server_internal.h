@@ -27,7 +27,9 @@ struct enh_model;
 /* ---- models (registry.c) ---- */
 typedef struct serve_model {
     serve_model_cfg cfg;
-    struct enh_model *model;
+    struct enh_model *model; /* a reference from the shared model cache */
+    char cache_name[1024];   /* what the cache (and the upscale stage) know it by */
+    int custom;              /* not a manifest model: known by its .param path */
     int scale, in_channels, out_channels;
     serve_batcher *batcher;
     atomic_int refs;     /* registries holding it */
@@ -45,7 +47,8 @@ typedef struct serve_registry {
     char source[1024];
 } serve_registry;
 
-/* Builds a registry for cfg, reusing the models of `prev` (may be NULL) whose settings did
+/* Builds a registry for cfg (models come from the shared model cache, src/nn/model_cache.h,
+ * and are warmed up with one tile through their batcher), reusing the models of `prev` (may be NULL) whose settings did
  * not change; loads and warms the others. */
 enh_status serve_registry_build(const serve_models_config *cfg, serve_registry *prev, enh_pool *pool,
                                 serve_metrics *metrics, serve_registry **out, enh_error *err);

@@ -284,7 +284,7 @@ static void test_server_a(void)
     free(junk);
     http_do("POST", url(&s, "/v1/enhance"), g_big_png, g_big_png_len, AUTH, 10, &r);
     check_error(&r, 413, "too_large", "600x600");
-    CHECK(r.body && strstr(r.body, "0.2 MP"));
+    CHECK(r.body && strstr(r.body, "limit of 0.2 megapixels"));
     http_resp_free(&r);
     http_do("POST", url(&s, "/v1/enhance?width=1000&height=1000&fit=fill"), g_png, g_png_len, AUTH, 10, &r);
     check_error(&r, 413, "too_large", "1.0 MP; the limit is 0.5 MP");

@@ -368,14 +368,16 @@ static void test_config(void)
     const char *good = "{\"models_dir\": \"m\", \"defaults\": {\"max_batch\": 8, \"max_queue\": 5},"
                        " \"resample\": {\"max_queue\": 3},"
                        " \"models\": [{\"name\": \"a-x4\", \"instances\": 2},"
-                       "              {\"name\": \"b\", \"param\": \"/abs/b.param\", \"bin\": \"b.bin\","
+                       "              {\"name\": \"b\", \"param\": \"/abs/b.param\","
                        "               \"tile_size\": 64, \"max_queue_delay_ms\": 1.5, \"purpose\": \"art\"}]}";
     CHECK_MSG(serve_models_config_parse(good, "/base", &c, &err) == ENH_OK, "%s", err.msg);
     CHECK(c.nmodels == 2);
     CHECK(!strcmp(c.models_dir, "/base/m"));
     CHECK(c.models[0].instances == 2 && c.models[0].max_batch == 8 && c.models[0].max_queue == 5);
     CHECK(!strcmp(c.models[0].param_path, "/base/m/a-x4.param"));
-    CHECK(!strcmp(c.models[1].param_path, "/abs/b.param") && !strcmp(c.models[1].bin_path, "/base/m/b.bin"));
+    CHECK(!strcmp(c.models[1].param_path, "/abs/b.param") && !strcmp(c.models[1].bin_path, "/abs/b.bin"));
+    CHECK(c.models[1].custom && !c.models[0].custom);
+    CHECK(!strcmp(c.models[0].bin_path, "/base/m/a-x4.bin"));
     CHECK(c.models[1].tile_size == 64 && c.models[1].max_queue_delay_ms == 1.5 && !strcmp(c.models[1].purpose, "art"));
     CHECK(c.resample.max_queue == 3);
     serve_models_config_free(&c);
@@ -389,6 +391,8 @@ static void test_config(void)
     CHECK(serve_models_config_parse("{\"models\": [{\"name\": \"a\", \"max_batch\": 0}]}", ".", &c, &err) ==
           ENH_EINVAL);
     CHECK(serve_models_config_parse("{\"models\": [", ".", &c, &err) == ENH_EINVAL && strstr(err.msg, "line"));
+    CHECK(serve_models_config_parse("{\"models\": [{\"name\": \"a\", \"param\": \"a.bin\"}]}", ".", &c, &err) ==
+          ENH_EINVAL);
 
     /* a model-repository folder */
     char dir[] = "/tmp/enh-serve-repo-XXXXXX";
@@ -403,7 +407,8 @@ static void test_config(void)
     CHECK(c.nmodels == 1 && !strcmp(c.models[0].name, "m1")); /* m2 has no .bin */
     serve_models_config_free(&c);
     snprintf(p, sizeof p, "%s/config.json", dir);
-    CHECK(enh_write_file_atomic(p, "{\"models\": [{\"name\": \"m2\", \"bin\": \"m1.bin\"}]}", 45, &err) == ENH_OK);
+    const char *cj = "{\"models\": [{\"name\": \"m2\", \"param\": \"m1.param\"}]}";
+    CHECK(enh_write_file_atomic(p, cj, strlen(cj), &err) == ENH_OK);
     CHECK_MSG(serve_models_config_load(dir, &c, &err) == ENH_OK, "%s", err.msg);
     CHECK(c.nmodels == 1 && !strcmp(c.models[0].name, "m2"));
     CHECK(strstr(c.models[0].bin_path, "/m1.bin") != NULL);
