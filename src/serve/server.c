@@ -169,7 +169,10 @@ static void finish_locked(enh_server *s, serve_job *j, enh_status st, serve_stag
         j->http_code = serve_http_status(st, stage, &j->http_type);
     }
     type = j->http_type;
-    const char *label = j->report.model[0] ? j->report.model : j->route;
+    /* metrics label: the route, or the served model auto mode picked for a "none" route */
+    const char *label = j->route;
+    if (!strcmp(j->route, "none") && j->report.model[0] && j->reg && serve_registry_find(j->reg, j->report.model))
+        label = j->report.model;
     serve_metrics_request_done(s->metrics, label, st == ENH_OK, st ? type : "", j->queue_s,
                                st == ENH_OK || j->compute_s > 0 ? j->compute_s : -1, j->t_done - j->t_admit);
     if (j->tiles)

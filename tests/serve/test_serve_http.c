@@ -16,6 +16,7 @@
 #include "../check.h"
 #include "core/fsutil.h"
 #include "http_client.h"
+#include "nn/manifest.h"
 
 static const char *const *g_cmd;
 static char g_tmp[64];
@@ -252,6 +253,18 @@ static void test_server_a(void)
     free(mp);
     free(mp2);
 
+    /* lanczos upscaling and resizing run without a model */
+    http_do("POST", url(&s, "/v1/enhance?upscale=resample&scale=2"), g_png, g_png_len, AUTH, 30, &r);
+    CHECK_MSG(r.status == 200 && !strcmp(r.width, "64") && !strcmp(r.height, "64"), "resample x2: %ld %sx%s",
+              r.status, r.width, r.height);
+    image_dims(&r, &w, &h);
+    CHECK(w == 64 && h == 64);
+    http_resp_free(&r);
+    http_do("POST", url(&s, "/v1/enhance?width=16&format=webp"), g_png, g_png_len, AUTH, 30, &r);
+    CHECK_MSG(r.status == 200 && !strcmp(r.width, "16") && !strcmp(r.content_type, "image/webp"), "resize: %ld %s",
+              r.status, r.width);
+    http_resp_free(&r);
+
     /* 400: unknown query key, bad value, bad priority header */
     http_do("POST", url(&s, "/v1/enhance?upscale=photo&sclae=2"), g_png, g_png_len, AUTH, 5, &r);
     check_error(&r, 400, "invalid_request", "'sclae'");
@@ -327,7 +340,7 @@ static void test_server_a(void)
     /* metrics reflect what happened */
     http_do("GET", url(&s, "/metrics"), NULL, 0, NULL, 5, &r);
     CHECK(r.status == 200 && strstr(r.content_type, "text/plain"));
-    CHECK(r.body && strstr(r.body, "enhance_requests_total{model=\"none\",outcome=\"success\",reason=\"\"} 16"));
+    CHECK(r.body && strstr(r.body, "enhance_requests_total{model=\"none\",outcome=\"success\",reason=\"\"} 18"));
     CHECK(r.body && strstr(r.body, "reason=\"too_large\"} 4"));
     CHECK(r.body && strstr(r.body, "reason=\"unsupported_media_type\"}"));
     CHECK(r.body && strstr(r.body, "enhance_queue_depth{model=\"none\"} 0"));
@@ -549,8 +562,97 @@ static void test_cli(void)
     CHECK_MSG(rc == 1 && strstr(out, "instances"), "rc %d: %s", rc, out);
 }
 
+/* ---------------- with the real x4fast model (skipped when it is not installed) ---------------- */
+
+typedef struct up_thread {
+    const test_server *s;
+    http_resp r;
+} up_thread;
+
+static void *up_main(void *arg)
+{
+    up_thread *u = arg;
+    char q[256];
+    snprintf(q, sizeof q, "%s/v1/enhance?upscale=photo&format=png", u->s->base);
+    const char *hdr[] = {"Content-Type: image/png", NULL};
+    http_do("POST", q, g_png, g_png_len, hdr, 120, &u->r);
+    return NULL;
+}
+
+static int test_model(void)
+{
+    const char *dir = enh_models_default_dir();
+    char dirbuf[1024];
+    snprintf(dirbuf, sizeof dirbuf, "%s", dir);
+    const enh_model_entry *e = enh_manifest_find("realesrgan-x4fast");
+    if (!e || !enh_model_installed(e, dirbuf)) {
+        printf("SKIP: realesrgan-x4fast is not installed in %s (enhance models fetch realesrgan-x4fast)\n", dirbuf);
+        return 77;
+    }
+    char cfg[128], text[2048];
+    snprintf(cfg, sizeof cfg, "%s/model.json", g_tmp);
+    snprintf(text, sizeof text,
+             "{\"models_dir\": \"%s\", \"models\": [{\"name\": \"realesrgan-x4fast\", \"max_batch\": 4,"
+             " \"max_queue_delay_ms\": 150}]}",
+             dirbuf);
+    write_text(cfg, text);
+    const char *args[] = {"--models-config", cfg, "--log-level", "warn", NULL};
+    test_server s;
+    CHECK(test_server_start(&s, g_cmd, args) == 0);
+    if (!s.port)
+        return 1;
+    CHECK(test_server_wait_ready(&s, 60) == 0);
+    http_resp r;
+    http_do("GET", url(&s, "/v1/models"), NULL, 0, NULL, 5, &r);
+    json_t *doc = json_body(&r);
+    json_t *m0 = doc ? json_array_get(json_object_get(doc, "models"), 0) : NULL;
+    CHECK(m0 && json_is_true(json_object_get(m0, "ready")) && json_integer_value(json_object_get(m0, "scale")) == 4);
+    json_decref(doc);
+    http_resp_free(&r);
+
+    /* concurrent requests: their tiles are batched together */
+    enum { NU = 4 };
+    up_thread u[NU];
+    pthread_t t[NU];
+    for (int i = 0; i < NU; i++) {
+        u[i] = (up_thread){.s = &s};
+        pthread_create(&t[i], NULL, up_main, &u[i]);
+    }
+    for (int i = 0; i < NU; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_MSG(u[i].r.status == 200 && !strcmp(u[i].r.model, "realesrgan-x4fast") && !strcmp(u[i].r.width, "128"),
+                  "x4fast request %d: %ld %s %s %.200s", i, u[i].r.status, u[i].r.model, u[i].r.width,
+                  u[i].r.body && u[i].r.status != 200 ? u[i].r.body : "");
+        int w, h;
+        image_dims(&u[i].r, &w, &h);
+        CHECK(w == 128 && h == 128);
+        http_resp_free(&u[i].r);
+    }
+    double sum = 0, count = 0, tiles = 0;
+    metric_value(&s, "enhance_batch_size_sum{model=\"realesrgan-x4fast\"} ", &sum);
+    metric_value(&s, "enhance_batch_size_count{model=\"realesrgan-x4fast\"} ", &count);
+    metric_value(&s, "enhance_tiles_total{model=\"realesrgan-x4fast\"} ", &tiles);
+    CHECK_MSG(tiles == NU && sum == NU + 1, "tiles %g, batched tiles %g (warm-up included)", tiles, sum);
+    CHECK_MSG(count < sum - 1, "no cross-request batching: %g runs for %g tiles", count, sum);
+
+    const char *hdr[] = {"Content-Type: image/png", NULL};
+    http_do("POST", url(&s, "/v1/enhance?upscale=photo&scale=2"), g_png, g_png_len, hdr, 60, &r);
+    CHECK_MSG(r.status == 200 && !strcmp(r.width, "64"), "x2: %ld %s", r.status, r.width);
+    http_resp_free(&r);
+    http_do("POST", url(&s, "/v1/enhance?upscale=art"), g_png, g_png_len, hdr, 60, &r);
+    check_error(&r, 422, "model_not_found", "realesr-animevideov3");
+    http_resp_free(&r);
+    CHECK(test_server_wait_exit(&s, SIGTERM, 20) == 0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    int with_model = argc > 1 && !strcmp(argv[1], "--with-model");
+    if (with_model) {
+        argv++;
+        argc--;
+    }
     if (argc < 2) {
         fprintf(stderr, "usage: test_serve_http SERVER_COMMAND [ARGS...]\n");
         return 2;
@@ -564,9 +666,14 @@ int main(int argc, char **argv)
     if (!mkdtemp(g_tmp))
         return 2;
     make_images();
-    test_cli();
-    test_server_a();
-    test_server_b();
+    int rc = 0;
+    if (with_model) {
+        rc = test_model();
+    } else {
+        test_cli();
+        test_server_a();
+        test_server_b();
+    }
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
     if (system(cmd) != 0)
@@ -574,5 +681,7 @@ int main(int argc, char **argv)
     g_free(g_png);
     g_free(g_big_png);
     g_free(g_jpeg);
+    if (rc == 77)
+        return 77;
     CHECK_MAIN_END();
 }
