@@ -434,6 +434,11 @@ static void verdict(enh_assessment *a)
 
 enh_status enh_assess_image(VipsImage *in, enh_assessment *a, enh_error *err)
 {
+    return enh_assess_image_path(in, NULL, a, err);
+}
+
+enh_status enh_assess_image_path(VipsImage *in, const char *jpeg_path, enh_assessment *a, enh_error *err)
+{
     memset(a, 0, sizeof *a);
     a->jpeg_quality = -1;
     a->width = vips_image_get_width(in);
@@ -443,11 +448,13 @@ enh_status enh_assess_image(VipsImage *in, enh_assessment *a, enh_error *err)
         return enh_fail(err, ENH_EINVAL, "image is %dx%d; assessment needs at least 16x16 pixels", a->width,
                         a->height);
     const char *loader = NULL;
-    if (vips_image_get_typeof(in, VIPS_META_LOADER) && !vips_image_get_string(in, VIPS_META_LOADER, &loader) &&
-        loader && !strncmp(loader, "jpeg", 4)) {
+    if (jpeg_path) {
+        a->jpeg_quality = enh_jpeg_file_quality(jpeg_path);
+    } else if (vips_image_get_typeof(in, VIPS_META_LOADER) && !vips_image_get_string(in, VIPS_META_LOADER, &loader) &&
+               loader && !strncmp(loader, "jpeg", 4)) {
         a->jpeg_quality = enh_jpeg_file_quality(vips_image_get_filename(in));
-        a->jpeg_quality_from_file = a->jpeg_quality > 0;
     }
+    a->jpeg_quality_from_file = a->jpeg_quality > 0;
     VipsImage *rgb = NULL;
     enh_status st = to_srgb8(in, &rgb, err);
     if (st)

@@ -67,6 +67,9 @@ typedef struct enh_assessment {
 } enh_assessment;
 
 enh_status enh_assess_image(VipsImage *in, enh_assessment *out, enh_error *err);
+/* Same, reading the JPEG quality from the quantisation table of the file at jpeg_path (when it is
+ * a JPEG; decoded images no longer carry their file). NULL path = enh_assess_image. */
+enh_status enh_assess_image_path(VipsImage *in, const char *jpeg_path, enh_assessment *out, enh_error *err);
 
 const char *enh_degradation_name(enh_degradation d);
 
