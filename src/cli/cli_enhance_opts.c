@@ -85,7 +85,8 @@ void cli_enhance_help(FILE *f)
 "      --keep-metadata    keep EXIF/XMP/ICC (default: stripped; pixels are always sRGB)\n"
 "\n"
 "AI upscaling and restoration:\n"
-"      --upscale F        upscale by F (1..8) with the AI upscaler (default model: photo)\n"
+"      --upscale F        upscale by F (1..8) with the AI upscaler (default model: photo);\n"
+"                         or --upscale KIND for that upscaler at its native scale\n"
 "      --upscaler KIND    photo|art|quality|resample (resample = lanczos only)\n"
 "      --model NAME       a specific model (see `enhance models list`)\n"
 "      --auto             assess the photo and apply what it needs (--explain prints why)\n"
@@ -274,8 +275,17 @@ static int apply(cli_enhance_args *a, int id, const char *opt, const char *v, in
             *upscale_factor_given = 0;
             return 0;
         }
-        if (cli_parse_double(opt, v, 1, 8, &d, msg, n))
+        if (!strcasecmp(v, "photo") || !strcasecmp(v, "art") || !strcasecmp(v, "anime") ||
+            !strcasecmp(v, "quality") || !strcasecmp(v, "resample") || !strcasecmp(v, "lanczos")) {
+            /* --upscale KIND: that upscaler at its model's native scale */
+            o->scale = 0;
+            *upscale_factor_given = 1;
+            return apply(a, O_UPSCALER, "--upscale", v, upscale_factor_given, upscaler_given, msg, n);
+        }
+        if (cli_parse_double(opt, v, 1, 8, &d, msg, n)) {
+            snprintf(msg, n, "--upscale must be a factor in 1..8 (or photo, art, quality, resample), got '%s'", v);
             return 1;
+        }
         o->scale = d;
         *upscale_factor_given = 1;
         return 0;

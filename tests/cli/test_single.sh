@@ -22,6 +22,21 @@ expect 0 "$E" "$T/p.jpg" -o "$T/pad.png" --width 100 --height 100 --fit pad --ba
 expect 0 "$E" "$T/p.jpg" -o "$T/t.tif" --format tiff --scale 0.5
 [ "$(json_field "$T/t.tif" format)" = tiff ] && ok || fail "tiff"
 
+# --ops-json is the base, flags override it
+expect 0 "$E" "$T/p.jpg" -o "$T/j1.png" --ops-json '{"resizing":{"width":30}}'
+[ "$(json_field "$T/j1.png" width)" = 30 ] && ok || fail "--ops-json width"
+printf '{"resizing":{"width":30}}' > "$T/ops.json"
+expect 0 "$E" "$T/p.jpg" -o "$T/j2.png" --ops-json "$T/ops.json" --width 24
+[ "$(json_field "$T/j2.png" width)" = 24 ] && ok || fail "flag over --ops-json"
+
+# upscaling: lanczos upscaler needs no model; the AI one says how to get its model
+expect 0 "$E" "$T/p.jpg" -o "$T/u3.png" --upscale 3 --upscaler resample
+[ "$(json_field "$T/u3.png" width)" = 360 ] && ok || fail "--upscale 3 --upscaler resample"
+mkdir "$T/nomodels"
+ENHANCE_MODELS_DIR=$T/nomodels expect 1 "$E" "$T/p.jpg" -o "$T/u2.png" --upscale 2
+contains "models fetch"
+[ ! -e "$T/u2.png" ] && ok || fail "output written without a model"
+
 # an existing folder as -o keeps the input name
 mkdir "$T/outdir"
 expect 0 "$E" "$T/p.jpg" -o "$T/outdir"
