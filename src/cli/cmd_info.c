@@ -11,9 +11,16 @@
 
 static const char *orientation_text(int o)
 {
-    static const char *const t[] = {"?", "upright", "mirrored", "rotated 180", "mirrored vertically",
-                                    "mirrored + rotated 90 CCW", "rotated 90 CW", "mirrored + rotated 90 CW",
-                                    "rotated 90 CCW"};
+    /* what a viewer does to the stored pixels to show them upright */
+    static const char *const t[] = {"?",
+                                    "upright",
+                                    "shown mirrored left-right",
+                                    "shown rotated 180",
+                                    "shown mirrored top-bottom",
+                                    "shown mirrored left-right, then rotated 90 CCW",
+                                    "shown rotated 90 CW",
+                                    "shown mirrored left-right, then rotated 90 CW",
+                                    "shown rotated 90 CCW"};
     return o >= 1 && o <= 8 ? t[o] : t[0];
 }
 
