@@ -161,6 +161,27 @@ static void test_blocked_formats(void)
         memcpy(fits + 80 * i, cards[i], strlen(cards[i]));
     expect_refused("sky.fits", fits, sizeof fits, ENH_EUNSUPPORTED, "FITS");
 
+    /* the block holds for direct libvips calls too (e.g. code that bypasses our probe) */
+    char ppm_path[1024];
+    snprintf(ppm_path, sizeof ppm_path, "%s/pic.ppm", g_dir);
+    VipsImage *direct = vips_image_new_from_file(ppm_path, NULL);
+    CHECK_MSG(direct == NULL, "libvips still loads PPM directly");
+    if (direct)
+        g_object_unref(direct);
+    vips_error_clear();
+    /* matrix files are trusted by libvips itself: only our loader block stops them */
+    snprintf(ppm_path, sizeof ppm_path, "%s/pic.mat", g_dir);
+    direct = vips_image_new_from_file(ppm_path, NULL);
+    CHECK_MSG(direct == NULL, "libvips still loads matrix files directly");
+    if (direct)
+        g_object_unref(direct);
+    vips_error_clear();
+    VipsImage *direct_svg = vips_image_new_from_buffer(svg, sizeof svg - 1, "", NULL);
+    CHECK_MSG(direct_svg == NULL, "libvips still loads SVG directly");
+    if (direct_svg)
+        g_object_unref(direct_svg);
+    vips_error_clear();
+
     /* a libvips-native file (trusted by libvips itself, not by us) */
     VipsImage *g = tu_gradient(8, 8);
     char path[1024];
