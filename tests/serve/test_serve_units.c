@@ -394,6 +394,11 @@ static void test_config(void)
     CHECK(serve_models_config_parse("{\"models\": [{\"name\": \"a\", \"param\": \"a.bin\"}]}", ".", &c, &err) ==
           ENH_EINVAL);
 
+    /* the config shipped in deploy/ stays valid */
+    CHECK_MSG(serve_models_config_load(ENH_SOURCE_DIR "/deploy/models.json", &c, &err) == ENH_OK, "%s", err.msg);
+    CHECK(c.nmodels == 2 && !strcmp(c.models[0].name, "realesrgan-x4fast") && c.models[1].max_queue == 8);
+    serve_models_config_free(&c);
+
     /* a model-repository folder */
     char dir[] = "/tmp/enh-serve-repo-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
