@@ -71,6 +71,20 @@ static enh_status build(enh_graph *g, int fuse, enh_model **out, enh_error *err)
         enh_graph_free(g);
         return st;
     }
+    /* a shape error (channels that do not match, ...) shows now, not at the first run */
+    enh_shape *probe = calloc((size_t)g->ntensors, sizeof *probe);
+    if (!probe) {
+        enh_graph_free(g);
+        return enh_fail(err, ENH_ENOMEM, "out of memory building the model");
+    }
+    st = enh_graph_infer_shapes(g, g->in_channels, 64, 64, probe, err);
+    if (st != ENH_OK && enh_graph_infer_shapes(g, g->in_channels, 256, 256, probe, NULL) == ENH_OK)
+        st = ENH_OK; /* models that need large inputs */
+    free(probe);
+    if (st != ENH_OK) {
+        enh_graph_free(g);
+        return st;
+    }
     enh_model *m = calloc(1, sizeof *m);
     if (!m || !(m->plans = calloc((size_t)g->nnodes, sizeof *m->plans))) {
         free(m);
