@@ -8,11 +8,7 @@ WORK=${WORK:-$ROOT/.cache/serve-bench}
 mkdir -p "$WORK"
 LOADGEN=$BUILD/bench/serve/serve_loadgen
 BASELINE=$BUILD/bench/serve/serve_pipeline_baseline
-if "$BUILD/enhance" serve --help >/dev/null 2>&1; then
-  SERVER=("$BUILD/enhance" serve)
-else
-  SERVER=("$BUILD/tests/serve/serve_shim")   # same code (src/cli/cmd_serve.c) as `enhance serve`
-fi
+SERVER=("$BUILD/enhance" serve)
 for f in "$LOADGEN" "$BASELINE" "${SERVER[0]}"; do
   [ -x "$f" ] || { echo "missing $f: build first (scripts/build.sh release or BUILD=...)" >&2; exit 1; }
 done
