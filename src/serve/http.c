@@ -297,16 +297,16 @@ static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
     }
     int code = 0;
     double retry_after = 0;
+    j->conn = c; /* before admission: the monitor may look at the job from then on */
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    j->fd = ci ? ci->connect_fd : -1;
     st = serve_admit(s, j, &code, &retry_after, &err);
     if (st) {
         const char *type = code == 429 ? "queue_full" : code == 503 ? "unavailable" : "model_not_found";
         return send_error(c, r, code, type, err.msg, NULL, retry_after);
     }
     r->admitted = 1;
-    j->conn = c;
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-    j->fd = ci ? ci->connect_fd : -1;
-    MHD_suspend_connection(c);
+    MHD_suspend_connection(c); /* before queueing, so a fast job cannot resume it first */
     serve_job_start(j);
     return MHD_YES;
 }
