@@ -12,7 +12,7 @@ void enh_tiler_opts_init(enh_tiler_opts *o)
     o->overlap = -1;
     o->feather = -1;
     o->max_exact_overlap = 64;
-    o->feather_overlap = 16;
+    o->feather_overlap = 64;
     o->batch = 1;
     o->clamp = 1;
 }
@@ -66,7 +66,7 @@ static void span(const axis_t *a, int j, int S, int hf, int *lo, int *hi)
 size_t enh_tiler_plan_bytes(const enh_model *m, int w, int h, int tile, int overlap, int feathered, int batch)
 {
     const enh_model_info *info = enh_model_get_info(m);
-    int S = info->scale, hf = feathered ? overlap / 2 : 0;
+    int S = info->scale, hf = feathered ? overlap : 0; /* upper bound of the ramp */
     axis_t ax, ay;
     axis_init(&ax, w, tile, overlap);
     axis_init(&ay, h, tile, overlap);
@@ -232,7 +232,9 @@ enh_status enh_tiler_run(const enh_model *m, int w, int h, enh_tiler_fetch_fn fe
     int R = info->receptive_radius;
     int feather = opts->feather >= 0 ? opts->feather : (R < 0 || R > opts->max_exact_overlap);
     r.ov = opts->overlap >= 0 ? opts->overlap : feather ? opts->feather_overlap : R;
-    r.hf = feather ? r.ov / 2 : 0;
+    r.hf = !feather ? 0 : opts->feather_ramp > 0 ? opts->feather_ramp : (r.ov / 2 < 12 ? r.ov / 2 : 12);
+    if (r.hf > r.ov)
+        r.hf = r.ov;
     stats->overlap = r.ov;
     stats->feathered = feather;
     int min_tile = r.hf ? 4 * r.hf : 8;

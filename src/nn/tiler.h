@@ -8,7 +8,8 @@
  *  - exact (overlap >= the model's receptive radius): each output pixel comes from the
  *    one tile whose core contains it -> identical to whole-image inference;
  *  - feathered (receptive field too large, e.g. x4plus): neighbouring tiles are blended
- *    with linear ramps of overlap/2 LR px centred on the core boundary (weights sum to 1).
+ *    with linear ramps (feather_ramp LR px each side) centred on the core boundary (weights
+ *    sum to 1); every blended pixel keeps overlap - feather_ramp px of real context.
  * Output rows are accumulated in a strip of one tile row (+ ramp) and handed to `emit`
  * as soon as they are final, clamped to [0, 1] (unless clamp = 0).
  * Tile size: opts.tile, or the largest (<= 512) whose model workspace + tile buffers +
@@ -51,7 +52,8 @@ typedef struct enh_tiler_opts {
     int overlap;           /* LR px of context; -1 = auto (radius, or feather_overlap) */
     int feather;           /* -1 auto (radius unknown or > max_exact_overlap), 0 exact, 1 feathered */
     int max_exact_overlap; /* default 64 */
-    int feather_overlap;   /* default 16 */
+    int feather_overlap;   /* default 64 (x4plus: ~0.3/255 from whole-image inference) */
+    int feather_ramp;      /* half-width of the blend ramp, LR px; 0 = min(overlap / 2, 12) */
     int batch;             /* tiles per model call, default 1 */
     int clamp;             /* clamp to [0, 1] before emit, default 1 */
     enh_pool *pool;
