@@ -1,0 +1,76 @@
+/* test_nn_graph.c - graph IR: activation / residual fusion gives the same results as the
+ * unfused graph, the memory planner reuses buffers (arena well below one buffer per tensor;
+ * workspace grows with the input), receptive radius from the graph, shape errors. */
+#include "../check.h"
+#include "nn/memplan.h"
+#include "nn_util.h"
+
+int main(void)
+{
+    enh_error err;
+    nn_seed(5);
+    enh_graph *a = nn_small_sr(8, 16);
+    nn_seed(5);
+    enh_graph *b = nn_small_sr(8, 16);
+    int nodes = a->nnodes;
+    enh_model *fused, *plain;
+    CHECK(enh_model_from_graph(a, &fused, &err) == ENH_OK);
+    CHECK(enh_model_from_graph_unfused(b, &plain, &err) == ENH_OK);
+    /* PReLU folded into c0, three Eltwise [0.2, 1] sums folded into their convs */
+    int fl = enh_model_get_info(fused)->layers, pl = enh_model_get_info(plain)->layers;
+    CHECK_MSG(pl == nodes && fl == nodes - 4, "layers fused %d plain %d (graph %d)", fl, pl, nodes);
+    const int H = 19, W = 23;
+    float *x = nn_rand_buf((size_t)3 * H * W, 1), *y1 = enh_alloc((size_t)12 * H * W * 4), *y2 = enh_alloc((size_t)12 * H * W * 4);
+    CHECK(enh_model_run(fused, x, 1, H, W, y1, NULL, &err) == ENH_OK);
+    CHECK(enh_model_run(plain, x, 1, H, W, y2, NULL, &err) == ENH_OK);
+    CHECK_MSG(nn_max_diff(y1, y2, (size_t)12 * H * W) <= 1e-5, "fused vs plain %g", nn_max_diff(y1, y2, (size_t)12 * H * W));
+    /* batch of 2 == two single runs */
+    float *x2 = enh_alloc((size_t)6 * H * W * 4), *y3 = enh_alloc((size_t)24 * H * W * 4);
+    memcpy(x2, x, (size_t)3 * H * W * 4);
+    memcpy(x2 + 3 * H * W, x, (size_t)3 * H * W * 4);
+    CHECK(enh_model_run(fused, x2, 2, H, W, y3, NULL, &err) == ENH_OK);
+    CHECK(nn_max_diff(y3, y1, (size_t)12 * H * W) == 0 && nn_max_diff(y3 + 12 * H * W, y1, (size_t)12 * H * W) == 0);
+    /* memory planner */
+    enh_memplan mp;
+    CHECK(enh_memplan_build(enh_model_graph(plain), 1, 3, 64, 64, &mp, &err) == ENH_OK);
+    printf("arena %zu floats for %zu floats of tensors\n", mp.arena_floats, mp.total_floats);
+    CHECK(mp.arena_floats * 3 < mp.total_floats);
+    enh_memplan_free(&mp);
+    size_t w64 = enh_model_workspace_bytes(fused, 1, 64, 64), w128 = enh_model_workspace_bytes(fused, 1, 128, 128);
+    CHECK(w64 > 0 && w128 > 3 * w64 && w128 < 5 * w64);
+    CHECK(enh_model_workspace_bytes(fused, 2, 64, 64) > w64 * 3 / 2);
+    /* receptive radius, scale, bad shapes */
+    CHECK(enh_model_get_info(fused)->receptive_radius == 8 && enh_model_get_info(fused)->scale == 2);
+    CHECK(enh_model_run(fused, x, 0, H, W, y1, NULL, &err) == ENH_EINVAL);
+    enh_model_free(fused);
+    enh_model_free(plain);
+
+    /* a valid (unpadded) 5x5 conv: too-small inputs are refused with the layer name */
+    enh_graph *g = enh_graph_new();
+    int t = nn_input(g, 3);
+    t = nn_conv(g, "valid5", t, 3, 3, 5, 0, 1, ENH_NACT_NONE, 0);
+    g->output = t;
+    enh_shape sh[2];
+    CHECK(enh_graph_infer_shapes(g, 3, 4, 9, sh, &err) == ENH_EINVAL && strstr(err.msg, "valid5") &&
+          strstr(err.msg, "too small"));
+    CHECK(enh_graph_infer_shapes(g, 3, 5, 9, sh, &err) == ENH_OK && sh[1].h == 1 && sh[1].w == 5);
+    enh_graph_free(g);
+    /* global pooling -> unbounded receptive field */
+    g = enh_graph_new();
+    t = nn_input(g, 3);
+    enh_node *n;
+    int p = nn_node(g, ENH_OP_POOL, "gap", 1, &t, &n);
+    n->p.pool.global = 1;
+    int ins[2] = {t, p};
+    g->output = nn_node(g, ENH_OP_BINARY, "mul", 2, ins, &n);
+    n->p.bin.op = ENH_BIN_MUL;
+    CHECK(enh_graph_receptive_radius(g) == -1);
+    CHECK(enh_graph_infer_shapes(g, 3, 6, 7, (enh_shape[3]){{0}}, &err) == ENH_OK);
+    enh_graph_free(g);
+    enh_free(x);
+    enh_free(x2);
+    enh_free(y1);
+    enh_free(y2);
+    enh_free(y3);
+    CHECK_MAIN_END();
+}
