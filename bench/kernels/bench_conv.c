@@ -1,6 +1,7 @@
 /* bench_conv.c - per-layer microbenchmark of the conv kernels (issue 4): the 3x3 shapes of
  * realesrgan-x4fast (64->64, PReLU) and realesrgan-x4plus (64/96/128/160/192 -> 32/64, LeakyReLU)
- * through every path this CPU has: ref, {portable,avx2,avx512} x {winograd4x4, gemm}.
+ * through every path this CPU has: ref, {portable,avx2,avx512} x {winograd4x4, gemm}, and the
+ * opt-in bf16 Winograd (avx512bf16-winograd4x4) where the CPU has AVX512_BF16.
  * Prints median/min ms of R runs after a warm-up and effective GFLOP/s (direct-convolution FLOPs,
  * 2*cout*cin*9 per output pixel).
  *   bench_conv [--threads N] [--runs R] [--size S] [--shape CINxCOUT] [--paths LIST] [--ref]
@@ -93,19 +94,23 @@ int main(int argc, char **argv)
                              .pad_right = 1, .groups = 1, .act = shapes[si].act, .act_slope = 0.2f,
                              .prelu = slopes, .prelu_count = cout, .weight = w, .bias = b};
         double flops = 2.0 * cout * cin * 9 * (double)s * s;
-        const struct { enh_isa isa; enh_conv_algo algo; } cand[] = {
-            {ENH_ISA_REF, ENH_ALGO_REF},
-            {ENH_ISA_PORTABLE, ENH_ALGO_GEMM}, {ENH_ISA_PORTABLE, ENH_ALGO_WINO},
-            {ENH_ISA_AVX2, ENH_ALGO_GEMM}, {ENH_ISA_AVX2, ENH_ALGO_WINO},
-            {ENH_ISA_AVX512, ENH_ALGO_GEMM}, {ENH_ISA_AVX512, ENH_ALGO_WINO},
-            {ENH_ISA_AUTO, ENH_ALGO_AUTO},
+        const struct { enh_isa isa; enh_conv_algo algo; enh_precision prec; } cand[] = {
+            {ENH_ISA_REF, ENH_ALGO_REF, ENH_PRECISION_FP32},
+            {ENH_ISA_PORTABLE, ENH_ALGO_GEMM, ENH_PRECISION_FP32}, {ENH_ISA_PORTABLE, ENH_ALGO_WINO, ENH_PRECISION_FP32},
+            {ENH_ISA_AVX2, ENH_ALGO_GEMM, ENH_PRECISION_FP32}, {ENH_ISA_AVX2, ENH_ALGO_WINO, ENH_PRECISION_FP32},
+            {ENH_ISA_AVX512, ENH_ALGO_GEMM, ENH_PRECISION_FP32}, {ENH_ISA_AVX512, ENH_ALGO_WINO, ENH_PRECISION_FP32},
+            {ENH_ISA_AVX512, ENH_ALGO_WINO, ENH_PRECISION_BF16},
+            {ENH_ISA_AUTO, ENH_ALGO_AUTO, ENH_PRECISION_FP32},
         };
         for (size_t ci = 0; ci < sizeof cand / sizeof cand[0]; ci++) {
             if (cand[ci].isa == ENH_ISA_REF && !with_ref) continue;
             if (!enh_cpu_isa_supported(cand[ci].isa)) continue;
+            if (cand[ci].prec == ENH_PRECISION_BF16 && !enh_cpu_has_bf16()) continue;
             enh_conv_plan *plan;
             enh_error err;
-            if (enh_conv_plan_create_forced(&p, cand[ci].isa, cand[ci].algo, &plan, &err) != ENH_OK) continue;
+            if (enh_conv_plan_create_forced_prec(&p, cand[ci].isa, cand[ci].algo, cand[ci].prec, &plan, &err) !=
+                ENH_OK)
+                continue;
             const char *name = enh_conv_plan_kernel(plan);
             char label[64];
             snprintf(label, sizeof label, "%s%s", cand[ci].algo == ENH_ALGO_AUTO ? "auto=" : "", name);

@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "core/pool.h"
+#include "nn/precision.h"
 
 typedef enum { ENH_ACT_NONE = 0, ENH_ACT_RELU, ENH_ACT_LEAKY, ENH_ACT_PRELU } enh_act;
 
@@ -55,3 +56,14 @@ void enh_conv_plan_run(const enh_conv_plan *plan, const float *in, int n, int h,
                        const float *residual, enh_pool *pool);
 /* Name of the kernel the plan runs ("ref", "avx512-direct", "avx512-winograd4x4", ...). */
 const char *enh_conv_plan_kernel(const enh_conv_plan *plan);
+/* As enh_conv_plan_create (which is this with ENH_PRECISION_DEFAULT) with a precision (precision.h).
+ * BF16: shapes enh_conv_bf16_applies() accepts get an "avx512bf16-winograd4x4" plan, the others
+ * the usual fp32 plan. ENH_EUNSUPPORTED when bf16 is asked on a CPU without AVX512_BF16;
+ * ENH_EINVAL when bf16 is asked while ENHANCE_KERNELS / ENHANCE_CONV_ALGO force another path. */
+enh_status enh_conv_plan_create_ex(const enh_conv_params *p, enh_precision precision, enh_conv_plan **out,
+                                   enh_error *err);
+/* ENH_PRECISION_FP32 or ENH_PRECISION_BF16: what the plan computes in. */
+enh_precision enh_conv_plan_precision(const enh_conv_plan *plan);
+/* 1 when a BF16 request runs this shape in bf16: Winograd shape, >= 16 input and output channels
+ * (thinner layers gain nothing and the last layer's error would reach the image unfiltered). */
+int enh_conv_bf16_applies(const enh_conv_params *p);

@@ -20,6 +20,7 @@
 #define ENH_NN_CONV_FAST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nn/conv.h"
 #include "nn/cpu.h"
@@ -40,6 +41,8 @@ typedef struct enh_fast_conv {
     const float *wpack;   /* WINO: [36][coutp/MR][cin][MR]; GEMM: [groups][coutp_g/MR][K][MR] */
     const float *bias;    /* groups*coutp_g, zero padded */
     const float *slope;   /* groups*coutp_g, negative slopes (relu 0, leaky a, prelu a[co]) */
+    const uint32_t *wbf;  /* bf16 WINO only (else NULL): [36][coutp/MR][(cin+1)/2][MR] pairs of
+                             bf16 weights (low half: channel 2k, high half: 2k+1) */
 } enh_fast_conv;
 
 typedef struct enh_fast_job {
@@ -67,6 +70,14 @@ typedef struct enh_fast_isa {
 extern const enh_fast_isa enh_fast_isa_portable;
 extern const enh_fast_isa enh_fast_isa_avx2;
 extern const enh_fast_isa enh_fast_isa_avx512;
+/* bf16 Winograd (conv_fast_avx512bf16.c): wino_blocks only (gemm_blocks is the fp32 one);
+ * needs enh_cpu_has_bf16(). Same VW/MR/NR as avx512. */
+extern const enh_fast_isa enh_fast_isa_avx512bf16;
+/* Packs Winograd-domain weights T[cout][cin][36] (fp32) into c->wbf's layout, rounding to
+ * bf16 (nearest even); dst holds 36 * coutp * ((cin+1)/2) pairs. */
+void enh_bf16_pack_wino(const float *T, int cout, int cin, int coutp, int mr, uint32_t *dst);
+/* Floats of scratch one slot of the bf16 Winograd kernel needs (c->ng set). */
+size_t enh_bf16_wino_scratch_floats(const enh_fast_conv *c);
 
 /* Floats of scratch one slot needs. */
 size_t enh_fast_scratch_floats(const enh_fast_conv *c, const enh_fast_isa *isa, enh_conv_algo algo);
@@ -76,6 +87,11 @@ size_t enh_fast_scratch_floats(const enh_fast_conv *c, const enh_fast_isa *isa, 
  * ISA or the algorithm does not apply to the shape. */
 enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, enh_conv_algo algo,
                                        enh_conv_plan **out, enh_error *err);
+/* As enh_conv_plan_create_forced with a precision: BF16 needs isa AVX512 or AUTO and algo WINO
+ * or AUTO, and then applies to every Winograd shape (no channel-count rule, for tests);
+ * DEFAULT resolves through ENHANCE_PRECISION. */
+enh_status enh_conv_plan_create_forced_prec(const enh_conv_params *p, enh_isa isa, enh_conv_algo algo,
+                                            enh_precision precision, enh_conv_plan **out, enh_error *err);
 /* Algorithm the plan runs (REF when it falls back to the reference). */
 enh_conv_algo enh_conv_plan_algo(const enh_conv_plan *plan);
 /* 1 when WINO applies to this shape. */

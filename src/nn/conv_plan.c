@@ -36,6 +36,8 @@ struct enh_conv_plan {
     const enh_fast_isa *isa;
     enh_fast_conv fc;
     float *wpack, *fbias, *fslope;
+    uint32_t *wbf;      /* bf16 Winograd plans: packed bf16 weight pairs (wpack is NULL) */
+    enh_precision prec; /* FP32 or BF16 */
     int ng_max;
     char name[48];
 };
@@ -152,6 +154,8 @@ static const enh_fast_isa *isa_table(enh_isa isa)
 size_t enh_fast_scratch_floats(const enh_fast_conv *c, const enh_fast_isa *isa, enh_conv_algo algo)
 {
     size_t tb = (size_t)c->ng * isa->vw;
+    if (algo == ENH_ALGO_WINO && isa == &enh_fast_isa_avx512bf16)
+        return enh_bf16_wino_scratch_floats(c);
     if (algo == ENH_ALGO_WINO)
         return 36 * ((size_t)(c->cin + c->cob) * tb + 2 * PSPAD) + 64;
     return (size_t)c->K * tb + (size_t)c->coutp_g * tb + 64;
@@ -184,6 +188,11 @@ static int pack_wino(enh_conv_plan *pl)
         for (int i = 0; i < 6; i++)
             for (int jx = 0; jx < 6; jx++)
                 u[i * 6 + jx] = (float)(t[i][0] * G[jx][0] + t[i][1] * G[jx][1] + t[i][2] * G[jx][2]);
+    }
+    if (pl->wbf) {
+        enh_bf16_pack_wino(T, cout, cin, coutp, mr, pl->wbf);
+        enh_free(T);
+        return 1;
     }
     float *dst = pl->wpack;
     for (int pnt = 0; pnt < 36; pnt++)
@@ -239,6 +248,12 @@ static int parse_algo(const char *s, enh_conv_algo *out)
 enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, enh_conv_algo algo,
                                        enh_conv_plan **out, enh_error *err)
 {
+    return enh_conv_plan_create_forced_prec(p, isa, algo, ENH_PRECISION_FP32, out, err);
+}
+
+enh_status enh_conv_plan_create_forced_prec(const enh_conv_params *p, enh_isa isa, enh_conv_algo algo,
+                                            enh_precision prec, enh_conv_plan **out, enh_error *err)
+{
     *out = NULL;
     if (p->cin <= 0 || p->cout <= 0 || p->kh <= 0 || p->kw <= 0 || p->groups <= 0 ||
         p->cin % p->groups || p->cout % p->groups || p->stride_h <= 0 || p->stride_w <= 0 ||
@@ -260,12 +275,21 @@ enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, en
     if (algo == ENH_ALGO_WINO && !enh_conv_wino_applies(p))
         return enh_fail(err, ENH_EUNSUPPORTED,
                         "Winograd needs a 3x3 stride-1 pad-1 ungrouped convolution");
+    enh_status pst = enh_precision_resolve(prec, &prec, err);
+    if (pst != ENH_OK)
+        return pst;
+    if (prec == ENH_PRECISION_BF16 && (isa != ENH_ISA_AVX512 || algo != ENH_ALGO_WINO))
+        return enh_fail(err, ENH_EUNSUPPORTED,
+                        "bf16 precision runs only the avx512 Winograd kernel (3x3 stride-1 pad-1 "
+                        "ungrouped convolutions), not %s %s", enh_isa_name(isa),
+                        algo == ENH_ALGO_GEMM ? "im2col+GEMM" : algo == ENH_ALGO_REF ? "reference" : "Winograd");
 
     enh_conv_plan *pl = calloc(1, sizeof *pl);
     if (!pl)
         return enh_fail(err, ENH_ENOMEM, "out of memory");
     pl->p = *p;
     pl->algo = algo;
+    pl->prec = prec;
     if (algo == ENH_ALGO_REF) {
         size_t nw = (size_t)p->cout * (p->cin / p->groups) * p->kh * p->kw;
         pl->weight = dup_floats(p->weight, nw);
@@ -281,7 +305,7 @@ enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, en
         return ENH_OK;
     }
 
-    pl->isa = isa_table(isa);
+    pl->isa = prec == ENH_PRECISION_BF16 ? &enh_fast_isa_avx512bf16 : isa_table(isa);
     enh_fast_conv *c = &pl->fc;
     const int mr = pl->isa->mr, vw = pl->isa->vw;
     c->cin = p->cin;
@@ -297,7 +321,9 @@ enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, en
         c->K = c->cin;
         npack = 36 * (size_t)c->coutp_g * c->cin;
         c->cob = c->coutp_g < WINO_COB * mr ? c->coutp_g : WINO_COB * mr;
-        size_t per_group = 36 * (size_t)(c->cin + c->cob) * vw * sizeof(float);
+        /* bf16: V holds (cin+1)/2 rows of pairs, i.e. half the bytes */
+        size_t vrows = prec == ENH_PRECISION_BF16 ? (size_t)(c->cin + 1) / 2 : (size_t)c->cin;
+        size_t per_group = 36 * (vrows + (size_t)c->cob) * vw * sizeof(float);
         size_t budget = WINO_BUDGET_BYTES;
         if (getenv("ENH_WINO_BUDGET_KB"))
             budget = (size_t)atoi(getenv("ENH_WINO_BUDGET_KB")) * 1024;
@@ -314,10 +340,13 @@ enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, en
     if (pl->ng_max > 16)
         pl->ng_max = 16;
     size_t nb = (size_t)c->groups * c->coutp_g;
-    pl->wpack = enh_alloc(npack * sizeof(float));
+    if (prec == ENH_PRECISION_BF16)
+        pl->wbf = enh_alloc(36 * (size_t)c->coutp_g * ((c->cin + 1) / 2) * sizeof(uint32_t));
+    else
+        pl->wpack = enh_alloc(npack * sizeof(float));
     pl->fbias = enh_calloc(nb, sizeof(float));
     pl->fslope = enh_calloc(nb, sizeof(float));
-    if (!pl->wpack || !pl->fbias || !pl->fslope)
+    if ((!pl->wpack && !pl->wbf) || !pl->fbias || !pl->fslope)
         goto oom;
     for (int g = 0; g < c->groups; g++)
         for (int co = 0; co < c->cout_g; co++) {
@@ -333,6 +362,7 @@ enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, en
         }
     c->act = p->act != ENH_ACT_NONE;
     c->wpack = pl->wpack;
+    c->wbf = pl->wbf;
     c->bias = pl->fbias;
     c->slope = pl->fslope;
     if (algo == ENH_ALGO_WINO) {
@@ -353,7 +383,18 @@ oom:
     return enh_fail(err, ENH_ENOMEM, "out of memory packing convolution weights");
 }
 
+int enh_conv_bf16_applies(const enh_conv_params *p)
+{
+    return enh_conv_wino_applies(p) && p->cin >= 16 && p->cout >= 16;
+}
+
 enh_status enh_conv_plan_create(const enh_conv_params *p, enh_conv_plan **out, enh_error *err)
+{
+    return enh_conv_plan_create_ex(p, ENH_PRECISION_DEFAULT, out, err);
+}
+
+enh_status enh_conv_plan_create_ex(const enh_conv_params *p, enh_precision prec, enh_conv_plan **out,
+                                   enh_error *err)
 {
     enh_isa isa;
     enh_conv_algo algo;
@@ -362,10 +403,22 @@ enh_status enh_conv_plan_create(const enh_conv_params *p, enh_conv_plan **out, e
         return enh_fail(err, ENH_EINVAL, "ENHANCE_KERNELS must be ref, portable, avx2, avx512 or auto");
     if (parse_algo(getenv("ENHANCE_CONV_ALGO"), &algo) != 0)
         return enh_fail(err, ENH_EINVAL, "ENHANCE_CONV_ALGO must be wino, gemm, ref or auto");
+    enh_status st = enh_precision_resolve(prec, &prec, err);
+    if (st != ENH_OK)
+        return st;
+    if (prec == ENH_PRECISION_BF16) {
+        if ((isa != ENH_ISA_AUTO && isa != ENH_ISA_AVX512) || (algo != ENH_ALGO_AUTO && algo != ENH_ALGO_WINO))
+            return enh_fail(err, ENH_EINVAL,
+                            "bf16 precision runs the avx512 Winograd kernels: unset ENHANCE_KERNELS / "
+                            "ENHANCE_CONV_ALGO (or set them to avx512 / wino), or use fp32");
+        if (enh_conv_bf16_applies(p))
+            return enh_conv_plan_create_forced_prec(p, ENH_ISA_AVX512, ENH_ALGO_WINO, prec, out, err);
+        prec = ENH_PRECISION_FP32; /* thin or non-3x3 layers stay fp32 */
+    }
     /* A forced algorithm applies where it can; other shapes keep the automatic choice. */
     if (algo == ENH_ALGO_WINO && !enh_conv_wino_applies(p))
         algo = ENH_ALGO_AUTO;
-    return enh_conv_plan_create_forced(p, isa, algo, out, err);
+    return enh_conv_plan_create_forced_prec(p, isa, algo, prec, out, err);
 }
 
 void enh_conv_plan_free(enh_conv_plan *pl)
@@ -376,6 +429,7 @@ void enh_conv_plan_free(enh_conv_plan *pl)
     enh_free(pl->bias);
     enh_free(pl->prelu);
     enh_free(pl->wpack);
+    enh_free(pl->wbf);
     enh_free(pl->fbias);
     enh_free(pl->fslope);
     free(pl);
@@ -469,3 +523,5 @@ void enh_conv_plan_run(const enh_conv_plan *pl, const float *in, int n, int h, i
 const char *enh_conv_plan_kernel(const enh_conv_plan *pl) { return pl->name; }
 
 enh_conv_algo enh_conv_plan_algo(const enh_conv_plan *pl) { return pl->algo; }
+
+enh_precision enh_conv_plan_precision(const enh_conv_plan *pl) { return pl->prec; }
