@@ -8,6 +8,7 @@
 #include "cli/cli_args.h"
 #include "core/fsutil.h"
 #include "image/image_probe.h"
+#include "nn/precision.h"
 
 enum {
     O_OUTPUT = 1, O_RECURSIVE, O_FORCE, O_QUIET, O_HELP,
@@ -16,7 +17,8 @@ enum {
     O_THREADS, O_MAX_PIXELS, O_MEMORY_LIMIT,
     O_UPSCALE, O_MODEL, O_UPSCALER,
     O_AUTO, O_EXPLAIN, O_DECOMPRESS, O_DENOISE, O_DEBLUR, O_SHARPEN, O_AUTO_COLOR, O_AUTO_EXPOSURE,
-    O_HDR, O_EXPOSURE, O_CONTRAST, O_SATURATION, O_SHARPNESS, O_TEMPERATURE, O_TINT, O_OPS_JSON
+    O_HDR, O_EXPOSURE, O_CONTRAST, O_SATURATION, O_SHARPNESS, O_TEMPERATURE, O_TINT, O_OPS_JSON,
+    O_PRECISION
 };
 
 static const cli_opt g_opts[] = {
@@ -61,6 +63,7 @@ static const cli_opt g_opts[] = {
     {"temperature", 0, CLI_ARG_REQUIRED, O_TEMPERATURE},
     {"tint", 0, CLI_ARG_REQUIRED, O_TINT},
     {"ops-json", 0, CLI_ARG_REQUIRED, O_OPS_JSON},
+    {"precision", 0, CLI_ARG_REQUIRED, O_PRECISION},
     {NULL, 0, 0, 0},
 };
 
@@ -120,6 +123,8 @@ void cli_enhance_help(FILE *f)
 "      --max-pixels N     refuse inputs above N pixels before decoding (default 50M; e.g. 100M,\n"
 "                         12000x9000, 0 = no limit)\n"
 "      --memory-limit S   working memory for the AI stages, e.g. 512M, 2G\n"
+"      --precision P      fp32 (default, or ENHANCE_PRECISION) | bf16: faster AI models on CPUs with\n"
+"                         AVX512_BF16 (output within ~50 dB PSNR of fp32)\n"
 "\n"
 "Folders:\n"
 "  -r, --recursive        include subfolders (relative paths are kept under OUTDIR)\n"
@@ -260,6 +265,22 @@ static int apply(cli_enhance_args *a, int id, const char *opt, const char *v, in
         return 0;
     case O_MAX_PIXELS:
         return cli_parse_pixels(opt, v, &s->max_pixels, msg, n) ? 1 : 0;
+    case O_PRECISION: {
+        /* models are loaded (and their weights packed) by the pipeline's model cache, which
+         * takes its precision from ENHANCE_PRECISION: set it for this process */
+        enh_precision p;
+        enh_error err = {0};
+        if (enh_precision_parse(v, &p) != 0 || p == ENH_PRECISION_DEFAULT) {
+            snprintf(msg, n, "--precision must be fp32 or bf16, got '%s'", v);
+            return 1;
+        }
+        if (enh_precision_resolve(p, &p, &err) != ENH_OK) {
+            snprintf(msg, n, "--precision: %s", err.msg);
+            return 1;
+        }
+        setenv("ENHANCE_PRECISION", enh_precision_name(p), 1);
+        return 0;
+    }
     case O_MEMORY_LIMIT:
         if (cli_parse_size(opt, v, &s->memory_limit, msg, n))
             return 1;

@@ -1,7 +1,7 @@
 /* cmd_bench.c - `enhance bench`: times a model on this CPU (issue 4).
  *
  *   enhance bench --model NAME|--param P --bin B [--size S] [--threads N] [--runs R]
- *                 [--precision fp32] [--input-f32 F] [--out-f32 F] [--json]
+ *                 [--precision fp32|bf16] [--input-f32 F] [--out-f32 F] [--json]
  *
  * Per case: load (weights packed once), one warm-up run, R timed runs; prints median / min
  * wall time, GFLOP/s with FLOPs counted as direct convolution (enh_model_info.flops_per_pixel
@@ -33,11 +33,13 @@ static const char *bench_usage =
     "  --size S            input is S x S pixels (default 256)\n"
     "  --threads N         compute threads (default: all online CPUs)\n"
     "  --runs R            timed runs after one warm-up (default 5)\n"
-    "  --precision P       fp32 (the default and, for now, the only one: bf16 is not implemented)\n"
+    "  --precision P       fp32 (default, or $ENHANCE_PRECISION) or bf16: 3x3 layers with >= 16 in/out\n"
+    "                      channels run the Winograd GEMM in bf16 (AVX512_BF16 CPUs only)\n"
     "  --input-f32 FILE    raw little-endian float32 NCHW input of 1 x in_channels x S x S\n"
     "  --out-f32 FILE      write the raw float32 output of the last run\n"
     "  --json              one JSON object instead of text\n"
-    "Kernel paths: ENHANCE_KERNELS=ref|portable|avx2|avx512|auto, ENHANCE_CONV_ALGO=wino|gemm|auto.\n";
+    "Kernel paths: ENHANCE_KERNELS=ref|portable|avx2|avx512|auto, ENHANCE_CONV_ALGO=wino|gemm|auto;\n"
+    "ENHANCE_PRECISION=fp32|bf16 is the default of --precision.\n";
 
 static double now_s(void)
 {
@@ -183,7 +185,7 @@ static int write_f32(const char *path, const float *src, size_t n)
 int cmd_bench(int argc, char **argv)
 {
     const char *model = NULL, *param = NULL, *bin = NULL, *in_f32 = NULL, *out_f32 = NULL;
-    const char *precision = "fp32";
+    const char *precision = NULL;
     int size = 256, threads = 0, runs = 5, json = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -220,14 +222,18 @@ int cmd_bench(int argc, char **argv)
         fprintf(stderr, "enhance bench: --size must be 1..8192, --runs 1..1000, --threads 0..1024\n");
         return 1;
     }
-    if (strcmp(precision, "fp32") && strcmp(precision, "bf16")) {
+    enh_precision prec = ENH_PRECISION_DEFAULT;
+    if (precision && (enh_precision_parse(precision, &prec) != 0 || prec == ENH_PRECISION_DEFAULT)) {
         fprintf(stderr, "enhance bench: --precision must be fp32 or bf16\n");
         return 1;
     }
-    if (!strcmp(precision, "bf16")) {
-        fprintf(stderr, "enhance bench: --precision bf16 is not implemented yet (this CPU %s AVX512_BF16); "
-                        "use fp32\n", enh_cpu_has_bf16() ? "has" : "lacks");
-        return 1;
+    {
+        enh_error perr = {0};
+        if (enh_precision_resolve(prec, &prec, &perr) != ENH_OK) {
+            fprintf(stderr, "enhance bench: %s\n", perr.msg);
+            return 1;
+        }
+        precision = enh_precision_name(prec);
     }
     char pbuf[4096], bbuf[4096];
     if (model && !param && !bin) {
@@ -255,7 +261,7 @@ int cmd_bench(int argc, char **argv)
     enh_error err = {0};
     enh_model *m = NULL;
     double tl = now_s();
-    if (enh_model_load_ncnn(param, bin, &m, &err) != ENH_OK) {
+    if (enh_model_load_ncnn_ex(param, bin, prec, &m, &err) != ENH_OK) {
         fprintf(stderr, "enhance bench: %s\n", err.msg);
         enh_pool_destroy(pool);
         return err.code == ENH_ENOMEM || err.code == ENH_EINTERNAL ? 2 : 1;
@@ -311,9 +317,11 @@ int cmd_bench(int argc, char **argv)
     enh_isa isa = ENH_ISA_AUTO;
     enh_cpu_requested_isa(&isa);
     if (json) {
-        json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:s, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s}",
+        json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:s, s:i, s:i, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
+                              "s:f, s:s}",
                               "model", model, "size", size, "out_size", size * info->scale, "threads", threads,
-                              "runs", runs, "precision", precision,
+                              "runs", runs, "precision", precision, "bf16_convs", info->bf16_convs,
+                              "convs", info->convs,
                               "isa", enh_isa_name(isa == ENH_ISA_AUTO ? enh_cpu_best_isa() : isa),
                               "median_ms", med * 1e3, "min_ms", t[0] * 1e3, "gflop", gflop, "gflops", gfs,
                               "peak_gflops_per_core", peak1 * 1e-9, "pct_peak", pct, "out_mpix_s", mpix,
@@ -325,9 +333,9 @@ int cmd_bench(int argc, char **argv)
         free(s);
         json_decref(o);
     } else {
-        printf("model %s, %dx%d -> %dx%d, %d thread%s, %s, kernels %s\n", model, size, size, size * info->scale,
-               size * info->scale, threads, threads == 1 ? "" : "s", precision,
-               enh_isa_name(isa == ENH_ISA_AUTO ? enh_cpu_best_isa() : isa));
+        printf("model %s, %dx%d -> %dx%d, %d thread%s, %s (%d of %d convolutions in bf16), kernels %s\n", model,
+               size, size, size * info->scale, size * info->scale, threads, threads == 1 ? "" : "s", precision,
+               info->bf16_convs, info->convs, enh_isa_name(isa == ENH_ISA_AUTO ? enh_cpu_best_isa() : isa));
         printf("  load %.0f ms; %d runs after 1 warm-up: median %.1f ms, min %.1f ms\n", tl * 1e3, runs, med * 1e3,
                t[0] * 1e3);
         printf("  %.1f GFLOP (direct conv) -> %.1f GFLOP/s = %.0f %% of the %s FMA peak (%.1f GFLOP/s/core x %d)\n",

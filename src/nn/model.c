@@ -1,5 +1,6 @@
 /* model.c - the model object and the graph executor (nn.h, model.h).
- * Every convolution runs through a conv plan created at load (enh_conv_plan_create), with
+ * Every convolution runs through a conv plan created at load (enh_conv_plan_create_ex, in the
+ * model's precision: fp32 unless bf16 is asked, see precision.h), with
  * its activation and residual add fused into the plan's parameters where the plan
  * supports them; other ops run the reference kernels of ops_ref.h. Activations live in
  * one arena per call, laid out by the memory planner. */
@@ -61,10 +62,15 @@ void enh_model_free(enh_model *m)
     free(m);
 }
 
-static enh_status build(enh_graph *g, int fuse, enh_model **out, enh_error *err)
+static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **out, enh_error *err)
 {
     *out = NULL;
-    enh_status st = enh_graph_validate(g, err);
+    enh_status st = enh_precision_resolve(prec, &prec, err); /* once, not per layer */
+    if (st != ENH_OK) {
+        enh_graph_free(g);
+        return st;
+    }
+    st = enh_graph_validate(g, err);
     if (st == ENH_OK && fuse)
         st = enh_graph_fuse(g, err);
     if (st != ENH_OK) {
@@ -123,11 +129,13 @@ static enh_status build(enh_graph *g, int fuse, enh_model **out, enh_error *err)
             continue;
         enh_conv_params p;
         conv_params(n, &p);
-        if ((st = enh_conv_plan_create(&p, &m->plans[i], err)) != ENH_OK) {
+        if ((st = enh_conv_plan_create_ex(&p, prec, &m->plans[i], err)) != ENH_OK) {
             enh_error_prefix(err, "layer '%s'", n->name);
             enh_model_free(m);
             return st;
         }
+        in->convs++;
+        in->bf16_convs += enh_conv_plan_precision(m->plans[i]) == ENH_PRECISION_BF16;
         /* the plan holds its own copy of the weights */
         enh_free(n->p.conv.weight);
         n->p.conv.weight = NULL;
@@ -138,23 +146,29 @@ static enh_status build(enh_graph *g, int fuse, enh_model **out, enh_error *err)
 
 enh_status enh_model_from_graph(enh_graph *g, enh_model **out, enh_error *err)
 {
-    return build(g, 1, out, err);
+    return build(g, 1, ENH_PRECISION_DEFAULT, out, err);
 }
 
 enh_status enh_model_from_graph_unfused(enh_graph *g, enh_model **out, enh_error *err)
 {
-    return build(g, 0, out, err);
+    return build(g, 0, ENH_PRECISION_DEFAULT, out, err);
 }
 
 enh_status enh_model_load_ncnn(const char *param_path, const char *bin_path, enh_model **out,
                                enh_error *err)
+{
+    return enh_model_load_ncnn_ex(param_path, bin_path, ENH_PRECISION_DEFAULT, out, err);
+}
+
+enh_status enh_model_load_ncnn_ex(const char *param_path, const char *bin_path, enh_precision precision,
+                                  enh_model **out, enh_error *err)
 {
     enh_graph *g;
     *out = NULL;
     enh_status st = enh_ncnn_load_files(param_path, bin_path, &g, err);
     if (st != ENH_OK)
         return st;
-    return enh_model_from_graph(g, out, err);
+    return build(g, 1, precision, out, err);
 }
 
 const enh_model_info *enh_model_get_info(const enh_model *m) { return &m->info; }

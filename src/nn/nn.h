@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/pool.h"
+#include "nn/precision.h"
 
 typedef struct enh_model enh_model;
 
@@ -25,11 +26,18 @@ typedef struct enh_model_info {
     int layers;
     size_t weight_bytes;
     double flops_per_pixel; /* direct-convolution FLOPs per input pixel */
+    int bf16_convs;         /* convolutions that run in bf16 (0: all fp32; see precision.h) */
+    int convs;              /* convolutions in all */
 } enh_model_info;
 
 /* Loads an ncnn .param/.bin pair. */
 enh_status enh_model_load_ncnn(const char *param_path, const char *bin_path, enh_model **out,
                                enh_error *err);
+/* Same with a precision (precision.h; enh_model_load_ncnn = ENH_PRECISION_DEFAULT, i.e.
+ * ENHANCE_PRECISION or fp32). Weights are packed for it at load. ENH_EUNSUPPORTED: bf16 on a CPU
+ * without AVX512_BF16; ENH_EINVAL: bad ENHANCE_PRECISION, or bf16 with another kernel path forced. */
+enh_status enh_model_load_ncnn_ex(const char *param_path, const char *bin_path, enh_precision precision,
+                                  enh_model **out, enh_error *err);
 void enh_model_free(enh_model *m);
 const enh_model_info *enh_model_get_info(const enh_model *m);
 
