@@ -40,9 +40,9 @@ p99_2=$(awk -F'|' '$2+0==2 {print $6+0}' <<<"$out")
 if [ -n "$thr8" ]; then
   awk -v t="$thr8" -v b="$ips1" -v c="$CORES" 'BEGIN { r = t / (b * c);
     printf "# target 1: throughput at 8 clients %.3f img/s vs 1-thread %.3f x %d cores = %.3f -> %.1f%% (need >= 95%%): %s\n",
-           t, b, c, b * c, 100 * r, r >= 0.95 ? "PASS" : "FAIL" }'
+           t, b, c, b * c, 100 * r, (r >= 0.95 ? "PASS" : "FAIL") }'
 fi
 if [ -n "$p50_2" ]; then
   awk -v a="$p50_2" -v b="$p99_2" 'BEGIN { printf "# target 2: p99/p50 at 2 clients = %.0f/%.0f ms = %.2f (need <= 1.3): %s\n",
-           b, a, b / a, b / a <= 1.3 ? "PASS" : "FAIL" }'
+           b, a, b / a, (b / a <= 1.3 ? "PASS" : "FAIL") }'
 fi
