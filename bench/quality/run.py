@@ -16,7 +16,7 @@ Suites:
 Uses ../shared/tools/degrade.py and metrics.py (Debian /usr/bin/python3 with numpy + PIL). Images and
 results go under --work (default .cache/quality); nothing is written into the repository.
 """
-import argparse, glob, io, json, math, os, subprocess, sys
+import argparse, glob, io, json, math, os, subprocess, sys, time
 import numpy as np
 from PIL import Image
 
@@ -27,6 +27,8 @@ if not os.path.isdir(SHARED):
 TOOLS = os.path.join(SHARED, 'tools')
 sys.path.insert(0, TOOLS)
 import metrics as M  # noqa: E402  (PSNR/SSIM exactly as the papers)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import imresize as IR  # noqa: E402  (MATLAB imresize bicubic, numpy port)
 
 def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
@@ -55,6 +57,8 @@ class Bench:
         self.bin = o.bin
         self.work = o.work
         self.limit = o.limit
+        self.sr_sets, self.sr_methods, self.sr_kernel = o.sr_sets, o.sr_methods, o.kernel
+        self.sr_all_scales = o.sr_all_scales
         os.makedirs(self.work, exist_ok=True)
 
     def path(self, *p):
@@ -209,12 +213,105 @@ class Bench:
                 pin.append(M.psnr(a, M.load(n))); pout.append(M.psnr(a, M.load(o)))
             print('  sigma %d: noisy %.2f dB  ours %.2f dB  published CBM3D %.2f dB' % (s, np.mean(pin), np.mean(pout), pub[s]))
 
+    # ---- sr: Set5/Set14/B100 x2/x3/x4 from MATLAB-made LR images ----
+    SR_PUB = {'Set5': (33.66, 30.39, 28.42), 'Set14': (30.24, 27.55, 26.00), 'B100': (29.56, 27.21, 25.96)}
+    SR_METHODS = {  # name -> (upscaler, sets (None = all), scales)
+        'resample': ('resample', None, (2, 3, 4)),
+        'photo': ('photo', None, (4,)),
+        'quality': ('quality', ('Set5', 'Set14'), (4,)),
+    }
+
+    @staticmethod
+    def sr_doc(upscaler, s, kernel):
+        r = {'upscale': upscaler, 'scale': s}
+        if kernel:
+            r['resample_kernel'] = kernel
+        return {'restorations': r}
+
+    def sr_hr(self, f, s):
+        """HR cropped to a multiple of s; grey images stay 2-D (their value is Y, MATLAB convention)."""
+        im = Image.open(f)
+        a = np.asarray(im if im.mode == 'L' else im.convert('RGB'))
+        return IR.modcrop(a, s)
+
+    @staticmethod
+    def sr_y(a):
+        """MATLAB rgb2ycbcr on uint8: BT.601 studio-range Y, rounded; a grey image is its own Y."""
+        a = np.asarray(a, dtype=np.float64)
+        return a if a.ndim == 2 else np.round(M.to_y(a))
+
+    def sr_score(self, hr, out, s):
+        a, b = self.sr_y(hr)[s:-s, s:-s], self.sr_y(out)[s:-s, s:-s]
+        return M.psnr(a, b), M.ssim(a, b)
+
+    def suite_sr(self):
+        sets = [x for x in (self.sr_sets or 'Set5,Set14,B100').split(',')]
+        methods = (self.sr_methods or 'resample').split(',')
+        print('sr (Y BT.601 rounded, grey images as their own Y, shave = scale; LR = numpy port of MATLAB '
+              'imresize bicubic, checked bit-exact on Set5_LR_bicubic)')
+        print('  %-6s %-2s %-17s %-17s %s' % ('set', 'x', 'published bicubic', 'numpy bicubic', '  '.join(
+            '%-24s' % m for m in methods)))
+        fails = 0
+        for name in sets:
+            files = sorted(glob.glob(os.path.join(SHARED, 'benchdata', name, '*.png')))
+            if self.limit:
+                files = files[:self.limit]
+            for si, s in enumerate((2, 3, 4)):
+                ref, res = [], {m: [] for m in methods}
+                secs = {m: 0.0 for m in methods}
+                for f in files:
+                    stem = os.path.splitext(os.path.basename(f))[0]
+                    hr = self.sr_hr(f, s)
+                    lr_path = self.path('sr', name, 'x%d' % s, stem + '_lr.png')
+                    if not os.path.exists(lr_path):
+                        Image.fromarray(IR.imresize(hr, 1.0 / s)).save(lr_path)
+                    lr = np.asarray(Image.open(lr_path))
+                    ref.append(self.sr_score(hr, IR.imresize(lr, s), s))
+                    for m in methods:
+                        up, only_sets, scales = self.SR_METHODS[m]
+                        if (only_sets and name not in only_sets) or s not in scales and not self.sr_all_scales:
+                            continue
+                        o = self.path('sr_out', '%s-%s' % (m, self.sr_kernel or 'default'), name, 'x%d' % s, stem + '.png')
+                        t0 = time.time()
+                        if not os.path.exists(o):
+                            self.run(lr_path, o, self.sr_doc(up, s, self.sr_kernel))
+                        secs[m] += time.time() - t0
+                        out = np.asarray(Image.open(o))
+                        if out.ndim == 3 and hr.ndim == 2:
+                            out = out[..., 0]
+                        if out.shape != hr.shape:
+                            raise RuntimeError('%s %s: output %s, HR %s' % (m, stem, out.shape, hr.shape))
+                        res[m].append(self.sr_score(hr, out, s))
+                pub = self.SR_PUB[name][si]
+                cells = []
+                for m in methods:
+                    if not res[m]:
+                        cells.append('%-24s' % '-')
+                        continue
+                    p, q = np.mean([r[0] for r in res[m]]), np.mean([r[1] for r in res[m]])
+                    tag = ''
+                    if m == 'resample' and self.sr_kernel == 'cubic':
+                        ok = abs(p - pub) <= 0.05
+                        fails += not ok
+                        tag = ' %+.2f %s' % (p - pub, 'ok' if ok else 'FAIL')
+                    cells.append('%-24s' % ('%.2f/%.4f%s' % (p, q, tag)))
+                print('  %-6s x%d %-17s %-17s %s' % (name, s, '%.2f' % pub, '%.2f/%.4f' % (
+                    np.mean([r[0] for r in ref]), np.mean([r[1] for r in ref])), '  '.join(cells)), flush=True)
+        if 'resample' in methods and self.sr_kernel == 'cubic':
+            print('sr: resample (kernel cubic) within 0.05 dB of the published bicubic PSNR: %s' %
+                  ('PASS' if not fails else 'FAIL (%d cells)' % fails))
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('suites', nargs='+')
     ap.add_argument('--bin', default=os.path.join(ROOT, 'build', 'restore', 'bench', 'quality', 'enh_quality'))
     ap.add_argument('--work', default=os.path.join(ROOT, '.cache', 'quality'))
     ap.add_argument('--limit', type=int, default=0, help='use only the first N images of each set')
+    ap.add_argument('--sr-sets', default='', help='sr: comma list of Set5,Set14,B100 (default all three)')
+    ap.add_argument('--sr-methods', default='', help='sr: comma list of resample,photo,quality (default resample)')
+    ap.add_argument('--sr-all-scales', action='store_true', help='sr: run the x4 AI models at x2/x3 too '
+                    '(model x4, then reduced with the resample kernel)')
+    ap.add_argument('--kernel', default='cubic', help='sr: resample kernel (cubic = MATLAB bicubic)')
     o = ap.parse_args()
     b = Bench(o)
     for s in o.suites:

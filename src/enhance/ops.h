@@ -2,10 +2,11 @@
  * the CLI (flags), the HTTP API (JSON) and the pipeline.
  *
  * JSON shape (see enh_ops_schema_json):
- *   {"restorations": {"upscale", "scale", "model", "decompress", "denoise", "deblur", "sharpen"},
+ *   {"restorations": {"upscale", "scale", "model", "decompress", "denoise", "deblur", "sharpen",
+ *                     "resample_kernel"},
  *    "adjustments":  {"auto_color", "auto_exposure", "hdr", "exposure", "contrast",
  *                     "saturation", "sharpness", "white_balance": {"temperature", "tint"}},
- *    "resizing":     {"width", "height", "fit", "gravity", "padding", "background"},
+ *    "resizing":     {"width", "height", "fit", "gravity", "padding", "background", "kernel"},
  *    "output":       {"format", "quality", "metadata", "bit_depth", "progressive", "lossless"},
  *    "auto": bool}
  * Unknown keys are an error that names the key (ENH_EINVAL); values out of range are
@@ -16,6 +17,7 @@
 
 #include <stddef.h>
 #include "core/error.h"
+#include "image/resample_kernel.h"
 
 /* Strength fields: ENH_OFF (0), ENH_AUTO (-1) or 1..100. */
 #define ENH_OFF 0
@@ -78,6 +80,9 @@ typedef struct enh_ops {
     int lossless;          /* WebP */
     /* one-click */
     int auto_mode;         /* run assessment, enable what the photo needs */
+    /* kernel of every plain resample in the pipeline (upscale=resample, the model's output brought
+     * to the requested scale, resizing); JSON restorations.resample_kernel (alias resizing.kernel) */
+    enh_kernel resample_kernel; /* ENH_KERNEL_LANCZOS3 (default) | CUBIC (MATLAB bicubic) | LINEAR | NEAREST */
 } enh_ops;
 
 void enh_ops_init(enh_ops *ops);

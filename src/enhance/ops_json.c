@@ -217,6 +217,31 @@ static enh_status unknown_key(const char *section, const char *key, const char *
 
 #define PATH(buf, sec, key) (snprintf(buf, sizeof buf, "%s.%s", sec, key), buf)
 
+/* restorations.resample_kernel, or its alias resizing.kernel (the same field; a document that
+ * gives both must agree, checked in enh_ops_from_json). */
+static enh_status read_kernel(json_t *v, const char *path, enh_kernel *k, enh_error *err)
+{
+    if (!json_is_string(v))
+        return enh_fail(err, ENH_EINVAL, "%s must be \"lanczos3\", \"cubic\", \"linear\" or \"nearest\", got %s", path,
+                        type_name(v));
+    enh_error e2 = {0};
+    if (enh_kernel_from_name(json_string_value(v), k, &e2))
+        return enh_fail(err, ENH_EINVAL, "%s: %s", path, e2.msg);
+    return ENH_OK;
+}
+
+static enh_status check_kernel_alias(json_t *root, enh_error *err)
+{
+    json_t *a = json_object_get(json_object_get(root, "restorations"), "resample_kernel");
+    json_t *b = json_object_get(json_object_get(root, "resizing"), "kernel");
+    enh_kernel ka, kb;
+    if (a && b && !read_kernel(a, "restorations.resample_kernel", &ka, err) &&
+        !read_kernel(b, "resizing.kernel", &kb, err) && ka != kb)
+        return enh_fail(err, ENH_EINVAL, "restorations.resample_kernel (%s) and resizing.kernel (%s) disagree: they "
+                        "set the same kernel", enh_kernel_name(ka), enh_kernel_name(kb));
+    return ENH_OK;
+}
+
 static enh_status parse_restorations(json_t *obj, enh_ops *o, enh_error *err)
 {
     static const char *const up_names[] = {"off", "none", "photo", "art", "quality", "resample", NULL};
@@ -250,8 +275,11 @@ static enh_status parse_restorations(json_t *obj, enh_ops *o, enh_error *err)
             st = read_strength(v, p, 0, &o->deblur, err);
         } else if (!strcmp(key, "sharpen")) {
             st = read_strength(v, p, 0, &o->sharpen, err);
+        } else if (!strcmp(key, "resample_kernel")) {
+            st = read_kernel(v, p, &o->resample_kernel, err);
         } else {
-            return unknown_key("restorations", key, "upscale, scale, model, decompress, denoise, deblur, sharpen", err);
+            return unknown_key("restorations", key,
+                               "upscale, scale, model, decompress, denoise, deblur, sharpen, resample_kernel", err);
         }
         if (st)
             return st;
@@ -340,8 +368,10 @@ static enh_status parse_resizing(json_t *obj, enh_ops *o, enh_error *err)
             st = read_int(v, p, 0, 4096, &o->padding, err);
         else if (!strcmp(key, "background"))
             st = read_colour(v, p, o->background, err);
+        else if (!strcmp(key, "kernel"))
+            st = read_kernel(v, p, &o->resample_kernel, err);
         else
-            return unknown_key("resizing", key, "width, height, scale, fit, gravity, padding, background", err);
+            return unknown_key("resizing", key, "width, height, scale, fit, gravity, padding, background, kernel", err);
         if (st)
             return st;
     }
@@ -435,6 +465,8 @@ enh_status enh_ops_from_json(const char *json, size_t len, enh_ops *ops, enh_err
         if (st)
             goto done;
     }
+    if ((st = check_kernel_alias(root, err)))
+        goto done;
     if ((st = enh_ops_validate(&o, err)))
         goto done;
     *ops = o;
@@ -496,6 +528,7 @@ char *enh_ops_to_json(const enh_ops *o)
     json_object_set_new(r, "denoise", strength_json(o->denoise));
     json_object_set_new(r, "deblur", strength_json(o->deblur));
     json_object_set_new(r, "sharpen", strength_json(o->sharpen));
+    json_object_set_new(r, "resample_kernel", json_string(enh_kernel_name(o->resample_kernel)));
 
     json_object_set_new(a, "auto_color", json_boolean(o->auto_color));
     json_object_set_new(a, "auto_exposure", json_boolean(o->auto_exposure));

@@ -9,6 +9,10 @@
     "{\"type\":\"string\",\"enum\":[\"off\",\"auto\"]},{\"type\":\"boolean\"},"                   \
     "{\"type\":\"number\",\"minimum\":0,\"maximum\":100}]}"
 #define SIGNED(desc) "{\"description\":\"" desc "\",\"type\":\"integer\",\"minimum\":-100,\"maximum\":100,\"default\":0}"
+#define KERNEL(desc)                                                                                    \
+    "{\"description\":\"" desc ": lanczos3 (sharp), cubic (MATLAB imresize bicubic, the SR papers' "           \
+    "baseline), linear, nearest\",\"type\":\"string\",\"enum\":[\"lanczos3\",\"cubic\",\"linear\","          \
+    "\"nearest\",\"lanczos\",\"bicubic\",\"bilinear\"],\"default\":\"lanczos3\"}"
 #define SIZE(desc)                                                                                      \
     "{\"description\":\"" desc "\",\"oneOf\":[{\"type\":\"integer\",\"minimum\":1,\"maximum\":65535},"  \
     "{\"type\":\"string\",\"pattern\":\"^[0-9]+(\\\\.[0-9]+)?(%|px)$\"}]}"
@@ -27,7 +31,7 @@ static const char g_schema[] =
     "settings win over automatic ones.\"},"
     "\"restorations\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
     "\"upscale\":{\"description\":\"AI super-resolution: photo = realesrgan-x4fast, art = realesr-animevideov3, "
-    "quality = realesrgan-x4plus, resample = lanczos only\",\"type\":\"string\","
+    "quality = realesrgan-x4plus, resample = no model, resample_kernel only (lanczos3 by default)\",\"type\":\"string\","
     "\"enum\":[\"off\",\"photo\",\"art\",\"quality\",\"resample\"],\"default\":\"off\"},"
     "\"scale\":{\"description\":\"output/input factor of the upscale (default: the model's native scale)\","
     "\"type\":\"number\",\"minimum\":1,\"maximum\":8},"
@@ -38,7 +42,9 @@ static const char g_schema[] =
     "{\"type\":\"number\",\"minimum\":0,\"maximum\":100}]},"
     "\"denoise\":" STRENGTH("noise removal; auto = from the measured noise level") ","
     "\"deblur\":" STRENGTH("blur compensation; auto = from the measured sharpness") ","
-    "\"sharpen\":" STRENGTH("unsharp mask on lightness") "}},"
+    "\"sharpen\":" STRENGTH("unsharp mask on lightness") ","
+    "\"resample_kernel\":" KERNEL("kernel of every plain resample: upscale=resample, a model's output brought to "
+    "the requested scale, and resizing") "}},"
     "\"adjustments\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
     "\"auto_color\":{\"type\":\"boolean\",\"default\":false,\"description\":\"automatic white balance "
     "(shades-of-grey in linear light)\"},"
@@ -65,7 +71,8 @@ static const char g_schema[] =
     "\"padding\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":4096,\"default\":0},"
     "\"background\":{\"description\":\"padding colour\",\"oneOf\":[{\"type\":\"string\","
     "\"pattern\":\"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$\"},{\"type\":\"array\",\"minItems\":3,"
-    "\"maxItems\":4,\"items\":{\"type\":\"number\",\"minimum\":0,\"maximum\":255}}]}}},"
+    "\"maxItems\":4,\"items\":{\"type\":\"number\",\"minimum\":0,\"maximum\":255}}]},"
+    "\"kernel\":" KERNEL("alias of restorations.resample_kernel (the same setting)") "}},"
     "\"output\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
     "\"format\":{\"type\":\"string\",\"enum\":[\"same\",\"jpeg\",\"jpg\",\"png\",\"webp\",\"avif\",\"tiff\",\"tif\"],"
     "\"default\":\"same\"},"

@@ -1,7 +1,7 @@
 /* stage_resize.c - the last geometric stage: plain scale factor, then width/height (px or
  * percent of the original input) with fit inside|cover|fill|pad, gravity centre|smart,
- * then padding on every side. Resampling is lanczos3 with premultiplied alpha and the
- * sample depth kept (src/image/image_resample.h). Backgrounds (pad, padding) come from
+ * then padding on every side. Resampling uses ops->resample_kernel (lanczos3 by default)
+ * with premultiplied alpha and the sample depth kept (src/image/image_resample.h). Backgrounds (pad, padding) come from
  * ops->background (RGBA 0..255, scaled for 16-bit); a translucent background on an image
  * without alpha adds an alpha band. */
 #include <math.h>
@@ -69,10 +69,10 @@ static enh_status embed(VipsImage **img, int x, int y, int w, int h, const doubl
     return ENH_OK;
 }
 
-static enh_status resize_to(VipsImage **img, int w, int h, enh_error *err)
+static enh_status resize_to(VipsImage **img, int w, int h, enh_kernel kernel, enh_error *err)
 {
     VipsImage *t = NULL;
-    enh_status st = enh_image_resize_to(*img, w, h, &t, err);
+    enh_status st = enh_image_resize_kernel(*img, w, h, kernel, &t, err);
     if (st)
         return st;
     g_object_unref(*img);
@@ -111,7 +111,7 @@ enh_status enh_stage_resize(VipsImage *in, const enh_ops *ops, const enh_pipelin
 
     if (ops->resize_scale > 0 && ops->resize_scale != 1.0) {
         VipsImage *t = NULL;
-        if ((st = enh_image_resize_by(img, ops->resize_scale, &t, err)))
+        if ((st = enh_image_resize_by_kernel(img, ops->resize_scale, ops->resample_kernel, &t, err)))
             goto done;
         g_object_unref(img);
         img = t;
@@ -131,7 +131,7 @@ enh_status enh_stage_resize(VipsImage *in, const enh_ops *ops, const enh_pipelin
                 st = enh_fail(err, ENH_EINVAL, "fit fill needs both a width and a height");
                 goto done;
             }
-            st = resize_to(&img, tw, th, err);
+            st = resize_to(&img, tw, th, ops->resample_kernel, err);
             break;
         case ENH_FIT_COVER: {
             if (!tw || !th) {
@@ -145,7 +145,7 @@ enh_status enh_stage_resize(VipsImage *in, const enh_ops *ops, const enh_pipelin
                 nw = tw;
             if (nh < th)
                 nh = th;
-            if (!(st = resize_to(&img, nw, nh, err)))
+            if (!(st = resize_to(&img, nw, nh, ops->resample_kernel, err)))
                 st = crop(&img, tw, th, ops->gravity, err);
             break;
         }
@@ -160,7 +160,7 @@ enh_status enh_stage_resize(VipsImage *in, const enh_ops *ops, const enh_pipelin
                 nh = th;
                 nw = at_least_1(iround(cw * th / ch));
             }
-            if ((st = resize_to(&img, nw, nh, err)))
+            if ((st = resize_to(&img, nw, nh, ops->resample_kernel, err)))
                 break;
             if (ops->fit == ENH_FIT_PAD) {
                 if (!tw || !th) {

@@ -2,9 +2,10 @@
  *
  * Model choice: ops->model if set, else PHOTO -> realesrgan-x4fast, QUALITY ->
  * realesrgan-x4plus, ART -> realesr-animevideov3-x2/x3/x4 (the smallest native scale >=
- * the requested one); RESAMPLE -> lanczos3 only. The model runs at its native scale through
+ * the requested one); RESAMPLE -> no model, a plain resample with ops->resample_kernel
+ * (lanczos3 by default; cubic = MATLAB bicubic). The model runs at its native scale through
  * the tiler (bounded memory, seam-free), then, when ops->scale (1..8; 0 = native) differs,
- * a lanczos3 resample brings it to the requested factor (x1 = restore at the same size).
+ * a resample (ops->resample_kernel) brings it to the requested factor (x1 = restore at the same size).
  * Pixels: uchar or ushort, grey / grey+alpha / RGB / RGBA; other colour spaces are
  * converted to sRGB first. The model sees float RGB in [0, 1] (grey replicated to RGB,
  * the result's mean goes back to grey); output is clamped to [0, 1] before quantising, at
@@ -20,6 +21,7 @@
 #include "core/fsutil.h"
 #include "enhance/stages.h"
 #include "enhance/upscale_io.h"
+#include "image/image_resample.h"
 #include "nn/model_cache.h"
 #include "nn/tiler.h"
 
@@ -39,19 +41,16 @@ static const char *pick_model(const enh_ops *ops)
     }
 }
 
-static enh_status lanczos(VipsImage *in, double factor, VipsImage **out, enh_error *err)
+/* Plain resample by factor with ops->resample_kernel (image_resample.h: our own separable
+ * passes, so enlargement is the kernel asked for, not libvips' bicubic). */
+static enh_status lanczos(VipsImage *in, double factor, enh_kernel kernel, VipsImage **out, enh_error *err)
 {
     if (fabs(factor - 1.0) < 1e-9) {
         g_object_ref(in);
         *out = in;
         return ENH_OK;
     }
-    if (vips_resize(in, out, factor, "kernel", VIPS_KERNEL_LANCZOS3, NULL)) {
-        enh_status st = enh_fail(err, ENH_EINTERNAL, "lanczos resize failed: %s", vips_error_buffer());
-        vips_error_clear();
-        return st;
-    }
-    return ENH_OK;
+    return enh_image_resize_by_kernel(in, factor, kernel, out, err);
 }
 
 typedef struct {
@@ -94,9 +93,9 @@ enh_status enh_stage_upscale(VipsImage *in, const enh_ops *ops, const enh_pipeli
     if (ops->scale < 0 || ops->scale > 8)
         return enh_fail(err, ENH_EINVAL, "upscale factor %g is out of range (1..8, or 0 for the model's own)", ops->scale);
     if (ops->upscale == ENH_UPSCALE_RESAMPLE) {
-        enh_status st = lanczos(in, ops->scale > 0 ? ops->scale : 2.0, out, err);
+        enh_status st = lanczos(in, ops->scale > 0 ? ops->scale : 2.0, ops->resample_kernel, out, err);
         if (st == ENH_OK && report) {
-            snprintf(report->model, sizeof report->model, "lanczos3");
+            snprintf(report->model, sizeof report->model, "%s", enh_kernel_name(ops->resample_kernel));
             report->seconds_upscale += enh_now() - t0;
         }
         return st;
@@ -155,7 +154,7 @@ enh_status enh_stage_upscale(VipsImage *in, const enh_ops *ops, const enh_pipeli
         upscale_fill_alpha(&dst, alpha_value);
     if ((st = upscale_dst_to_vips(&dst, prepared, &native, err)) != ENH_OK)
         goto done;
-    st = lanczos(native, ops->scale > 0 ? ops->scale / S : 1.0, out, err);
+    st = lanczos(native, ops->scale > 0 ? ops->scale / S : 1.0, ops->resample_kernel, out, err);
     if (st == ENH_OK && report) {
         snprintf(report->model, sizeof report->model, "%s", name);
         report->tiles += tiles;

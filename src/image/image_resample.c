@@ -1,5 +1,6 @@
-/* image_resample.c - lanczos3 resize: vips_resize to reduce, our own separable pass to
- * enlarge, premultiplied alpha, depth kept. */
+/* image_resample.c - resizing: lanczos3 (vips_resize to reduce, our own separable pass to
+ * enlarge) or the MATLAB imresize kernels (cubic/linear/nearest, our own separable passes
+ * both ways); premultiplied alpha, depth kept. */
 #include "image/image_resample.h"
 
 #include <math.h>
@@ -9,16 +10,16 @@
 #include "image/image_internal.h"
 
 #define LZ_A 3
-#define LZ_TAPS (2 * LZ_A)
 
 typedef struct {
     int horizontal;
     int taps;
-    int *idx;  /* out_size * taps input indices (clamped to the image) */
-    float *w;  /* out_size * taps weights (sum to 1) */
-} lz_axis;
+    double qmax; /* > 0: round half away from zero and clamp to 0..qmax after the pass (MATLAB uint8/16) */
+    int *idx;    /* out_size * taps input indices (inside the image) */
+    double *w;   /* out_size * taps weights (sum to 1) */
+} rs_axis;
 
-static double lanczos3(double x)
+static double k_lanczos3(double x)
 {
     x = fabs(x);
     if (x < 1e-9)
@@ -29,37 +30,153 @@ static double lanczos3(double x)
     return LZ_A * sin(px) * sin(px / LZ_A) / (px * px);
 }
 
-/* Weights for enlarging in_size -> out_size (pixel centres aligned). */
-static void lz_weights(lz_axis *ax, int in_size, int out_size)
+/* Keys cubic convolution, a = -0.5 (MATLAB imresize 'bicubic'). */
+static double k_cubic(double x)
 {
+    x = fabs(x);
+    if (x <= 1)
+        return (1.5 * x - 2.5) * x * x + 1;
+    if (x <= 2)
+        return ((-0.5 * x + 2.5) * x - 4) * x + 2;
+    return 0;
+}
+
+static double k_linear(double x)
+{
+    x = fabs(x);
+    return x < 1 ? 1 - x : 0;
+}
+
+/* MATLAB's box(): half-open [-0.5, 0.5), so a sample half-way between two pixels takes the higher one. */
+static double k_nearest(double x) { return x >= -0.5 && x < 0.5 ? 1.0 : 0.0; }
+
+static int mirror(int i, int n)
+{
+    int p = 2 * n; /* symmetric: -1 -> 0, -2 -> 1, n -> n-1 (0-based) */
+    i %= p;
+    if (i < 0)
+        i += p;
+    return i < n ? i : p - 1 - i;
+}
+
+/* Number of taps an axis needs for in_size -> out_size with kernel k. */
+static int rs_taps(enh_kernel k, int in_size, int out_size)
+{
+    if (k == ENH_KERNEL_LANCZOS3)
+        return 2 * LZ_A;
     double s = (double)out_size / in_size;
+    double width = k == ENH_KERNEL_CUBIC ? 4.0 : k == ENH_KERNEL_LINEAR ? 2.0 : 1.0;
+    if (s < 1 && k != ENH_KERNEL_NEAREST)
+        width /= s;
+    return (int)ceil(width) + 2;
+}
+
+/* Weights for in_size -> out_size, pixel centres aligned: x = (o + 0.5)/s - 0.5. lanczos3
+ * (enlargement only) replicates the edges; the MATLAB kernels follow imresize's contributions(). */
+static void rs_weights(rs_axis *ax, enh_kernel k, int in_size, int out_size)
+{
+    const double s = (double)out_size / in_size;
+    const int t = ax->taps;
+    double (*kf)(double) = k == ENH_KERNEL_CUBIC ? k_cubic : k == ENH_KERNEL_LINEAR ? k_linear : k_nearest;
+    double width = k == ENH_KERNEL_CUBIC ? 4.0 : k == ENH_KERNEL_LINEAR ? 2.0 : 1.0;
+    const int aa = s < 1 && k != ENH_KERNEL_NEAREST;
+    if (aa)
+        width /= s;
     for (int o = 0; o < out_size; o++) {
-        double c = (o + 0.5) / s - 0.5;
-        int i0 = (int)floor(c) - (LZ_A - 1);
-        double sum = 0;
-        for (int k = 0; k < LZ_TAPS; k++) {
-            int i = i0 + k;
-            double wk = lanczos3(c - i);
-            ax->w[o * LZ_TAPS + k] = (float)wk;
-            sum += wk;
-            ax->idx[o * LZ_TAPS + k] = i < 0 ? 0 : i >= in_size ? in_size - 1 : i;
+        double x = (o + 0.5) / s - 0.5, sum = 0;
+        int *ix = ax->idx + (size_t)o * t;
+        double *w = ax->w + (size_t)o * t;
+        if (k == ENH_KERNEL_LANCZOS3) {
+            int i0 = (int)floor(x) - (LZ_A - 1);
+            for (int j = 0; j < t; j++) {
+                int i = i0 + j;
+                w[j] = k_lanczos3(x - i);
+                ix[j] = i < 0 ? 0 : i >= in_size ? in_size - 1 : i;
+                sum += w[j];
+            }
+        } else {
+            /* imresize.m's own arithmetic, 1-based, so that ties round the same way */
+            double x1 = (o + 1) / s + 0.5 * (1 - 1 / s);
+            int left = (int)floor(x1 - width / 2);
+            for (int j = 0; j < t; j++) {
+                int i1 = left + j;
+                w[j] = aa ? s * kf(s * (x1 - i1)) : kf(x1 - i1);
+                ix[j] = mirror(i1 - 1, in_size);
+                sum += w[j];
+            }
         }
-        for (int k = 0; k < LZ_TAPS; k++)
-            ax->w[o * LZ_TAPS + k] = (float)(ax->w[o * LZ_TAPS + k] / sum);
+        for (int j = 0; j < t; j++)
+            w[j] /= sum;
     }
 }
 
-static int lz_gen(VipsRegion *out_region, void *seq, void *a, void *b, gboolean *stop)
+typedef struct {
+    VipsRegion *ir;
+    const float **rows;
+} rs_seq;
+
+static void *rs_start(VipsImage *out, void *a, void *b)
+{
+    (void)out;
+    const rs_axis *ax = b;
+    rs_seq *s = g_new0(rs_seq, 1);
+    s->ir = vips_region_new((VipsImage *)a);
+    s->rows = g_new0(const float *, ax->taps);
+    if (!s->ir) {
+        g_free(s->rows);
+        g_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int rs_stop(void *seq, void *a, void *b)
+{
+    (void)a;
+    (void)b;
+    rs_seq *s = seq;
+    if (s->ir)
+        g_object_unref(s->ir);
+    g_free(s->rows);
+    g_free(s);
+    return 0;
+}
+
+static inline float rs_out(double acc, double qmax)
+{
+    if (qmax > 0) {
+        acc = floor(acc + 0.5);
+        acc = acc < 0 ? 0 : acc > qmax ? qmax : acc;
+    }
+    return (float)acc;
+}
+
+/* Smallest and largest input index used by outputs o0 .. o0+n-1. */
+static void rs_span(const rs_axis *ax, int o0, int n, int *lo, int *hi)
+{
+    const int *ix = ax->idx + (size_t)o0 * ax->taps, m = n * ax->taps;
+    int a = ix[0], b = ix[0];
+    for (int i = 1; i < m; i++) {
+        a = ix[i] < a ? ix[i] : a;
+        b = ix[i] > b ? ix[i] : b;
+    }
+    *lo = a;
+    *hi = b;
+}
+
+static int rs_gen(VipsRegion *out_region, void *seq, void *a, void *b, gboolean *stop)
 {
     (void)a;
     (void)stop;
-    VipsRegion *ir = seq;
-    const lz_axis *ax = b;
+    rs_seq *sq = seq;
+    VipsRegion *ir = sq->ir;
+    const rs_axis *ax = b;
     const VipsRect *r = &out_region->valid;
     const int bands = out_region->im->Bands;
     const int t = ax->taps;
+    int lo, hi;
     if (ax->horizontal) {
-        int lo = ax->idx[r->left * t], hi = ax->idx[(r->left + r->width - 1) * t + t - 1];
+        rs_span(ax, r->left, r->width, &lo, &hi);
         VipsRect need = {lo, r->top, hi - lo + 1, r->height};
         if (vips_region_prepare(ir, &need))
             return -1;
@@ -68,41 +185,40 @@ static int lz_gen(VipsRegion *out_region, void *seq, void *a, void *b, gboolean 
             float *q = (float *)VIPS_REGION_ADDR(out_region, r->left, y);
             for (int x = r->left; x < r->left + r->width; x++) {
                 const int *ix = ax->idx + (size_t)x * t;
-                const float *wx = ax->w + (size_t)x * t;
+                const double *wx = ax->w + (size_t)x * t;
                 for (int c = 0; c < bands; c++) {
-                    float acc = 0.f;
+                    double acc = 0;
                     for (int k = 0; k < t; k++)
                         acc += wx[k] * row[(ix[k] - lo) * bands + c];
-                    *q++ = acc;
+                    *q++ = rs_out(acc, ax->qmax);
                 }
             }
         }
     } else {
-        int lo = ax->idx[r->top * t], hi = ax->idx[(r->top + r->height - 1) * t + t - 1];
+        rs_span(ax, r->top, r->height, &lo, &hi);
         VipsRect need = {r->left, lo, r->width, hi - lo + 1};
         if (vips_region_prepare(ir, &need))
             return -1;
         const int n = r->width * bands;
         for (int y = r->top; y < r->top + r->height; y++) {
             const int *iy = ax->idx + (size_t)y * t;
-            const float *wy = ax->w + (size_t)y * t;
+            const double *wy = ax->w + (size_t)y * t;
             float *q = (float *)VIPS_REGION_ADDR(out_region, r->left, y);
-            const float *rows[LZ_TAPS];
             for (int k = 0; k < t; k++)
-                rows[k] = (const float *)VIPS_REGION_ADDR(ir, r->left, iy[k]);
+                sq->rows[k] = (const float *)VIPS_REGION_ADDR(ir, r->left, iy[k]);
             for (int i = 0; i < n; i++) {
-                float acc = 0.f;
+                double acc = 0;
                 for (int k = 0; k < t; k++)
-                    acc += wy[k] * rows[k][i];
-                q[i] = acc;
+                    acc += wy[k] * sq->rows[k][i];
+                q[i] = rs_out(acc, ax->qmax);
             }
         }
     }
     return 0;
 }
 
-/* Enlarges float image `in` along one axis to `size` pixels. */
-static int lz_enlarge(VipsImage *in, int horizontal, int size, VipsImage **out)
+/* Resamples float image `in` along one axis to `size` pixels with kernel k (lazily, tile by tile). */
+static int rs_axis_pass(VipsImage *in, int horizontal, int size, enh_kernel k, double qmax, VipsImage **out)
 {
     int in_size = horizontal ? in->Xsize : in->Ysize;
     VipsImage *o = vips_image_new();
@@ -114,24 +230,25 @@ static int lz_enlarge(VipsImage *in, int horizontal, int size, VipsImage **out)
         o->Xsize = size;
     else
         o->Ysize = size;
-    lz_axis *ax = vips_malloc(VIPS_OBJECT(o), sizeof *ax);
+    rs_axis *ax = vips_malloc(VIPS_OBJECT(o), sizeof *ax);
     if (!ax) {
         g_object_unref(o);
         return -1;
     }
     ax->horizontal = horizontal;
-    ax->taps = LZ_TAPS;
-    ax->idx = vips_malloc(VIPS_OBJECT(o), sizeof(int) * (size_t)size * LZ_TAPS);
-    ax->w = vips_malloc(VIPS_OBJECT(o), sizeof(float) * (size_t)size * LZ_TAPS);
+    ax->taps = rs_taps(k, in_size, size);
+    ax->qmax = qmax;
+    ax->idx = vips_malloc(VIPS_OBJECT(o), sizeof(int) * (size_t)size * ax->taps);
+    ax->w = vips_malloc(VIPS_OBJECT(o), sizeof(double) * (size_t)size * ax->taps);
     if (!ax->idx || !ax->w) {
         g_object_unref(o);
         return -1;
     }
-    lz_weights(ax, in_size, size);
+    rs_weights(ax, k, in_size, size);
     /* `o` keeps `in` alive until it closes. */
     g_object_ref(in);
     vips_object_local(o, in);
-    if (vips_image_generate(o, vips_start_one, lz_gen, vips_stop_one, in, ax)) {
+    if (vips_image_generate(o, rs_start, rs_gen, rs_stop, in, ax)) {
         g_object_unref(o);
         return -1;
     }
@@ -149,12 +266,16 @@ static int round_cast(VipsImage *in, VipsImage **out, VipsBandFormat fmt)
     return rc;
 }
 
-enh_status enh_image_resize_to(VipsImage *in, int width, int height, VipsImage **out, enh_error *err)
+enh_status enh_image_resize_kernel(VipsImage *in, int width, int height, enh_kernel kernel, VipsImage **out,
+                                   enh_error *err)
 {
     *out = NULL;
     if (width < 1 || height < 1 || width > ENH_IMAGE_MAX_SIDE || height > ENH_IMAGE_MAX_SIDE)
         return enh_fail(err, ENH_EINVAL, "resize target %dx%d is out of range (1..%d px per side)", width, height,
                         ENH_IMAGE_MAX_SIDE);
+    if (kernel != ENH_KERNEL_LANCZOS3 && kernel != ENH_KERNEL_CUBIC && kernel != ENH_KERNEL_LINEAR &&
+        kernel != ENH_KERNEL_NEAREST)
+        return enh_fail(err, ENH_EINVAL, "unknown resampling kernel %d", (int)kernel);
     const int w0 = vips_image_get_width(in), h0 = vips_image_get_height(in);
     if (width == w0 && height == h0) {
         g_object_ref(in);
@@ -165,6 +286,12 @@ enh_status enh_image_resize_to(VipsImage *in, int width, int height, VipsImage *
     const VipsInterpretation interp = vips_image_get_interpretation(in);
     const int alpha = vips_image_hasalpha(in);
     const double max_alpha = fmt == VIPS_FORMAT_USHORT ? 65535.0 : 255.0;
+    /* MATLAB rounds integer images to their type after each 1-D pass; premultiplied alpha
+     * images stay in float until unpremultiplied. */
+    const double qmax = kernel == ENH_KERNEL_LANCZOS3 || alpha ? 0
+                        : fmt == VIPS_FORMAT_UCHAR             ? 255.0
+                        : fmt == VIPS_FORMAT_USHORT            ? 65535.0
+                                                               : 0;
 
     VipsImage *t = in, *u = NULL;
     g_object_ref(t);
@@ -173,31 +300,41 @@ enh_status enh_image_resize_to(VipsImage *in, int width, int height, VipsImage *
             goto fail;
         enh_vips_swap(&t, u);
     }
-    if (vips_image_get_format(t) != VIPS_FORMAT_FLOAT && vips_image_get_format(t) != VIPS_FORMAT_DOUBLE) {
-        if (vips_cast(t, &u, VIPS_FORMAT_FLOAT, NULL))
-            goto fail;
-        enh_vips_swap(&t, u);
-    } else if (vips_image_get_format(t) == VIPS_FORMAT_DOUBLE) {
+    if (vips_image_get_format(t) != VIPS_FORMAT_FLOAT) {
         if (vips_cast(t, &u, VIPS_FORMAT_FLOAT, NULL))
             goto fail;
         enh_vips_swap(&t, u);
     }
     double hs = (double)width / w0, vs = (double)height / h0;
-    if (hs < 1.0 || vs < 1.0) {
-        if (vips_resize(t, &u, hs < 1.0 ? hs : 1.0, "vscale", vs < 1.0 ? vs : 1.0, "kernel", VIPS_KERNEL_LANCZOS3,
-                        NULL))
-            goto fail;
-        enh_vips_swap(&t, u);
-    }
-    if (width > vips_image_get_width(t)) {
-        if (lz_enlarge(t, 1, width, &u))
-            goto fail;
-        enh_vips_swap(&t, u);
-    }
-    if (height > vips_image_get_height(t)) {
-        if (lz_enlarge(t, 0, height, &u))
-            goto fail;
-        enh_vips_swap(&t, u);
+    if (kernel == ENH_KERNEL_LANCZOS3) {
+        if (hs < 1.0 || vs < 1.0) {
+            if (vips_resize(t, &u, hs < 1.0 ? hs : 1.0, "vscale", vs < 1.0 ? vs : 1.0, "kernel",
+                            VIPS_KERNEL_LANCZOS3, NULL))
+                goto fail;
+            enh_vips_swap(&t, u);
+        }
+        if (width > vips_image_get_width(t)) {
+            if (rs_axis_pass(t, 1, width, kernel, 0, &u))
+                goto fail;
+            enh_vips_swap(&t, u);
+        }
+        if (height > vips_image_get_height(t)) {
+            if (rs_axis_pass(t, 0, height, kernel, 0, &u))
+                goto fail;
+            enh_vips_swap(&t, u);
+        }
+    } else {
+        /* MATLAB order: the axis with the smaller scale first, rows first when equal. */
+        const int first_h = hs < vs;
+        for (int pass = 0; pass < 2; pass++) {
+            int horiz = pass == 0 ? first_h : !first_h;
+            int size = horiz ? width : height;
+            if (size == (horiz ? vips_image_get_width(t) : vips_image_get_height(t)))
+                continue;
+            if (rs_axis_pass(t, horiz, size, kernel, qmax, &u))
+                goto fail;
+            enh_vips_swap(&t, u);
+        }
     }
     /* vips_resize may round a reduced side one pixel off: trim or replicate the edge. */
     if (vips_image_get_width(t) != width || vips_image_get_height(t) != height) {
@@ -238,7 +375,13 @@ fail:
     return enh_vips_fail(err, ENH_EINTERNAL, "cannot resize %dx%d to %dx%d", w0, h0, width, height);
 }
 
-enh_status enh_image_resize_by(VipsImage *in, double factor, VipsImage **out, enh_error *err)
+enh_status enh_image_resize_to(VipsImage *in, int width, int height, VipsImage **out, enh_error *err)
+{
+    return enh_image_resize_kernel(in, width, height, ENH_KERNEL_LANCZOS3, out, err);
+}
+
+enh_status enh_image_resize_by_kernel(VipsImage *in, double factor, enh_kernel kernel, VipsImage **out,
+                                      enh_error *err)
 {
     *out = NULL;
     if (!(factor > 0) || !isfinite(factor))
@@ -247,5 +390,10 @@ enh_status enh_image_resize_by(VipsImage *in, double factor, VipsImage **out, en
     if (w > ENH_IMAGE_MAX_SIDE || h > ENH_IMAGE_MAX_SIDE)
         return enh_fail(err, ENH_EINVAL, "resizing by %g gives %.0fx%.0f, more than %d px per side", factor, w, h,
                         ENH_IMAGE_MAX_SIDE);
-    return enh_image_resize_to(in, w < 1 ? 1 : (int)w, h < 1 ? 1 : (int)h, out, err);
+    return enh_image_resize_kernel(in, w < 1 ? 1 : (int)w, h < 1 ? 1 : (int)h, kernel, out, err);
+}
+
+enh_status enh_image_resize_by(VipsImage *in, double factor, VipsImage **out, enh_error *err)
+{
+    return enh_image_resize_by_kernel(in, factor, ENH_KERNEL_LANCZOS3, out, err);
 }

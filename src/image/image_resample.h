@@ -1,4 +1,5 @@
-/* image_resample.h - lanczos3 resizing that keeps alpha edges clean and the sample depth.
+/* image_resample.h - resizing (lanczos3 by default, or a MATLAB imresize kernel, see
+ * resample_kernel.h) that keeps alpha edges clean and the sample depth.
  *
  * libvips' vips_resize() reduces with a true lanczos3 kernel but, in 8.14, enlarges with
  * bicubic interpolation whatever kernel is asked for; so enlargement here is our own
@@ -16,6 +17,7 @@
 #include <vips/vips.h>
 
 #include "core/error.h"
+#include "image/resample_kernel.h"
 
 #define ENH_IMAGE_MAX_SIDE 1000000
 
@@ -24,5 +26,13 @@ enh_status enh_image_resize_to(VipsImage *in, int width, int height, VipsImage *
 
 /* Scales by factor (both axes); the size is rounded to the nearest pixel (at least 1). */
 enh_status enh_image_resize_by(VipsImage *in, double factor, VipsImage **out, enh_error *err);
+
+/* The same with a kernel choice (resample_kernel.h); the two above use ENH_KERNEL_LANCZOS3.
+ * cubic/linear/nearest reproduce MATLAB imresize (both ways, antialiased reduction, mirrored
+ * borders, 8/16-bit images rounded after each 1-D pass unless they have alpha). */
+enh_status enh_image_resize_kernel(VipsImage *in, int width, int height, enh_kernel kernel, VipsImage **out,
+                                   enh_error *err);
+enh_status enh_image_resize_by_kernel(VipsImage *in, double factor, enh_kernel kernel, VipsImage **out,
+                                      enh_error *err);
 
 #endif
