@@ -18,7 +18,7 @@ enum {
     O_UPSCALE, O_MODEL, O_UPSCALER,
     O_AUTO, O_EXPLAIN, O_DECOMPRESS, O_DENOISE, O_DEBLUR, O_SHARPEN, O_AUTO_COLOR, O_AUTO_EXPOSURE,
     O_HDR, O_EXPOSURE, O_CONTRAST, O_SATURATION, O_SHARPNESS, O_TEMPERATURE, O_TINT, O_OPS_JSON,
-    O_PRECISION
+    O_PRECISION, O_KERNEL
 };
 
 static const cli_opt g_opts[] = {
@@ -32,6 +32,7 @@ static const cli_opt g_opts[] = {
     {"height", 0, CLI_ARG_REQUIRED, O_HEIGHT},
     {"fit", 0, CLI_ARG_REQUIRED, O_FIT},
     {"gravity", 0, CLI_ARG_REQUIRED, O_GRAVITY},
+    {"kernel", 0, CLI_ARG_REQUIRED, O_KERNEL},
     {"padding", 0, CLI_ARG_REQUIRED, O_PADDING},
     {"background", 0, CLI_ARG_REQUIRED, O_BACKGROUND},
     {"format", 'f', CLI_ARG_REQUIRED, O_FORMAT},
@@ -90,7 +91,7 @@ void cli_enhance_help(FILE *f)
 "AI upscaling and restoration:\n"
 "      --upscale F        upscale by F (1..8) with the AI upscaler (default model: photo);\n"
 "                         or --upscale KIND for that upscaler at its native scale\n"
-"      --upscaler KIND    photo|art|quality|resample (resample = lanczos only)\n"
+"      --upscaler KIND    photo|art|quality|resample (resample = no model, --kernel only)\n"
 "      --model NAME       a specific model (see `enhance models list`)\n"
 "      --auto             assess the photo and apply what it needs (--explain prints why)\n"
 "      --explain          print what auto mode measured and decided\n"
@@ -109,8 +110,11 @@ void cli_enhance_help(FILE *f)
 "      --ops-json J       operations as JSON (a file, or the text itself if it starts with '{');\n"
 "                         flags given as well override it (schema: `enhance ops --schema`)\n"
 "\n"
-"Resizing (lanczos3, applied after upscaling):\n"
+"Resizing (applied after upscaling):\n"
 "      --scale F          resample by F (0.1..8)\n"
+"      --kernel K         lanczos3 (default) | cubic | linear | nearest: the kernel of every plain\n"
+"                         resample (resizing, --upscaler resample, a model's output brought to F);\n"
+"                         cubic = MATLAB imresize bicubic, the SR papers' baseline\n"
 "  -w, --width W          width in px, or N%% of the input\n"
 "      --height H         height in px, or N%% of the input\n"
 "      --fit MODE         inside (bounds) | cover (crop) | fill | pad (canvas); default inside\n"
@@ -199,6 +203,14 @@ static int apply(cli_enhance_args *a, int id, const char *opt, const char *v, in
             return 1;
         o->resize_scale = d;
         return 0;
+    case O_KERNEL: {
+        enh_error kerr = {0};
+        if (enh_kernel_from_name(v, &o->resample_kernel, &kerr)) {
+            snprintf(msg, n, "--kernel: %s", kerr.msg);
+            return 1;
+        }
+        return 0;
+    }
     case O_WIDTH:
         return cli_parse_dimension(opt, v, &o->width, &o->width_pct, msg, n) ? 1 : 0;
     case O_HEIGHT:
