@@ -2,9 +2,10 @@
 # precision_ab.sh - the opt-in bf16 precision against fp32 (issue 4): speed and output quality.
 #
 # 1. Speed: `enhance bench` per case, fp32 and bf16 back to back, alternating A B A B on the same
-#    synthetic input; prints the median (over rounds) of each invocation's median ms, the bf16/fp32
-#    ratio of the medians and of each round, and the CPU (in cores) other processes used meanwhile
-#    ("others", from /proc/stat; distrust ratios where it is high).
+#    synthetic input; prints the median (over rounds) of each invocation's median wall ms and
+#    median process-CPU ms per model run, the bf16/fp32 ratios of both (per round too), and the
+#    CPU (in cores) other processes used meanwhile ("others", from /proc/stat). On a shared machine
+#    the CPU-time ratio is the robust one (preemption inflates wall time, not CPU time).
 # 2. Quality: centre S x S crops of every photo in ../shared/photos through the model in fp32 and
 #    bf16 (raw float32 out, `enhance bench --out-f32`); PSNR of bf16 vs fp32 with both clipped to
 #    [0,1] (what the encoder keeps), and after rounding to 8 bits. The bar is >= 40 dB.
@@ -17,7 +18,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 CASES=${CASES:-"x4fast:256:2 x4fast:256:1 x4plus:64:2 x4plus:64:1"}
-PSNR_CASES=${PSNR_CASES:-"x4fast:256 x4plus:64"}
+PSNR_CASES=${PSNR_CASES-"x4fast:256 x4plus:64"}
 ROUNDS=${ROUNDS:-4}
 RUNS=${RUNS:-5}
 ENHANCE=${ENHANCE:-build/release/enhance}
@@ -32,38 +33,41 @@ grep -qw avx512_bf16 /proc/cpuinfo || { echo "precision_ab: this CPU lacks AVX51
 mkdir -p "$O"
 busy_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9; exit}' /proc/stat; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-# run_one PRECISION model size threads -> "median_ms cpu_s wall_s" (cpu and wall of the process)
+# run_one PRECISION model size threads -> "median_ms median_cpu_ms cpu_s wall_s" (last two: process)
 run_one() {
-  local ms
-  ms=$(/usr/bin/time -f "%U %S %e" -o "$O/time.txt" "$ENHANCE" bench --model "realesrgan-$2" --size "$3" \
-       --threads "$4" --runs "$RUNS" --precision "$1" --json | sed -n 's/.*"median_ms":\([0-9.]*\).*/\1/p')
-  echo "$ms $(awk '{printf "%.2f %.2f", $1 + $2, $3}' "$O/time.txt")"
+  /usr/bin/time -f "%U %S %e" -o "$O/time.txt" "$ENHANCE" bench --model "realesrgan-$2" --size "$3" \
+    --threads "$4" --runs "$RUNS" --precision "$1" --json > "$O/r.json"
+  echo "$(sed -n 's/.*"median_ms":\([0-9.]*\).*/\1/p' "$O/r.json") $(sed -n 's/.*"median_cpu_ms":\([0-9.]*\).*/\1/p' "$O/r.json")" \
+       "$(awk '{printf "%.2f %.2f", $1 + $2, $3}' "$O/time.txt")"
 }
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(lscpu | sed -n 's/^Model name: *//p' | head -1) ($(nproc) cores)  $ENHANCE  rounds $ROUNDS x runs $RUNS (+1 warm-up each)"
 echo
-echo "| model | input | threads | fp32 ms | bf16 ms | bf16/fp32 | per-round ratios | speed-up | others |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| model | input | threads | fp32 ms | bf16 ms | bf16/fp32 wall | per-round | fp32 CPU ms | bf16 CPU ms | bf16/fp32 CPU | per-round | others |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for c in $CASES; do
   IFS=: read -r m s t <<<"$c"
-  A=""; B=""; ratios=""; busy=0; own=0; wall=0
+  A=""; B=""; CA=""; CB=""; ratios=""; cratios=""; busy=0; own=0; wall=0
   for r in $(seq 1 "$ROUNDS"); do
     b0=$(busy_jiffies)
-    read -r ma ca wa < <(run_one fp32 "$m" "$s" "$t")
-    read -r mb cb wb < <(run_one bf16 "$m" "$s" "$t")
+    read -r ma xa ca wa < <(run_one fp32 "$m" "$s" "$t")
+    read -r mb xb cb wb < <(run_one bf16 "$m" "$s" "$t")
     b1=$(busy_jiffies)
-    A="$A $ma"; B="$B $mb"
+    A="$A $ma"; B="$B $mb"; CA="$CA $xa"; CB="$CB $xb"
     ratios="$ratios $(awk -v a="$ma" -v b="$mb" 'BEGIN{printf "%.2f", b/a}')"
+    cratios="$cratios $(awk -v a="$xa" -v b="$xb" 'BEGIN{printf "%.2f", b/a}')"
     busy=$(awk -v x="$busy" -v b0="$b0" -v b1="$b1" -v hz="$HZ" 'BEGIN{print x+(b1-b0)/hz}')
     own=$(awk -v x="$own" -v a="$ca" -v b="$cb" 'BEGIN{print x+a+b}')
     wall=$(awk -v x="$wall" -v a="$wa" -v b="$wb" 'BEGIN{print x+a+b}')
   done
-  ma=$(echo "$A" | median); mb=$(echo "$B" | median)
+  ma=$(echo "$A" | median); mb=$(echo "$B" | median); xa=$(echo "$CA" | median); xb=$(echo "$CB" | median)
   others=$(awk -v b="$busy" -v o="$own" -v w="$wall" 'BEGIN{x=(b-o)/w; if (x<0) x=0; printf "%.2f", x}')
-  printf "| %s | %sx%s | %s | %.1f | %.1f | **%.2f** | %s | %.2fx | %s |\n" "$m" "$s" "$s" "$t" "$ma" "$mb" \
-    "$(awk -v a="$ma" -v b="$mb" 'BEGIN{print b/a}')" "$(echo $ratios)" "$(awk -v a="$ma" -v b="$mb" 'BEGIN{print a/b}')" "$others"
+  printf "| %s | %sx%s | %s | %.1f | %.1f | **%.2f** | %s | %.1f | %.1f | **%.2f** | %s | %s |\n" "$m" "$s" "$s" "$t" \
+    "$ma" "$mb" "$(awk -v a="$ma" -v b="$mb" 'BEGIN{print b/a}')" "$(echo $ratios)" \
+    "$xa" "$xb" "$(awk -v a="$xa" -v b="$xb" 'BEGIN{print b/a}')" "$(echo $cratios)" "$others"
 done
 
+[ -n "$PSNR_CASES" ] || exit 0
 [ -d "$PHOTOS" ] || { echo; echo "(no photos folder: quality part skipped)"; exit 0; }
 echo
 echo "| model | crop | photo | PSNR bf16 vs fp32 dB | 8-bit PSNR dB | max abs diff |"
