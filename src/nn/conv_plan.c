@@ -6,6 +6,9 @@
  * has). Algorithm = ENHANCE_CONV_ALGO (wino|gemm|auto) or, by default, Winograd F(4x4,3x3)
  * for every 3x3/s1/d1/pad1/groups1 conv (bench/kernels/bench_conv: faster than im2col+GEMM on
  * every such layer of both models, thin 3->64 and 64->3 ones included), else im2col+GEMM.
+ * Precision (precision.h): fp32 by default; BF16 (enh_conv_plan_create_ex, ENHANCE_PRECISION=bf16)
+ * gives 3x3/s1/p1 layers with >= 16 input and output channels the avx512bf16 Winograd kernel
+ * (conv_fast_avx512bf16.c: bf16 weight pairs packed here from the same Winograd-domain weights).
  * Tuning knob: ENH_WINO_BUDGET_KB (default 512) caps the Winograd V + M scratch of one block.
  * Memory: a fast plan keeps only its packed weights (Winograd: 36/9 = 4x the raw weights);
  * the raw copy is dropped after packing. Scratch per call is bounded (one L2-sized buffer per
