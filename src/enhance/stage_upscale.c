@@ -13,6 +13,13 @@
  * other alpha is upscaled by running the same model on it as its own grey image (sharp
  * cut-out edges, no lanczos ringing), which costs a second model pass.
  * Models come from the shared process-wide cache (model_cache.h).
+ * The result is lazy (upscale_stream.h): the model runs tile row by tile row while the
+ * image is consumed, e.g. streamed to disk by a JPEG/PNG/WebP saver, so memory stays
+ * bounded however large the image; ctx's pointees must then outlive *out (see
+ * pipeline.h). The stage computes the pixels itself (in memory, as a whole) only when a
+ * later stage would read them twice or out of order (auto colour/exposure, smart crop)
+ * or when ctx->tile_runner is set (the server batches tiles inside the pipeline call).
+ * report->tiles is the tile count of one pass over the image (what ran, when computed here).
  */
 #include <math.h>
 #include <stdio.h>
@@ -21,9 +28,8 @@
 #include "core/fsutil.h"
 #include "enhance/stages.h"
 #include "enhance/upscale_io.h"
+#include "enhance/upscale_stream.h"
 #include "image/image_resample.h"
-#include "nn/model_cache.h"
-#include "nn/tiler.h"
 
 static const char *pick_model(const enh_ops *ops)
 {
@@ -53,31 +59,12 @@ static enh_status lanczos(VipsImage *in, double factor, enh_kernel kernel, VipsI
     return enh_image_resize_by_kernel(in, factor, kernel, out, err);
 }
 
-typedef struct {
-    const enh_pipeline_ctx *ctx;
-    double base, span;
-} progress_map;
-
-static void on_progress(void *user, double f)
+/* 1 when a later stage reads the upscaled image more than once or out of order (the
+ * assessment behind auto colour/exposure, smart crop) or a tile runner batches tiles
+ * inside the pipeline call (the server): then the stage computes the pixels now. */
+static int compute_now(const enh_ops *ops, const enh_pipeline_ctx *ctx)
 {
-    const progress_map *p = user;
-    if (p->ctx->progress)
-        p->ctx->progress(p->ctx->progress_user, p->base + p->span * f);
-}
-
-typedef struct {
-    upscale_img *src, *dst;
-} io_pair;
-
-static enh_status pair_fetch(void *user, int x, int y, int w, int h, int c, float *dst, enh_error *err)
-{
-    return upscale_fetch(((io_pair *)user)->src, x, y, w, h, c, dst, err);
-}
-
-static enh_status pair_emit(void *user, int y, int rows, int ow, int c, const float *data, size_t stride,
-                            enh_error *err)
-{
-    return upscale_emit(((io_pair *)user)->dst, y, rows, ow, c, data, stride, err);
+    return ctx->tile_runner || ops->auto_color || ops->auto_exposure || ops->gravity == ENH_GRAVITY_SMART;
 }
 
 enh_status enh_stage_upscale(VipsImage *in, const enh_ops *ops, const enh_pipeline_ctx *ctx, VipsImage **out,
@@ -105,68 +92,37 @@ enh_status enh_stage_upscale(VipsImage *in, const enh_ops *ops, const enh_pipeli
         enh_pipeline_ctx_init(&defctx);
         ctx = &defctx;
     }
+    if (ctx->cancel && atomic_load(ctx->cancel))
+        return enh_fail(err, ENH_ECANCELLED, "cancelled");
+    if (ctx->deadline > 0 && enh_now() > ctx->deadline)
+        return enh_fail(err, ENH_ETIMEOUT, "deadline exceeded before upscaling");
     const char *name = pick_model(ops);
-    enh_model *m;
-    enh_status st = enh_model_cache_get(name, ctx->models_dir, &m, err);
+    VipsImage *prepared = NULL, *lazy = NULL, *native = NULL;
+    upscale_stream_info info;
+    enh_status st = upscale_prepare(in, &prepared, err);
     if (st != ENH_OK)
         return st;
-    const enh_model_info *info = enh_model_get_info(m);
-    upscale_img src, dst;
-    VipsImage *prepared = NULL, *native = NULL;
-    memset(&dst, 0, sizeof dst);
-    if ((st = upscale_src_load(in, &src, &prepared, err)) != ENH_OK) {
-        enh_model_cache_release(m);
-        return st;
-    }
-    int S = info->scale, tiles = 0;
-    if (S <= 0 || info->in_channels != 3 || info->out_channels != 3) {
-        st = enh_fail(err, ENH_EUNSUPPORTED, "model %s is not an RGB super-resolution model", name);
-        goto done;
-    }
-    if ((st = upscale_dst_alloc(&src, src.w * S, src.h * S, &dst, err)) != ENH_OK)
-        goto done;
-    unsigned alpha_value = 0;
-    int alpha = src.bands == 2 || src.bands == 4;
-    int alpha_const = alpha && upscale_alpha_constant(&src, &alpha_value);
-    int passes = alpha && !alpha_const ? 2 : 1;
-    for (int pass = 0; pass < passes && st == ENH_OK; pass++) {
-        progress_map pm = {ctx, (double)pass / passes, 1.0 / passes};
-        src.alpha_pass = dst.alpha_pass = pass == 1;
-        enh_tiler_opts o;
-        enh_tiler_opts_init(&o);
-        o.tile = ctx->tile_size;
-        o.memory_limit = ctx->memory_limit;
-        o.pool = ctx->pool;
-        o.cancel = ctx->cancel;
-        o.deadline = ctx->deadline;
-        o.progress = on_progress;
-        o.progress_user = &pm;
-        o.runner = ctx->tile_runner;
-        o.runner_user = ctx->tile_runner_user;
-        io_pair io = {&src, &dst};
-        enh_tiler_stats stats;
-        st = enh_tiler_run(m, src.w, src.h, pair_fetch, pair_emit, &io, &o, &stats, err);
-        tiles += stats.tiles;
-    }
+    st = upscale_stream_new(prepared, name, ctx, &lazy, &info, err);
+    g_object_unref(prepared);
     if (st != ENH_OK)
-        goto done;
-    if (alpha_const)
-        upscale_fill_alpha(&dst, alpha_value);
-    if ((st = upscale_dst_to_vips(&dst, prepared, &native, err)) != ENH_OK)
-        goto done;
+        return st;
+    int tiles = info.tiles, S = vips_image_get_width(lazy) / vips_image_get_width(in);
+    if (compute_now(ops, ctx)) {
+        st = upscale_stream_materialise(lazy, &native, err);
+        tiles = upscale_stream_tiles_run(lazy);
+    } else {
+        native = lazy; /* computed while the result is consumed (saved), tile row by tile row */
+        g_object_ref(native);
+    }
+    g_object_unref(lazy);
+    if (st != ENH_OK)
+        return st;
     st = lanczos(native, ops->scale > 0 ? ops->scale / S : 1.0, ops->resample_kernel, out, err);
+    g_object_unref(native);
     if (st == ENH_OK && report) {
         snprintf(report->model, sizeof report->model, "%s", name);
         report->tiles += tiles;
         report->seconds_upscale += enh_now() - t0;
     }
-done:
-    if (native)
-        g_object_unref(native);
-    if (prepared)
-        g_object_unref(prepared);
-    upscale_img_free(&src);
-    upscale_img_free(&dst);
-    enh_model_cache_release(m);
     return st;
 }

@@ -12,9 +12,8 @@ static enh_status vips_err(enh_error *err, const char *what)
     return st;
 }
 
-enh_status upscale_src_load(VipsImage *in, upscale_img *src, VipsImage **prepared, enh_error *err)
+enh_status upscale_prepare(VipsImage *in, VipsImage **prepared, enh_error *err)
 {
-    memset(src, 0, sizeof *src);
     *prepared = NULL;
     VipsImage *cur = in, *t = NULL;
     g_object_ref(cur);
@@ -52,19 +51,35 @@ enh_status upscale_src_load(VipsImage *in, upscale_img *src, VipsImage **prepare
         }
         g_object_unref(cur);
         cur = t;
-        bands = 4;
     }
+    *prepared = cur;
+    return ENH_OK;
+}
+
+void upscale_img_format(VipsImage *prepared, upscale_img *fmt)
+{
+    memset(fmt, 0, sizeof *fmt);
+    fmt->w = vips_image_get_width(prepared);
+    fmt->h = vips_image_get_height(prepared);
+    fmt->bands = vips_image_get_bands(prepared);
+    fmt->depth16 = vips_image_get_format(prepared) == VIPS_FORMAT_USHORT;
+}
+
+enh_status upscale_src_load(VipsImage *in, upscale_img *src, VipsImage **prepared, enh_error *err)
+{
+    memset(src, 0, sizeof *src);
+    VipsImage *cur;
+    enh_status st = upscale_prepare(in, &cur, err);
+    if (st != ENH_OK)
+        return st;
     size_t size = 0;
     void *mem = vips_image_write_to_memory(cur, &size);
     if (!mem) {
         g_object_unref(cur);
         return vips_err(err, "cannot decode the image pixels for upscaling");
     }
+    upscale_img_format(cur, src);
     src->data = mem;
-    src->w = vips_image_get_width(cur);
-    src->h = vips_image_get_height(cur);
-    src->bands = bands;
-    src->depth16 = vips_image_get_format(cur) == VIPS_FORMAT_USHORT;
     *prepared = cur;
     return ENH_OK;
 }
@@ -96,23 +111,31 @@ enh_status upscale_dst_alloc(const upscale_img *src, int w, int h, upscale_img *
 static int colour_bands(const upscale_img *m) { return m->bands >= 3 ? 3 : 1; }
 static int has_alpha(const upscale_img *m) { return m->bands == 2 || m->bands == 4; }
 
+void upscale_rows_to_float(const upscale_img *m, const unsigned char *base, size_t lskip, int w, int h, float *dst)
+{
+    const float scale = m->depth16 ? 1.f / 65535.f : 1.f / 255.f;
+    const int cb = colour_bands(m);
+    size_t plane = (size_t)w * h;
+    for (int r = 0; r < h; r++) {
+        const unsigned char *row = base + (size_t)r * lskip;
+        for (int i = 0; i < w; i++) {
+            size_t at = (size_t)i * m->bands, o = (size_t)r * w + i;
+            for (int k = 0; k < 3; k++) {
+                int band = m->alpha_pass ? m->bands - 1 : (cb == 3 ? k : 0);
+                float v = m->depth16 ? ((const unsigned short *)row)[at + band] : row[at + band];
+                dst[k * plane + o] = v * scale;
+            }
+        }
+    }
+}
+
 enh_status upscale_fetch(void *user, int x, int y, int w, int h, int c, float *dst, enh_error *err)
 {
     const upscale_img *m = user;
     if (c != 3)
         return enh_fail(err, ENH_EUNSUPPORTED, "the upscaler needs a 3-channel model (this one has %d)", c);
-    const float scale = m->depth16 ? 1.f / 65535.f : 1.f / 255.f;
-    const int cb = colour_bands(m);
-    size_t plane = (size_t)w * h;
-    for (int r = 0; r < h; r++)
-        for (int i = 0; i < w; i++) {
-            size_t at = ((size_t)(y + r) * m->w + x + i) * m->bands, o = (size_t)r * w + i;
-            for (int k = 0; k < 3; k++) {
-                int band = m->alpha_pass ? m->bands - 1 : (cb == 3 ? k : 0);
-                float v = m->depth16 ? ((const unsigned short *)m->data)[at + band] : m->data[at + band];
-                dst[k * plane + o] = v * scale;
-            }
-        }
+    size_t px = (size_t)m->bands * (m->depth16 ? 2 : 1);
+    upscale_rows_to_float(m, m->data + ((size_t)y * m->w + x) * px, (size_t)m->w * px, w, h, dst);
     return ENH_OK;
 }
 

@@ -23,6 +23,14 @@ typedef struct upscale_img {
     int alpha_pass;      /* callbacks work on the alpha band */
 } upscale_img;
 
+/* Converts `in` to uchar/ushort sRGB/grey (+alpha), lazily: *prepared is a new reference. */
+enh_status upscale_prepare(VipsImage *in, VipsImage **prepared, enh_error *err);
+/* Size, bands and depth of a prepared image (data NULL). */
+void upscale_img_format(VipsImage *prepared, upscale_img *fmt);
+/* Converts h rows of w pixels (row r at base + r * lskip, m's bands and depth) to planar
+ * float RGB in [0, 1] as upscale_fetch does (m->data is not used). */
+void upscale_rows_to_float(const upscale_img *m, const unsigned char *base, size_t lskip, int w, int h, float *dst);
+
 /* Converts `in` to uchar/ushort sRGB/grey (+alpha) and materialises it into *src;
  * *prepared gets the converted image (a new reference) for its interpretation/metadata. */
 enh_status upscale_src_load(VipsImage *in, upscale_img *src, VipsImage **prepared, enh_error *err);

@@ -83,6 +83,34 @@ enh_status enh_tiler_run(const enh_model *m, int w, int h, enh_tiler_fetch_fn fe
 enh_status enh_tiler_run_planar(const enh_model *m, const float *in, int w, int h, float *out,
                                 const enh_tiler_opts *opts, enh_tiler_stats *stats, enh_error *err);
 
+/* ---- pull-driven runs (streaming) ----
+ * The same computation as enh_tiler_run, one tile row at a time, for callers that hand
+ * rows on as they are asked for (a lazy libvips image). open picks the tile side exactly
+ * as enh_tiler_run (so the output is bit-identical to it) and allocates the buffers (a
+ * smaller tile when an allocation fails); nothing runs until step. Each step runs the next
+ * tile row and emits, in order, the output rows that became final (the last step emits the
+ * rest). seek(y) restarts at the latest tile row from which the rows from y on can be
+ * rebuilt and returns the first HR row the next emits deliver (<= y); rows are bit-identical
+ * to a run from the top. Cancellation / deadline are checked per batch of tiles as in
+ * enh_tiler_run; opts->progress gets the tiles run since open / the grid (capped at 1).
+ * The options are copied; what their pointers reach (pool, cancel, runner_user,
+ * progress_user) and `user` must outlive the stream. One thread at a time per stream;
+ * an error leaves the stream usable only for seek or close. */
+typedef struct enh_tiler_stream enh_tiler_stream;
+
+enh_status enh_tiler_stream_open(const enh_model *m, int w, int h, enh_tiler_fetch_fn fetch, enh_tiler_emit_fn emit,
+                                 void *user, const enh_tiler_opts *opts, enh_tiler_stream **out,
+                                 enh_tiler_stats *stats, enh_error *err);
+enh_status enh_tiler_stream_step(enh_tiler_stream *s, enh_error *err);
+int enh_tiler_stream_seek(enh_tiler_stream *s, int y);
+int enh_tiler_stream_restart_row(const enh_tiler_stream *s, int y); /* what seek(y) would return, no change */
+int enh_tiler_stream_rows(const enh_tiler_stream *s);     /* tile rows in the grid */
+int enh_tiler_stream_next_row(const enh_tiler_stream *s); /* next tile row step runs (== rows: done) */
+int enh_tiler_stream_emitted(const enh_tiler_stream *s);  /* HR rows [0, this) are emitted or skipped */
+int enh_tiler_stream_tiles(const enh_tiler_stream *s);    /* tiles in the grid */
+int enh_tiler_stream_strip_rows(const enh_tiler_stream *s); /* most HR rows one step emits */
+void enh_tiler_stream_close(enh_tiler_stream *s);         /* NULL is fine */
+
 /* Bytes the tiler plans for a tile side (what the memory budget is compared with). */
 size_t enh_tiler_plan_bytes(const enh_model *m, int w, int h, int tile, int overlap, int feathered, int batch);
 
