@@ -40,8 +40,10 @@ size_t enh_assessment_format(const enh_assessment *a, char *buf, size_t size)
             "correction %+.2f EV\n",
             a->mean_lightness, a->l_p01, a->l_p50, a->l_p99, 100 * a->clip_dark, 100 * a->clip_bright,
             a->exposure_ev);
-    p = add(buf, size, p, "colour cast  a* %+.1f b* %+.1f (chroma %.1f of a mid-grey)\n", a->cast_a, a->cast_b,
-            a->cast_chroma);
+    p = add(buf, size, p,
+            "colour cast  a* %+.1f b* %+.1f (chroma %.1f of a mid-grey, %.1f deg from neutral, estimators within "
+            "%.1f deg, confidence %.2f)\n",
+            a->cast_a, a->cast_b, a->cast_chroma, a->cast_angle, a->cast_spread, a->cast_confidence);
     p = add(buf, size, p, "severity    ");
     for (int i = 1; i < ENH_DEG_COUNT; i++)
         p = add(buf, size, p, " %s %.2f", enh_degradation_name((enh_degradation)i), a->severity[i]);
@@ -74,6 +76,16 @@ char *enh_assessment_to_json(const enh_assessment *a)
     for (int i = 1; i < ENH_DEG_COUNT; i++)
         json_object_set_new(sev, enh_degradation_name((enh_degradation)i), json_real(a->severity[i]));
     json_object_set_new(root, "severity", sev);
+    json_t *col = json_object_get(root, "colour"), *exp = json_object_get(root, "exposure");
+    if (col) {
+        json_object_set_new(col, "cast_angle_deg", json_real(a->cast_angle));
+        json_object_set_new(col, "estimator_spread_deg", json_real(a->cast_spread));
+        json_object_set_new(col, "confidence", json_real(a->cast_confidence));
+    }
+    if (exp) {
+        json_object_set_new(exp, "lightness_p999", json_real(a->l_p999));
+        json_object_set_new(exp, "highlight_ev", json_real(a->highlight_ev));
+    }
     char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     json_decref(root);
     return s;

@@ -5,9 +5,9 @@
  * see restore_util.h). Order and methods:
  *  1. to linear light (sRGB transfer undone exactly, piecewise).
  *  2. channel gains in linear light, multiplied together:
- *     - auto_color: von Kries gains 1/e_c from the assessment's illuminant estimate (shades-of-grey
- *       x robust white patch, assess.c), normalised so a neutral keeps its luminance; estimates of
- *       chroma above 26 are mostly scene colour and are applied partially (none from 35);
+ *     - auto_color: von Kries gains 1/e_c from the assessment's illuminant estimate
+ *       (colour_estimate.h), normalised so a neutral keeps its luminance, raised to the power of
+ *       the estimate's confidence (the estimators' agreement): partial when they disagree;
  *     - temperature (+ = warmer: R up, B down, up to x1.25 / x0.8) and tint (+ = magenta: G down to x0.8),
  *       normalised to keep luminance;
  *     - exposure: auto_exposure uses the assessment's EV (clamped to -1.5..+3), the slider adds
@@ -240,15 +240,17 @@ enh_status enh_stage_adjust(VipsImage *in, const enh_ops *ops, const enh_pipelin
     if (ops->auto_color && bands == 3) {
         const double *e = a.illuminant;
         double ey = wy[0] * e[0] + wy[1] * e[1] + wy[2] * e[2];
-        /* an estimate beyond chroma ~26 is mostly scene colour (assess.c): correct less, none at 35 */
-        double w = a.cast_chroma <= 26 ? 1 : a.cast_chroma >= 35 ? 0 : (35 - a.cast_chroma) / 9;
+        /* estimators that disagree see scene colour, not the light: correct partially */
+        double w = a.cast_confidence;
         if (e[0] > 0 && e[1] > 0 && e[2] > 0 && ey > 0 && w > 0) {
             for (int c = 0; c < 3; c++)
                 g[c] *= pow(ey / e[c], w);
             gain_used = 1;
         }
-        explain(report, "auto colour: cast a* %+.1f b* %+.1f -> %.0f%% correction, gains R %.3f G %.3f B %.3f\n",
-                a.cast_a, a.cast_b, 100 * w, g[0], g[1], g[2]);
+        explain(report,
+                "auto colour: cast a* %+.1f b* %+.1f (%.1f deg from neutral, estimators within %.1f deg) -> %.0f%% "
+                "correction, gains R %.3f G %.3f B %.3f\n",
+                a.cast_a, a.cast_b, a.cast_angle, a.cast_spread, 100 * w, g[0], g[1], g[2]);
     }
     if ((ops->temperature || ops->tint) && bands == 3) {
         double t = ops->temperature / 100.0, ti = ops->tint / 100.0;
