@@ -28,6 +28,7 @@ struct ustream {
     enh_tiler_opts o;      /* tile side fixed at creation */
     int cap;               /* cache rows */
     int sink_lines;        /* rows of a libvips sink buffer for this image */
+    size_t planned;        /* tiler bytes of one pass */
     enh_pipeline_ctx ctx;  /* a copy */
     VipsImage *in;         /* prepared input (a reference) */
     upscale_img fmt[2];    /* input format per pass (data unused) */
@@ -90,16 +91,18 @@ static enh_status acquire(ustream *st, enh_error *err)
                                   &ts, err);
         if (s == ENH_OK && st->o.tile > 0 && ts.tile != st->o.tile)
             s = enh_fail(err, ENH_ENOMEM, "out of memory for %d px tiles", st->o.tile);
-        if (s == ENH_OK && p == 0)
+        if (s == ENH_OK && p == 0) {
             st->o.tile = ts.tile; /* every later open (and the alpha pass) on the same grid */
+            st->planned = ts.planned_bytes;
+        }
     }
     if (s == ENH_OK) {
         st->grid_rows = enh_tiler_stream_rows(st->ts[0]);
         if (!st->cap) {
-            /* two tile rows (with their blend ramps) of output, plus what libvips' threads
-             * may lag behind the one furthest down: two buffers of a sink (twice that for a
+            /* one tile row (with its blend ramps) of output, plus what libvips' threads may
+             * lag behind the one furthest down: two buffers of a sink (twice that for a
              * halving resample in between) */
-            st->cap = 2 * enh_tiler_stream_strip_rows(st->ts[0]) + 4 * st->sink_lines;
+            st->cap = enh_tiler_stream_strip_rows(st->ts[0]) + 4 * st->sink_lines;
             if (st->cap > st->OH)
                 st->cap = st->OH;
         }
@@ -381,9 +384,22 @@ enh_status upscale_stream_new(VipsImage *prepared, const char *model, const enh_
     vips_get_tile_size(img, &tw, &th, &st->sink_lines);
     /* plan (tile side, budget, allocations) now, so that errors come from the stage; the
      * memory is taken again when the pixels are asked for */
-    if ((s = acquire(st, err)) != ENH_OK) {
-        g_object_unref(img);
-        goto fail;
+    /* the budget covers the tiler's buffers of every pass and the row cache: a smaller
+     * tile when the cache does not fit beside them (it shrinks with the tile) */
+    size_t budget = o->memory_limit * (size_t)st->passes;
+    for (int tries = 0;; tries++) {
+        if ((s = acquire(st, err)) != ENH_OK) {
+            g_object_unref(img);
+            goto fail;
+        }
+        size_t cache = (size_t)st->cap * st->row_bytes, total = st->planned * st->passes + cache;
+        if (ctx->tile_size > 0 || total <= budget || cache >= budget || tries == 6)
+            break;
+        release(st);
+        size_t over = total - budget;
+        o->memory_limit = o->memory_limit > over ? o->memory_limit - over : o->memory_limit / 2;
+        o->tile = 0;
+        st->cap = 0;
     }
     info->tile = st->o.tile;
     info->tiles = enh_tiler_stream_tiles(st->ts[0]) * st->passes;

@@ -460,8 +460,8 @@ int main(int argc, char **argv)
     /* the real model, when installed: odd size, several tile rows */
     char p2[4096], b2[4096];
     if (nn_find_model("realesrgan-x4fast", p2, b2, sizeof p2) == 0) {
-        VipsImage *in = make_image(37, 29, 4, 0, 1);
-        test_stage_case("realesrgan-x4fast", "x4fast rgba8", in, 12, 1);
+        VipsImage *in = make_image(31, 23, 3, 0, 0); /* small: the model is slow under ASan */
+        test_stage_case("realesrgan-x4fast", "x4fast rgb8", in, 10, 0);
         g_object_unref(in);
     } else {
         printf("note: realesrgan-x4fast is not installed; synthetic model only\n");
