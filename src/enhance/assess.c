@@ -27,7 +27,8 @@
  *  - Colour cast: colour_estimate.c (four estimators, geometric mean, agreement); a mid-grey
  *    (Y = 0.18) lit by the estimate is converted to CIELAB (D65); its a*, b* and chroma are the
  *    cast. Severity from the estimate's angle to neutral (>= 14 degrees) when the estimators
- *    agree (full below a 12-degree spread, half at 15). Limitation (measured, bench/quality/cast_eval.py): on
+ *    agree (full below a 12-degree spread, half at 15) and the angle is plausible for a light
+ *    (half at 25 degrees, none from 27.5). Limitation (measured, bench/quality/cast_eval.py): on
  *    generic photos the estimate of a clean photo is 7 degrees from neutral (median, 17 at the
  *    90th percentile), as far as the issue's casts (8..15 degrees), so detection is weak.
  *  - Local measures on huge images (> 12 MP) use the centre 3456x3456 crop (grid-aligned);
@@ -394,9 +395,11 @@ static void verdict(enh_assessment *a)
      * cast_eval.py exposure: clean Kodak24 09-24 + B100: mean 0 EV, sd 0.25, max 0.95) */
     s[ENH_DEG_UNDEREXPOSED] = a->exposure_ev > 0 ? clamp01((a->highlight_ev - 1.0) / 0.5 + 0.5) : 0;
     s[ENH_DEG_OVEREXPOSED] = a->exposure_ev < 0 ? clamp01(-a->exposure_ev / 1.0) : 0;
-    /* the combined estimate far from neutral while the estimators agree (colour_estimate.h: on
-     * generic photos scene colour alone reaches 14 degrees in ~12% of clean photos) */
-    s[ENH_DEG_COLOUR_CAST] = clamp01((a->cast_angle - 14) / 4 + 0.5) * clamp01((18 - a->cast_spread) / 6);
+    /* the combined estimate far from neutral (>= 14 degrees) while the estimators agree, and not so
+     * far (> 27.5 degrees) that it is scene colour, which auto colour would not correct either
+     * (colour_estimate.h). Tuning set: 28% of the casts named, 21% of clean photos flagged. */
+    s[ENH_DEG_COLOUR_CAST] = clamp01((a->cast_angle - 14) / 4 + 0.5) * clamp01((18 - a->cast_spread) / 6) *
+                             clamp01((25 - a->cast_angle) / 5 + 0.5);
     s[ENH_DEG_LOW_RESOLUTION] = clamp01((0.5 - a->megapixels) / 0.4);
     s[ENH_DEG_NONE] = 0;
     /* ties go to the earlier entry: compression explains blur, noise hides blur */
