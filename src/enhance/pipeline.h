@@ -5,6 +5,14 @@
  * depth. Each stage takes a VipsImage and returns a new reference; libvips images are
  * lazy and reference counted, so stages pass pixels without copies until something
  * must be materialised (the NN stage does, into its tiles).
+ * The AI upscale is lazy too (upscale_stream.h): the model runs tile row by tile row while
+ * *out is consumed (e.g. streamed to disk by the saver), so peak memory stays bounded as
+ * the image grows. Consequences for callers: the upscale's compute time, progress calls
+ * and errors (cancel, deadline) happen while *out is read, not in enh_pipeline_run; the
+ * ctx struct is copied, but what its pointers reach (pool, cancel, progress_user,
+ * tile_runner_user, models_dir is copied) must stay valid until *out is unreferenced. With
+ * a tile_runner (the server), or when a later stage reads the upscaled image twice (auto
+ * colour/exposure, smart crop), the stage computes the pixels inside enh_pipeline_run.
  *
  * Ownership: `in` is borrowed; on ENH_OK *out is a new reference the caller unrefs.
  * Thread-safety: enh_pipeline_run may run concurrently on different images.
