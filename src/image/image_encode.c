@@ -229,6 +229,12 @@ static void on_eval(VipsImage *image, VipsProgress *progress, void *user)
     }
 }
 
+/* Optimised Huffman tables make libjpeg buffer the whole image's coefficients (about 6 bytes
+ * per pixel) for a second pass, which defeats the streamed AI upscale on big outputs
+ * (measured: 4000x3000 x4 -> 1.65 GB peak with, 635 MB without). Keep them (20-33% smaller
+ * files) up to this many output pixels, where the buffer costs at most ~100 MB. */
+#define ENH_JPEG_OPTIMIZE_MAX_PIXELS (16u * 1000u * 1000u)
+
 static int save_target(VipsImage *img, VipsTarget *tgt, const enh_save_opts *o)
 {
     int strip = !o->keep_metadata;
@@ -236,7 +242,11 @@ static int save_target(VipsImage *img, VipsTarget *tgt, const enh_save_opts *o)
     switch (o->format) {
     case ENH_FORMAT_JPEG:
         return vips_jpegsave_target(img, tgt, "Q", q, "interlace", o->progressive ? TRUE : FALSE, "optimize_coding",
-                                    TRUE, "strip", strip, NULL);
+                                    (guint64)vips_image_get_width(img) * (guint64)vips_image_get_height(img) <=
+                                            ENH_JPEG_OPTIMIZE_MAX_PIXELS
+                                        ? TRUE
+                                        : FALSE,
+                                    "strip", strip, NULL);
     case ENH_FORMAT_PNG:
         return vips_pngsave_target(img, tgt, "compression", 6, "strip", strip, NULL);
     case ENH_FORMAT_WEBP:
