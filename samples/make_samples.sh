@@ -5,6 +5,8 @@
 # tool, so no third-party photo is in the repository. Idempotent: an existing valid sample
 # is kept. With ENHANCE_BIN, the result is checked with `enhance info`.
 set -euo pipefail
+# the binary is given relative to the caller's directory: make it absolute before cd
+if [ -n "${1:-}" ] && [ "${1#/}" = "$1" ]; then set -- "$PWD/$1" "${@:2}"; fi
 cd "$(dirname "$0")"
 out=sample.jpg
 bin=${1:-}
