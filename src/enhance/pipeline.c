@@ -1,6 +1,8 @@
 /* pipeline.c - orders the stages and times them; the stages live in stage_*.c. */
 #include "enhance/pipeline.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/fsutil.h"
@@ -9,6 +11,19 @@
 void enh_pipeline_ctx_init(enh_pipeline_ctx *ctx)
 {
     memset(ctx, 0, sizeof *ctx);
+}
+
+void enh_report_explain(enh_pipeline_report *report, const char *fmt, ...)
+{
+    if (!report)
+        return;
+    size_t n = strlen(report->explain);
+    if (n + 1 >= sizeof report->explain)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(report->explain + n, sizeof report->explain - n, fmt, ap);
+    va_end(ap);
 }
 
 static enh_status check_stop(const enh_pipeline_ctx *ctx, enh_error *err)

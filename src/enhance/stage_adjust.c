@@ -127,19 +127,6 @@ static VipsImage *shoulder(arena *ar, VipsImage *x, double k)
     return select_gt(ar, x, k, hi, x);
 }
 
-static void explain(enh_pipeline_report *report, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void explain(enh_pipeline_report *report, const char *fmt, ...)
-{
-    if (!report)
-        return;
-    size_t n = strlen(report->explain);
-    if (n + 1 >= sizeof report->explain)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(report->explain + n, sizeof report->explain - n, fmt, ap);
-    va_end(ap);
-}
 
 static VipsImage *luminance(arena *ar, VipsImage *x, const double w[3])
 {
@@ -247,7 +234,7 @@ enh_status enh_stage_adjust(VipsImage *in, const enh_ops *ops, const enh_pipelin
                 g[c] *= pow(ey / e[c], w);
             gain_used = 1;
         }
-        explain(report,
+        enh_report_explain(report,
                 "auto colour: cast a* %+.1f b* %+.1f (%.1f deg from neutral, estimators within %.1f deg) -> %.0f%% "
                 "correction, gains R %.3f G %.3f B %.3f\n",
                 a.cast_a, a.cast_b, a.cast_angle, a.cast_spread, 100 * w, g[0], g[1], g[2]);
@@ -263,7 +250,7 @@ enh_status enh_stage_adjust(VipsImage *in, const enh_ops *ops, const enh_pipelin
     }
     if (ops->auto_exposure) {
         ev = a.exposure_ev < -1.5 ? -1.5 : a.exposure_ev > 3 ? 3 : a.exposure_ev;
-        explain(report, "auto exposure: mid-tone L* %.1f, highlights L* %.1f -> %+.2f EV\n", a.l_p50, a.l_p99, ev);
+        enh_report_explain(report, "auto exposure: mid-tone L* %.1f, highlights L* %.1f -> %+.2f EV\n", a.l_p50, a.l_p99, ev);
     }
     ev += ops->exposure / 50.0;
     if (ev != 0) {
@@ -300,7 +287,7 @@ enh_status enh_stage_adjust(VipsImage *in, const enh_ops *ops, const enh_pipelin
     if (ops->hdr && bands == 3) {
         if (!(cur = local_contrast(ar, cur, ops->hdr, bands)))
             goto fail;
-        explain(report, "hdr: local contrast (CLAHE on L*) at %d%%\n", ops->hdr);
+        enh_report_explain(report, "hdr: local contrast (CLAHE on L*) at %d%%\n", ops->hdr);
     }
     if (ops->sharpness > 0) {
         VipsImage *o = NULL;

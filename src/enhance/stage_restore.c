@@ -26,19 +26,6 @@
 #include "enhance/strength.h"
 #include "enhance/restore_util.h"
 
-static void explain(enh_pipeline_report *report, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void explain(enh_pipeline_report *report, const char *fmt, ...)
-{
-    if (!report)
-        return;
-    size_t n = strlen(report->explain);
-    if (n + 1 >= sizeof report->explain)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(report->explain + n, sizeof report->explain - n, fmt, ap);
-    va_end(ap);
-}
 
 /* JFIF RGB <-> YCbCr on planes (0..255 scale). */
 static void rgb_to_ycc(float *r, float *g, float *b, size_t n)
@@ -123,22 +110,22 @@ enh_status enh_stage_restore(VipsImage *in, const enh_ops *ops, const enh_pipeli
             return st;
         if (dq == ENH_AUTO) {
             dq = a.jpeg_quality > 0 && a.jpeg_quality < 90 ? enh_decompress_strength(a.jpeg_quality) : 0;
-            explain(report, "decompress auto: JPEG quality %d%s -> %s\n", a.jpeg_quality,
+            enh_report_explain(report, "decompress auto: JPEG quality %d%s -> %s\n", a.jpeg_quality,
                     a.jpeg_quality > 0 ? "" : " (none found)", dq ? "re-apply its tables" : "nothing to do");
         }
         if (dn == ENH_AUTO) {
             dn = a.noise_sigma >= 2.0 ? enh_denoise_strength(a.noise_sigma) : 0;
-            explain(report, "denoise auto: noise sigma %.1f -> strength %d\n", a.noise_sigma, dn);
+            enh_report_explain(report, "denoise auto: noise sigma %.1f -> strength %d\n", a.noise_sigma, dn);
         }
         if (db == ENH_AUTO) {
             double s = a.severity[ENH_DEG_BLUR];
             db = s >= 0.5 ? (int)(40 + 60 * (s - 0.5) / 0.5) : 0;
-            explain(report, "deblur auto: blur %.2f (severity %.2f) -> strength %d\n", a.blur, s, db);
+            enh_report_explain(report, "deblur auto: blur %.2f (severity %.2f) -> strength %d\n", a.blur, s, db);
         }
         if (sh == ENH_AUTO) {
             double s = a.severity[ENH_DEG_BLUR];
             sh = s >= 0.25 && s < 0.5 ? 30 : 0;
-            explain(report, "sharpen auto: blur severity %.2f -> strength %d\n", s, sh);
+            enh_report_explain(report, "sharpen auto: blur severity %.2f -> strength %d\n", s, sh);
         }
     }
     if (!dq && !dn && !db && !sh) {

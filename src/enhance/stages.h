@@ -6,6 +6,10 @@
 
 #include "enhance/pipeline.h"
 
+/* Appends printf-style text to report->explain (what auto mode and the stages measured and
+ * decided); silently stops when the buffer is full. report may be NULL. */
+void enh_report_explain(enh_pipeline_report *report, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* auto mode: assess `in` and write the operations it needs into *planned (a copy of
  * *ops with the automatic choices filled in); appends text to report->explain. */
 enh_status enh_stage_auto_plan(VipsImage *in, const enh_ops *ops, enh_ops *planned,
