@@ -11,23 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/fsutil.h"
 #include "core/pool.h"
 #include "nn/conv.h"
 #include "nn/conv_fast.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -122,10 +109,10 @@ int main(int argc, char **argv)
             double *t = malloc(sizeof(double) * r), *tc = malloc(sizeof(double) * r);
             enh_conv_plan_run(plan, in, 1, s, s, out, NULL, pool); /* warm-up */
             for (int k = 0; k < r; k++) {
-                double t0 = now_s(), c0 = cpu_s();
+                double t0 = enh_now(), c0 = enh_process_cpu_seconds();
                 enh_conv_plan_run(plan, in, 1, s, s, out, NULL, pool);
-                t[k] = now_s() - t0;
-                tc[k] = cpu_s() - c0;
+                t[k] = enh_now() - t0;
+                tc[k] = enh_process_cpu_seconds() - c0;
             }
             qsort(t, r, sizeof *t, cmp_d);
             qsort(tc, r, sizeof *tc, cmp_d);

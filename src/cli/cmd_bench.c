@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "core/fsutil.h"
 #include "core/mem.h"
 #include "core/pool.h"
 #include "nn/conv_fast.h"
@@ -41,22 +42,6 @@ static const char *bench_usage =
     "Kernel paths: ENHANCE_KERNELS=ref|portable|avx2|avx512|auto, ENHANCE_CONV_ALGO=wino|gemm|auto;\n"
     "ENHANCE_PRECISION=fp32|bf16 is the default of --precision.\n";
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* CPU time of the whole process (all threads): a shared machine preempts us, which inflates
- * wall time but not this */
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -74,7 +59,7 @@ __attribute__((target("avx512f,fma"))) static double peak_avx512(double secs)
            a9 = _mm512_set1_ps(1.0f), a10 = _mm512_set1_ps(1.1f), a11 = _mm512_set1_ps(1.2f);
     const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
     long iters = 0;
-    double t0 = now_s(), t;
+    double t0 = enh_now(), t;
     do {
         for (int r = 0; r < 4096; r++) {
             a0 = _mm512_fmadd_ps(a0, m, c), a1 = _mm512_fmadd_ps(a1, m, c), a2 = _mm512_fmadd_ps(a2, m, c);
@@ -83,7 +68,7 @@ __attribute__((target("avx512f,fma"))) static double peak_avx512(double secs)
             a9 = _mm512_fmadd_ps(a9, m, c), a10 = _mm512_fmadd_ps(a10, m, c), a11 = _mm512_fmadd_ps(a11, m, c);
         }
         iters += 4096;
-    } while ((t = now_s() - t0) < secs);
+    } while ((t = enh_now() - t0) < secs);
     __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
                              _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
     s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
@@ -100,7 +85,7 @@ __attribute__((target("avx2,fma"))) static double peak_avx2(double secs)
            a9 = _mm256_set1_ps(1.0f), a10 = _mm256_set1_ps(1.1f), a11 = _mm256_set1_ps(1.2f);
     const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
     long iters = 0;
-    double t0 = now_s(), t;
+    double t0 = enh_now(), t;
     do {
         for (int r = 0; r < 4096; r++) {
             a0 = _mm256_fmadd_ps(a0, m, c), a1 = _mm256_fmadd_ps(a1, m, c), a2 = _mm256_fmadd_ps(a2, m, c);
@@ -109,7 +94,7 @@ __attribute__((target("avx2,fma"))) static double peak_avx2(double secs)
             a9 = _mm256_fmadd_ps(a9, m, c), a10 = _mm256_fmadd_ps(a10, m, c), a11 = _mm256_fmadd_ps(a11, m, c);
         }
         iters += 4096;
-    } while ((t = now_s() - t0) < secs);
+    } while ((t = enh_now() - t0) < secs);
     __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
                              _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
     s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
@@ -269,13 +254,13 @@ int cmd_bench(int argc, char **argv)
     threads = enh_pool_threads(pool);
     enh_error err = {0};
     enh_model *m = NULL;
-    double tl = now_s();
+    double tl = enh_now();
     if (enh_model_load_ncnn_ex(param, bin, prec, &m, &err) != ENH_OK) {
         fprintf(stderr, "enhance bench: %s\n", err.msg);
         enh_pool_destroy(pool);
         return err.code == ENH_ENOMEM || err.code == ENH_EINTERNAL ? 2 : 1;
     }
-    tl = now_s() - tl;
+    tl = enh_now() - tl;
     const enh_model_info *info = enh_model_get_info(m);
     int rc = 2;
     size_t nin = (size_t)info->in_channels * size * size;
@@ -309,10 +294,10 @@ int cmd_bench(int argc, char **argv)
         goto done;
     }
     for (int r = 0; r < runs; r++) {
-        double t0 = now_s(), c0 = cpu_s();
+        double t0 = enh_now(), c0 = enh_process_cpu_seconds();
         enh_model_run(m, in, 1, size, size, out, pool, &err);
-        t[r] = now_s() - t0;
-        tc[r] = cpu_s() - c0;
+        t[r] = enh_now() - t0;
+        tc[r] = enh_process_cpu_seconds() - c0;
     }
     qsort(t, (size_t)runs, sizeof *t, cmp_d);
     qsort(tc, (size_t)runs, sizeof *tc, cmp_d);

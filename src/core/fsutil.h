@@ -29,5 +29,8 @@ int enh_is_file(const char *path);
 
 /* Monotonic clock in seconds. */
 double enh_now(void);
+/* CPU time of the whole process (all threads) in seconds: unlike wall time, not inflated
+ * when a shared machine preempts us (benchmarks report both). */
+double enh_process_cpu_seconds(void);
 
 #endif
