@@ -1,7 +1,8 @@
 /* server.c - the scheduler and lifecycle of the inference server (see serve.h):
  * admission into bounded per-model queues, decode/encode workers, pipeline workers whose
  * tiles go to the per-model batchers, a monitor thread that expires queued requests at
- * their deadline and cancels requests whose client went away, drain, reload, stop. */
+ * their deadline and cancels requests whose client went away. Start, reload, drain and
+ * stop are in server_lifecycle.c. */
 #define _GNU_SOURCE /* POLLRDHUP */
 #include <math.h>
 #include <poll.h>
@@ -18,8 +19,6 @@
 #include "serve/sync.h"
 
 #define MONITOR_PERIOD_S 0.02
-#define CANCEL_CLIENT 1
-#define CANCEL_SHUTDOWN 2
 
 void enh_serve_options_init(enh_serve_options *o)
 {
@@ -131,7 +130,7 @@ int serve_http_status(enh_status st, serve_stage stage, const char **type)
 }
 
 /* Under s->mu: takes the job out of the scheduler and records its metrics. */
-static void finish_locked(enh_server *s, serve_job *j, enh_status st, serve_stage stage, const enh_error *err)
+void serve_finish_locked(enh_server *s, serve_job *j, enh_status st, serve_stage stage, const enh_error *err)
 {
     if (j->finished)
         return;
@@ -160,7 +159,7 @@ static void finish_locked(enh_server *s, serve_job *j, enh_status st, serve_stag
     }
     serve_metrics_inflight_add(s->metrics, j->route, -1);
     const char *type;
-    if (atomic_load(&j->cancel) == CANCEL_SHUTDOWN && st != ENH_OK) {
+    if (atomic_load(&j->cancel) == SERVE_CANCEL_SHUTDOWN && st != ENH_OK) {
         j->http_code = 503;
         j->http_type = "unavailable";
         enh_fail(&j->err, st, "the server is shutting down before this request could finish; retry on another "
@@ -182,7 +181,7 @@ static void finish_locked(enh_server *s, serve_job *j, enh_status st, serve_stag
 static void finish(enh_server *s, serve_job *j, enh_status st, serve_stage stage, const enh_error *err)
 {
     pthread_mutex_lock(&s->mu);
-    finish_locked(s, j, st, stage, err);
+    serve_finish_locked(s, j, st, stage, err);
     pthread_mutex_unlock(&s->mu);
     serve_http_job_done(j); /* the job may be freed from here on */
 }
@@ -193,12 +192,12 @@ static void enqueue(enh_server *s, serve_job *j, serve_stage stage)
     pthread_mutex_lock(&s->mu);
     if (atomic_load(&s->stopping) || atomic_load(&j->cancel)) {
         enh_error e;
-        enh_status st = atomic_load(&j->cancel) == CANCEL_CLIENT
+        enh_status st = atomic_load(&j->cancel) == SERVE_CANCEL_CLIENT
                             ? enh_fail(&e, ENH_ECANCELLED, "the client closed the connection")
                             : enh_fail(&e, ENH_ECANCELLED, "the server is shutting down");
         if (atomic_load(&s->stopping))
-            atomic_store(&j->cancel, CANCEL_SHUTDOWN);
-        finish_locked(s, j, st, stage, &e);
+            atomic_store(&j->cancel, SERVE_CANCEL_SHUTDOWN);
+        serve_finish_locked(s, j, st, stage, &e);
         pthread_mutex_unlock(&s->mu);
         serve_http_job_done(j);
         return;
@@ -366,7 +365,7 @@ static void do_encode(enh_server *s, serve_job *j)
     finish(s, j, st, STAGE_ENCODE, &err);
 }
 
-static void *io_main(void *arg)
+void *serve_io_main(void *arg)
 {
     enh_server *s = arg;
     pthread_mutex_lock(&s->mu);
@@ -393,7 +392,7 @@ static void *io_main(void *arg)
     return NULL;
 }
 
-static void *pipe_main(void *arg)
+void *serve_pipe_main(void *arg)
 {
     enh_server *s = arg;
     pthread_mutex_lock(&s->mu);
@@ -427,7 +426,7 @@ static int client_gone(int fd)
     return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
-static void *monitor_main(void *arg)
+void *serve_monitor_main(void *arg)
 {
     enh_server *s = arg;
     serve_job *done[64];
@@ -439,10 +438,10 @@ static void *monitor_main(void *arg)
             serve_job *nx = j->anext;
             enh_error e;
             if (client_gone(j->fd)) {
-                atomic_store(&j->cancel, CANCEL_CLIENT);
+                atomic_store(&j->cancel, SERVE_CANCEL_CLIENT);
                 if (j->in_queue) {
                     enh_fail(&e, ENH_ECANCELLED, "the client closed the connection while the request was queued");
-                    finish_locked(s, j, ENH_ECANCELLED, j->stage, &e);
+                    serve_finish_locked(s, j, ENH_ECANCELLED, j->stage, &e);
                     done[nd++] = j;
                 }
             } else if (j->in_queue && j->deadline > 0 && now >= j->deadline) {
@@ -450,7 +449,7 @@ static void *monitor_main(void *arg)
                          "deadline of %.0f ms exceeded while the request was queued (waited %.0f ms); retry later "
                          "or raise deadline_ms",
                          (j->deadline - j->t_admit) * 1000, (now - j->t_admit) * 1000);
-                finish_locked(s, j, ENH_ETIMEOUT, j->stage, &e);
+                serve_finish_locked(s, j, ENH_ETIMEOUT, j->stage, &e);
                 done[nd++] = j;
             }
             j = nx;
@@ -538,240 +537,4 @@ void serve_job_free(serve_job *j)
     if (j->reg)
         serve_registry_unref(j->reg);
     free(j);
-}
-
-/* ---- lifecycle ---- */
-
-static void *loader_main(void *arg)
-{
-    enh_server *s = arg;
-    enh_error err;
-    enh_error_clear(&err);
-    serve_registry *r = NULL;
-    enh_status st = serve_registry_build(&s->config, NULL, s->pool, s->metrics, &r, &err);
-    if (st) {
-        ENH_LOGE("serve: %s", err.msg);
-        atomic_store(&s->load_failed, 1);
-        return NULL;
-    }
-    pthread_mutex_lock(&s->mu);
-    s->registry = r;
-    pthread_mutex_unlock(&s->mu);
-    atomic_store(&s->generation, 1);
-    atomic_store(&s->ready, 1);
-    serve_metrics_set_state(s->metrics, 1, atomic_load(&s->draining));
-    ENH_LOGI("serve: ready (%d model(s))", r->n);
-    return NULL;
-}
-
-int enh_serve_ready(const enh_server *s) { return atomic_load(&s->ready); }
-int enh_serve_port(const enh_server *s) { return s->port; }
-int enh_serve_load_failed(const enh_server *s) { return atomic_load(&s->load_failed); }
-
-static int online_cpus(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-}
-
-enh_status enh_serve_start(const enh_serve_options *o, enh_server **out, enh_error *err)
-{
-    *out = NULL;
-    enh_status st = serve_codec_init(err);
-    if (st)
-        return st;
-    enh_server *s = calloc(1, sizeof *s);
-    if (!s)
-        return enh_fail(err, ENH_ENOMEM, "out of memory");
-    s->opt = *o;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->io_cv, NULL);
-    pthread_cond_init(&s->pipe_cv, NULL);
-    serve_cond_init(&s->idle_cv);
-    s->metrics = serve_metrics_create();
-    if (!s->metrics) {
-        free(s);
-        return enh_fail(err, ENH_ENOMEM, "out of memory");
-    }
-    if (o->models_config[0])
-        st = serve_models_config_load(o->models_config, &s->config, err);
-    else
-        serve_models_config_init(&s->config);
-    if (st) {
-        serve_metrics_free(s->metrics);
-        free(s);
-        return st;
-    }
-    /* cores: instances x intra-op threads never exceed them (one shared pool) */
-    int cores = o->cores > 0 ? o->cores : online_cpus();
-    int inst = serve_registry_instances(&s->config);
-    if (inst > cores) {
-        serve_models_config_free(&s->config);
-        serve_metrics_free(s->metrics);
-        free(s);
-        return enh_fail(err, ENH_EINVAL,
-                        "the model config asks for %d instances in total but only %d cores are in use: lower "
-                        "\"instances\" or raise --cores",
-                        inst, cores);
-    }
-    int pool_threads = cores - (inst > 0 ? inst : 1) + 1;
-    if (enh_pool_default_set_threads(pool_threads) != 0)
-        ENH_LOGW("serve: the shared pool already exists; keeping its %d threads",
-                 enh_pool_threads(enh_pool_default()));
-    s->pool = enh_pool_default();
-    vips_concurrency_set(o->vips_threads > 0 ? o->vips_threads : 1);
-
-    int maxb = 0;
-    for (int i = 0; i < s->config.nmodels; i++)
-        maxb += s->config.models[i].instances * s->config.models[i].max_batch;
-    s->n_pipe = o->pipeline_threads > 0 ? o->pipeline_threads : (2 * maxb + 2 < 4 ? 4 : 2 * maxb + 2);
-    if (s->n_pipe > 64)
-        s->n_pipe = 64;
-    s->n_io = o->io_threads > 0 ? o->io_threads : 2;
-    s->io_threads = calloc((size_t)s->n_io, sizeof(pthread_t));
-    s->pipe_threads = calloc((size_t)s->n_pipe, sizeof(pthread_t));
-    if (!s->io_threads || !s->pipe_threads) {
-        free(s->io_threads);
-        free(s->pipe_threads);
-        serve_models_config_free(&s->config);
-        serve_metrics_free(s->metrics);
-        free(s);
-        return enh_fail(err, ENH_ENOMEM, "out of memory");
-    }
-    int started_io = 0, started_pipe = 0;
-    for (; started_io < s->n_io; started_io++)
-        if (pthread_create(&s->io_threads[started_io], NULL, io_main, s))
-            break;
-    for (; started_pipe < s->n_pipe; started_pipe++)
-        if (pthread_create(&s->pipe_threads[started_pipe], NULL, pipe_main, s))
-            break;
-    s->n_io = started_io;
-    s->n_pipe = started_pipe;
-    if (!pthread_create(&s->monitor, NULL, monitor_main, s))
-        s->monitor_started = 1;
-    if (started_io == 0 || started_pipe == 0 || !s->monitor_started) {
-        enh_serve_stop(s);
-        return enh_fail(err, ENH_EINTERNAL, "cannot start the server's worker threads");
-    }
-    if ((st = serve_http_start(s, err))) {
-        enh_serve_stop(s);
-        return st;
-    }
-    if (pthread_create(&s->loader, NULL, loader_main, s)) {
-        enh_serve_stop(s);
-        return enh_fail(err, ENH_EINTERNAL, "cannot start the model loader thread");
-    }
-    s->loader_started = 1;
-    ENH_LOGI("serve: listening on %s:%d (%d cores: pool %d threads, %d instance(s); %d pipeline + %d io workers)",
-             o->host, s->port, cores, enh_pool_threads(s->pool), inst, s->n_pipe, s->n_io);
-    *out = s;
-    return ENH_OK;
-}
-
-enh_status enh_serve_reload(enh_server *s, enh_error *err)
-{
-    if (!atomic_load(&s->ready))
-        return enh_fail(err, ENH_EBUSY, "the first model load has not finished; reload later");
-    serve_models_config cfg;
-    enh_status st;
-    if (s->opt.models_config[0])
-        st = serve_models_config_load(s->opt.models_config, &cfg, err);
-    else {
-        serve_models_config_init(&cfg);
-        st = ENH_OK;
-    }
-    if (st)
-        return st;
-    int cores = s->opt.cores > 0 ? s->opt.cores : online_cpus();
-    if (serve_registry_instances(&cfg) > cores) {
-        serve_models_config_free(&cfg);
-        return enh_fail(err, ENH_EINVAL, "reload refused: %d instances in total exceed the %d cores in use",
-                        serve_registry_instances(&cfg), cores);
-    }
-    pthread_mutex_lock(&s->mu);
-    serve_registry *prev = s->registry;
-    serve_registry_ref(prev);
-    pthread_mutex_unlock(&s->mu);
-    serve_registry *next = NULL;
-    st = serve_registry_build(&cfg, prev, s->pool, s->metrics, &next, err); /* old one keeps serving meanwhile */
-    serve_registry_unref(prev);
-    if (st) {
-        serve_models_config_free(&cfg);
-        return enh_error_prefix(err, "reload refused, the previous models keep serving");
-    }
-    pthread_mutex_lock(&s->mu);
-    serve_registry *old = s->registry;
-    s->registry = next;
-    serve_models_config_free(&s->config);
-    s->config = cfg;
-    pthread_mutex_unlock(&s->mu);
-    serve_registry_unref(old); /* freed when the last request using it finishes */
-    atomic_fetch_add(&s->generation, 1);
-    ENH_LOGI("serve: model configuration reloaded (%d model(s))", next->n);
-    return ENH_OK;
-}
-
-int enh_serve_drain(enh_server *s, double timeout_s)
-{
-    atomic_store(&s->draining, 1);
-    serve_metrics_set_state(s->metrics, atomic_load(&s->ready), 1);
-    double until = enh_now() + timeout_s;
-    pthread_mutex_lock(&s->mu);
-    while (s->inflight > 0 && enh_now() < until)
-        serve_cond_wait_until(&s->idle_cv, &s->mu, until);
-    int left = s->inflight;
-    pthread_mutex_unlock(&s->mu);
-    return left;
-}
-
-void enh_serve_stop(enh_server *s)
-{
-    if (!s)
-        return;
-    atomic_store(&s->draining, 1);
-    atomic_store(&s->stopping, 1);
-    if (s->loader_started)
-        pthread_join(s->loader, NULL);
-    /* queued requests are answered 503; running ones are cancelled */
-    serve_job *done[256];
-    int nd;
-    do {
-        nd = 0;
-        pthread_mutex_lock(&s->mu);
-        for (serve_job *j = s->active; j; j = j->anext) {
-            atomic_store(&j->cancel, CANCEL_SHUTDOWN);
-        }
-        for (serve_job *j = s->active; j && nd < 256;) {
-            serve_job *nx = j->anext;
-            if (j->in_queue) {
-                enh_error e;
-                enh_fail(&e, ENH_ECANCELLED, "the server is shutting down");
-                finish_locked(s, j, ENH_ECANCELLED, j->stage, &e);
-                done[nd++] = j;
-            }
-            j = nx;
-        }
-        pthread_cond_broadcast(&s->io_cv);
-        pthread_cond_broadcast(&s->pipe_cv);
-        pthread_mutex_unlock(&s->mu);
-        for (int i = 0; i < nd; i++)
-            serve_http_job_done(done[i]);
-    } while (nd == 256);
-    for (int i = 0; i < s->n_io; i++)
-        pthread_join(s->io_threads[i], NULL);
-    for (int i = 0; i < s->n_pipe; i++)
-        pthread_join(s->pipe_threads[i], NULL);
-    if (s->monitor_started)
-        pthread_join(s->monitor, NULL);
-    serve_http_stop(s);
-    serve_registry_unref(s->registry);
-    serve_models_config_free(&s->config);
-    serve_metrics_free(s->metrics);
-    free(s->io_threads);
-    free(s->pipe_threads);
-    pthread_cond_destroy(&s->io_cv);
-    pthread_cond_destroy(&s->pipe_cv);
-    pthread_cond_destroy(&s->idle_cv);
-    pthread_mutex_destroy(&s->mu);
-    free(s);
 }

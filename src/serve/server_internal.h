@@ -139,6 +139,16 @@ enh_status serve_admit(enh_server *s, serve_job *job, int *http_status, double *
 void serve_job_free(serve_job *job);
 /* After serve_admit succeeded and the connection is suspended: queues the job. */
 void serve_job_start(serve_job *job);
+/* Values of serve_job.cancel besides 0. */
+#define SERVE_CANCEL_CLIENT 1
+#define SERVE_CANCEL_SHUTDOWN 2
+
+/* Scheduler internals shared by server.c and server_lifecycle.c (s->mu held where named). */
+void serve_finish_locked(enh_server *s, serve_job *j, enh_status st, serve_stage stage, const enh_error *err);
+void *serve_io_main(void *server);      /* decode/encode worker */
+void *serve_pipe_main(void *server);    /* pipeline worker */
+void *serve_monitor_main(void *server); /* deadlines of queued jobs, clients gone */
+
 /* Maps a finished job's status to an HTTP status and error type. */
 int serve_http_status(enh_status st, serve_stage stage, const char **type);
 
