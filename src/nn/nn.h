@@ -2,8 +2,9 @@
  *
  * A model is loaded once (weights converted/packed at load) and is then immutable:
  * any number of threads may call enh_model_run on the same enh_model concurrently.
- * Each call allocates its own activations (sized by the memory planner for the given
- * input shape) and uses the pool for intra-op parallelism.
+ * Each call gets its own activations (sized by the memory planner for the given input
+ * shape), reusing an arena of an earlier call when one is idle (a few are kept per model,
+ * 512 MiB at most, released by enh_model_free), and uses the pool for intra-op parallelism.
  * Tensors are float32 NCHW, n images of c x h x w, values in [0,1] for RGB input.
  * Errors: enh_status + message naming the layer / byte offset for malformed files.
  */

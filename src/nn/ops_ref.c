@@ -61,7 +61,7 @@ void enh_pixelshuffle_ref(const float *in, int n, enh_shape s, int r, int dcr, f
                 }
 }
 
-static float bin1(enh_binop op, float a, float b)
+float enh_bin_one(enh_binop op, float a, float b)
 {
     switch (op) {
     case ENH_BIN_ADD: return a + b;
@@ -91,7 +91,7 @@ void enh_binary_ref(enh_binop op, const float *a, enh_shape sa, const float *b, 
                     float av = ak[((size_t)(sa.c == 1 ? 0 : c) * sa.h + (sa.h == 1 ? 0 : y)) * sa.w + (sa.w == 1 ? 0 : x)];
                     float bv = bk ? bk[((size_t)(sb.c == 1 ? 0 : c) * sb.h + (sb.h == 1 ? 0 : y)) * sb.w + (sb.w == 1 ? 0 : x)]
                                   : scalar;
-                    ok[((size_t)c * so.h + y) * so.w + x] = bin1(op, av, bv);
+                    ok[((size_t)c * so.h + y) * so.w + x] = enh_bin_one(op, av, bv);
                 }
     }
 }

@@ -23,6 +23,8 @@ float enh_act_one(const enh_activation *a, int channel, float v);
 void enh_pixelshuffle_ref(const float *in, int n, enh_shape s, int r, int dcr, float *out);
 void enh_interp_ref(const enh_node *node, const float *in, int n, enh_shape s, enh_shape os, float *out,
                     enh_pool *pool);
+/* a (op) b for one pair of values */
+float enh_bin_one(enh_binop op, float a, float b);
 /* out = a (op) b with numpy broadcasting of (c, h, w); b NULL = the node's scalar */
 void enh_binary_ref(enh_binop op, const float *a, enh_shape sa, const float *b, enh_shape sb,
                     float scalar, int n, enh_shape so, float *out);

@@ -9,11 +9,19 @@
 #include "nn/ops_ref.h"
 
 /* ---------------- Interp ---------------- */
+/* the taps of one output coordinate along one axis */
+typedef struct {
+    int n, idx[4];
+    double wt[4];
+} tapset;
+
 typedef struct {
     const enh_node *node;
     const float *in;
     float *out;
     enh_shape s, os;
+    tapset *ty, *tx; /* per output row / column */
+    int nearest;
 } interp_job;
 
 static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
@@ -65,29 +73,44 @@ static int taps(const enh_node *node, int in, int out, int d, int idx[4], double
     return 4;
 }
 
-static void interp_planes(void *vctx, size_t begin, size_t end, int slot)
+/* taps of every output coordinate along one axis, computed once per call */
+static tapset *tap_table(const enh_node *nd, int in, int out, float scale_given)
+{
+    tapset *t = malloc((size_t)out * sizeof *t);
+    if (t)
+        for (int d = 0; d < out; d++)
+            t[d].n = taps(nd, in, out, d, t[d].idx, t[d].wt, scale_given);
+    return t;
+}
+
+/* units are output rows (plane * os.h + y), so even a 3-plane RGB resize keeps every
+ * thread busy */
+static void interp_rows(void *vctx, size_t begin, size_t end, int slot)
 {
     (void)slot;
     const interp_job *j = vctx;
-    const enh_node *nd = j->node;
-    int ny, nx, iy[4], ix[4];
-    double wy[4], wx[4];
-    for (size_t t = begin; t < end; t++) {
+    for (size_t u = begin; u < end; u++) {
+        size_t t = u / (size_t)j->os.h;
+        int y = (int)(u % (size_t)j->os.h);
         const float *src = j->in + t * (size_t)j->s.h * j->s.w;
-        float *dst = j->out + t * (size_t)j->os.h * j->os.w;
-        for (int y = 0; y < j->os.h; y++) {
-            ny = taps(nd, j->s.h, j->os.h, y, iy, wy, nd->p.interp.scale_h);
-            for (int x = 0; x < j->os.w; x++) {
-                nx = taps(nd, j->s.w, j->os.w, x, ix, wx, nd->p.interp.scale_w);
-                double acc = 0;
-                for (int a = 0; a < ny; a++) {
-                    double row = 0;
-                    for (int b = 0; b < nx; b++)
-                        row += wx[b] * src[(size_t)iy[a] * j->s.w + ix[b]];
-                    acc += wy[a] * row;
-                }
-                dst[(size_t)y * j->os.w + x] = (float)acc;
+        float *dst = j->out + t * (size_t)j->os.h * j->os.w + (size_t)y * j->os.w;
+        const tapset *ty = &j->ty[y];
+        if (j->nearest) {
+            const float *row = src + (size_t)ty->idx[0] * j->s.w;
+            for (int x = 0; x < j->os.w; x++)
+                dst[x] = row[j->tx[x].idx[0]];
+            continue;
+        }
+        for (int x = 0; x < j->os.w; x++) {
+            const tapset *tx = &j->tx[x];
+            double acc = 0;
+            for (int a = 0; a < ty->n; a++) {
+                double row = 0;
+                for (int b = 0; b < tx->n; b++)
+                    row += tx->wt[b] * src[(size_t)ty->idx[a] * j->s.w + tx->idx[b]];
+                acc += ty->wt[a] * row;
             }
+            dst[x] = (float)acc;
         }
     }
 }
@@ -95,8 +118,32 @@ static void interp_planes(void *vctx, size_t begin, size_t end, int slot)
 void enh_interp_ref(const enh_node *node, const float *in, int n, enh_shape s, enh_shape os, float *out,
                     enh_pool *pool)
 {
-    interp_job j = {node, in, out, s, os};
-    enh_pool_run(pool ? pool : enh_pool_default(), (size_t)n * s.c, 1, interp_planes, &j);
+    interp_job j = {node, in, out, s, os, NULL, NULL, node->p.interp.mode == ENH_INTERP_NEAREST};
+    j.ty = tap_table(node, s.h, os.h, node->p.interp.scale_h);
+    j.tx = tap_table(node, s.w, os.w, node->p.interp.scale_w);
+    if (j.ty && j.tx) {
+        enh_pool_run(pool ? pool : enh_pool_default(), (size_t)n * s.c * os.h, 16, interp_rows, &j);
+    } else { /* no memory for the tables: one coordinate at a time */
+        int ny, nx, iy[4], ix[4];
+        double wy[4], wx[4];
+        for (size_t t = 0; t < (size_t)n * s.c; t++)
+            for (int y = 0; y < os.h; y++) {
+                ny = taps(node, s.h, os.h, y, iy, wy, node->p.interp.scale_h);
+                for (int x = 0; x < os.w; x++) {
+                    nx = taps(node, s.w, os.w, x, ix, wx, node->p.interp.scale_w);
+                    double acc = 0;
+                    for (int a = 0; a < ny; a++) {
+                        double row = 0;
+                        for (int b = 0; b < nx; b++)
+                            row += wx[b] * in[t * s.h * s.w + (size_t)iy[a] * s.w + ix[b]];
+                        acc += wy[a] * row;
+                    }
+                    out[t * os.h * os.w + (size_t)y * os.w + x] = (float)acc;
+                }
+            }
+    }
+    free(j.ty);
+    free(j.tx);
 }
 
 /* ---------------- Pooling ---------------- */
