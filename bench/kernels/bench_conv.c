@@ -4,8 +4,12 @@
  * opt-in bf16 Winograd (avx512bf16-winograd4x4) where the CPU has AVX512_BF16.
  * Prints median/min ms of R runs after a warm-up and effective GFLOP/s (direct-convolution FLOPs,
  * 2*cout*cin*9 per output pixel).
- *   bench_conv [--threads N] [--runs R] [--size S] [--shape CINxCOUT] [--paths LIST] [--ref]
- * LIST: comma-separated kernel names as printed (e.g. avx512-winograd4x4,avx512-gemm). */
+ *   bench_conv [--threads N] [--runs R] [--size S] [--shape CINxCOUT] [--paths LIST] [--ref] [--chain N]
+ * LIST: comma-separated kernel names as printed (e.g. avx512-winograd4x4,avx512-gemm).
+ * --chain N (shapes with cin == cout): a run is N plans of the shape with different weights,
+ * run back to back with the activations ping-ponging between two buffers, as in a model;
+ * times are per layer. Without it one plan runs repeatedly on the same buffers, so its
+ * weights stay in cache, which flatters the multi-thread scaling. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +34,7 @@ static float frand(unsigned *s)
 
 int main(int argc, char **argv)
 {
-    int threads = 1, runs = 5, size = 0, with_ref = 0;
+    int threads = 1, runs = 5, size = 0, with_ref = 0, chain = 0;
     const char *only_shape = NULL, *paths = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
@@ -39,9 +43,10 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--shape") && i + 1 < argc) only_shape = argv[++i];
         else if (!strcmp(argv[i], "--paths") && i + 1 < argc) paths = argv[++i];
         else if (!strcmp(argv[i], "--ref")) with_ref = 1;
+        else if (!strcmp(argv[i], "--chain") && i + 1 < argc) chain = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_conv [--threads N] [--runs R] [--size S] [--shape CINxCOUT] "
-                            "[--paths avx512-winograd4x4,...] [--ref]\n");
+                            "[--paths avx512-winograd4x4,...] [--ref] [--chain N]\n");
             return 1;
         }
     }
@@ -69,12 +74,14 @@ int main(int argc, char **argv)
         snprintf(sh, sizeof sh, "%dx%d", shapes[si].cin, shapes[si].cout);
         if (only_shape && strcmp(only_shape, sh)) continue;
         int cin = shapes[si].cin, cout = shapes[si].cout, s = size ? size : shapes[si].size;
+        if (chain > 0 && cin != cout) continue;
+        int nplans = chain > 0 ? chain : 1;
         size_t nin = (size_t)cin * s * s, nout = (size_t)cout * s * s, nw = (size_t)cout * cin * 9;
-        float *in = malloc(nin * 4), *out = malloc(nout * 4), *w = malloc(nw * 4), *b = malloc(cout * 4 + 4);
+        float *in = malloc(nin * 4), *out = malloc(nout * 4), *w = malloc(nw * 4 * nplans), *b = malloc(cout * 4 + 4);
         float *slopes = malloc(cout * 4 + 4);
         unsigned seed = 7;
         for (size_t i = 0; i < nin; i++) in[i] = frand(&seed);
-        for (size_t i = 0; i < nw; i++) w[i] = frand(&seed) * 0.05f;
+        for (size_t i = 0; i < nw * nplans; i++) w[i] = frand(&seed) * 0.05f;
         for (int i = 0; i < cout; i++) b[i] = frand(&seed) * 0.1f, slopes[i] = 0.1f;
         enh_conv_params p = {.cin = cin, .cout = cout, .kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1,
                              .dil_h = 1, .dil_w = 1, .pad_top = 1, .pad_left = 1, .pad_bottom = 1,
@@ -93,26 +100,40 @@ int main(int argc, char **argv)
             if (cand[ci].isa == ENH_ISA_REF && !with_ref) continue;
             if (!enh_cpu_isa_supported(cand[ci].isa)) continue;
             if (cand[ci].prec == ENH_PRECISION_BF16 && !enh_cpu_has_bf16()) continue;
-            enh_conv_plan *plan;
+            enh_conv_plan *plans[64] = {NULL};
             enh_error err;
-            if (enh_conv_plan_create_forced_prec(&p, cand[ci].isa, cand[ci].algo, cand[ci].prec, &plan, &err) !=
-                ENH_OK)
+            if (nplans > 64) nplans = 64;
+            int made = 0;
+            for (; made < nplans; made++) {
+                p.weight = w + nw * made;
+                if (enh_conv_plan_create_forced_prec(&p, cand[ci].isa, cand[ci].algo, cand[ci].prec, &plans[made],
+                                                     &err) != ENH_OK)
+                    break;
+            }
+            p.weight = w;
+            if (made < nplans) {
+                for (int q = 0; q < made; q++) enh_conv_plan_free(plans[q]);
                 continue;
-            const char *name = enh_conv_plan_kernel(plan);
+            }
+            const char *name = enh_conv_plan_kernel(plans[0]);
             char label[64];
             snprintf(label, sizeof label, "%s%s", cand[ci].algo == ENH_ALGO_AUTO ? "auto=" : "", name);
             if (paths && cand[ci].algo != ENH_ALGO_AUTO && !strstr(paths, name)) {
-                enh_conv_plan_free(plan);
+                for (int q = 0; q < nplans; q++) enh_conv_plan_free(plans[q]);
                 continue;
             }
             int r = cand[ci].isa == ENH_ISA_REF ? 1 : runs;
             double *t = malloc(sizeof(double) * r), *tc = malloc(sizeof(double) * r);
-            enh_conv_plan_run(plan, in, 1, s, s, out, NULL, pool); /* warm-up */
-            for (int k = 0; k < r; k++) {
+            float *bufs[2] = {in, out};
+            for (int k = -1; k < r; k++) { /* k = -1: warm-up */
                 double t0 = enh_now(), c0 = enh_process_cpu_seconds();
-                enh_conv_plan_run(plan, in, 1, s, s, out, NULL, pool);
-                t[k] = enh_now() - t0;
-                tc[k] = enh_process_cpu_seconds() - c0;
+                for (int q = 0; q < nplans; q++)
+                    enh_conv_plan_run(plans[q], bufs[q & 1 && chain ? 1 : 0], 1, s, s,
+                                      bufs[q & 1 && chain ? 0 : 1], NULL, pool);
+                if (k >= 0) {
+                    t[k] = (enh_now() - t0) / nplans;
+                    tc[k] = (enh_process_cpu_seconds() - c0) / nplans;
+                }
             }
             qsort(t, r, sizeof *t, cmp_d);
             qsort(tc, r, sizeof *tc, cmp_d);
@@ -122,7 +143,7 @@ int main(int argc, char **argv)
             fflush(stdout);
             free(t);
             free(tc);
-            enh_conv_plan_free(plan);
+            for (int q = 0; q < nplans; q++) enh_conv_plan_free(plans[q]);
         }
         free(in), free(out), free(w), free(b), free(slopes);
     }
