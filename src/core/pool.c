@@ -2,14 +2,24 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+/* Scheduling: the chunks of a job are cut into one contiguous lane per thread. The thread
+ * with slot s runs lane s % nlanes front to back, then steals chunks from the back of the
+ * other lanes. So in consecutive jobs over the same data (the layers of a network) a thread
+ * works on the same part every time and reads what it wrote itself, while no thread idles
+ * as long as any chunk is left (measured: x4fast 256x256 on 2 threads 228 -> 192 ms against
+ * one shared counter that interleaved the chunks between the cores). */
+#define MAX_LANES 64
 
 typedef struct job {
     enh_range_fn fn;
     void *ctx;
     size_t n, grain;
-    atomic_size_t next;     /* first unclaimed item */
+    int nlanes;
+    _Atomic uint64_t lane[MAX_LANES]; /* next chunk (low 32 bits), end chunk (high 32 bits) */
     int helpers;            /* pool threads inside this job (under pool->mu) */
     int slots;              /* slots handed out, 0 = caller (under pool->mu) */
     int listed;             /* still in pool->jobs (under pool->mu) */
@@ -39,14 +49,42 @@ static void unlist(enh_pool *p, job *j)
     j->listed = 0;
 }
 
+/* Claims one chunk of lane l: from the front (own lane) or the back (stealing). */
+static int lane_take(job *j, int l, int front, size_t *chunk)
+{
+    uint64_t v = atomic_load(&j->lane[l]);
+    for (;;) {
+        uint32_t f = (uint32_t)v, e = (uint32_t)(v >> 32);
+        if (f >= e)
+            return 0;
+        uint64_t nv = front ? ((uint64_t)e << 32) | (f + 1) : ((uint64_t)(e - 1) << 32) | f;
+        if (atomic_compare_exchange_weak(&j->lane[l], &v, nv)) {
+            *chunk = front ? f : e - 1;
+            return 1;
+        }
+    }
+}
+
+static int has_work(job *j)
+{
+    for (int l = 0; l < j->nlanes; l++) {
+        uint64_t v = atomic_load(&j->lane[l]);
+        if ((uint32_t)v < (uint32_t)(v >> 32))
+            return 1;
+    }
+    return 0;
+}
+
 static void work_on(job *j, int slot)
 {
-    for (;;) {
-        size_t b = atomic_fetch_add(&j->next, j->grain);
-        if (b >= j->n)
-            return;
-        size_t e = b + j->grain < j->n ? b + j->grain : j->n;
-        j->fn(j->ctx, b, e, slot);
+    const int own = slot % j->nlanes;
+    size_t c;
+    for (int k = 0; k < j->nlanes; k++) {
+        int l = (own + k) % j->nlanes;
+        while (lane_take(j, l, k == 0, &c)) {
+            size_t b = c * j->grain, e = b + j->grain < j->n ? b + j->grain : j->n;
+            j->fn(j->ctx, b, e, slot);
+        }
     }
 }
 
@@ -60,7 +98,7 @@ static void *worker_main(void *arg)
         if (p->stop)
             break;
         job *j = p->jobs;
-        if (atomic_load(&j->next) >= j->n) {
+        if (!has_work(j)) {
             unlist(p, j);
             continue;
         }
@@ -134,8 +172,19 @@ void enh_pool_run(enh_pool *p, size_t n, size_t grain, enh_range_fn fn, void *ct
         fn(ctx, 0, n, 0);
         return;
     }
+    size_t chunks = (n + grain - 1) / grain;
+    if (chunks > UINT32_MAX) { /* lanes count chunks in 32 bits */
+        grain = (n + UINT32_MAX - 1) / UINT32_MAX;
+        chunks = (n + grain - 1) / grain;
+    }
     job j = {.fn = fn, .ctx = ctx, .n = n, .grain = grain, .listed = 1};
-    atomic_init(&j.next, 0);
+    j.nlanes = p->nthreads < MAX_LANES ? p->nthreads : MAX_LANES;
+    if ((size_t)j.nlanes > chunks)
+        j.nlanes = (int)chunks;
+    for (int l = 0; l < j.nlanes; l++) {
+        uint64_t f = chunks * (size_t)l / (size_t)j.nlanes, e = chunks * (size_t)(l + 1) / (size_t)j.nlanes;
+        atomic_init(&j.lane[l], (e << 32) | f);
+    }
     pthread_mutex_lock(&p->mu);
     j.next_job = NULL;
     job **tail = &p->jobs;

@@ -7,6 +7,9 @@
  * The range [0,n) is cut into chunks of `grain` items; fn is called once per chunk with
  * a `slot` in [0, enh_pool_threads(pool)] that is unique among the threads working on
  * the same enh_pool_run call at the same time (use it to index per-thread scratch).
+ * Chunks are split into one contiguous lane per thread: a thread runs its own lane in
+ * order, then takes chunks from the back of the others (locality across calls over the
+ * same data, no idling while chunks are left).
  * enh_pool_run returns when every chunk has finished. fn must not fail: record errors
  * in ctx. */
 #ifndef ENH_CORE_POOL_H

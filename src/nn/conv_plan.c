@@ -20,8 +20,6 @@
  * per-slot scratch waits for the reserve and runs single-threaded with it.
  */
 #include <pthread.h>
-#include <stdatomic.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,54 +438,15 @@ void enh_conv_plan_free(enh_conv_plan *pl)
     free(pl);
 }
 
-#define MAX_LANES 64
-
 typedef struct {
     enh_fast_job job;
     enh_fast_fn fn;
-    int nlanes;
-    _Atomic uint64_t lane[MAX_LANES]; /* next block (low 32 bits), end (high 32 bits) */
 } run_ctx;
 
 static void run_range(void *vctx, size_t begin, size_t end, int slot)
 {
     const run_ctx *r = vctx;
     r->fn(&r->job, begin, end, r->job.scratch[slot]);
-}
-
-/* One block from the front of lane l (own = 1) or from its back (stealing); -1 when empty. */
-static long lane_take(run_ctx *r, int l, int own)
-{
-    uint64_t v = atomic_load(&r->lane[l]);
-    for (;;) {
-        uint32_t f = (uint32_t)v, b = (uint32_t)(v >> 32);
-        if (f >= b)
-            return -1;
-        uint64_t nv = own ? ((uint64_t)b << 32) | (f + 1) : ((uint64_t)(b - 1) << 32) | f;
-        if (atomic_compare_exchange_weak(&r->lane[l], &v, nv))
-            return own ? (long)f : (long)(b - 1);
-    }
-}
-
-/* Pool unit = lane: the thread that claims lane l runs its blocks front to back (the same
- * contiguous part of the image in every layer, so a thread mostly reads rows it wrote
- * itself and the tile rows' halos are still in its cache), then steals blocks from the back
- * of the other lanes so no thread idles while work is left. */
-static void run_lanes(void *vctx, size_t begin, size_t end, int slot)
-{
-    run_ctx *r = vctx;
-    float *scr = r->job.scratch[slot];
-    for (size_t l = begin; l < end; l++) {
-        long blk;
-        while ((blk = lane_take(r, (int)l, 1)) >= 0)
-            r->fn(&r->job, (size_t)blk, (size_t)blk + 1, scr);
-    }
-    for (int k = 1; k < r->nlanes; k++) {
-        int l = (int)((begin + (size_t)k) % (size_t)r->nlanes);
-        long blk;
-        while ((blk = lane_take(r, l, 0)) >= 0)
-            r->fn(&r->job, (size_t)blk, (size_t)blk + 1, scr);
-    }
 }
 
 void enh_conv_plan_run(const enh_conv_plan *pl, const float *in, int n, int h, int w, float *out,
@@ -543,16 +502,7 @@ void enh_conv_plan_run(const enh_conv_plan *pl, const float *in, int n, int h, i
                 break;
     if (got == nslots) {
         r.job.scratch = bufs;
-        if (nt > 1 && nblocks >= (size_t)nt && nt <= MAX_LANES && nblocks < UINT32_MAX) {
-            r.nlanes = nt;
-            for (int l = 0; l < nt; l++) {
-                uint64_t f = nblocks * (size_t)l / (size_t)nt, b = nblocks * (size_t)(l + 1) / (size_t)nt;
-                atomic_init(&r.lane[l], (b << 32) | f);
-            }
-            enh_pool_run(pool, (size_t)nt, 1, run_lanes, &r);
-        } else {
-            enh_pool_run(pool, nblocks, 1, run_range, &r);
-        }
+        enh_pool_run(pool, nblocks, 1, run_range, &r);
     }
     for (int i = 0; i < got; i++)
         scratch_release(bufs[i], need);
