@@ -22,6 +22,7 @@ typedef struct {
     enh_shape s, os;
     tapset *ty, *tx; /* per output row / column */
     int nearest;
+    size_t planes; /* n * c */
 } interp_job;
 
 static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
@@ -83,15 +84,15 @@ static tapset *tap_table(const enh_node *nd, int in, int out, float scale_given)
     return t;
 }
 
-/* units are output rows (plane * os.h + y), so even a 3-plane RGB resize keeps every
- * thread busy */
+/* units are output rows (y * planes + plane), so even a 3-plane RGB resize keeps every
+ * thread busy, and each thread of the pool gets a band of rows */
 static void interp_rows(void *vctx, size_t begin, size_t end, int slot)
 {
     (void)slot;
     const interp_job *j = vctx;
     for (size_t u = begin; u < end; u++) {
-        size_t t = u / (size_t)j->os.h;
-        int y = (int)(u % (size_t)j->os.h);
+        size_t t = u % j->planes; /* row-major: a pool lane is a band of rows */
+        int y = (int)(u / j->planes);
         const float *src = j->in + t * (size_t)j->s.h * j->s.w;
         float *dst = j->out + t * (size_t)j->os.h * j->os.w + (size_t)y * j->os.w;
         const tapset *ty = &j->ty[y];
@@ -118,7 +119,7 @@ static void interp_rows(void *vctx, size_t begin, size_t end, int slot)
 void enh_interp_ref(const enh_node *node, const float *in, int n, enh_shape s, enh_shape os, float *out,
                     enh_pool *pool)
 {
-    interp_job j = {node, in, out, s, os, NULL, NULL, node->p.interp.mode == ENH_INTERP_NEAREST};
+    interp_job j = {node, in, out, s, os, NULL, NULL, node->p.interp.mode == ENH_INTERP_NEAREST, (size_t)n * s.c};
     j.ty = tap_table(node, s.h, os.h, node->p.interp.scale_h);
     j.tx = tap_table(node, s.w, os.w, node->p.interp.scale_w);
     if (j.ty && j.tx) {
