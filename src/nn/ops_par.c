@@ -87,7 +87,37 @@ void enh_binary(enh_binop op, const float *a, enh_shape sa, const float *b, enh_
     enh_pool_run(pool_or_default(pool), (size_t)n * so.c * so.h, ROW_GRAIN, bin_rows, &j);
 }
 
-/* ---- eltwise: one unit = one row (image, row, channel), computed by the reference on slices */
+/* ---- bands: for the ops that copy or combine whole planes, a unit is a band of about
+ * BAND_FLOATS values of one plane, ordered (image, band, channel). */
+#define BAND_FLOATS 2048
+
+typedef struct {
+    int c, h, w, rows, nbands; /* per image: c planes of h x w, bands of `rows` rows */
+} bands;
+
+static bands bands_make(enh_shape s)
+{
+    bands g = {s.c, s.h, s.w, s.w >= BAND_FLOATS ? 1 : BAND_FLOATS / s.w, 0};
+    if (g.rows > s.h)
+        g.rows = s.h;
+    g.nbands = (s.h + g.rows - 1) / g.rows;
+    return g;
+}
+
+/* unit u -> image b, channel c, and the band's offset inside the plane and length */
+static void band_of(const bands *g, size_t u, size_t *b, size_t *c, size_t *off, size_t *len)
+{
+    size_t bb = u / (size_t)g->c;
+    *c = u % (size_t)g->c;
+    *b = bb / (size_t)g->nbands;
+    int band = (int)(bb % (size_t)g->nbands), y0 = band * g->rows;
+    int y1 = y0 + g->rows < g->h ? y0 + g->rows : g->h;
+    *off = (size_t)y0 * g->w;
+    *len = (size_t)(y1 - y0) * g->w;
+}
+
+/* ---- eltwise: one unit = one band; the reference's arithmetic, input by input, so the
+ * inner loops vectorise and the results stay bit-identical */
 #define ELT_MAX_INPUTS 64
 
 typedef struct {
@@ -95,35 +125,55 @@ typedef struct {
     const float *coeffs;
     const float *const *ins;
     int count;
-    enh_shape s;
+    bands g;
     float *out;
 } elt_job;
 
-static void elt_rows(void *vctx, size_t begin, size_t end, int slot)
+static void elt_bands(void *vctx, size_t begin, size_t end, int slot)
 {
     (void)slot;
     const elt_job *j = vctx;
-    const enh_shape s = j->s;
+    const size_t plane = (size_t)j->g.h * j->g.w;
     for (size_t u = begin; u < end; u++) {
-        size_t by = u / (size_t)s.c; /* b * h + y */
-        size_t c = u % (size_t)s.c, b = by / (size_t)s.h, y = by % (size_t)s.h;
-        size_t off = ((b * s.c + c) * s.h + y) * s.w;
-        const float *slice[ELT_MAX_INPUTS];
-        for (int k = 0; k < j->count; k++)
-            slice[k] = j->ins[k] + off;
-        enh_eltwise_ref(j->op, j->coeffs, slice, j->count, 1, (enh_shape){1, 1, s.w}, j->out + off);
+        size_t b, c, off, len;
+        band_of(&j->g, u, &b, &c, &off, &len);
+        off += (b * (size_t)j->g.c + c) * plane;
+        float *restrict o = j->out + off;
+        const float *x = j->ins[0] + off;
+        if (j->op == ENH_ELT_SUM) {
+            float c0 = j->coeffs ? j->coeffs[0] : 1.f;
+            for (size_t i = 0; i < len; i++)
+                o[i] = 0.f + c0 * x[i];
+            for (int k = 1; k < j->count; k++) {
+                const float *restrict xk = j->ins[k] + off;
+                float ck = j->coeffs ? j->coeffs[k] : 1.f;
+                for (size_t i = 0; i < len; i++)
+                    o[i] += ck * xk[i];
+            }
+        } else {
+            memcpy(o, x, len * sizeof *o);
+            for (int k = 1; k < j->count; k++) {
+                const float *restrict xk = j->ins[k] + off;
+                if (j->op == ENH_ELT_PROD)
+                    for (size_t i = 0; i < len; i++)
+                        o[i] *= xk[i];
+                else
+                    for (size_t i = 0; i < len; i++)
+                        o[i] = xk[i] > o[i] ? xk[i] : o[i];
+            }
+        }
     }
 }
 
 void enh_eltwise(enh_eltop op, const float *coeffs, const float *const *ins, int count, int n, enh_shape s,
                  float *out, enh_pool *pool)
 {
-    if (count > ELT_MAX_INPUTS) { /* no model has that many; stay correct, single-threaded */
+    if (count > ELT_MAX_INPUTS || count < 1) { /* no model has that many; stay correct */
         enh_eltwise_ref(op, coeffs, ins, count, n, s, out);
         return;
     }
-    elt_job j = {op, coeffs, ins, count, s, out};
-    enh_pool_run(pool_or_default(pool), (size_t)n * s.h * s.c, ROW_GRAIN, elt_rows, &j);
+    elt_job j = {op, coeffs, ins, count, bands_make(s), out};
+    enh_pool_run(pool_or_default(pool), (size_t)n * j.g.nbands * s.c, 1, elt_bands, &j);
 }
 
 /* ---- concat: one unit = ELT_CHUNK consecutive output values. Per image, the output is
@@ -136,6 +186,7 @@ typedef struct {
     int count;
     size_t outer, total;
     enh_shape so;
+    bands g;
     float *out;
 } cat_job;
 
@@ -159,21 +210,20 @@ static void cat_chunks(void *vctx, size_t begin, size_t end, int slot)
     }
 }
 
-/* channel concat: one unit = one output row (image, row, output channel) */
-static void cat_channel_rows(void *vctx, size_t begin, size_t end, int slot)
+/* channel concat: one unit = one band of one output plane */
+static void cat_channel_bands(void *vctx, size_t begin, size_t end, int slot)
 {
     (void)slot;
     const cat_job *j = vctx;
-    const enh_shape so = j->so;
+    const size_t plane = (size_t)j->so.h * j->so.w;
     for (size_t u = begin; u < end; u++) {
-        size_t by = u / (size_t)so.c;
-        size_t c = u % (size_t)so.c, b = by / (size_t)so.h, y = by % (size_t)so.h;
+        size_t b, c, off, len;
+        band_of(&j->g, u, &b, &c, &off, &len);
         int k = 0;
         while (j->cstart[k + 1] <= c)
             k++;
-        enh_shape s = j->shapes[k];
-        const float *src = j->ins[k] + ((b * s.c + (c - j->cstart[k])) * s.h + y) * s.w;
-        memcpy(j->out + ((b * so.c + c) * so.h + y) * so.w, src, (size_t)so.w * sizeof *src);
+        const float *src = j->ins[k] + (b * (size_t)j->shapes[k].c + (c - j->cstart[k])) * plane + off;
+        memcpy(j->out + (b * (size_t)j->so.c + c) * plane + off, src, len * sizeof *src);
     }
 }
 
@@ -191,15 +241,15 @@ void enh_concat(int axis, const float *const *ins, const enh_shape *shapes, int 
         start[k + 1] = start[k] + (axis == 0 ? (size_t)s.c * s.h * s.w : axis == 1 ? (size_t)s.h * s.w : (size_t)s.w);
     }
     size_t outer = axis == 0 ? 1 : axis == 1 ? (size_t)so.c : (size_t)so.c * so.h;
-    cat_job j = {ins, shapes, start, NULL, count, outer, (size_t)n * so.c * so.h * so.w, so, out};
-    if (axis == 0) { /* rows, in image order: keeps each thread on its band */
+    cat_job j = {ins, shapes, start, NULL, count, outer, (size_t)n * so.c * so.h * so.w, so, bands_make(so), out};
+    if (axis == 0) { /* bands, in image order: keeps each thread on its part of the image */
         size_t *cstart = malloc(((size_t)count + 1) * sizeof *cstart);
         if (cstart) {
             cstart[0] = 0;
             for (int k = 0; k < count; k++)
                 cstart[k + 1] = cstart[k] + (size_t)shapes[k].c;
             j.cstart = cstart;
-            enh_pool_run(pool_or_default(pool), (size_t)n * so.h * so.c, ROW_GRAIN, cat_channel_rows, &j);
+            enh_pool_run(pool_or_default(pool), (size_t)n * j.g.nbands * so.c, 1, cat_channel_bands, &j);
             free(cstart);
             free(start);
             return;

@@ -92,7 +92,7 @@ static void test_concat(void)
     for (int axis = 0; axis < 3; axis++) {
         /* three inputs that differ along the concat axis only */
         enh_shape sh[3];
-        enh_shape so = {64, 23, 19};
+        enh_shape so = {64, axis == 0 ? 230 : 23, 19}; /* channel concat: 3 bands of rows per plane */
         int sizes[3] = {64, 32, 7};
         int total = 0;
         for (int k = 0; k < 3; k++) {
