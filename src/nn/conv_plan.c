@@ -9,7 +9,8 @@
  * Precision (precision.h): fp32 by default; BF16 (enh_conv_plan_create_ex, ENHANCE_PRECISION=bf16)
  * gives 3x3/s1/p1 layers with >= 16 input and output channels the avx512bf16 Winograd kernel
  * (conv_fast_avx512bf16.c: bf16 weight pairs packed here from the same Winograd-domain weights).
- * Tuning knob: ENH_WINO_BUDGET_KB (default 512) caps the Winograd V + M scratch of one block.
+ * Tuning knob: ENH_WINO_BUDGET_KB (default 512) caps the Winograd V + M scratch of one block
+ * (but a block always gets at least 2 tile groups when the image has them).
  * Memory: a fast plan keeps only its packed weights (Winograd: 36/9 = 4x the raw weights);
  * the raw copy is dropped after packing. Scratch per call is bounded (one L2-sized buffer per
  * pool slot, recycled through a free list).
@@ -338,8 +339,13 @@ enh_status enh_conv_plan_create_forced_prec(const enh_conv_params *p, enh_isa is
         pl->ng_max = (int)(GEMM_BUDGET_BYTES / ((size_t)c->K * vw * sizeof(float)));
         snprintf(pl->name, sizeof pl->name, "%s-gemm", pl->isa->name);
     }
-    if (pl->ng_max < 1)
-        pl->ng_max = 1;
+    /* Winograd blocks of at least 2 groups even when V + M then overflow the budget: with one
+     * group (16 tiles) every block re-streams the layer's whole weight set (1.8 MB for
+     * x4plus's 192->64) for one FMA per weight loaded; measured on x4plus 64x64 (enhance
+     * bench, same run): 1 thread 345-490 -> 332-352 ms, 2 threads 198-247 -> 190-228 ms. */
+    int ng_floor = algo == ENH_ALGO_WINO ? 2 : 1;
+    if (pl->ng_max < ng_floor)
+        pl->ng_max = ng_floor;
     if (pl->ng_max > 16)
         pl->ng_max = 16;
     size_t nb = (size_t)c->groups * c->coutp_g;
