@@ -8,6 +8,7 @@ void enh_memplan_free(enh_memplan *mp)
 {
     free(mp->shapes);
     free(mp->offset);
+    free(mp->skip);
     memset(mp, 0, sizeof *mp);
 }
 
@@ -22,8 +23,11 @@ enh_status enh_memplan_build(const enh_graph *g, int n, int c, int h, int w, enh
     int *last = malloc((size_t)nt * sizeof *last), *slot_of = malloc((size_t)nt * sizeof *slot_of);
     size_t *cap = calloc((size_t)nt, sizeof *cap);
     char *busy = calloc((size_t)nt, 1);
+    int *root = malloc((size_t)nt * sizeof *root);
+    size_t *choff = calloc((size_t)nt, sizeof *choff);
+    mp->skip = calloc((size_t)g->nnodes + 1, 1);
     enh_status st = ENH_OK;
-    if (!mp->shapes || !mp->offset || !last || !slot_of || !cap || !busy) {
+    if (!mp->shapes || !mp->offset || !last || !slot_of || !cap || !busy || !root || !choff || !mp->skip) {
         st = enh_fail(err, ENH_ENOMEM, "out of memory planning activations");
         goto done;
     }
@@ -32,11 +36,21 @@ enh_status enh_memplan_build(const enh_graph *g, int n, int c, int h, int w, enh
     for (int t = 0; t < nt; t++) {
         last[t] = -1;
         slot_of[t] = -1;
+        root[t] = -1;
         mp->offset[t] = ENH_MEMPLAN_EXTERNAL;
     }
+    if (n == 1 && enh_memplan_concat_views(g, mp->shapes, root, choff, mp->skip) != 0) {
+        st = enh_fail(err, ENH_ENOMEM, "out of memory planning activations");
+        goto done;
+    }
+    /* a tensor placed inside another one lives in that one's buffer: its reads extend it */
     for (int i = 0; i < g->nnodes; i++)
-        for (int k = 0; k < g->nodes[i].nin; k++)
-            last[g->nodes[i].in[k]] = i;
+        for (int k = 0; k < g->nodes[i].nin; k++) {
+            int u = g->nodes[i].in[k];
+            last[u] = i;
+            if (root[u] >= 0)
+                last[root[u]] = i;
+        }
     int nslots = 0;
     for (int i = 0; i < g->nnodes; i++) {
         const enh_node *nd = &g->nodes[i];
@@ -44,7 +58,12 @@ enh_status enh_memplan_build(const enh_graph *g, int n, int c, int h, int w, enh
         const enh_shape *s = &mp->shapes[t];
         size_t need = (size_t)n * s->c * s->h * s->w;
         mp->total_floats += need;
-        if (t != g->input && t != g->output) {
+        if (root[t] >= 0 || (slot_of[t] >= 0)) { /* inside a buffer that may exist already */
+            t = root[t] >= 0 ? root[t] : t;
+            s = &mp->shapes[t];
+            need = (size_t)n * s->c * s->h * s->w;
+        }
+        if (t != g->input && t != g->output && slot_of[t] < 0) {
             int best = -1, largest = -1;
             for (int k = 0; k < nslots; k++) {
                 if (busy[k])
@@ -64,7 +83,7 @@ enh_status enh_memplan_build(const enh_graph *g, int n, int c, int h, int w, enh
         /* inputs whose last reader is this node release their slot (after the output took
          * one, so an op never writes over what it reads) */
         for (int k = 0; k < nd->nin; k++) {
-            int u = nd->in[k];
+            int u = root[nd->in[k]] >= 0 ? root[nd->in[k]] : nd->in[k];
             if (last[u] == i && slot_of[u] >= 0)
                 busy[slot_of[u]] = 0;
         }
@@ -82,8 +101,13 @@ enh_status enh_memplan_build(const enh_graph *g, int n, int c, int h, int w, enh
     for (int t = 0; t < nt; t++)
         if (slot_of[t] >= 0)
             mp->offset[t] = base[slot_of[t]];
+    for (int t = 0; t < nt; t++)
+        if (root[t] >= 0 && slot_of[root[t]] >= 0)
+            mp->offset[t] = base[slot_of[root[t]]] + choff[t];
     free(base);
 done:
+    free(root);
+    free(choff);
     free(last);
     free(slot_of);
     free(cap);

@@ -4,6 +4,10 @@
  * input and output are external (the caller's buffers) and get no arena space.
  * Slots: a tensor takes the smallest free slot that fits, else the largest free slot
  * (grown), else a new slot; so an arena is never larger than the sum of all tensors.
+ * In-place concats (one image only, memplan_concat.c): the inputs of a chain of channel
+ * concats whose input lists are prefixes of the longest are placed end to end inside the
+ * longest concat's buffer, which lives from the first input's production to the last read
+ * of any of them; those concat nodes are marked `skip` (their output is already there).
  * Thread-safety: pure. Errors: ENH_ENOMEM, or shape errors from inference. */
 #ifndef ENH_NN_MEMPLAN_H
 #define ENH_NN_MEMPLAN_H
@@ -20,10 +24,17 @@ typedef struct enh_memplan {
     size_t *offset;       /* in floats from the arena start (n images included), or EXTERNAL */
     size_t arena_floats;  /* arena size for n images */
     size_t total_floats;  /* what one buffer per tensor would need (for reporting) */
+    unsigned char *skip;  /* per node: 1 = nothing to compute (an in-place concat) */
 } enh_memplan;
 
 enh_status enh_memplan_build(const enh_graph *g, int n, int c, int h, int w, enh_memplan *mp,
                              enh_error *err);
 void enh_memplan_free(enh_memplan *mp);
+
+/* memplan_concat.c: finds the in-place concat chains. root[t] (preset to -1) becomes the
+ * tensor whose buffer holds t, at float offset choff[t] (per image); skip[node] = 1 for the
+ * concats that need no copy. Returns -1 when out of memory (nothing is placed then). */
+int enh_memplan_concat_views(const enh_graph *g, const enh_shape *shapes, int *root, size_t *choff,
+                             unsigned char *skip);
 
 #endif

@@ -300,6 +300,8 @@ enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int 
     T[g->input] = (float *)in; /* never written: no op writes its inputs */
     T[g->output] = out;
     for (int i = 0; i < g->nnodes; i++) {
+        if (mp.skip[i]) /* an in-place concat: its inputs were written where it would copy them */
+            continue;
         const enh_node *nd = &g->nodes[i];
         const enh_shape *so = &mp.shapes[nd->out];
         const enh_shape *si = nd->nin ? &mp.shapes[nd->in[0]] : NULL;
