@@ -78,9 +78,12 @@ run_one() {
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(lscpu | sed -n 's/^Model name: *//p' | head -1) ($(nproc) cores)  ours: $ENHANCE ($PRECISION)  ORT: onnxruntime-node  rounds $ROUNDS x runs $RUNS (+1 warm-up each)"
+CAP="$(dirname "$ENHANCE")/bench/kernels/vcpu_capacity"
+[ -x "$CAP" ] && echo "# machine before: $("$CAP" --threads "$(nproc)" --seconds 0.5)"
 echo
 echo "| model | input | threads | ours ms | ORT ms | ours/ORT | per-round ratios | ours RSS MiB | ORT RSS MiB | PSNR vs ORT dB | others |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
+SCALE=""
 for c in $CASES; do
   IFS=: read -r m s t <<<"$c"
   make_input "$s"
@@ -101,4 +104,18 @@ for c in $CASES; do
   others=$(awk -v b="$busy" -v o="$own" -v w="$wall" 'BEGIN{x=(b-o)/w; if (x<0) x=0; printf "%.2f", x}')
   printf "| %s | %sx%s | %s | %.1f | %.1f | **%.2f** | %s | %s | %s | %s | %s |\n" "$m" "$s" "$s" "$t" "$ma" "$mb" \
     "$(awk -v a="$ma" -v b="$mb" 'BEGIN{print a/b}')" "$(echo $ratios)" "$(echo "$RA" | median)" "$(echo "$RB" | median)" "${psnr:-?}" "$others"
+  SCALE="$SCALE $m:$s:$t:$ma:$mb"
 done
+# thread scaling: for each model/size measured with 1 thread and with more
+echo
+for c1 in $SCALE; do
+  IFS=: read -r m s t a1 b1 <<<"$c1"
+  [ "$t" = 1 ] || continue
+  for cn in $SCALE; do
+    IFS=: read -r m2 s2 tn an bn <<<"$cn"
+    [ "$m2:$s2" = "$m:$s" ] && [ "$tn" != 1 ] || continue
+    awk -v m="$m" -v s="$s" -v t="$tn" -v a1="$a1" -v an="$an" -v b1="$b1" -v bn="$bn" \
+      'BEGIN{printf "scaling %s %sx%s, 1 -> %s threads: ours %.2fx, ORT %.2fx\n", m, s, s, t, a1/an, b1/bn}'
+  done
+done
+[ -x "$CAP" ] && echo "# machine after: $("$CAP" --threads "$(nproc)" --seconds 0.5) (the ceiling of a wall-time speedup)"
