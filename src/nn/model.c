@@ -116,6 +116,25 @@ void enh_model_free(enh_model *m)
     free(m);
 }
 
+typedef struct {
+    enh_model *m;
+    enh_precision prec;
+    int *idx;          /* the conv nodes */
+    enh_status *st;    /* per conv node */
+    int n;
+} plan_job;
+
+static void make_plans(void *ctx, size_t begin, size_t end, int slot)
+{
+    (void)slot;
+    plan_job *j = ctx;
+    for (size_t k = begin; k < end; k++) {
+        enh_conv_params p;
+        conv_params(&j->m->g->nodes[j->idx[k]], &p);
+        j->st[k] = enh_conv_plan_create_ex(&p, j->prec, &j->m->plans[j->idx[k]], NULL);
+    }
+}
+
 static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **out, enh_error *err)
 {
     *out = NULL;
@@ -178,22 +197,44 @@ static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **
         in->scale = 0; /* not a same-grid image-to-image model: enh_model_run refuses it */
         in->out_channels = oc;
     }
-    for (int i = 0; i < g->nnodes; i++) {
-        enh_node *n = &g->nodes[i];
-        if (n->op != ENH_OP_CONV)
-            continue;
-        enh_conv_params p;
-        conv_params(n, &p);
-        if ((st = enh_conv_plan_create_ex(&p, prec, &m->plans[i], err)) != ENH_OK) {
-            enh_error_prefix(err, "layer '%s'", n->name);
-            enh_model_free(m);
-            return st;
+    /* conv plans (weight transforms and packing: most of a load) are made on the pool */
+    plan_job pj = {m, prec, malloc((size_t)g->nnodes * sizeof(int)), NULL, 0};
+    pj.st = pj.idx ? malloc((size_t)g->nnodes * sizeof *pj.st) : NULL;
+    if (!pj.st) {
+        free(pj.idx);
+        enh_model_free(m);
+        return enh_fail(err, ENH_ENOMEM, "out of memory building the model");
+    }
+    for (int i = 0; i < g->nnodes; i++)
+        if (g->nodes[i].op == ENH_OP_CONV)
+            pj.idx[pj.n++] = i;
+    enh_pool_run(enh_pool_default(), (size_t)pj.n, 1, make_plans, &pj);
+    st = ENH_OK;
+    for (int k = 0; k < pj.n && st == ENH_OK; k++) {
+        enh_node *n = &g->nodes[pj.idx[k]];
+        if (pj.st[k] != ENH_OK) { /* again on this thread, for the message */
+            enh_conv_params p;
+            conv_params(n, &p);
+            st = enh_conv_plan_create_ex(&p, prec, &m->plans[pj.idx[k]], err);
+            if (st == ENH_OK) /* a transient failure (memory): keep the plan */
+                pj.st[k] = ENH_OK;
+            else
+                enh_error_prefix(err, "layer '%s'", n->name);
         }
+    }
+    for (int k = 0; k < pj.n && st == ENH_OK; k++) {
+        enh_node *n = &g->nodes[pj.idx[k]];
         in->convs++;
-        in->bf16_convs += enh_conv_plan_precision(m->plans[i]) == ENH_PRECISION_BF16;
+        in->bf16_convs += enh_conv_plan_precision(m->plans[pj.idx[k]]) == ENH_PRECISION_BF16;
         /* the plan holds its own copy of the weights */
         enh_free(n->p.conv.weight);
         n->p.conv.weight = NULL;
+    }
+    free(pj.idx);
+    free(pj.st);
+    if (st != ENH_OK) {
+        enh_model_free(m);
+        return st;
     }
     *out = m;
     return ENH_OK;
