@@ -18,9 +18,12 @@
  *    0.0722 B, L* = CIE 1976 lightness of Y; mean, percentiles from a 0.1 L* histogram,
  *    clipping fractions. Under-exposure is judged on the highlights (ev_hi below)
  *    when the mid-tones are dark too (ev_mid = log2(0.18 / Y_p50) > 0). Highlights are the
- *    99.9th percentile: photos normally reach near-white there (clean Kodak24 09-24 + B100
- *    first 40: log2 Y_p99.9 = -0.17 +- 0.25 EV, while the median's spread is 1 EV), so
- *    ev_hi = log2(0.89 / Y_p99.9) is the correction, capped at ev_mid + 1 so a flat, dim-highlight
+ *    brightest channel's (max of R, G, B, linear) 99.99th percentile, at least the 20 brightest
+ *    pixels: sensors clip per channel, so a saturated yellow or red highlight is as full an
+ *    exposure as a white one, which the luminance misses (Y_p99.9 put a clean yellow-flower photo
+ *    0.77 EV low, and its x0.25 copy was pushed 18% too bright in L*). Clean Kodak24 09-24 + B100
+ *    first 40: log2 of it = -0.02 +- 0.09 EV (Y_p99.9: -0.11 +- 0.20; the median's spread is
+ *    1 EV), so ev_hi = log2(0.98 / maxRGB_p99.99) is the correction, capped at ev_mid + 1 so a flat, dim-highlight
  *    scene does not get its mid-tones pushed past twice the mid-grey key. A low-key scene keeps
  *    its key (no mid-tone target that would overshoot it). Over-exposure: mid-tones bright with
  *    bright clipping and no blacks; correction half of ev_mid.
@@ -31,6 +34,8 @@
  *    (half at 25 degrees, none from 27.5). Limitation (measured, bench/quality/cast_eval.py): on
  *    generic photos the estimate of a clean photo is 7 degrees from neutral (median, 17 at the
  *    90th percentile), as far as the issue's casts (8..15 degrees), so detection is weak.
+ *    Where the gain was measured on clipped highlights (colour_clip.c) the severity is half at
+ *    4 degrees instead (half the smallest test cast; 0 of 56 clean tuning images trigger it).
  *  - Local measures on huge images (> 12 MP) use the centre 3456x3456 crop (grid-aligned);
  *    global ones a box-shrunk copy of the whole image.
  */
@@ -129,6 +134,7 @@ static void measure_global(const unsigned char *p, int w, int h, enh_assessment 
     int *hist = calloc(BINS, sizeof(int));
     if (!hist)
         return;
+    size_t maxc_hist[256] = {0};
     double sum_y = 0, sum_l = 0;
     size_t dark = 0, bright = 0;
     for (size_t i = 0; i < n; i++) {
@@ -142,6 +148,7 @@ static void measure_global(const unsigned char *p, int w, int h, enh_assessment 
         if (q[0] <= 2 && q[1] <= 2 && q[2] <= 2)
             dark++;
         bright += q[0] >= 253 || q[1] >= 253 || q[2] >= 253;
+        maxc_hist[q[0] > q[1] ? (q[0] > q[2] ? q[0] : q[2]) : (q[1] > q[2] ? q[1] : q[2])]++;
     }
     a->mean_luminance = sum_y / n;
     a->mean_lightness = sum_l / n;
@@ -163,11 +170,18 @@ static void measure_global(const unsigned char *p, int w, int h, enh_assessment 
     a->l_p50 = res[1];
     a->l_p99 = res[2];
     a->l_p999 = res[3];
-    /* L* back to Y for the EV estimate */
-    double y999 = enh_lightness_to_y(res[3]), y50 = enh_lightness_to_y(res[1]);
-    y999 = y999 < 1e-4 ? 1e-4 : y999;
+    /* highlights: the brightest channel's 99.99th percentile (at least the 20 brightest pixels) */
+    size_t top = (size_t)(0.0001 * n) > 20 ? (size_t)(0.0001 * n) : 20, above = 0;
+    int mc = 255;
+    for (; mc > 0; mc--) {
+        above += maxc_hist[mc];
+        if (above >= top)
+            break;
+    }
+    double m9999 = lut[mc] < 1e-4 ? 1e-4 : lut[mc];
+    double y50 = enh_lightness_to_y(res[1]);
     y50 = y50 < 1e-4 ? 1e-4 : y50;
-    double ev_hi = log2(0.89 / y999), ev_mid = log2(0.18 / y50);
+    double ev_hi = log2(0.98 / m9999), ev_mid = log2(0.18 / y50);
     a->highlight_ev = ev_hi;
     if (ev_hi > 0 && ev_mid > 0)
         a->exposure_ev = ev_hi < ev_mid + 1 ? ev_hi : ev_mid + 1;
@@ -195,6 +209,7 @@ static void measure_global(const unsigned char *p, int w, int h, enh_assessment 
             a->cast_angle = il.neutral_deg;
             a->cast_spread = il.spread_deg;
             a->cast_confidence = il.confidence;
+            a->cast_clipped = il.clip.found;
         }
     }
 }
@@ -382,17 +397,22 @@ static void measure_local(const unsigned char *p, int w, int h, enh_assessment *
 static void verdict(enh_assessment *a)
 {
     double *s = a->severity;
-    /* thresholds measured with bench/quality/run.py assess (photos + Kodak24):
-     * blur: clean 0.15..0.51 (one bokeh close-up 0.65), Gaussian sigma 1.5: 0.38..0.80, sigma 3: >= 0.67 */
-    s[ENH_DEG_BLUR] = clamp01((a->blur - 0.55) / 0.2 + 0.5);
+    /* blur: the expected pixel-level softness grows with resolution. Phone/camera photos of 1.3-4 MP
+     * (shared/photos) measure 0.19..0.51 clean (one bokeh close-up 0.65) and >= 0.58 at Gaussian
+     * sigma 1.5; scans at 0.15-0.4 MP (Kodak24 09-24 + B100 first 40, cast_eval.py blur) measure
+     * <= 0.38 clean and >= 0.34 at sigma 1.5, Kodak alone <= 0.26 and >= 0.38. Half severity at 0.36
+     * up to 0.5 MP, at 0.55 from 1.5 MP, linear in megapixels between (no data there). */
+    double mp = a->megapixels, blur_half = mp <= 0.5 ? 0.36 : mp >= 1.5 ? 0.55 : 0.36 + 0.19 * (mp - 0.5);
+    s[ENH_DEG_BLUR] = clamp01((a->blur - blur_half) / 0.2 + 0.5);
     /* JPEG: from the quality (q <= 60 is a visible problem); blockiness alone only when no
      * quantisation was found (clean JPEG originals show 0.1..1.06) */
     double sq = a->jpeg_quality > 0 ? clamp01((80.0 - a->jpeg_quality) / 40.0) : 0;
     double sb = a->jpeg_quality > 0 ? 0 : clamp01((a->blockiness - 1.5) / 1.0 + 0.5);
     s[ENH_DEG_JPEG] = sq > sb ? sq : sb;
     s[ENH_DEG_NOISE] = clamp01((a->noise_sigma - 2.0) / 6.0);
-    /* highlights (99.9th percentile) 1 EV or more below where photos normally reach (bench/quality
-     * cast_eval.py exposure: clean Kodak24 09-24 + B100: mean 0 EV, sd 0.25, max 0.95) */
+    /* highlights (brightest channel, 99.99th percentile) 1 EV or more below where photos normally
+     * reach (bench/quality cast_eval.py exposure: clean Kodak24 09-24 + B100 first 40: mean
+     * -0.02 EV, sd 0.09, lowest -0.48) */
     s[ENH_DEG_UNDEREXPOSED] = a->exposure_ev > 0 ? clamp01((a->highlight_ev - 1.0) / 0.5 + 0.5) : 0;
     s[ENH_DEG_OVEREXPOSED] = a->exposure_ev < 0 ? clamp01(-a->exposure_ev / 1.0) : 0;
     /* the combined estimate far from neutral (>= 14 degrees) while the estimators agree, and not so
@@ -400,6 +420,9 @@ static void verdict(enh_assessment *a)
      * (colour_estimate.h). Tuning set: 28% of the casts named, 21% of clean photos flagged. */
     s[ENH_DEG_COLOUR_CAST] = clamp01((a->cast_angle - 14) / 4 + 0.5) * clamp01((18 - a->cast_spread) / 6) *
                              clamp01((25 - a->cast_angle) / 5 + 0.5);
+    /* a gain measured from clipped highlights: a cast from 4 degrees (half of the smallest test cast) */
+    if (a->cast_clipped)
+        s[ENH_DEG_COLOUR_CAST] = clamp01((a->cast_angle - 4) / 2 + 0.5);
     s[ENH_DEG_LOW_RESOLUTION] = clamp01((0.5 - a->megapixels) / 0.4);
     s[ENH_DEG_NONE] = 0;
     /* ties go to the earlier entry: compression explains blur, noise hides blur */

@@ -12,7 +12,8 @@
  *   colour cast   illuminant estimate in linear RGB (colour_estimate.h: white patch, shades of
  *                 grey, grey edge, grey pixels combined), expressed as the CIELAB a*, b* that a
  *                 neutral mid-grey takes under it (D65 white), its angle from neutral and the
- *                 estimators' agreement
+ *                 estimators' agreement; where highlights clipped before a cast, the gain
+ *                 measured from the clipped white (colour_clip.c) decides
  *   score         0..100 overall (100 = nothing to fix), from the per-degradation severities
  * The dominant degradation is the most severe one at or above 0.5, else low_resolution for small
  * images, else none.
@@ -58,13 +59,14 @@ typedef struct enh_assessment {
     double l_p01, l_p50, l_p99, l_p999; /* L* percentiles */
     double clip_dark, clip_bright; /* fraction of pixels with all channels <= 2 / any channel >= 253 (of 255) */
     double exposure_ev;      /* correction to apply, EV (>0 under-, <0 over-exposed) */
-    double highlight_ev;     /* EV that would bring the 99.9th-percentile luminance to 0.89 */
+    double highlight_ev;     /* EV that would bring the brightest channel's 99.99th percentile to 0.98 */
     /* colour */
     double cast_a, cast_b, cast_chroma; /* CIELAB of a mid-grey under the estimated illuminant */
     double illuminant[3];               /* linear RGB, normalised to G = 1 */
     double cast_angle;                  /* degrees between the estimate and neutral */
     double cast_spread;                 /* degrees: largest disagreement between the estimators */
     double cast_confidence;             /* 0..1: share of the correction auto colour applies */
+    int cast_clipped;                   /* 1: the estimate comes from clipped highlights (measured gain) */
     /* verdict */
     double severity[ENH_DEG_COUNT]; /* 0..1 per degradation (index by enh_degradation); 0.5 = present */
     enh_degradation dominant;

@@ -42,8 +42,9 @@ size_t enh_assessment_format(const enh_assessment *a, char *buf, size_t size)
             a->exposure_ev);
     p = add(buf, size, p,
             "colour cast  a* %+.1f b* %+.1f (chroma %.1f of a mid-grey, %.1f deg from neutral, estimators within "
-            "%.1f deg, confidence %.2f)\n",
-            a->cast_a, a->cast_b, a->cast_chroma, a->cast_angle, a->cast_spread, a->cast_confidence);
+            "%.1f deg, confidence %.2f%s)\n",
+            a->cast_a, a->cast_b, a->cast_chroma, a->cast_angle, a->cast_spread, a->cast_confidence,
+            a->cast_clipped ? ", gain measured on clipped highlights" : "");
     p = add(buf, size, p, "severity    ");
     for (int i = 1; i < ENH_DEG_COUNT; i++)
         p = add(buf, size, p, " %s %.2f", enh_degradation_name((enh_degradation)i), a->severity[i]);
@@ -81,6 +82,7 @@ char *enh_assessment_to_json(const enh_assessment *a)
         json_object_set_new(col, "cast_angle_deg", json_real(a->cast_angle));
         json_object_set_new(col, "estimator_spread_deg", json_real(a->cast_spread));
         json_object_set_new(col, "confidence", json_real(a->cast_confidence));
+        json_object_set_new(col, "from_clipped_highlights", json_boolean(a->cast_clipped));
     }
     if (exp) {
         json_object_set_new(exp, "lightness_p999", json_real(a->l_p999));

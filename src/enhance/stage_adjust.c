@@ -7,7 +7,8 @@
  *  2. channel gains in linear light, multiplied together:
  *     - auto_color: von Kries gains 1/e_c from the assessment's illuminant estimate
  *       (colour_estimate.h), normalised so a neutral keeps its luminance, raised to the power of
- *       the estimate's confidence (the estimators' agreement): partial when they disagree;
+ *       the estimate's confidence (the estimators' agreement): partial when they disagree,
+ *       full where the gain was measured on clipped highlights (colour_clip.c);
  *     - temperature (+ = warmer: R up, B down, up to x1.25 / x0.8) and tint (+ = magenta: G down to x0.8),
  *       normalised to keep luminance;
  *     - exposure: auto_exposure uses the assessment's EV (clamped to -1.5..+3), the slider adds

@@ -27,8 +27,8 @@ static double urand(void)
 
 /* Linear-light scene: shaded grey walls with texture, a few coloured objects, a white card.
  * key scales the whole scene (1 = normal, < 1 low-key but with the white card kept bright). The
- * card is 0.72 for the cast tests (nothing clips under a x1.3 gain) and 0.88 for exposure (where
- * photos' 99.9th percentile normally lies, assess.c). */
+ * card is 0.72 for the cast tests (nothing clips under a x1.3 gain) and 0.88 for exposure (a
+ * little below where photos' brightest channel normally reaches, assess.c). */
 static void scene(double *lin, double key, double card)
 {
     for (int y = 0; y < H; y++)
@@ -224,6 +224,102 @@ static void test_exposure(const double *lin, double key)
     free(l);
 }
 
+/* Exposure is judged on the brightest channel: a scene whose highlights are a saturated red at
+ * full scale (luminance 0.33) and a dim grey card is fully exposed; its x0.25 copy gets ~2 EV back,
+ * not the ~3.4 EV that its luminance alone would ask for. */
+static void test_exposure_coloured_highlights(void)
+{
+    double *l = malloc(sizeof(double) * W * H * 3);
+    rng = 13;
+    scene(l, 0.6, 0.3);
+    for (int y = 10; y < 40; y++)
+        for (int x = 10; x < 120; x++) {
+            double *p = l + 3 * ((size_t)y * W + x), s = 0.97 + 0.03 * urand();
+            p[0] = s, p[1] = 0.15 * s, p[2] = 0.1 * s;
+        }
+    static const double one[3] = {1, 1, 1}, dark[3] = {0.25, 0.25, 0.25};
+    VipsImage *c = render(l, one), *d = render(l, dark);
+    enh_assessment ac, ad;
+    enh_error err = {0};
+    CHECK(enh_assess_image(c, &ac, &err) == ENH_OK && enh_assess_image(d, &ad, &err) == ENH_OK);
+    CHECK_MSG(ac.severity[ENH_DEG_UNDEREXPOSED] < 0.5 && fabs(ac.highlight_ev) < 0.1,
+              "red highlights clean: under-exposure severity %.2f, highlight EV %.2f",
+              ac.severity[ENH_DEG_UNDEREXPOSED], ac.highlight_ev);
+    CHECK_MSG(fabs(ad.exposure_ev - 2) < 0.2, "red highlights: correction %.2f EV for a 2 EV loss", ad.exposure_ev);
+    g_object_unref(c), g_object_unref(d);
+    free(l);
+}
+
+/* Applies linear-light gains to an 8-bit sRGB buffer after the fact, as degrade.py does
+ * (clipped, rounded): a cast added to a photo whose highlights already clipped. */
+static void recast(unsigned char *p, size_t n, const double g[3])
+{
+    for (size_t i = 0; i < 3 * n; i++) {
+        double v = enh_srgb_to_linear(p[i] / 255.0) * g[i % 3];
+        p[i] = (unsigned char)(255 * enh_linear_to_srgb(v > 1 ? 1 : v) + 0.5);
+    }
+}
+
+/* Clipped highlights (colour_clip.c): a blown white region moves to each attenuated channel's gain;
+ * the measured gain comes back within 1%, boosted channels stay at the top (gain 1, unknown), and
+ * neither the clean scene nor a pure exposure change is taken for a cast. */
+static void test_clipped_white(void)
+{
+    double *lin = malloc(sizeof(double) * W * H * 3);
+    rng = 11;
+    scene(lin, 1, 0.72);
+    for (int y = 20; y < 60; y++) /* a blown sky patch: 1.6 x white, clipped in every channel */
+        for (int x = 200; x < 310; x++)
+            for (int c = 0; c < 3; c++)
+                lin[3 * ((size_t)y * W + x) + c] = 1.6;
+    static const double one[3] = {1, 1, 1};
+    VipsImage *c0 = render(lin, one);
+    unsigned char *p0 = pixels(c0);
+    size_t n = (size_t)W * H;
+    enh_clip_white cw;
+    enh_clip_white_point(p0, n, &cw);
+    CHECK_MSG(!cw.found && cw.piled[0] && cw.piled[1] && cw.piled[2] && cw.ceiling[2] == 255,
+              "clean: found %d, ceilings %d %d %d", cw.found, cw.ceiling[0], cw.ceiling[1], cw.ceiling[2]);
+    static const double gains[3][3] = {{1.3, 1.0, 0.75}, {0.75, 1.0, 1.3}, {1.3, 0.75, 1.3}};
+    unsigned char *p = malloc(3 * n);
+    for (int k = 0; k < 3; k++) {
+        memcpy(p, p0, 3 * n);
+        recast(p, n, gains[k]);
+        enh_clip_white_point(p, n, &cw);
+        CHECK_MSG(cw.found, "gains %d: no clipped white point found", k);
+        for (int c = 0; c < 3; c++) {
+            int below = gains[k][c] < 1;
+            CHECK_MSG(cw.lowered[c] == below, "gains %d channel %d: lowered %d", k, c, cw.lowered[c]);
+            if (below)
+                CHECK_MSG(fabs(cw.gain[c] / gains[k][c] - 1) < 0.01, "gains %d channel %d: measured %.4f, true %.2f",
+                          k, c, cw.gain[c], gains[k][c]);
+        }
+        /* the estimate and the assessment follow the measured gain */
+        enh_illuminant il;
+        enh_error err = {0};
+        CHECK(enh_estimate_illuminant(p, W, H, &il, &err) == ENH_OK);
+        /* attenuated over boosted channel: between the truth and the bound (boost >= 1) */
+        int lo = gains[k][0] < 1 ? 0 : gains[k][1] < 1 ? 1 : 2, hi = lo == 2 ? 0 : 2;
+        double r = il.e[lo] / il.e[hi], truth = gains[k][lo] / gains[k][hi], bound = gains[k][lo];
+        CHECK_MSG(il.confidence == 1 && r > 0.95 * truth && r < 1.02 * bound,
+                  "gains %d: estimate ratio %.3f, truth %.3f, bound %.3f", k, r, truth, bound);
+        VipsImage *im = vips_image_new_from_memory_copy(p, 3 * n, W, H, 3, VIPS_FORMAT_UCHAR);
+        enh_assessment a;
+        CHECK(enh_assess_image(im, &a, &err) == ENH_OK);
+        CHECK_MSG(a.cast_clipped && a.dominant == ENH_DEG_COLOUR_CAST, "gains %d: dominant %s", k,
+                  enh_degradation_name(a.dominant));
+        g_object_unref(im);
+    }
+    /* the same gain on every channel is exposure: nothing reaches the top any more */
+    static const double dim[3] = {0.6, 0.6, 0.6};
+    memcpy(p, p0, 3 * n);
+    recast(p, n, dim);
+    enh_clip_white_point(p, n, &cw);
+    CHECK_MSG(!cw.found, "x0.6 exposure taken for a cast (ceilings %d %d %d)", cw.ceiling[0], cw.ceiling[1],
+              cw.ceiling[2]);
+    free(p), g_free(p0), g_object_unref(c0), free(lin);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -238,8 +334,10 @@ int main(int argc, char **argv)
     CHECK(enh_estimate_illuminant(tiny, 4, 4, &il, &err) == ENH_EINVAL);
     test_estimators(lin);
     test_scene_colour();
+    test_clipped_white();
     test_exposure(lin, 1);
     test_exposure(lin, 0.35);
+    test_exposure_coloured_highlights();
     free(lin);
     vips_shutdown();
     CHECK_MAIN_END();
