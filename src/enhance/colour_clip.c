@@ -3,8 +3,11 @@
  * A channel that clipped at capture piles its brightest pixels up at one value (a spike at the top
  * of its histogram). A later per-channel gain g < 1 in linear light moves that pile-up from 255 to
  * 255 * srgb(g): the ceiling's linear value IS the gain. A gain > 1 keeps the pile-up at 255 (it
- * only grows), so for those channels the ceiling gives the lower bound g >= 1. The histogram of
- * every channel is taken on the full-resolution 8-bit image (the pile-up must not be smeared). */
+ * only grows), so for those channels the ceiling gives the lower bound g >= 1. The histograms are
+ * taken on the 8-bit image as given, not the estimators' shrunk copy (a pile-up must not be
+ * smeared; assess.c passes a box-shrunk copy above 12 MP, where blocks inside a clipped area keep
+ * their value).
+ * Thread-safety: reentrant (no globals, 6 KiB of stack). Errors: none (pure function). */
 #include "enhance/colour.h"
 #include "enhance/colour_estimate.h"
 

@@ -246,9 +246,9 @@ enh_status enh_estimate_illuminant(const unsigned char *rgb, int w, int h, enh_i
     plaus = plaus < 0 ? 0 : plaus > 1 ? 1 : plaus;
     out->confidence = agree * plaus * (out->neutral_deg > 12 ? 12 / out->neutral_deg : 1);
     /* clipped highlights (colour_clip.c): a lowered channel's ceiling is its gain, measured, not
-     * guessed. The other channels take the statistical estimate scaled to the lowered ones, never
-     * below their bound (their ceiling's linear value). Tuned on Kodak24 09-24 + B100 first 40
-     * (cast_eval.py pipeline tune): 42% cut with gain 1 for the other channels, 44% with this. */
+     * guessed. The other channels are only bounded below (their ceiling's linear value): above
+     * the bound they take the statistical estimate scaled to the lowered ones, trusted as far as
+     * its own confidence (bound x ratio^confidence), as the statistical correction alone is. */
     enh_clip_white_point(rgb, (size_t)w * h, &out->clip);
     if (out->clip.found) {
         double g[3], ls = 0;
@@ -259,7 +259,7 @@ enh_status enh_estimate_illuminant(const unsigned char *rgb, int w, int h, enh_i
         double s = exp(ls / nk);
         for (int c = 0; c < 3; c++) {
             double lb = out->clip.gain[c];
-            g[c] = out->clip.lowered[c] || s * out->e[c] < lb ? lb : s * out->e[c];
+            g[c] = out->clip.lowered[c] || s * out->e[c] < lb ? lb : lb * pow(s * out->e[c] / lb, out->confidence);
         }
         memcpy(out->e, g, sizeof g);
         unit(out->e);
