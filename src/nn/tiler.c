@@ -310,6 +310,22 @@ static enh_status prepare(const enh_model *m, int w, int h, enh_tiler_fetch_fn f
     return ENH_OK;
 }
 
+/* The common start of a run and of a stream: default options and stats (into the caller's
+ * def / dummy), then prepare(). */
+static enh_status begin(const enh_model *m, int w, int h, enh_tiler_fetch_fn fetch, enh_tiler_emit_fn emit,
+                        void *user, const enh_tiler_opts **opts, enh_tiler_opts *def, enh_tiler_stats **stats,
+                        enh_tiler_stats *dummy, enh_tiler_stream *proto, int *tile, int *min_tile, enh_error *err)
+{
+    if (!*opts) {
+        enh_tiler_opts_init(def);
+        *opts = def;
+    }
+    if (!*stats)
+        *stats = dummy;
+    memset(*stats, 0, sizeof **stats);
+    return prepare(m, w, h, fetch, emit, user, *opts, proto, tile, min_tile, *stats, err);
+}
+
 static void note_tile(const enh_tiler_stream *r, int tile, enh_tiler_stats *stats)
 {
     stats->tile = tile;
@@ -323,16 +339,9 @@ enh_status enh_tiler_stream_open(const enh_model *m, int w, int h, enh_tiler_fet
     enh_tiler_opts def;
     enh_tiler_stats dummy;
     *out = NULL;
-    if (!opts) {
-        enh_tiler_opts_init(&def);
-        opts = &def;
-    }
-    if (!stats)
-        stats = &dummy;
-    memset(stats, 0, sizeof *stats);
     enh_tiler_stream proto;
     int tile, min_tile;
-    enh_status st = prepare(m, w, h, fetch, emit, user, opts, &proto, &tile, &min_tile, stats, err);
+    enh_status st = begin(m, w, h, fetch, emit, user, &opts, &def, &stats, &dummy, &proto, &tile, &min_tile, err);
     if (st != ENH_OK)
         return st;
     for (;;) {
@@ -353,16 +362,9 @@ enh_status enh_tiler_run(const enh_model *m, int w, int h, enh_tiler_fetch_fn fe
 {
     enh_tiler_opts def;
     enh_tiler_stats dummy;
-    if (!opts) {
-        enh_tiler_opts_init(&def);
-        opts = &def;
-    }
-    if (!stats)
-        stats = &dummy;
-    memset(stats, 0, sizeof *stats);
     enh_tiler_stream proto;
     int tile, min_tile;
-    enh_status st = prepare(m, w, h, fetch, emit, user, opts, &proto, &tile, &min_tile, stats, err);
+    enh_status st = begin(m, w, h, fetch, emit, user, &opts, &def, &stats, &dummy, &proto, &tile, &min_tile, err);
     if (st != ENH_OK)
         return st;
     for (;;) { /* one attempt per tile side: a smaller one after ENH_ENOMEM */
