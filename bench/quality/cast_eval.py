@@ -9,6 +9,8 @@ are never written, results go to a pickle under --work.
                                           a*b* error cut after von Kries correction with the
                                           confidence of colour_estimate.h, detection rates
   cast_eval.py exposure IMAGE...          spread of log2 luminance percentiles on clean images
+  cast_eval.py pipeline BIN WORK tune|held  the C build (enh_quality) end to end on a split: casts
+                                          and clean images named by `assess`, auto_color's a*b* cut
 
 Tuning set used for the committed constants: Kodak24 kodim09..24 + the first 40 B100 images
 (sorted by name); the figures reported in the issue come from bench/quality/run.py (photos +
@@ -182,16 +184,72 @@ def report(path):
 
 
 def exposure(files):
+    """log2 of luminance percentiles and of the brightest channel's 99.99th percentile (assess.c's
+    highlight measure, full resolution) on clean images."""
     st = []
     for p in files:
-        y = (s2l(shrink(load(p), 2)) @ WY).ravel()
-        st.append([np.log2(np.percentile(y, q) + 1e-5) for q in (50, 99, 99.9)])
+        lin = s2l(load(p))
+        y = (shrink(lin, 2) @ WY).ravel()
+        st.append([np.log2(np.percentile(y, q) + 1e-5) for q in (50, 99, 99.9)] +
+                  [np.log2(np.percentile(lin.max(-1), 99.99) + 1e-5)])
     st = np.array(st)
-    for i, q in enumerate((50, 99, 99.9)):
-        print('log2 Y p%-5g mean %.2f sd %.2f min %.2f max %.2f' % (q, st[:, i].mean(), st[:, i].std(), st[:, i].min(), st[:, i].max()))
+    for i, q in enumerate(('Y p50', 'Y p99', 'Y p99.9', 'maxRGB p99.99')):
+        print('log2 %-13s mean %.2f sd %.2f min %.2f max %.2f' % (q, st[:, i].mean(), st[:, i].std(), st[:, i].min(), st[:, i].max()))
+
+
+SHARED = '/work/shared' if not os.path.isdir(os.path.join(os.path.dirname(__file__), '..', '..', '..', 'shared')) else \
+    os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', 'shared'))
+
+def split(name):
+    """tune: Kodak24 09-24 + B100 first 40; held: B100 last 40 (sorted by name). run.py's set
+    (shared/photos + Kodak24 01-08) is held out as well."""
+    import glob
+    P = sorted(glob.glob(os.path.join(SHARED, 'photos', '*.jpg')))
+    K = sorted(glob.glob(os.path.join(SHARED, 'benchdata', 'Kodak24', '*.png')))
+    B = sorted(glob.glob(os.path.join(SHARED, 'benchdata', 'B100', '*.png')))
+    return {'tune': K[8:] + B[:40], 'held': B[60:]}[name]
+
+def pipeline(binary, work, name):
+    """The C implementation end to end on a split: each clean image and the four casts of run.py
+    (degrade.py's arithmetic), `assess` naming and auto_color's a*b* error cut."""
+    import json, subprocess
+    os.makedirs(work, exist_ok=True)
+    named, clean_named, before, after, rows = 0, [], [], [], []
+    for p in split(name):
+        stem = os.path.splitext(os.path.basename(p))[0]
+        a = np.asarray(Image.open(p).convert('RGB')).astype(np.float64) / 255
+        ref = lab_ab(s2l(a))
+        paths = []
+        for i, g in enumerate([(1, 1, 1)] + GAINS[:4]):
+            f = os.path.join(work, '%s_%d.png' % (stem, i))
+            if not os.path.exists(f):
+                x = a if i == 0 else np.clip(l2s(s2l(a) * np.array(g)), 0, 1)
+                Image.fromarray((x * 255 + 0.5).astype(np.uint8)).save(f)
+            paths.append(f)
+        res = [json.loads(l) for l in subprocess.run([binary, 'assess'] + paths, capture_output=True, text=True,
+                                                     check=True).stdout.splitlines() if l.strip()]
+        if res[0]['dominant'] == 'colour_cast':
+            clean_named.append(stem)
+        for i in range(1, 5):
+            named += res[i]['dominant'] == 'colour_cast'
+            o = os.path.join(work, '%s_%d_out.png' % (stem, i))
+            subprocess.run([binary, 'run', paths[i], o, '{"adjustments":{"auto_color":true}}'], check=True,
+                           capture_output=True)
+            e0 = np.abs(lab_ab(s2l(np.asarray(Image.open(paths[i])).astype(np.float64) / 255)) - ref).mean()
+            e1 = np.abs(lab_ab(s2l(np.asarray(Image.open(o)).astype(np.float64) / 255)) - ref).mean()
+            before.append(e0), after.append(e1)
+            rows.append('%s %d %.2f -> %.2f %s' % (stem, i, e0, e1, res[i]['dominant']))
+    n = len(split(name))
+    print('\n'.join(rows))
+    print('%s (%d images): casts named %d/%d, clean named cast %d/%d (%s), a*b* error %.2f -> %.2f, cut %.0f%%' %
+          (name, n, named, 4 * n, len(clean_named), n, ' '.join(clean_named), np.mean(before), np.mean(after),
+           100 * (1 - np.mean(after) / np.mean(before))))
 
 
 if __name__ == '__main__':
+    if len(sys.argv) == 5 and sys.argv[1] == 'pipeline':
+        pipeline(sys.argv[2], sys.argv[3], sys.argv[4])
+        sys.exit(0)
     if len(sys.argv) >= 4 and sys.argv[1] == 'collect':
         collect(sys.argv[2], sys.argv[3:])
     elif len(sys.argv) == 3 and sys.argv[1] == 'report':

@@ -41,10 +41,12 @@ static int do_assess(int argc, char **argv)
         } else {
             printf("{\"file\":\"%s\",\"seconds\":%.3f,\"dominant\":\"%s\",\"score\":%.1f,\"blur\":%.4f,"
                    "\"blockiness\":%.4f,\"jpeg_quality\":%d,\"noise\":%.2f,\"ev\":%.2f,\"l_p50\":%.1f,"
-                   "\"l_p99\":%.1f,\"cast_a\":%.2f,\"cast_b\":%.2f,\"cast_chroma\":%.2f,\"mp\":%.2f}\n",
+                   "\"l_p99\":%.1f,\"cast_a\":%.2f,\"cast_b\":%.2f,\"cast_chroma\":%.2f,\"cast_angle\":%.2f,"
+                   "\"cast_spread\":%.2f,\"cast_clipped\":%d,\"cast_severity\":%.3f,\"mp\":%.2f}\n",
                    argv[i], enh_now() - t0, enh_degradation_name(a.dominant), a.score, a.blur, a.blockiness,
                    a.jpeg_quality, a.noise_sigma, a.exposure_ev, a.l_p50, a.l_p99, a.cast_a, a.cast_b,
-                   a.cast_chroma, a.megapixels);
+                   a.cast_chroma, a.cast_angle, a.cast_spread, a.cast_clipped, a.severity[ENH_DEG_COLOUR_CAST],
+                   a.megapixels);
         }
         g_object_unref(im);
     }
