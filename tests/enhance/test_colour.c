@@ -136,7 +136,8 @@ static void test_estimators(const double *lin)
               truth_angle);
     g_free(p0), g_free(p1);
     /* assessment: a strong cast (16 degrees) is named, the clean scene is not; the 10-degree one
-     * is below the detection threshold (14 degrees, set by scene colour in clean photos) */
+     * is below the detection threshold (half severity at 12 degrees, set by scene colour in
+     * clean photos) */
     static const double strong[3] = {1.4, 1.0, 0.7};
     VipsImage *c2 = render(lin, strong);
     enh_assessment s0, s1, s2;
