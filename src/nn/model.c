@@ -129,9 +129,14 @@ static void make_plans(void *ctx, size_t begin, size_t end, int slot)
     (void)slot;
     plan_job *j = ctx;
     for (size_t k = begin; k < end; k++) {
+        enh_node *n = &j->m->g->nodes[j->idx[k]];
         enh_conv_params p;
-        conv_params(&j->m->g->nodes[j->idx[k]], &p);
+        conv_params(n, &p);
         j->st[k] = enh_conv_plan_create_ex(&p, j->prec, &j->m->plans[j->idx[k]], NULL);
+        if (j->st[k] == ENH_OK) { /* the plan holds its own copy: drop the raw weights now (peak RSS) */
+            enh_free(n->p.conv.weight);
+            n->p.conv.weight = NULL;
+        }
     }
 }
 
@@ -226,8 +231,7 @@ static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **
         enh_node *n = &g->nodes[pj.idx[k]];
         in->convs++;
         in->bf16_convs += enh_conv_plan_precision(m->plans[pj.idx[k]]) == ENH_PRECISION_BF16;
-        /* the plan holds its own copy of the weights */
-        enh_free(n->p.conv.weight);
+        enh_free(n->p.conv.weight); /* made again on this thread: its raw weights are still here */
         n->p.conv.weight = NULL;
     }
     free(pj.idx);
