@@ -95,18 +95,16 @@ int enh_memplan_concat_views(const enh_graph *g, const enh_shape *shapes, int *r
                 longest = j;
         chain[i] = longest;
     }
-    /* a prefix of the longest concat must also be a prefix-chain member of nothing else */
-    for (int i = 0; i < g->nnodes; i++)
-        if (chain[i] >= 0 && chain[chain[i]] != chain[i])
-            chain[i] = -1; /* its longest is itself a prefix of another: keep it simple, copy */
+    /* (a concat's longest is never itself a prefix of a longer one: prefixes are transitive and
+     * the longest has the most inputs) */
     for (int r = 0; r < g->nnodes; r++)
         if (chain[r] == r)
             try_chain(g, producer, chain, r, root, choff, shapes);
-    for (int i = 0; i < g->nnodes; i++)
-        skip[i] = chain[i] >= 0 && root[g->nodes[i].out] >= 0 ? 1 : 0;
-    for (int r = 0; r < g->nnodes; r++) /* the root concat itself: its inputs are in place */
-        if (chain[r] == r && g->nodes[r].nin > 0 && root[g->nodes[r].in[0]] == g->nodes[r].out)
-            skip[r] = 1;
+    /* no copy for the chain's prefixes (views of the root) nor for the root (inputs in place) */
+    for (int i = 0; i < g->nnodes; i++) {
+        const enh_node *nd = &g->nodes[i];
+        skip[i] = chain[i] >= 0 && (root[nd->out] >= 0 || (chain[i] == i && nd->nin > 0 && root[nd->in[0]] == nd->out));
+    }
     free(producer);
     free(chain);
     return 0;

@@ -215,24 +215,20 @@ static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **
             pj.idx[pj.n++] = i;
     enh_pool_run(enh_pool_default(), (size_t)pj.n, 1, make_plans, &pj);
     st = ENH_OK;
-    for (int k = 0; k < pj.n && st == ENH_OK; k++) {
+    for (int k = 0; k < pj.n; k++) {
         enh_node *n = &g->nodes[pj.idx[k]];
-        if (pj.st[k] != ENH_OK) { /* again on this thread, for the message */
+        if (pj.st[k] != ENH_OK) { /* again on this thread: for the message, or it works now (memory) */
             enh_conv_params p;
             conv_params(n, &p);
-            st = enh_conv_plan_create_ex(&p, prec, &m->plans[pj.idx[k]], err);
-            if (st == ENH_OK) /* a transient failure (memory): keep the plan */
-                pj.st[k] = ENH_OK;
-            else
+            if ((st = enh_conv_plan_create_ex(&p, prec, &m->plans[pj.idx[k]], err)) != ENH_OK) {
                 enh_error_prefix(err, "layer '%s'", n->name);
+                break;
+            }
+            enh_free(n->p.conv.weight); /* make_plans drops them for the plans it made */
+            n->p.conv.weight = NULL;
         }
-    }
-    for (int k = 0; k < pj.n && st == ENH_OK; k++) {
-        enh_node *n = &g->nodes[pj.idx[k]];
         in->convs++;
         in->bf16_convs += enh_conv_plan_precision(m->plans[pj.idx[k]]) == ENH_PRECISION_BF16;
-        enh_free(n->p.conv.weight); /* made again on this thread: its raw weights are still here */
-        n->p.conv.weight = NULL;
     }
     free(pj.idx);
     free(pj.st);

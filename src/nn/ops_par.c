@@ -10,7 +10,7 @@
 #include "nn/ops_ref.h"
 
 #define ROW_GRAIN 16       /* output rows per pool chunk */
-#define ELT_CHUNK 16384    /* floats per eltwise unit */
+#define CAT_CHUNK 16384    /* output floats per unit of an H or W concat */
 
 static enh_pool *pool_or_default(enh_pool *pool) { return pool ? pool : enh_pool_default(); }
 
@@ -176,13 +176,12 @@ void enh_eltwise(enh_eltop op, const float *coeffs, const float *const *ins, int
     enh_pool_run(pool_or_default(pool), (size_t)n * j.g.nbands * s.c, 1, elt_bands, &j);
 }
 
-/* ---- concat: one unit = ELT_CHUNK consecutive output values. Per image, the output is
- * `outer` rows, each the concatenation of one block of every input. */
+/* ---- concat. Per image, the output is `outer` rows, each the concatenation of one block of
+ * every input (channel concat: one row, the blocks are whole tensors). */
 typedef struct {
     const float *const *ins;
     const enh_shape *shapes;
     const size_t *start; /* count + 1 prefix sums of the block sizes: start[count] = row length */
-    const size_t *cstart; /* axis 0: count + 1 prefix sums of the channel counts */
     int count;
     size_t outer, total;
     enh_shape so;
@@ -190,12 +189,13 @@ typedef struct {
     float *out;
 } cat_job;
 
+/* H or W concat: one unit = CAT_CHUNK consecutive output values */
 static void cat_chunks(void *vctx, size_t begin, size_t end, int slot)
 {
     (void)slot;
     const cat_job *j = vctx;
     const size_t row = j->start[j->count], img = j->outer * row;
-    size_t i = begin * ELT_CHUNK, i1 = end * ELT_CHUNK < j->total ? end * ELT_CHUNK : j->total;
+    size_t i = begin * CAT_CHUNK, i1 = end * CAT_CHUNK < j->total ? end * CAT_CHUNK : j->total;
     while (i < i1) {
         size_t b = i / img, r = i % img, o = r / row, t = r % row;
         int k = 0;
@@ -219,10 +219,10 @@ static void cat_channel_bands(void *vctx, size_t begin, size_t end, int slot)
     for (size_t u = begin; u < end; u++) {
         size_t b, c, off, len;
         band_of(&j->g, u, &b, &c, &off, &len);
-        int k = 0;
-        while (j->cstart[k + 1] <= c)
+        int k = 0; /* the input holding channel c: blocks are whole tensors of the same plane size */
+        while (j->start[k + 1] <= c * plane)
             k++;
-        const float *src = j->ins[k] + (b * (size_t)j->shapes[k].c + (c - j->cstart[k])) * plane + off;
+        const float *src = j->ins[k] + (b * (size_t)j->shapes[k].c + (c - j->start[k] / plane)) * plane + off;
         memcpy(j->out + (b * (size_t)j->so.c + c) * plane + off, src, len * sizeof *src);
     }
 }
@@ -241,20 +241,10 @@ void enh_concat(int axis, const float *const *ins, const enh_shape *shapes, int 
         start[k + 1] = start[k] + (axis == 0 ? (size_t)s.c * s.h * s.w : axis == 1 ? (size_t)s.h * s.w : (size_t)s.w);
     }
     size_t outer = axis == 0 ? 1 : axis == 1 ? (size_t)so.c : (size_t)so.c * so.h;
-    cat_job j = {ins, shapes, start, NULL, count, outer, (size_t)n * so.c * so.h * so.w, so, bands_make(so), out};
-    if (axis == 0) { /* bands, in image order: keeps each thread on its part of the image */
-        size_t *cstart = malloc(((size_t)count + 1) * sizeof *cstart);
-        if (cstart) {
-            cstart[0] = 0;
-            for (int k = 0; k < count; k++)
-                cstart[k + 1] = cstart[k] + (size_t)shapes[k].c;
-            j.cstart = cstart;
-            enh_pool_run(pool_or_default(pool), (size_t)n * j.g.nbands * so.c, 1, cat_channel_bands, &j);
-            free(cstart);
-            free(start);
-            return;
-        }
-    }
-    enh_pool_run(pool_or_default(pool), (j.total + ELT_CHUNK - 1) / ELT_CHUNK, 1, cat_chunks, &j);
+    cat_job j = {ins, shapes, start, count, outer, (size_t)n * so.c * so.h * so.w, so, bands_make(so), out};
+    if (axis == 0) /* bands, in image order: keeps each thread on its part of the image */
+        enh_pool_run(pool_or_default(pool), (size_t)n * j.g.nbands * so.c, 1, cat_channel_bands, &j);
+    else
+        enh_pool_run(pool_or_default(pool), (j.total + CAT_CHUNK - 1) / CAT_CHUNK, 1, cat_chunks, &j);
     free(start);
 }

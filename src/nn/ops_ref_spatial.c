@@ -84,26 +84,45 @@ static tapset *tap_table(const enh_node *nd, int in, int out, float scale_given)
     return t;
 }
 
+/* The taps of output row y / column x: from the tables, or computed here when there was no
+ * memory for them. */
+static const tapset *tap_y(const interp_job *j, int y, tapset *tmp)
+{
+    if (j->ty)
+        return &j->ty[y];
+    tmp->n = taps(j->node, j->s.h, j->os.h, y, tmp->idx, tmp->wt, j->node->p.interp.scale_h);
+    return tmp;
+}
+
+static const tapset *tap_x(const interp_job *j, int x, tapset *tmp)
+{
+    if (j->tx)
+        return &j->tx[x];
+    tmp->n = taps(j->node, j->s.w, j->os.w, x, tmp->idx, tmp->wt, j->node->p.interp.scale_w);
+    return tmp;
+}
+
 /* units are output rows (y * planes + plane), so even a 3-plane RGB resize keeps every
  * thread busy, and each thread of the pool gets a band of rows */
 static void interp_rows(void *vctx, size_t begin, size_t end, int slot)
 {
     (void)slot;
     const interp_job *j = vctx;
+    tapset ty_tmp, tx_tmp;
     for (size_t u = begin; u < end; u++) {
         size_t t = u % j->planes; /* row-major: a pool lane is a band of rows */
         int y = (int)(u / j->planes);
         const float *src = j->in + t * (size_t)j->s.h * j->s.w;
         float *dst = j->out + t * (size_t)j->os.h * j->os.w + (size_t)y * j->os.w;
-        const tapset *ty = &j->ty[y];
+        const tapset *ty = tap_y(j, y, &ty_tmp);
         if (j->nearest) {
             const float *row = src + (size_t)ty->idx[0] * j->s.w;
             for (int x = 0; x < j->os.w; x++)
-                dst[x] = row[j->tx[x].idx[0]];
+                dst[x] = row[tap_x(j, x, &tx_tmp)->idx[0]];
             continue;
         }
         for (int x = 0; x < j->os.w; x++) {
-            const tapset *tx = &j->tx[x];
+            const tapset *tx = tap_x(j, x, &tx_tmp);
             double acc = 0;
             for (int a = 0; a < ty->n; a++) {
                 double row = 0;
@@ -120,29 +139,9 @@ void enh_interp_ref(const enh_node *node, const float *in, int n, enh_shape s, e
                     enh_pool *pool)
 {
     interp_job j = {node, in, out, s, os, NULL, NULL, node->p.interp.mode == ENH_INTERP_NEAREST, (size_t)n * s.c};
-    j.ty = tap_table(node, s.h, os.h, node->p.interp.scale_h);
+    j.ty = tap_table(node, s.h, os.h, node->p.interp.scale_h); /* NULL (no memory): taps computed per use */
     j.tx = tap_table(node, s.w, os.w, node->p.interp.scale_w);
-    if (j.ty && j.tx) {
-        enh_pool_run(pool ? pool : enh_pool_default(), (size_t)n * s.c * os.h, 16, interp_rows, &j);
-    } else { /* no memory for the tables: one coordinate at a time */
-        int ny, nx, iy[4], ix[4];
-        double wy[4], wx[4];
-        for (size_t t = 0; t < (size_t)n * s.c; t++)
-            for (int y = 0; y < os.h; y++) {
-                ny = taps(node, s.h, os.h, y, iy, wy, node->p.interp.scale_h);
-                for (int x = 0; x < os.w; x++) {
-                    nx = taps(node, s.w, os.w, x, ix, wx, node->p.interp.scale_w);
-                    double acc = 0;
-                    for (int a = 0; a < ny; a++) {
-                        double row = 0;
-                        for (int b = 0; b < nx; b++)
-                            row += wx[b] * in[t * s.h * s.w + (size_t)iy[a] * s.w + ix[b]];
-                        acc += wy[a] * row;
-                    }
-                    out[t * os.h * os.w + (size_t)y * os.w + x] = (float)acc;
-                }
-            }
-    }
+    enh_pool_run(pool ? pool : enh_pool_default(), (size_t)n * s.c * os.h, 16, interp_rows, &j);
     free(j.ty);
     free(j.tx);
 }
