@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Scheduling: the chunks of a job are cut into one contiguous lane per thread. The thread
@@ -11,7 +12,18 @@
  * other lanes. So in consecutive jobs over the same data (the layers of a network) a thread
  * works on the same part every time and reads what it wrote itself, while no thread idles
  * as long as any chunk is left (measured: x4fast 256x256 on 2 threads 228 -> 192 ms against
- * one shared counter that interleaved the chunks between the cores). */
+ * one shared counter that interleaved the chunks between the cores).
+ *
+ * Hand-offs poll before they sleep. A network is hundreds of short jobs back to back (x4plus at
+ * 64x64: 377 jobs of 0.1-0.6 ms per run). Sleeping on a condition variable between them cost
+ * 10-50 us per job on each side on this VM (futex wake = an inter-processor interrupt through
+ * the hypervisor), during which the awake thread stole the sleeper's chunks and with them its
+ * cached rows. So an idle worker polls the `posted` counter, and a caller waiting for helpers
+ * polls `helpers`, for up to spin_us (ENHANCE_POOL_SPIN_US, default 200; 0 = sleep at once)
+ * before sleeping; nobody holds the mutex while polling, the broadcast is skipped when nobody
+ * sleeps, and the mutex itself is taken with trylock polling first. The polling loop reads
+ * memory without PAUSE: on KVM a PAUSE loop makes the hypervisor deschedule the vCPU
+ * (pause-loop exiting), which brought the latency back. */
 #define MAX_LANES 64
 
 typedef struct job {
@@ -20,7 +32,7 @@ typedef struct job {
     size_t n, grain;
     int nlanes;
     _Atomic uint64_t lane[MAX_LANES]; /* next chunk (low 32 bits), end chunk (high 32 bits) */
-    int helpers;            /* pool threads inside this job (under pool->mu) */
+    _Atomic int helpers;    /* pool threads inside this job (incremented under pool->mu) */
     int slots;              /* slots handed out, 0 = caller (under pool->mu) */
     int listed;             /* still in pool->jobs (under pool->mu) */
     struct job *next_job;
@@ -34,7 +46,60 @@ struct enh_pool {
     pthread_cond_t left;    /* a helper left a job */
     job *jobs;              /* jobs that may still have unclaimed chunks */
     int stop;
+    int sleepers;           /* workers waiting on `work` (under mu) */
+    int waiters;            /* callers waiting on `left` (under mu) */
+    _Atomic unsigned posted; /* jobs added so far: what idle workers poll */
+    double spin_us;
 };
+
+static double now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+/* Polls done(arg) for up to spin_us; returns 1 as soon as it returns nonzero (called no more
+ * after that: done may take a lock), 0 on timeout. */
+static int poll_until(double spin_us, int (*done)(const void *), const void *arg)
+{
+    if (done(arg))
+        return 1;
+    if (spin_us <= 0)
+        return 0;
+    double t0 = now_us();
+    for (unsigned i = 1;; i++) {
+        if (done(arg))
+            return 1;
+        if ((i & 255) == 0 && now_us() - t0 > spin_us)
+            return 0;
+    }
+}
+
+static int mutex_free(const void *mu) { return pthread_mutex_trylock((pthread_mutex_t *)mu) == 0; }
+
+/* The mutex is only held for a few list operations: poll trylock a moment before sleeping. */
+static void lock(enh_pool *p)
+{
+    if (!poll_until(p->spin_us > 0 ? 20 : 0, mutex_free, &p->mu))
+        pthread_mutex_lock(&p->mu);
+}
+
+typedef struct {
+    const enh_pool *p;
+    unsigned seen;
+} post_watch;
+
+static int posted_since(const void *arg)
+{
+    const post_watch *w = arg;
+    return atomic_load_explicit(&w->p->posted, memory_order_acquire) != w->seen;
+}
+
+static int no_helpers(const void *arg)
+{
+    return atomic_load_explicit(&((const job *)arg)->helpers, memory_order_acquire) == 0;
+}
 
 static void unlist(enh_pool *p, job *j)
 {
@@ -91,10 +156,19 @@ static void work_on(job *j, int slot)
 static void *worker_main(void *arg)
 {
     enh_pool *p = arg;
-    pthread_mutex_lock(&p->mu);
+    lock(p);
     for (;;) {
-        while (!p->stop && !p->jobs)
-            pthread_cond_wait(&p->work, &p->mu);
+        if (!p->stop && !p->jobs) {
+            post_watch w = {p, atomic_load_explicit(&p->posted, memory_order_acquire)};
+            pthread_mutex_unlock(&p->mu);
+            poll_until(p->spin_us, posted_since, &w); /* the next layer usually comes at once */
+            lock(p);
+            while (!p->stop && !p->jobs) {
+                p->sleepers++;
+                pthread_cond_wait(&p->work, &p->mu);
+                p->sleepers--;
+            }
+        }
         if (p->stop)
             break;
         job *j = p->jobs;
@@ -102,14 +176,15 @@ static void *worker_main(void *arg)
             unlist(p, j);
             continue;
         }
-        j->helpers++;
+        atomic_fetch_add(&j->helpers, 1);
         int slot = ++j->slots;
         pthread_mutex_unlock(&p->mu);
         work_on(j, slot);
-        pthread_mutex_lock(&p->mu);
+        lock(p);
         unlist(p, j);
-        j->helpers--;
-        pthread_cond_broadcast(&p->left);
+        atomic_fetch_sub_explicit(&j->helpers, 1, memory_order_release); /* j may be gone now */
+        if (p->waiters)
+            pthread_cond_broadcast(&p->left);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -125,6 +200,8 @@ enh_pool *enh_pool_create(int nthreads)
     if (!p)
         return NULL;
     p->nthreads = nthreads;
+    const char *spin = getenv("ENHANCE_POOL_SPIN_US");
+    p->spin_us = spin ? atof(spin) : 200;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->left, NULL);
@@ -147,7 +224,7 @@ void enh_pool_destroy(enh_pool *p)
 {
     if (!p)
         return;
-    pthread_mutex_lock(&p->mu);
+    lock(p);
     p->stop = 1;
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->mu);
@@ -185,22 +262,31 @@ void enh_pool_run(enh_pool *p, size_t n, size_t grain, enh_range_fn fn, void *ct
         uint64_t f = chunks * (size_t)l / (size_t)j.nlanes, e = chunks * (size_t)(l + 1) / (size_t)j.nlanes;
         atomic_init(&j.lane[l], (e << 32) | f);
     }
-    pthread_mutex_lock(&p->mu);
+    lock(p);
     j.next_job = NULL;
     job **tail = &p->jobs;
     while (*tail)
         tail = &(*tail)->next_job;
     *tail = &j;
-    pthread_cond_broadcast(&p->work);
+    if (p->sleepers)
+        pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->mu);
+    /* after the unlock, so that a polling worker does not then sleep on the mutex */
+    atomic_fetch_add_explicit(&p->posted, 1, memory_order_release);
 
     work_on(&j, 0);
 
-    pthread_mutex_lock(&p->mu);
-    unlist(p, &j);
-    while (j.helpers > 0)
-        pthread_cond_wait(&p->left, &p->mu);
+    lock(p);
+    unlist(p, &j); /* no helper joins from here on */
     pthread_mutex_unlock(&p->mu);
+    if (!poll_until(p->spin_us, no_helpers, &j)) {
+        lock(p);
+        p->waiters++;
+        while (atomic_load_explicit(&j.helpers, memory_order_acquire) > 0)
+            pthread_cond_wait(&p->left, &p->mu);
+        p->waiters--;
+        pthread_mutex_unlock(&p->mu);
+    }
 }
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;

@@ -11,7 +11,9 @@
  * order, then takes chunks from the back of the others (locality across calls over the
  * same data, no idling while chunks are left).
  * enh_pool_run returns when every chunk has finished. fn must not fail: record errors
- * in ctx. */
+ * in ctx. Between jobs, idle workers (and a caller waiting for its helpers) poll for up to
+ * ENHANCE_POOL_SPIN_US microseconds (default 200, read at create; 0 = sleep at once) before
+ * they sleep, so back-to-back jobs (a network's layers) start without a wake-up. */
 #ifndef ENH_CORE_POOL_H
 #define ENH_CORE_POOL_H
 

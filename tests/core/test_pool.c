@@ -1,9 +1,11 @@
 /* Thread pool: every item runs exactly once, concurrent and nested callers finish,
- * slots are unique per job and within range. */
+ * slots are unique per job and within range - with hand-offs that only sleep (spin 0), that
+ * poll a moment and then sleep (1 us: both paths race), and the default. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../check.h"
 #include "core/pool.h"
@@ -60,8 +62,12 @@ static void nested_fn(void *vctx, size_t b, size_t e, int slot)
             atomic_store(&c->inner_ok, 0);
 }
 
-int main(void)
+static void exercise(const char *spin_us)
 {
+    if (spin_us)
+        setenv("ENHANCE_POOL_SPIN_US", spin_us, 1);
+    else
+        unsetenv("ENHANCE_POOL_SPIN_US");
     enh_pool *p = enh_pool_create(4);
     CHECK(p != NULL);
     CHECK(enh_pool_threads(p) == 4);
@@ -71,6 +77,10 @@ int main(void)
     CHECK(run_and_check(p, 12345, 100));
     for (int r = 0; r < 500; r++)
         CHECK(run_and_check(p, (size_t)r, 3));
+    for (int r = 0; r < 3; r++) { /* idle longer than any poll: workers must be woken */
+        nanosleep(&(struct timespec){0, 2000000}, NULL);
+        CHECK(run_and_check(p, 1000, 1));
+    }
 
     g_shared = p;
     pthread_t th[4];
@@ -91,6 +101,13 @@ int main(void)
     enh_pool *one = enh_pool_create(1);
     CHECK(run_and_check(one, 1000, 10));
     enh_pool_destroy(one);
+}
+
+int main(void)
+{
+    exercise("0");
+    exercise("1");
+    exercise(NULL);
     CHECK(enh_pool_default() != NULL);
     CHECK(enh_pool_default_set_threads(3) == -1);
     CHECK_MAIN_END();
