@@ -39,9 +39,16 @@ const char *serve_format_mime(enh_format f) { return enh_format_mime(f); }
 enh_status serve_encode(VipsImage *img, const enh_ops *ops, enh_format in_fmt, void **buf, size_t *len,
                         const char **mime, enh_format *used, enh_error *err)
 {
+    return serve_encode_cancellable(img, ops, in_fmt, NULL, buf, len, mime, used, err);
+}
+
+enh_status serve_encode_cancellable(VipsImage *img, const enh_ops *ops, enh_format in_fmt, atomic_int *cancel,
+                                    void **buf, size_t *len, const char **mime, enh_format *used, enh_error *err)
+{
     enh_save_opts o;
     enh_save_opts_init(&o);
     enh_save_opts_from_ops(&o, ops);
+    o.cancel = cancel;
     if (o.format == ENH_FORMAT_SAME)
         o.format = in_fmt != ENH_FORMAT_SAME ? in_fmt : ENH_FORMAT_PNG;
     enh_status st = enh_image_save_buffer(img, &o, buf, len, err);

@@ -5,11 +5,13 @@
  * Ownership: serve_decode returns a new VipsImage reference whose pixels are in memory (the
  * input buffer may be freed afterwards); serve_encode returns a g_malloc'd buffer (g_free).
  * Thread-safety: all functions may run concurrently. Errors: ENH_EUNSUPPORTED (format),
- * ENH_ETOOBIG (pixel cap, message states limit and actual), ENH_EINVAL (corrupt data).
+ * ENH_ETOOBIG (pixel cap, message states limit and actual), ENH_EINVAL (corrupt data),
+ * ENH_ECANCELLED (encode stopped by its cancel flag), or what a lazy image's failure maps to.
  */
 #ifndef ENH_SERVE_CODEC_H
 #define ENH_SERVE_CODEC_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <vips/vips.h>
 
@@ -30,6 +32,10 @@ enh_status serve_decode(const void *buf, size_t len, long long max_pixels, VipsI
 /* Encodes img as ops->format (ENH_FORMAT_SAME: in_fmt where writable, else PNG). */
 enh_status serve_encode(VipsImage *img, const enh_ops *ops, enh_format in_fmt, void **buf, size_t *len,
                         const char **mime, enh_format *used, enh_error *err);
+/* The same, stopped early with ENH_ECANCELLED once *cancel (may be NULL) becomes non-zero:
+ * the encoder checks it as it pulls the (lazy) pixels, so the work behind img stops too. */
+enh_status serve_encode_cancellable(VipsImage *img, const enh_ops *ops, enh_format in_fmt, atomic_int *cancel,
+                                    void **buf, size_t *len, const char **mime, enh_format *used, enh_error *err);
 
 const char *serve_format_mime(enh_format f);
 

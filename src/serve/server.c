@@ -1,8 +1,8 @@
 /* server.c - the scheduler and lifecycle of the inference server (see serve.h):
  * admission into bounded per-model queues, decode/encode workers, pipeline workers whose
  * tiles go to the per-model batchers, a monitor thread that expires queued requests at
- * their deadline and cancels requests whose client went away. Start, reload, drain and
- * stop are in server_lifecycle.c. */
+ * their deadline (and stops an encode that runs past it) and cancels requests whose client
+ * went away. Start, reload, drain and stop are in server_lifecycle.c. */
 #define _GNU_SOURCE /* POLLRDHUP */
 #include <math.h>
 #include <poll.h>
@@ -349,13 +349,38 @@ static void do_pipeline(enh_server *s, serve_job *j)
     enqueue(s, j, STAGE_ENCODE);
 }
 
+/* A failed encode of a job whose deadline passed is the deadline's doing: the monitor's
+ * deadline cancel stopped the encoder (ENH_ECANCELLED), or a lazy stage behind the image
+ * checked the deadline itself and failed the save, which the encoder reports as a write
+ * failure (ENH_EINTERNAL or ENH_EIO, "cannot write the result as ..."). Other failures
+ * (e.g. an impossible bit depth) keep their status. */
+static enh_status encode_failure(const serve_job *j, enh_status st, enh_error *err)
+{
+    int c = atomic_load(&j->cancel);
+    double now = enh_now();
+    int lazy_failure = st == ENH_EINTERNAL || st == ENH_EIO || st == ENH_ETIMEOUT;
+    if (c == SERVE_CANCEL_DEADLINE || (c == 0 && lazy_failure && j->deadline > 0 && now >= j->deadline)) {
+        enh_error cause = *err;
+        return enh_fail(err, ENH_ETIMEOUT,
+                        "deadline of %.0f ms exceeded while the result was encoded (after %.0f ms)%s%s; retry "
+                        "later or raise deadline_ms",
+                        (j->deadline - j->t_admit) * 1000, (now - j->t_admit) * 1000,
+                        c == SERVE_CANCEL_DEADLINE ? "" : ": ", c == SERVE_CANCEL_DEADLINE ? "" : cause.msg);
+    }
+    return st;
+}
+
 static void do_encode(enh_server *s, serve_job *j)
 {
     enh_error err;
     enh_error_clear(&err);
     double t0 = enh_now();
     const char *mime = NULL;
-    enh_status st = serve_encode(j->image_out, &j->ops, j->in_format, &j->out_buf, &j->out_len, &mime, NULL, &err);
+    /* the encoder pulls every lazy pixel of image_out: j->cancel stops it (client gone, deadline, shutdown) */
+    enh_status st = serve_encode_cancellable(j->image_out, &j->ops, j->in_format, &j->cancel, &j->out_buf,
+                                             &j->out_len, &mime, NULL, &err);
+    if (st)
+        st = encode_failure(j, st, &err);
     j->encode_s = enh_now() - t0;
     j->out_w = vips_image_get_width(j->image_out);
     j->out_h = vips_image_get_height(j->image_out);
@@ -451,6 +476,10 @@ void *serve_monitor_main(void *arg)
                          (j->deadline - j->t_admit) * 1000, (now - j->t_admit) * 1000);
                 serve_finish_locked(s, j, ENH_ETIMEOUT, j->stage, &e);
                 done[nd++] = j;
+            } else if (j->stage == STAGE_ENCODE && j->deadline > 0 && now >= j->deadline) {
+                /* encoding (lazy pixels are computed now): stop the encoder; do_encode answers 504 */
+                int zero = 0;
+                atomic_compare_exchange_strong(&j->cancel, &zero, SERVE_CANCEL_DEADLINE);
             }
             j = nx;
         }

@@ -142,6 +142,9 @@ void serve_job_start(serve_job *job);
 /* Values of serve_job.cancel besides 0. */
 #define SERVE_CANCEL_CLIENT 1
 #define SERVE_CANCEL_SHUTDOWN 2
+/* Set by the monitor on a job past its deadline while its result is encoded (the pipeline
+ * stage checks deadlines itself); do_encode answers it 504. */
+#define SERVE_CANCEL_DEADLINE 3
 
 /* Scheduler internals shared by server.c and server_lifecycle.c (s->mu held where named). */
 void serve_finish_locked(enh_server *s, serve_job *j, enh_status st, serve_stage stage, const enh_error *err);

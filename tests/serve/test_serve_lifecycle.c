@@ -1,11 +1,13 @@
 /* Integration tests of the server's scheduling and lifecycle (test_serve_lifecycle
- * SERVER_CMD...): deadline expiry while queued, 429 under overload, client-disconnect cancellation, SIGHUP reload and SIGTERM drain with no
+ * SERVER_CMD...): deadline expiry while queued and while the result is encoded, 429 under
+ * overload, client-disconnect cancellation, SIGHUP reload and SIGTERM drain with no
  * request lost. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <vips/vips.h>
 
 #include "../check.h"
 #include "core/fsutil.h"
@@ -163,12 +165,58 @@ static void test_server_b(void)
     CHECK(test_server_wait_exit(&s, 0, 10) == 0);
 }
 
+/* ---------------- deadline while the result is encoded ---------------- */
+
+/* A request without a model computes nothing in the pipeline stage: the resample is lazy,
+ * so all its work happens while the encoder pulls the pixels (here 800x800 noise x8 to a
+ * 41 MP PNG, seconds of work). Its deadline must stop that encode and answer 504, not let
+ * it finish late with 200 (or, where a lazy stage fails the save at the deadline, 500). */
+static void test_encode_deadline(void)
+{
+    const char *args[] = {"--io-threads", "1", "--log-level", "warn", NULL};
+    test_server s;
+    CHECK(test_server_start(&s, g_cmd, args) == 0);
+    if (!s.port)
+        return;
+    CHECK(test_server_wait_ready(&s, 20) == 0);
+    VipsImage *band[3], *rgb = NULL, *u8 = NULL;
+    for (int i = 0; i < 3; i++)
+        CHECK(vips_gaussnoise(&band[i], 800, 800, "sigma", 60.0, NULL) == 0);
+    CHECK(vips_bandjoin(band, &rgb, 3, NULL) == 0);
+    CHECK(vips_cast_uchar(rgb, &u8, NULL) == 0);
+    void *png = NULL;
+    size_t png_len = 0;
+    CHECK(vips_pngsave_buffer(u8, &png, &png_len, "compression", 1, NULL) == 0);
+    for (int i = 0; i < 3; i++)
+        g_object_unref(band[i]);
+    g_object_unref(rgb);
+    g_object_unref(u8);
+
+    const char *hdr[] = {"Content-Type: image/png", NULL};
+    http_resp r;
+    http_do("POST", url(&s, "/v1/enhance?upscale=resample&scale=8&format=png&deadline_ms=600"), png, png_len, hdr,
+            60, &r);
+    CHECK_ERROR(&r, 504, "deadline_exceeded", "deadline of 600 ms");
+    http_resp_free(&r);
+    double n = 0;
+    CHECK(metric_value(&s, "enhance_requests_total{model=\"none\",outcome=\"failure\",reason=\"deadline_exceeded\"} ",
+                       &n) &&
+          n == 1);
+    /* the stopped encode left the only io worker free for the next request */
+    http_do("POST", url(&s, "/v1/enhance?format=jpeg"), g_png, g_png_len, hdr, 60, &r);
+    CHECK_MSG(r.status == 200, "after the 504: %ld %.200s", r.status, r.body ? r.body : "");
+    http_resp_free(&r);
+    g_free(png);
+    CHECK(test_server_wait_exit(&s, SIGTERM, 15) == 0);
+}
+
 int main(int argc, char **argv)
 {
     int rc = serve_test_setup(argc, argv);
     if (rc)
         return rc;
     test_server_b();
+    test_encode_deadline();
     serve_test_teardown();
     CHECK_MAIN_END();
 }
