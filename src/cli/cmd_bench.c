@@ -48,62 +48,36 @@ static int cmp_d(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* ---- FMA peak of one core: independent accumulators (2 FMA pipes x 4-5 cycles latency). */
+/* ---- FMA peak of one core: 12 independent accumulators (2 FMA pipes x 4-5 cycles latency),
+ * written once for both vector widths. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-__attribute__((target("avx512f,fma"))) static double peak_avx512(double secs)
-{
-    __m512 a0 = _mm512_set1_ps(0.1f), a1 = _mm512_set1_ps(0.2f), a2 = _mm512_set1_ps(0.3f),
-           a3 = _mm512_set1_ps(0.4f), a4 = _mm512_set1_ps(0.5f), a5 = _mm512_set1_ps(0.6f),
-           a6 = _mm512_set1_ps(0.7f), a7 = _mm512_set1_ps(0.8f), a8 = _mm512_set1_ps(0.9f),
-           a9 = _mm512_set1_ps(1.0f), a10 = _mm512_set1_ps(1.1f), a11 = _mm512_set1_ps(1.2f);
-    const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
-    long iters = 0;
-    double t0 = enh_now(), t;
-    do {
-        for (int r = 0; r < 4096; r++) {
-            a0 = _mm512_fmadd_ps(a0, m, c), a1 = _mm512_fmadd_ps(a1, m, c), a2 = _mm512_fmadd_ps(a2, m, c);
-            a3 = _mm512_fmadd_ps(a3, m, c), a4 = _mm512_fmadd_ps(a4, m, c), a5 = _mm512_fmadd_ps(a5, m, c);
-            a6 = _mm512_fmadd_ps(a6, m, c), a7 = _mm512_fmadd_ps(a7, m, c), a8 = _mm512_fmadd_ps(a8, m, c);
-            a9 = _mm512_fmadd_ps(a9, m, c), a10 = _mm512_fmadd_ps(a10, m, c), a11 = _mm512_fmadd_ps(a11, m, c);
-        }
-        iters += 4096;
-    } while ((t = enh_now() - t0) < secs);
-    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
-                             _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
-    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
-    volatile float sink = _mm512_reduce_add_ps(s);
-    (void)sink;
-    return (double)iters * 12 * 16 * 2 / t;
-}
-
-__attribute__((target("avx2,fma"))) static double peak_avx2(double secs)
-{
-    __m256 a0 = _mm256_set1_ps(0.1f), a1 = _mm256_set1_ps(0.2f), a2 = _mm256_set1_ps(0.3f),
-           a3 = _mm256_set1_ps(0.4f), a4 = _mm256_set1_ps(0.5f), a5 = _mm256_set1_ps(0.6f),
-           a6 = _mm256_set1_ps(0.7f), a7 = _mm256_set1_ps(0.8f), a8 = _mm256_set1_ps(0.9f),
-           a9 = _mm256_set1_ps(1.0f), a10 = _mm256_set1_ps(1.1f), a11 = _mm256_set1_ps(1.2f);
-    const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-    long iters = 0;
-    double t0 = enh_now(), t;
-    do {
-        for (int r = 0; r < 4096; r++) {
-            a0 = _mm256_fmadd_ps(a0, m, c), a1 = _mm256_fmadd_ps(a1, m, c), a2 = _mm256_fmadd_ps(a2, m, c);
-            a3 = _mm256_fmadd_ps(a3, m, c), a4 = _mm256_fmadd_ps(a4, m, c), a5 = _mm256_fmadd_ps(a5, m, c);
-            a6 = _mm256_fmadd_ps(a6, m, c), a7 = _mm256_fmadd_ps(a7, m, c), a8 = _mm256_fmadd_ps(a8, m, c);
-            a9 = _mm256_fmadd_ps(a9, m, c), a10 = _mm256_fmadd_ps(a10, m, c), a11 = _mm256_fmadd_ps(a11, m, c);
-        }
-        iters += 4096;
-    } while ((t = enh_now() - t0) < secs);
-    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
-                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
-    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
-    float v[8];
-    _mm256_storeu_ps(v, s);
-    volatile float sink = v[0];
-    (void)sink;
-    return (double)iters * 12 * 8 * 2 / t;
-}
+#define PEAK_FN(NAME, TARGET, VEC, SET1, FMADD, LANES)                                             \
+    __attribute__((target(TARGET))) static double NAME(double secs)                              \
+    {                                                                                            \
+        VEC a[12];                                                                               \
+        for (int k = 0; k < 12; k++)                                                             \
+            a[k] = SET1(0.1f * (float)(k + 1));                                                  \
+        const VEC m = SET1(0.999999f), c = SET1(1e-7f);                                          \
+        long iters = 0;                                                                          \
+        double t0 = enh_now(), t;                                                                \
+        do {                                                                                     \
+            for (int r = 0; r < 4096; r++) {                                                     \
+                _Pragma("GCC unroll 12") for (int k = 0; k < 12; k++) a[k] = FMADD(a[k], m, c); \
+            }                                                                                    \
+            iters += 4096;                                                                       \
+        } while ((t = enh_now() - t0) < secs);                                                   \
+        float v[LANES], sum = 0;                                                                 \
+        for (int k = 0; k < 12; k++) {                                                           \
+            memcpy(v, &a[k], sizeof v);                                                          \
+            sum += v[0];                                                                         \
+        }                                                                                        \
+        volatile float sink = sum;                                                               \
+        (void)sink;                                                                              \
+        return (double)iters * 12 * LANES * 2 / t;                                               \
+    }
+PEAK_FN(peak_avx512, "avx512f,fma", __m512, _mm512_set1_ps, _mm512_fmadd_ps, 16)
+PEAK_FN(peak_avx2, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps, 8)
 #endif
 
 static double measure_peak(const char **isa)
