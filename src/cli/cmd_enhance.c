@@ -20,18 +20,6 @@ static void single_progress(void *user, const char *phase, double f)
     cli_progress_draw(user, phase, f, 0);
 }
 
-static const char *format_label(enh_format f)
-{
-    switch (f) {
-    case ENH_FORMAT_JPEG: return "JPEG";
-    case ENH_FORMAT_PNG: return "PNG";
-    case ENH_FORMAT_WEBP: return "WebP";
-    case ENH_FORMAT_AVIF: return "AVIF";
-    case ENH_FORMAT_TIFF: return "TIFF";
-    default: return "?";
-    }
-}
-
 /* Output options that cannot work, caught before any work is done. */
 static int check_output(const cli_enhance_args *a, const char *out_path, char *msg, size_t n)
 {
@@ -44,7 +32,7 @@ static int check_output(const cli_enhance_args *a, const char *out_path, char *m
     enh_format f = a->s.ops.format != ENH_FORMAT_SAME ? a->s.ops.format : by_name;
     if (a->s.ops.bit_depth == 16 && (f == ENH_FORMAT_JPEG || f == ENH_FORMAT_WEBP)) {
         snprintf(msg, n, "%s cannot store 16-bit samples (use --format png, tiff or avif, or --bit-depth 8)",
-                 format_label(f));
+                 enh_format_label(f));
         return 1;
     }
     return 0;
@@ -106,7 +94,7 @@ static int run_single(cli_enhance_args *a)
         int uw, uh;
         enh_image_info_upright_size(&r.in, &uw, &uh);
         printf("%s (%dx%d %s) -> %s (%dx%d %s, %s)%s%s in %.2f s\n", a->input, uw, uh, r.in.format, out_path,
-               r.out_width, r.out_height, format_label(r.out_format), cli_human_bytes(r.out_bytes, sz, sizeof sz),
+               r.out_width, r.out_height, enh_format_label(r.out_format), cli_human_bytes(r.out_bytes, sz, sizeof sz),
                r.report.model[0] ? " with " : "", r.report.model, r.seconds);
     }
     return 0;

@@ -102,7 +102,7 @@ int enh_format_default_quality(enh_format f)
     }
 }
 
-static const char *format_label(enh_format f)
+const char *enh_format_label(enh_format f)
 {
     switch (f) {
     case ENH_FORMAT_JPEG: return "JPEG";
@@ -114,16 +114,6 @@ static const char *format_label(enh_format f)
     }
 }
 
-/* Rounds float data and casts to fmt, clamping to its range. */
-static int round_cast(VipsImage *in, VipsImage **out, VipsBandFormat fmt)
-{
-    VipsImage *r = NULL;
-    if (vips_round(in, &r, VIPS_OPERATION_ROUND_RINT, NULL))
-        return -1;
-    int rc = vips_cast(r, out, fmt, NULL);
-    g_object_unref(r);
-    return rc;
-}
 
 static int set_interp(VipsImage **img, int deep)
 {
@@ -151,7 +141,7 @@ enh_status enh_image_prepare_for_save(VipsImage *img, const enh_save_opts *o, Vi
     if (o->bit_depth == 16 && !can16)
         return enh_fail(err, ENH_EINVAL,
                         "%s cannot store 16-bit samples (use --format png, tiff or avif, or --bit-depth 8)",
-                        format_label(f));
+                        enh_format_label(f));
 
     VipsImage *t = img, *u = NULL;
     g_object_ref(t);
@@ -161,7 +151,7 @@ enh_status enh_image_prepare_for_save(VipsImage *img, const enh_save_opts *o, Vi
          * were tagged 16-bit. */
         int deep = vips_image_get_interpretation(t) == VIPS_INTERPRETATION_RGB16 ||
                    vips_image_get_interpretation(t) == VIPS_INTERPRETATION_GREY16;
-        if (round_cast(t, &u, deep ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR))
+        if (enh_vips_round_cast(t, &u, deep ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR))
             goto fail;
         enh_vips_swap(&t, u);
     }
@@ -182,7 +172,7 @@ enh_status enh_image_prepare_for_save(VipsImage *img, const enh_save_opts *o, Vi
         VipsImage *s = NULL;
         if (vips_linear1(t, &s, 1.0 / 257.0, 0.0, NULL))
             goto fail;
-        int rc = round_cast(s, &u, VIPS_FORMAT_UCHAR);
+        int rc = enh_vips_round_cast(s, &u, VIPS_FORMAT_UCHAR);
         g_object_unref(s);
         if (rc)
             goto fail;
@@ -199,7 +189,7 @@ enh_status enh_image_prepare_for_save(VipsImage *img, const enh_save_opts *o, Vi
             goto fail;
         enh_vips_swap(&t, u);
         if (vips_image_get_format(t) != VIPS_FORMAT_UCHAR) {
-            if (round_cast(t, &u, VIPS_FORMAT_UCHAR))
+            if (enh_vips_round_cast(t, &u, VIPS_FORMAT_UCHAR))
                 goto fail;
             enh_vips_swap(&t, u);
         }
@@ -210,7 +200,7 @@ enh_status enh_image_prepare_for_save(VipsImage *img, const enh_save_opts *o, Vi
     return ENH_OK;
 fail:
     g_object_unref(t);
-    return enh_vips_fail(err, ENH_EINTERNAL, "cannot convert the image for %s output", format_label(f));
+    return enh_vips_fail(err, ENH_EINTERNAL, "cannot convert the image for %s output", enh_format_label(f));
 }
 
 typedef struct {
@@ -298,7 +288,7 @@ static enh_status encode(VipsImage *img, VipsTarget *tgt, const enh_save_opts *o
         enh_vips_take_error(msg, sizeof msg);
         int io = strstr(msg, "space") || strstr(msg, "write") || strstr(msg, "ermission");
         return enh_fail(err, io ? ENH_EIO : ENH_EINTERNAL, "cannot write %s as %s: %s", what,
-                        format_label(o->format), msg[0] ? msg : "encoder failed");
+                        enh_format_label(o->format), msg[0] ? msg : "encoder failed");
     }
     return ENH_OK;
 }

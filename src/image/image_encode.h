@@ -50,6 +50,7 @@ enh_format enh_format_for_input(const char *input_format);
 enh_format enh_format_resolve(enh_format requested, const char *out_path, const char *input_format);
 const char *enh_format_extension(enh_format f); /* "jpg", "png", "webp", "avif", "tif" */
 const char *enh_format_mime(enh_format f);
+const char *enh_format_label(enh_format f); /* "JPEG", "PNG", "WebP", "AVIF", "TIFF" (messages) */
 /* Our default quality when o->quality is 0. */
 int enh_format_default_quality(enh_format f);
 

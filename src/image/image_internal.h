@@ -35,6 +35,10 @@ enh_status enh_image_open_source(VipsSource *src, const char *name, const unsign
 enh_status enh_image_source_for_file(const char *path, VipsSource **src, unsigned char *head, size_t *head_len,
                                      long long *size, enh_error *err);
 
+/* Rounds (float) data to the nearest integer and casts to fmt, clamping to its range;
+ * libvips convention: 0 or -1 with the libvips error buffer set. */
+int enh_vips_round_cast(VipsImage *in, VipsImage **out, VipsBandFormat fmt);
+
 /* Drops `*img` and replaces it with `next` (helper for chains of libvips calls). */
 static inline void enh_vips_swap(VipsImage **img, VipsImage *next)
 {

@@ -256,15 +256,6 @@ static int rs_axis_pass(VipsImage *in, int horizontal, int size, enh_kernel k, d
     return 0;
 }
 
-static int round_cast(VipsImage *in, VipsImage **out, VipsBandFormat fmt)
-{
-    VipsImage *r = NULL;
-    if (vips_round(in, &r, VIPS_OPERATION_ROUND_RINT, NULL))
-        return -1;
-    int rc = vips_cast(r, out, fmt, NULL);
-    g_object_unref(r);
-    return rc;
-}
 
 enh_status enh_image_resize_kernel(VipsImage *in, int width, int height, enh_kernel kernel, VipsImage **out,
                                    enh_error *err)
@@ -361,7 +352,7 @@ enh_status enh_image_resize_kernel(VipsImage *in, int width, int height, enh_ker
             goto fail;
         enh_vips_swap(&t, u);
     } else {
-        if (round_cast(t, &u, fmt))
+        if (enh_vips_round_cast(t, &u, fmt))
             goto fail;
         enh_vips_swap(&t, u);
     }

@@ -65,3 +65,13 @@ const char *enh_image_format_of_loader(const char *name)
     }
     return NULL;
 }
+
+int enh_vips_round_cast(VipsImage *in, VipsImage **out, VipsBandFormat fmt)
+{
+    VipsImage *r = NULL;
+    if (vips_round(in, &r, VIPS_OPERATION_ROUND_RINT, NULL))
+        return -1;
+    int rc = vips_cast(r, out, fmt, NULL);
+    g_object_unref(r);
+    return rc;
+}
