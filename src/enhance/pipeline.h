@@ -10,9 +10,11 @@
  * the image grows. Consequences for callers: the upscale's compute time, progress calls
  * and errors (cancel, deadline) happen while *out is read, not in enh_pipeline_run; the
  * ctx struct is copied, but what its pointers reach (pool, cancel, progress_user,
- * tile_runner_user, models_dir is copied) must stay valid until *out is unreferenced. With
- * a tile_runner (the server), or when a later stage reads the upscaled image twice (auto
- * colour/exposure, smart crop), the stage computes the pixels inside enh_pipeline_run.
+ * tile_runner_user, models_dir is copied) must stay valid until *out is unreferenced: a
+ * tile_runner (the server's batcher) is called from libvips' threads while *out is read.
+ * When a later stage reads the upscaled image twice (auto colour/exposure, smart crop),
+ * the upscale stage computes the pixels inside enh_pipeline_run; report->tiles_pending
+ * tells which case it was.
  *
  * Ownership: `in` is borrowed; on ENH_OK *out is a new reference the caller unrefs.
  * Thread-safety: enh_pipeline_run may run concurrently on different images.
@@ -53,7 +55,9 @@ typedef struct enh_pipeline_report {
     char model[64];            /* model used, "" if none */
     int in_width, in_height, out_width, out_height;
     double seconds_restore, seconds_upscale, seconds_adjust, seconds_resize;
-    int tiles;                 /* NN tiles run */
+    int tiles;                 /* NN tiles of one pass over the image */
+    int tiles_pending;         /* of those, the tiles that run only while *out is read (the
+                                  upscale stayed lazy); 0 when all ran in enh_pipeline_run */
     char explain[4096];        /* what auto mode measured and decided (text) */
 } enh_pipeline_report;
 

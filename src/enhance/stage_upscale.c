@@ -16,10 +16,11 @@
  * The result is lazy (upscale_stream.h): the model runs tile row by tile row while the
  * image is consumed, e.g. streamed to disk by a JPEG/PNG/WebP saver, so memory stays
  * bounded however large the image; ctx's pointees must then outlive *out (see
- * pipeline.h). The stage computes the pixels itself (in memory, as a whole) only when a
- * later stage would read them twice or out of order (auto colour/exposure, smart crop)
- * or when ctx->tile_runner is set (the server batches tiles inside the pipeline call).
- * report->tiles is the tile count of one pass over the image (what ran, when computed here).
+ * pipeline.h), ctx->tile_runner included: the server's batcher is then called while the
+ * result is encoded. The stage computes the pixels itself (in memory, as a whole) only when
+ * a later stage would read them twice or out of order (auto colour/exposure, smart crop).
+ * report->tiles is the tile count of one pass over the image (what ran, when computed here);
+ * report->tiles_pending the part of it that runs only while *out is read (0 when computed).
  */
 #include <math.h>
 #include <stdio.h>
@@ -60,11 +61,12 @@ static enh_status lanczos(VipsImage *in, double factor, enh_kernel kernel, VipsI
 }
 
 /* 1 when a later stage reads the upscaled image more than once or out of order (the
- * assessment behind auto colour/exposure, smart crop) or a tile runner batches tiles
- * inside the pipeline call (the server): then the stage computes the pixels now. */
-static int compute_now(const enh_ops *ops, const enh_pipeline_ctx *ctx)
+ * assessment behind auto colour/exposure, smart crop): then the stage computes the pixels
+ * now. A tile runner (the server's batcher) does not force it: it stays usable while the
+ * result is encoded (pipeline.h), so a large result is never held whole. */
+static int compute_now(const enh_ops *ops)
 {
-    return ctx->tile_runner || ops->auto_color || ops->auto_exposure || ops->gravity == ENH_GRAVITY_SMART;
+    return ops->auto_color || ops->auto_exposure || ops->gravity == ENH_GRAVITY_SMART;
 }
 
 enh_status enh_stage_upscale(VipsImage *in, const enh_ops *ops, const enh_pipeline_ctx *ctx, VipsImage **out,
@@ -106,13 +108,14 @@ enh_status enh_stage_upscale(VipsImage *in, const enh_ops *ops, const enh_pipeli
     g_object_unref(prepared);
     if (st != ENH_OK)
         return st;
-    int tiles = info.tiles, S = vips_image_get_width(lazy) / vips_image_get_width(in);
-    if (compute_now(ops, ctx)) {
+    int tiles = info.tiles, pending = 0, S = vips_image_get_width(lazy) / vips_image_get_width(in);
+    if (compute_now(ops)) {
         st = upscale_stream_materialise(lazy, &native, err);
         tiles = upscale_stream_tiles_run(lazy);
     } else {
         native = lazy; /* computed while the result is consumed (saved), tile row by tile row */
         g_object_ref(native);
+        pending = tiles;
     }
     g_object_unref(lazy);
     if (st != ENH_OK)
@@ -122,6 +125,7 @@ enh_status enh_stage_upscale(VipsImage *in, const enh_ops *ops, const enh_pipeli
     if (st == ENH_OK && report) {
         snprintf(report->model, sizeof report->model, "%s", name);
         report->tiles += tiles;
+        report->tiles_pending += pending;
         report->seconds_upscale += enh_now() - t0;
     }
     return st;
