@@ -186,8 +186,10 @@ static void finish(enh_server *s, serve_job *j, enh_status st, serve_stage stage
     serve_http_job_done(j); /* the job may be freed from here on */
 }
 
-/* Moves the job to its next stage's queue (or finishes it when the server stops). */
-static void enqueue(enh_server *s, serve_job *j, serve_stage stage)
+/* Moves the job to its next stage: into that stage's queue, or, with `here`, the caller
+ * runs it at once (returns 1). Finishes the job instead when the server stops or the
+ * request was cancelled (returns 0). */
+static int advance(enh_server *s, serve_job *j, serve_stage stage, int here)
 {
     pthread_mutex_lock(&s->mu);
     if (atomic_load(&s->stopping) || atomic_load(&j->cancel)) {
@@ -200,15 +202,20 @@ static void enqueue(enh_server *s, serve_job *j, serve_stage stage)
         serve_finish_locked(s, j, st, stage, &e);
         pthread_mutex_unlock(&s->mu);
         serve_http_job_done(j);
-        return;
+        return 0;
     }
-    j->stage = stage;
-    j->t_enqueue = enh_now();
-    q_push(queue_of(s, j), j);
-    j->in_queue = 1;
-    pthread_cond_signal(stage == STAGE_PIPELINE ? &s->pipe_cv : &s->io_cv);
+    j->stage = stage; /* the monitor reads it (the encode deadline) */
+    if (!here) {
+        j->t_enqueue = enh_now();
+        q_push(queue_of(s, j), j);
+        j->in_queue = 1;
+        pthread_cond_signal(stage == STAGE_PIPELINE ? &s->pipe_cv : &s->io_cv);
+    }
     pthread_mutex_unlock(&s->mu);
+    return here;
 }
+
+static void enqueue(enh_server *s, serve_job *j, serve_stage stage) { advance(s, j, stage, 0); }
 
 static void compute_started(enh_server *s, serve_job *j)
 {
@@ -283,15 +290,20 @@ static void do_decode(enh_server *s, serve_job *j)
 static enh_status tile_runner(void *user, struct enh_model *model, const float *in, int n, int c, int h, int w,
                               float *out, enh_error *err)
 {
+    /* called from enh_pipeline_run, or from a libvips thread while the result is encoded
+     * (the upscale is lazy); never from two threads at once for one job (the stream
+     * serialises its computation) */
     serve_job *j = user;
     enh_server *s = j->srv;
     serve_model *m = serve_registry_find_ptr(j->reg, model);
     enh_status st;
+    double t0 = enh_now();
     if (!m) {
         /* a model this server does not batch (e.g. chosen by auto mode): run it directly */
         compute_started(s, j);
         st = enh_model_run(model, in, n, h, w, out, s->pool, err);
         j->tiles += n;
+        j->runner_s += enh_now() - t0;
         return st;
     }
     serve_tile_wait tw = {0, 0};
@@ -302,8 +314,19 @@ static enh_status tile_runner(void *user, struct enh_model *model, const float *
     j->tile_wait_s += tw.queued_s;
     if (st == ENH_OK)
         j->tiles += n;
+    j->runner_s += enh_now() - t0;
     return st;
 }
+
+/* Compute and queue times: the pipeline call less the waits in the batcher, which count as
+ * queueing (the encode adds what the tile runner did during it, see do_encode). */
+static void settle_times(serve_job *j)
+{
+    j->queue_s += j->tile_wait_s;
+    j->compute_s = j->pipe_s - j->tile_wait_s;
+}
+
+static void do_encode(enh_server *s, serve_job *j);
 
 static void do_pipeline(enh_server *s, serve_job *j)
 {
@@ -335,15 +358,23 @@ static void do_pipeline(enh_server *s, serve_job *j)
     }
     if (!st)
         st = enh_pipeline_run(j->image_in, &j->ops, &ctx, &j->image_out, &j->report, &err);
-    double dt = enh_now() - t0;
+    j->pipe_s = enh_now() - t0;
     g_object_unref(j->image_in);
     j->image_in = NULL;
     if (j->queued_counted)
         compute_started(s, j);
-    j->queue_s += j->tile_wait_s;
-    j->compute_s = dt - j->tile_wait_s;
+    settle_times(j);
     if (st) {
         finish(s, j, st, STAGE_PIPELINE, &err);
+        return;
+    }
+    /* A lazy upscale runs its model while the result is encoded, tile row by tile row, so
+     * the upscaled image is never held whole. That encode runs here, on this pipeline
+     * worker: --pipeline-threads keeps bounding the requests that compute, and the io
+     * workers never wait in a batcher. Other results go to the io workers. */
+    if (j->report.tiles_pending > 0) {
+        if (advance(s, j, STAGE_ENCODE, 1))
+            do_encode(s, j);
         return;
     }
     enqueue(s, j, STAGE_ENCODE);
@@ -367,6 +398,8 @@ static enh_status encode_failure(const serve_job *j, enh_status st, enh_error *e
                         (j->deadline - j->t_admit) * 1000, (now - j->t_admit) * 1000,
                         c == SERVE_CANCEL_DEADLINE ? "" : ": ", c == SERVE_CANCEL_DEADLINE ? "" : cause.msg);
     }
+    if (c == SERVE_CANCEL_CLIENT && lazy_failure) /* the tiler of a lazy upscale saw the cancel first */
+        return enh_fail(err, ENH_ECANCELLED, "the client closed the connection while the result was encoded");
     return st;
 }
 
@@ -374,14 +407,20 @@ static void do_encode(enh_server *s, serve_job *j)
 {
     enh_error err;
     enh_error_clear(&err);
-    double t0 = enh_now();
+    double t0 = enh_now(), runner0 = j->runner_s, wait0 = j->tile_wait_s;
     const char *mime = NULL;
-    /* the encoder pulls every lazy pixel of image_out: j->cancel stops it (client gone, deadline, shutdown) */
+    /* the encoder pulls every lazy pixel of image_out (a lazy upscale's tiles included):
+     * j->cancel stops it (client gone, deadline, shutdown) */
     enh_status st = serve_encode_cancellable(j->image_out, &j->ops, j->in_format, &j->cancel, &j->out_buf,
                                              &j->out_len, &mime, NULL, &err);
     if (st)
         st = encode_failure(j, st, &err);
-    j->encode_s = enh_now() - t0;
+    /* the tile runner's time during the encode (a lazy upscale) is compute, its batcher
+     * waits queueing, the rest encoding */
+    double runner = j->runner_s - runner0, wait = j->tile_wait_s - wait0;
+    j->queue_s += wait;
+    j->compute_s += runner - wait;
+    j->encode_s = enh_now() - t0 - runner;
     j->out_w = vips_image_get_width(j->image_out);
     j->out_h = vips_image_get_height(j->image_out);
     g_object_unref(j->image_out);

@@ -85,6 +85,8 @@ typedef struct serve_job {
     double deadline;
     double t_admit, t_enqueue, t_done;
     double queue_s, decode_s, compute_s, encode_s, tile_wait_s;
+    double pipe_s;       /* enh_pipeline_run's wall time */
+    double runner_s;     /* wall time inside the tile runner (batcher waits included) */
     int tiles;
     VipsImage *image_in, *image_out;
     enh_format in_format;
