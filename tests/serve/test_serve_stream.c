@@ -7,7 +7,8 @@
  *     to JPEG (the tiles are computed while the result is encoded, never held whole);
  *     release builds only (ASan's quarantine and shadow memory blur RSS);
  *  3. a deadline that passes while the streamed result is encoded (the model still running)
- *     answers 504 deadline_exceeded, and the server serves the next request. */
+ *     answers 504 deadline_exceeded, and the server serves the next request;
+ *  4. a client that goes away meanwhile is counted cancelled, and the next request is served. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "../check.h"
 #include "../nn/ncnn_synth.h"
+#include "core/fsutil.h"
 #include "enhance/pipeline.h"
 #include "serve_test.h"
 
@@ -220,6 +222,20 @@ static void test_stream(void)
           n504 == 1);
     post(&s, "format=png", g_png, g_png_len, 60, &r);
     CHECK_MSG(r.status == 200 && !strcmp(r.width, "64"), "after the 504: %ld %s", r.status, r.width);
+    http_resp_free(&r);
+
+    /* 4. a client that goes away while its streamed result is encoded: cancelled (499 in the
+     * metrics, not a 500 from the stopped tiler), and the worker is free after */
+    post(&s, "format=png", big, blen, 0.5, &r);
+    CHECK(r.status == 0); /* the client gave up */
+    http_resp_free(&r);
+    const char *cancelled = "enhance_requests_total{model=\"synth\",outcome=\"failure\",reason=\"cancelled\"} ";
+    double nc = 0, until = enh_now() + 10;
+    while (enh_now() < until && !(metric_value(&s, cancelled, &nc) && nc > 0))
+        sleep_ms(20);
+    CHECK_MSG(nc == 1, "cancellations: %g", nc);
+    post(&s, "format=png", g_png, g_png_len, 60, &r);
+    CHECK_MSG(r.status == 200 && !strcmp(r.width, "64"), "after the cancel: %ld %s", r.status, r.width);
     http_resp_free(&r);
     g_free(big);
     CHECK(test_server_wait_exit(&s, SIGTERM, 20) == 0);
