@@ -65,6 +65,7 @@ typedef struct enh_assessment {
     double illuminant[3];               /* linear RGB, normalised to G = 1 */
     double cast_angle;                  /* degrees between the estimate and neutral */
     double cast_spread;                 /* degrees: largest disagreement between the estimators */
+    double cast_classical_angle;        /* degrees: the classical estimators' combination from neutral */
     double cast_confidence;             /* 0..1: share of the correction auto colour applies */
     int cast_clipped;                   /* 1: the estimate comes from clipped highlights (measured gain) */
     /* verdict */

@@ -1,6 +1,7 @@
 /* colour_estimate.c - illuminant estimators and their combination (see colour_estimate.h). */
 #include "enhance/colour_estimate.h"
 #include "enhance/colour.h"
+#include "enhance/colour_learned.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -57,6 +58,14 @@ static void gauss1(const float *in, float *out, float *tmp, int w, int h, int nc
                 }
                 out[((size_t)y * w + x) * nc + c] = s / ks;
             }
+}
+
+/* how far to trust the learned estimate: fully up to 15 degrees from neutral, nothing beyond 25
+ * (see colour_estimate.h) */
+static double learned_confidence(double angle)
+{
+    double plaus = (25 - angle) / 10;
+    return plaus < 0 ? 0 : plaus > 1 ? 1 : plaus;
 }
 
 static int cmp_float(const void *a, const void *b)
@@ -218,8 +227,7 @@ enh_status enh_estimate_illuminant(const unsigned char *rgb, int w, int h, enh_i
         }
     }
     /* grey pixels stay a diagnostic: on shaded, uniformly coloured surfaces they are not
-     * equivariant to channel gains, and in the combination they gained 1 point (38% vs 37% cut on
-     * the tuning set), so the estimate combines the other three */
+     * equivariant to channel gains */
     unit(out->grey_pixels);
     double *est[3] = {out->white_patch, out->shades_of_grey, out->grey_edge};
     double lg[3] = {0, 0, 0};
@@ -229,22 +237,24 @@ enh_status enh_estimate_illuminant(const unsigned char *rgb, int w, int h, enh_i
             lg[c] += log(est[k][c] > 1e-6 ? est[k][c] : 1e-6) / 3;
     }
     for (int c = 0; c < 3; c++)
-        out->e[c] = exp(lg[c]);
-    unit(out->e);
+        out->classical[c] = exp(lg[c]);
+    unit(out->classical);
     for (int a = 0; a < 3; a++)
         for (int b = a + 1; b < 3; b++) {
             double d = enh_rgb_angle_deg(est[a], est[b]);
             out->spread_deg = d > out->spread_deg ? d : out->spread_deg;
         }
     static const double neutral[3] = {1, 1, 1};
+    /* the learned estimator (colour_learned.c) decides e */
+    enh_learned_est le;
+    if ((st = enh_learned_illuminant(lin, okm, sw, sh, &le, err)))
+        goto done;
+    memcpy(out->e, le.e, sizeof out->e);
+    memcpy(out->learned_uv, le.uv, sizeof le.uv);
+    out->learned_spread = le.spread;
     out->neutral_deg = enh_rgb_angle_deg(out->e, neutral);
-    /* agreement x plausibility: casts of real lights and of the issue's gains (0.75..1.3) lie
-     * within ~15 degrees of neutral; an estimate further out is mostly scene colour. The last
-     * factor caps the applied correction at about 12 degrees. */
-    double agree = (25 - out->spread_deg) / 15, plaus = (25 - out->neutral_deg) / 10;
-    agree = agree < 0 ? 0 : agree > 1 ? 1 : agree;
-    plaus = plaus < 0 ? 0 : plaus > 1 ? 1 : plaus;
-    out->confidence = agree * plaus * (out->neutral_deg > 12 ? 12 / out->neutral_deg : 1);
+    out->disagree_deg = enh_rgb_angle_deg(out->e, out->classical);
+    out->confidence = learned_confidence(out->neutral_deg);
     /* clipped highlights (colour_clip.c): a lowered channel's ceiling is its gain, measured, not
      * guessed. The other channels are only bounded below (their ceiling's linear value): above
      * the bound they take the statistical estimate scaled to the lowered ones, trusted as far as

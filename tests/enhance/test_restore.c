@@ -204,10 +204,12 @@ static void test_cast(const float *clean)
     enh_error err = {0};
     CHECK(enh_assess_image(ci, &a0, &err) == ENH_OK && enh_assess_image(xi, &a1, &err) == ENH_OK);
     CHECK_MSG(a1.cast_b > a0.cast_b + 5, "cast b* clean %.1f cast %.1f", a0.cast_b, a1.cast_b);
-    /* the white patch clips under the cast, so it leaves the estimators' pixel sets: the ratio is
-     * not exactly 1.25 here (equivariance without clipping: test_colour.c) */
-    CHECK_MSG(fabs(a1.illuminant[0] / a0.illuminant[0] - 1.25) < 0.15, "R illuminant ratio %.3f",
-              a1.illuminant[0] / a0.illuminant[0]);
+    /* the white patch clips under the cast and leaves the estimator's pixels, and the learned
+     * estimate (colour_learned.c) leans toward neutral on this flat, unnatural scene: it only has
+     * to move the right way here (its recovery of casts is checked in test_colour_learned.c) */
+    CHECK_MSG(a1.illuminant[0] / a0.illuminant[0] > 1.05 && a1.illuminant[2] / a0.illuminant[2] < 0.97,
+              "illuminant ratios R %.3f B %.3f", a1.illuminant[0] / a0.illuminant[0],
+              a1.illuminant[2] / a0.illuminant[2]);
     VipsImage *o = run(xi, "{\"adjustments\":{\"auto_color\":true}}", NULL);
     CHECK(o != NULL);
     if (o) {
