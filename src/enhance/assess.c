@@ -421,8 +421,8 @@ static void verdict(enh_assessment *a)
     /* two cues, the stronger decides:
      * - the learned estimate (colour_learned.c) away from neutral: half severity at 6 degrees, and
      *   not so far (half at 30 degrees) that it is scene colour. On the trainer's images
-     *   (bench/quality/cast_learn.py, fitted estimates) 6 degrees names 60% of the casts of >= 8
-     *   degrees and 4% of the originals;
+     *   (bench/quality/cast_learn.py, 2-fold cross-validated estimates) 6 degrees names 58% of
+     *   the casts of >= 8 degrees and 14% of the originals;
      * - the classical estimators' combination far from neutral (half at 12 degrees) while they
      *   agree (half at an 18-degree spread), and not beyond 30 degrees, the weakest of the three
      *   (swept on Kodak24 09-24 + B100 first 40 with cast_eval.py: a cast that the learned
