@@ -336,7 +336,8 @@ static enum MHD_Result enhance_respond(struct MHD_Connection *c, http_req *r)
     MHD_add_response_header(resp, "X-Image-Width", tmp);
     snprintf(tmp, sizeof tmp, "%d", j->out_h);
     MHD_add_response_header(resp, "X-Image-Height", tmp);
-    MHD_add_response_header(resp, "X-Model", j->report.model[0] ? j->report.model : "none");
+    /* a served model by its configured name (a custom model's cache name is its .param path) */
+    MHD_add_response_header(resp, "X-Model", j->model ? j->route : j->report.model[0] ? j->report.model : "none");
     snprintf(tmp, sizeof tmp, "%d", j->tiles);
     MHD_add_response_header(resp, "X-Tiles", tmp);
     double total = j->t_done - j->t_admit;
