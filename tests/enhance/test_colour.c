@@ -9,6 +9,7 @@
 #include <vips/vips.h>
 
 #include "../check.h"
+#include "../xorshift.h"
 #include "enhance/assess.h"
 #include "enhance/colour.h"
 #include "enhance/colour_estimate.h"
@@ -19,11 +20,7 @@
 #define H 240
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static double urand(void)
-{
-    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-    return (rng >> 11) * (1.0 / 9007199254740992.0);
-}
+static double urand(void) { return xorshift_unit(&rng); }
 
 /* Linear-light scene: shaded grey walls with texture, a few coloured objects, a white card.
  * key scales the whole scene (1 = normal, < 1 low-key but with the white card kept bright). The

@@ -11,6 +11,7 @@
 #include <vips/vips.h>
 
 #include "../check.h"
+#include "../xorshift.h"
 #include "enhance/colour.h"
 #include "enhance/colour_estimate.h"
 #include "enhance/colour_learned.h"
@@ -42,11 +43,7 @@ static void test_matches_trainer(void)
 #define W 320
 #define H 240
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static double urand(void)
-{
-    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-    return (rng >> 11) * (1.0 / 9007199254740992.0);
-}
+static double urand(void) { return xorshift_unit(&rng); }
 
 /* shaded, textured grey walls with coloured objects, in linear light; brightest value 0.7 */
 static void scene(double *lin)

@@ -7,6 +7,7 @@
 #include <vips/vips.h>
 
 #include "../check.h"
+#include "../xorshift.h"
 #include "enhance/assess.h"
 #include "enhance/ops.h"
 #include "enhance/pipeline.h"
@@ -15,11 +16,7 @@
 #define H 256
 
 static uint64_t rng = 88172645463325252ull;
-static double urand(void)
-{
-    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-    return (rng >> 11) * (1.0 / 9007199254740992.0);
-}
+static double urand(void) { return xorshift_unit(&rng); }
 static double gauss(void) { return sqrt(-2 * log(urand() + 1e-12)) * cos(2 * M_PI * urand()); }
 
 /* A "photo": smooth gradients, a few sharp-edged discs and stripes, mid exposure, white patch. */
