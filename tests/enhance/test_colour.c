@@ -10,6 +10,7 @@
 
 #include "../check.h"
 #include "../xorshift.h"
+#include "colour_scene.h"
 #include "enhance/assess.h"
 #include "enhance/colour.h"
 #include "enhance/colour_estimate.h"
@@ -48,22 +49,6 @@ static void scene(double *lin, double key, double card)
         }
 }
 
-static VipsImage *render(const double *lin, const double g[3])
-{
-    unsigned char *buf = malloc((size_t)W * H * 3);
-    for (size_t i = 0; i < (size_t)W * H * 3; i++) {
-        double v = lin[i] * g[i % 3];
-        v = v > 1 ? 1 : v;
-        buf[i] = (unsigned char)(255 * enh_linear_to_srgb(v) + 0.5);
-    }
-    VipsImage *im = vips_image_new_from_memory_copy(buf, (size_t)W * H * 3, W, H, 3, VIPS_FORMAT_UCHAR);
-    free(buf);
-    VipsImage *o = NULL;
-    vips_copy(im, &o, "interpretation", VIPS_INTERPRETATION_sRGB, NULL);
-    g_object_unref(im);
-    return o;
-}
-
 static unsigned char *pixels(VipsImage *im)
 {
     size_t n = 0;
@@ -86,29 +71,10 @@ static VipsImage *run(VipsImage *in, const char *json)
     return m;
 }
 
-/* mean |a*| + |b*| difference between two 8-bit sRGB images */
-static double ab_error(VipsImage *a, VipsImage *b)
-{
-    unsigned char *p = pixels(a), *q = pixels(b);
-    double s = 0;
-    for (size_t i = 0; i < (size_t)W * H; i++) {
-        double la[3], lb[3], ra[3], rb[3];
-        for (int c = 0; c < 3; c++) {
-            ra[c] = enh_srgb_to_linear(p[3 * i + c] / 255.0);
-            rb[c] = enh_srgb_to_linear(q[3 * i + c] / 255.0);
-        }
-        enh_linear_rgb_to_lab(ra, la);
-        enh_linear_rgb_to_lab(rb, lb);
-        s += (fabs(la[1] - lb[1]) + fabs(la[2] - lb[2])) / 2;
-    }
-    g_free(p), g_free(q);
-    return s / ((double)W * H);
-}
-
 static void test_estimators(const double *lin)
 {
     static const double one[3] = {1, 1, 1}, cast[3] = {1.25, 1.0, 0.8};
-    VipsImage *c0 = render(lin, one), *c1 = render(lin, cast);
+    VipsImage *c0 = scene_render(lin, W, H, one), *c1 = scene_render(lin, W, H, cast);
     unsigned char *p0 = pixels(c0), *p1 = pixels(c1);
     enh_illuminant e0, e1;
     enh_error err = {0};
@@ -136,7 +102,7 @@ static void test_estimators(const double *lin)
      * is below the detection threshold (half severity at 12 degrees, set by scene colour in
      * clean photos) */
     static const double strong[3] = {1.4, 1.0, 0.7};
-    VipsImage *c2 = render(lin, strong);
+    VipsImage *c2 = scene_render(lin, W, H, strong);
     enh_assessment s0, s1, s2;
     CHECK(enh_assess_image(c0, &s0, &err) == ENH_OK && enh_assess_image(c1, &s1, &err) == ENH_OK &&
           enh_assess_image(c2, &s2, &err) == ENH_OK);
@@ -150,7 +116,7 @@ static void test_estimators(const double *lin)
     VipsImage *o = run(c1, "{\"adjustments\":{\"auto_color\":true}}");
     CHECK(o != NULL);
     if (o) {
-        double before = ab_error(c1, c0), after = ab_error(o, c0);
+        double before = scene_ab_error(c1, c0), after = scene_ab_error(o, c0);
         CHECK_MSG(after < 0.3 * before, "a*b* error %.2f -> %.2f", before, after);
         g_object_unref(o);
     }
@@ -168,7 +134,7 @@ static void test_scene_colour(void)
         lin[3 * i] = 0.05 * s, lin[3 * i + 1] = 0.5 * s, lin[3 * i + 2] = 0.08 * s; /* a green meadow */
     }
     static const double one[3] = {1, 1, 1};
-    VipsImage *c = render(lin, one);
+    VipsImage *c = scene_render(lin, W, H, one);
     enh_assessment a;
     enh_error err = {0};
     CHECK(enh_assess_image(c, &a, &err) == ENH_OK);
@@ -177,7 +143,7 @@ static void test_scene_colour(void)
     VipsImage *o = run(c, "{\"adjustments\":{\"auto_color\":true}}");
     CHECK(o != NULL);
     if (o) {
-        double d = ab_error(o, c);
+        double d = scene_ab_error(o, c);
         CHECK_MSG(d < 3, "green scene recoloured by %.2f a*b*", d);
         g_object_unref(o);
     }
@@ -199,7 +165,7 @@ static void test_exposure(const double *lin, double key)
         memcpy(l, k, sizeof(double) * W * H * 3);
         free(k);
     }
-    VipsImage *c = render(l, one), *d = render(l, dark);
+    VipsImage *c = scene_render(l, W, H, one), *d = scene_render(l, W, H, dark);
     enh_assessment ac, ad;
     enh_error err = {0};
     CHECK(enh_assess_image(c, &ac, &err) == ENH_OK && enh_assess_image(d, &ad, &err) == ENH_OK);
@@ -236,7 +202,7 @@ static void test_exposure_coloured_highlights(void)
             p[0] = s, p[1] = 0.15 * s, p[2] = 0.1 * s;
         }
     static const double one[3] = {1, 1, 1}, dark[3] = {0.25, 0.25, 0.25};
-    VipsImage *c = render(l, one), *d = render(l, dark);
+    VipsImage *c = scene_render(l, W, H, one), *d = scene_render(l, W, H, dark);
     enh_assessment ac, ad;
     enh_error err = {0};
     CHECK(enh_assess_image(c, &ac, &err) == ENH_OK && enh_assess_image(d, &ad, &err) == ENH_OK);
@@ -271,7 +237,7 @@ static void test_clipped_white(void)
             for (int c = 0; c < 3; c++)
                 lin[3 * ((size_t)y * W + x) + c] = 1.6;
     static const double one[3] = {1, 1, 1};
-    VipsImage *c0 = render(lin, one);
+    VipsImage *c0 = scene_render(lin, W, H, one);
     unsigned char *p0 = pixels(c0);
     size_t n = (size_t)W * H;
     enh_clip_white cw;

@@ -12,6 +12,7 @@
 
 #include "../check.h"
 #include "../xorshift.h"
+#include "colour_scene.h"
 #include "enhance/colour.h"
 #include "enhance/colour_estimate.h"
 #include "enhance/colour_learned.h"
@@ -66,44 +67,12 @@ static void scene(double *lin)
         }
 }
 
-static VipsImage *render(const double *lin, const double g[3])
-{
-    unsigned char *buf = malloc((size_t)W * H * 3);
-    for (size_t i = 0; i < (size_t)W * H * 3; i++) {
-        double v = lin[i] * g[i % 3];
-        buf[i] = (unsigned char)(255 * enh_linear_to_srgb(v > 1 ? 1 : v) + 0.5);
-    }
-    VipsImage *im = vips_image_new_from_memory_copy(buf, (size_t)W * H * 3, W, H, 3, VIPS_FORMAT_UCHAR);
-    free(buf);
-    VipsImage *o = NULL;
-    vips_copy(im, &o, "interpretation", VIPS_INTERPRETATION_sRGB, NULL);
-    g_object_unref(im);
-    return o;
-}
-
-static double ab_error(VipsImage *a, VipsImage *b)
-{
-    size_t n = 0;
-    unsigned char *p = vips_image_write_to_memory(a, &n), *q = vips_image_write_to_memory(b, &n);
-    double s = 0;
-    for (size_t i = 0; i < (size_t)W * H; i++) {
-        double ra[3], rb[3], la[3], lb[3];
-        for (int c = 0; c < 3; c++)
-            ra[c] = enh_srgb_to_linear(p[3 * i + c] / 255.0), rb[c] = enh_srgb_to_linear(q[3 * i + c] / 255.0);
-        enh_linear_rgb_to_lab(ra, la);
-        enh_linear_rgb_to_lab(rb, lb);
-        s += (fabs(la[1] - lb[1]) + fabs(la[2] - lb[2])) / 2;
-    }
-    g_free(p), g_free(q);
-    return s / ((double)W * H);
-}
-
 static void test_cast_recovery(void)
 {
     double *lin = malloc(sizeof(double) * W * H * 3);
     scene(lin);
     static const double one[3] = {1, 1, 1}, casts[3][3] = {{1.3, 1.0, 0.75}, {0.8, 1.0, 1.25}, {1.0, 1.25, 0.9}};
-    VipsImage *c0 = render(lin, one);
+    VipsImage *c0 = scene_render(lin, W, H, one);
     size_t n = 0;
     unsigned char *p0 = vips_image_write_to_memory(c0, &n);
     enh_illuminant e0;
@@ -111,7 +80,7 @@ static void test_cast_recovery(void)
     CHECK(enh_estimate_illuminant(p0, W, H, &e0, &err) == ENH_OK);
     CHECK_MSG(e0.neutral_deg < 4, "clean scene: estimate %.2f deg from neutral", e0.neutral_deg);
     for (int k = 0; k < 3; k++) {
-        VipsImage *c = render(lin, casts[k]);
+        VipsImage *c = scene_render(lin, W, H, casts[k]);
         unsigned char *p = vips_image_write_to_memory(c, &n);
         enh_illuminant il;
         CHECK(enh_estimate_illuminant(p, W, H, &il, &err) == ENH_OK);
@@ -130,7 +99,7 @@ static void test_cast_recovery(void)
         CHECK(enh_pipeline_run(c, &ops, NULL, &o, NULL, &err) == ENH_OK);
         if (o) {
             VipsImage *m = vips_image_copy_memory(o);
-            double before = ab_error(c, c0), after = ab_error(m, c0);
+            double before = scene_ab_error(c, c0), after = scene_ab_error(m, c0);
             CHECK_MSG(after < 0.3 * before, "cast %d: a*b* error %.2f -> %.2f", k, before, after);
             g_object_unref(m), g_object_unref(o);
         }

@@ -82,12 +82,18 @@ static VipsImage *run(VipsImage *in, const enh_ops *ops, counter *k, atomic_int 
     return out;
 }
 
+/* an AI upscale with the synthetic model at `param` */
+static void photo_ops(enh_ops *ops, const char *param)
+{
+    enh_ops_init(ops);
+    ops->upscale = ENH_UPSCALE_PHOTO;
+    snprintf(ops->model, sizeof ops->model, "%.63s", param);
+}
+
 static void test_lazy(VipsImage *in, const char *param)
 {
     enh_ops ops;
-    enh_ops_init(&ops);
-    ops.upscale = ENH_UPSCALE_PHOTO;
-    snprintf(ops.model, sizeof ops.model, "%.63s", param);
+    photo_ops(&ops, param);
     counter k = {0, 0};
     enh_pipeline_report rep;
     enh_error err;
@@ -122,9 +128,7 @@ static void test_lazy(VipsImage *in, const char *param)
 static void test_materialised(VipsImage *in, const char *param)
 {
     enh_ops ops;
-    enh_ops_init(&ops);
-    ops.upscale = ENH_UPSCALE_PHOTO;
-    snprintf(ops.model, sizeof ops.model, "%.63s", param);
+    photo_ops(&ops, param);
     ops.width = ops.height = 50;
     ops.fit = ENH_FIT_COVER;
     ops.gravity = ENH_GRAVITY_SMART; /* reads the upscaled image to choose the crop */
@@ -150,9 +154,7 @@ static void test_materialised(VipsImage *in, const char *param)
 static void test_cancel(VipsImage *in, const char *param)
 {
     enh_ops ops;
-    enh_ops_init(&ops);
-    ops.upscale = ENH_UPSCALE_PHOTO;
-    snprintf(ops.model, sizeof ops.model, "%.63s", param);
+    photo_ops(&ops, param);
     counter k = {0, 0};
     atomic_int cancel = 0;
     enh_pipeline_report rep;
@@ -181,16 +183,8 @@ int main(int argc, char **argv)
     snprintf(dir, sizeof dir, "/tmp/enh_pstream_XXXXXX");
     if (!mkdtemp(dir))
         return 1;
-    snprintf(param, sizeof param, "%s/synth.param", dir);
-    snprintf(bin, sizeof bin, "%s/synth.bin", dir);
-    FILE *f = fopen(param, "w");
-    fputs(synth_param, f);
-    fclose(f);
-    unsigned char b[SYNTH_BIN_LEN];
-    synth_bin(b);
-    f = fopen(bin, "wb");
-    fwrite(b, 1, sizeof b, f);
-    fclose(f);
+    if (!synth_write_files(dir, param, bin, sizeof param))
+        return 1;
 
     VipsImage *in = make_image(61, 47);
     test_lazy(in, param);

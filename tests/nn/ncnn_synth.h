@@ -5,6 +5,7 @@
 #define ENH_TESTS_NCNN_SYNTH_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char synth_param[] =
@@ -72,6 +73,26 @@ static void synth_bin(unsigned char *bin)
         putf(bin + SYNTH_CONV1_W + 4 * i, ((i * 13) % 23 - 11) / 64.f);
     for (int i = 0; i < 12; i++)
         putf(bin + SYNTH_CONV1_BIAS + 4 * i, -0.02f * i);
+}
+
+/* Writes the model as dir/synth.param and dir/synth.bin and puts their paths in param and
+ * bin (cap bytes each). Returns 1 on success, 0 if a path is too long or a write fails. */
+static inline int synth_write_files(const char *dir, char *param, char *bin, size_t cap)
+{
+    if ((size_t)snprintf(param, cap, "%s/synth.param", dir) >= cap ||
+        (size_t)snprintf(bin, cap, "%s/synth.bin", dir) >= cap)
+        return 0;
+    unsigned char b[SYNTH_BIN_LEN];
+    synth_bin(b);
+    FILE *f = fopen(param, "w");
+    int ok = f && fputs(synth_param, f) >= 0;
+    if (f)
+        ok = !fclose(f) && ok;
+    f = ok ? fopen(bin, "wb") : NULL;
+    ok = f && fwrite(b, 1, sizeof b, f) == sizeof b;
+    if (f)
+        ok = !fclose(f) && ok;
+    return ok;
 }
 
 #endif

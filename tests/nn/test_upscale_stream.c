@@ -430,16 +430,8 @@ int main(int argc, char **argv)
     if (!mkdtemp(g_dir))
         return 1;
     char param[600], bin[600];
-    snprintf(param, sizeof param, "%s/synth.param", g_dir);
-    snprintf(bin, sizeof bin, "%s/synth.bin", g_dir);
-    FILE *f = fopen(param, "w");
-    fputs(synth_param, f);
-    fclose(f);
-    unsigned char b[SYNTH_BIN_LEN];
-    synth_bin(b);
-    f = fopen(bin, "wb");
-    fwrite(b, 1, sizeof b, f);
-    fclose(f);
+    if (!synth_write_files(g_dir, param, bin, sizeof param))
+        return 1;
 
     struct {
         const char *what;

@@ -35,18 +35,8 @@ static char g_param[160];
 
 static int write_model(void)
 {
-    char bin[160];
-    snprintf(g_param, sizeof g_param, "%s/synth.param", g_tmp);
-    snprintf(bin, sizeof bin, "%s/synth.bin", g_tmp);
-    if (!write_text(g_param, synth_param))
-        return 0;
-    unsigned char b[SYNTH_BIN_LEN];
-    synth_bin(b);
-    FILE *f = fopen(bin, "wb");
-    int ok = f && fwrite(b, 1, sizeof b, f) == sizeof b;
-    if (f)
-        ok = !fclose(f) && ok;
-    return ok;
+    char bin[sizeof g_param];
+    return synth_write_files(g_tmp, g_param, bin, sizeof g_param);
 }
 
 /* a smooth RGB pattern (w x h) as PNG */
