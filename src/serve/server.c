@@ -1,11 +1,9 @@
 /* server.c - the scheduler and lifecycle of the inference server (see serve.h):
  * admission into bounded per-model queues, decode/encode workers, pipeline workers whose
- * tiles go to the per-model batchers, a monitor thread that expires queued requests at
- * their deadline (and stops an encode that runs past it) and cancels requests whose client
- * went away. Start, reload, drain and stop are in server_lifecycle.c. */
-#define _GNU_SOURCE /* POLLRDHUP */
+ * tiles go to the per-model batchers. The monitor thread that expires queued requests at
+ * their deadline, stops an encode that runs past it and cancels requests whose client went
+ * away is in server_monitor.c; start, reload, drain and stop are in server_lifecycle.c. */
 #include <math.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +16,6 @@
 #include "serve/server_internal.h"
 #include "serve/sync.h"
 
-#define MONITOR_PERIOD_S 0.02
 
 void enh_serve_options_init(enh_serve_options *o)
 {
@@ -475,59 +472,6 @@ void *serve_pipe_main(void *arg)
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
-    return NULL;
-}
-
-/* ---- monitor: deadlines of queued requests, clients that went away ---- */
-
-static int client_gone(int fd)
-{
-    if (fd < 0)
-        return 0;
-    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
-    if (poll(&p, 1, 0) <= 0)
-        return 0;
-    return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
-}
-
-void *serve_monitor_main(void *arg)
-{
-    enh_server *s = arg;
-    serve_job *done[64];
-    while (!atomic_load(&s->stopping)) {
-        int nd = 0;
-        double now = enh_now();
-        pthread_mutex_lock(&s->mu);
-        for (serve_job *j = s->active; j && nd < 64;) {
-            serve_job *nx = j->anext;
-            enh_error e;
-            if (client_gone(j->fd)) {
-                atomic_store(&j->cancel, SERVE_CANCEL_CLIENT);
-                if (j->in_queue) {
-                    enh_fail(&e, ENH_ECANCELLED, "the client closed the connection while the request was queued");
-                    serve_finish_locked(s, j, ENH_ECANCELLED, j->stage, &e);
-                    done[nd++] = j;
-                }
-            } else if (j->in_queue && j->deadline > 0 && now >= j->deadline) {
-                enh_fail(&e, ENH_ETIMEOUT,
-                         "deadline of %.0f ms exceeded while the request was queued (waited %.0f ms); retry later "
-                         "or raise deadline_ms",
-                         (j->deadline - j->t_admit) * 1000, (now - j->t_admit) * 1000);
-                serve_finish_locked(s, j, ENH_ETIMEOUT, j->stage, &e);
-                done[nd++] = j;
-            } else if (j->stage == STAGE_ENCODE && j->deadline > 0 && now >= j->deadline) {
-                /* encoding (lazy pixels are computed now): stop the encoder; do_encode answers 504 */
-                int zero = 0;
-                atomic_compare_exchange_strong(&j->cancel, &zero, SERVE_CANCEL_DEADLINE);
-            }
-            j = nx;
-        }
-        pthread_mutex_unlock(&s->mu);
-        for (int i = 0; i < nd; i++)
-            serve_http_job_done(done[i]);
-        struct timespec ts = {0, (long)(MONITOR_PERIOD_S * 1e9)};
-        nanosleep(&ts, NULL);
-    }
     return NULL;
 }
 

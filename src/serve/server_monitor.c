@@ -1,0 +1,65 @@
+/* server_monitor.c - the server's monitor thread (serve_monitor_main, server_internal.h):
+ * every MONITOR_PERIOD_S it walks the active requests under the server mutex and
+ *  - cancels a request whose client closed the connection (a queued one is finished at once),
+ *  - expires a queued request whose deadline passed (504),
+ *  - stops an encode that runs past its deadline (do_encode then answers 504).
+ * Finished requests are handed back to the HTTP layer after the mutex is released. */
+#define _GNU_SOURCE /* POLLRDHUP */
+#include <poll.h>
+#include <time.h>
+
+#include "core/fsutil.h"
+#include "serve/server_internal.h"
+
+#define MONITOR_PERIOD_S 0.02
+
+static int client_gone(int fd)
+{
+    if (fd < 0)
+        return 0;
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+    if (poll(&p, 1, 0) <= 0)
+        return 0;
+    return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+void *serve_monitor_main(void *arg)
+{
+    enh_server *s = arg;
+    serve_job *done[64];
+    while (!atomic_load(&s->stopping)) {
+        int nd = 0;
+        double now = enh_now();
+        pthread_mutex_lock(&s->mu);
+        for (serve_job *j = s->active; j && nd < 64;) {
+            serve_job *nx = j->anext;
+            enh_error e;
+            if (client_gone(j->fd)) {
+                atomic_store(&j->cancel, SERVE_CANCEL_CLIENT);
+                if (j->in_queue) {
+                    enh_fail(&e, ENH_ECANCELLED, "the client closed the connection while the request was queued");
+                    serve_finish_locked(s, j, ENH_ECANCELLED, j->stage, &e);
+                    done[nd++] = j;
+                }
+            } else if (j->in_queue && j->deadline > 0 && now >= j->deadline) {
+                enh_fail(&e, ENH_ETIMEOUT,
+                         "deadline of %.0f ms exceeded while the request was queued (waited %.0f ms); retry later "
+                         "or raise deadline_ms",
+                         (j->deadline - j->t_admit) * 1000, (now - j->t_admit) * 1000);
+                serve_finish_locked(s, j, ENH_ETIMEOUT, j->stage, &e);
+                done[nd++] = j;
+            } else if (j->stage == STAGE_ENCODE && j->deadline > 0 && now >= j->deadline) {
+                /* encoding (lazy pixels are computed now): stop the encoder; do_encode answers 504 */
+                int zero = 0;
+                atomic_compare_exchange_strong(&j->cancel, &zero, SERVE_CANCEL_DEADLINE);
+            }
+            j = nx;
+        }
+        pthread_mutex_unlock(&s->mu);
+        for (int i = 0; i < nd; i++)
+            serve_http_job_done(done[i]);
+        struct timespec ts = {0, (long)(MONITOR_PERIOD_S * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
