@@ -54,6 +54,14 @@ void enh_conv_plan_free(enh_conv_plan *plan);
 /* Same semantics as enh_conv2d_ref. */
 void enh_conv_plan_run(const enh_conv_plan *plan, const float *in, int n, int h, int w, float *out,
                        const float *residual, enh_pool *pool);
+/* Epilogue hook: called once per finished piece of the output, with the box rows [y0,y1) x
+ * cols [x0,x1) of image img, complete in every output channel and still in this core's cache
+ * (the executor pixel-shuffles a model's last conv there, ps_tail.h). Boxes never overlap and
+ * together cover the output; they come from the pool's threads in any order. */
+typedef void (*enh_conv_post_fn)(void *ctx, int img, int y0, int y1, int x0, int x1);
+/* enh_conv_plan_run, then post on every piece of the output as soon as it is written. */
+void enh_conv_plan_run_post(const enh_conv_plan *plan, const float *in, int n, int h, int w, float *out,
+                            const float *residual, enh_pool *pool, enh_conv_post_fn post, void *post_ctx);
 /* Name of the kernel the plan runs ("ref", "avx512-direct", "avx512-winograd4x4", ...). */
 const char *enh_conv_plan_kernel(const enh_conv_plan *plan);
 /* As enh_conv_plan_create (which is this with ENH_PRECISION_DEFAULT) with a precision (precision.h).

@@ -447,16 +447,60 @@ void enh_conv_plan_free(enh_conv_plan *pl)
 typedef struct {
     enh_fast_job job;
     enh_fast_fn fn;
+    int wino, vw;
+    enh_conv_post_fn post;
+    void *post_ctx;
 } run_ctx;
+
+/* The output boxes blocks [b0, b1) wrote (see wino_blocks / gemm_blocks for the numbering). */
+static void post_blocks(const run_ctx *r, size_t b0, size_t b1)
+{
+    const enh_fast_job *j = &r->job;
+    const int ng = j->c->ng, oh = j->oh, ow = j->ow;
+    for (size_t blk = b0; blk < b1; blk++) {
+        if (r->wino) { /* a group: 4 rows x 4*vw columns of one image */
+            const size_t per_img = (size_t)j->th * j->gx, gw = 4 * (size_t)r->vw;
+            for (size_t g = blk * ng; g < (blk + 1) * ng && g < j->ngroups; g++) {
+                size_t rem = g % per_img;
+                int y0 = (int)(rem / j->gx) * 4, x0 = (int)((rem % j->gx) * gw);
+                int y1 = y0 + 4 < oh ? y0 + 4 : oh, x1 = x0 + (int)gw < ow ? x0 + (int)gw : ow;
+                r->post(r->post_ctx, (int)(g / per_img), y0, y1, x0, x1);
+            }
+        } else { /* ng*vw consecutive pixels of the flattened output: one box per row touched */
+            size_t opix = (size_t)oh * ow, tb = (size_t)ng * r->vw;
+            size_t q = (blk % j->ngroups) * tb, qe = q + tb < opix ? q + tb : opix;
+            while (q < qe) {
+                int y = (int)(q / (size_t)ow), x0 = (int)(q % (size_t)ow);
+                int x1 = (size_t)(ow - x0) < qe - q ? ow : x0 + (int)(qe - q);
+                r->post(r->post_ctx, (int)(blk / j->ngroups), y, y + 1, x0, x1);
+                q += (size_t)(x1 - x0);
+            }
+        }
+    }
+}
 
 static void run_range(void *vctx, size_t begin, size_t end, int slot)
 {
     const run_ctx *r = vctx;
     r->fn(&r->job, begin, end, r->job.scratch[slot]);
+    if (r->post)
+        post_blocks(r, begin, end);
+}
+
+static void post_whole(int n, int oh, int ow, enh_conv_post_fn post, void *ctx)
+{
+    for (int b = 0; post && b < n; b++)
+        post(ctx, b, 0, oh, 0, ow);
 }
 
 void enh_conv_plan_run(const enh_conv_plan *pl, const float *in, int n, int h, int w, float *out,
                        const float *residual, enh_pool *pool)
+{
+    enh_conv_plan_run_post(pl, in, n, h, w, out, residual, pool, NULL, NULL);
+}
+
+void enh_conv_plan_run_post(const enh_conv_plan *pl, const float *in, int n, int h, int w, float *out,
+                            const float *residual, enh_pool *pool, enh_conv_post_fn post, void *post_ctx)
 {
     int oh, ow;
     enh_conv_out_size(&pl->p, h, w, &oh, &ow);
@@ -464,13 +508,15 @@ void enh_conv_plan_run(const enh_conv_plan *pl, const float *in, int n, int h, i
         return;
     if (pl->algo == ENH_ALGO_REF) {
         enh_conv2d_ref(&pl->p, in, n, h, w, out, residual, pool);
+        post_whole(n, oh, ow, post, post_ctx);
         return;
     }
     if (!pool)
         pool = enh_pool_default();
     const int nt = enh_pool_threads(pool), vw = pl->isa->vw;
     run_ctx r = {.job = {.c = NULL, .in = in, .out = out, .res = residual,
-                         .n = n, .h = h, .w = w, .oh = oh, .ow = ow}};
+                         .n = n, .h = h, .w = w, .oh = oh, .ow = ow},
+                 .wino = pl->algo == ENH_ALGO_WINO, .vw = vw, .post = post, .post_ctx = post_ctx};
     enh_fast_conv c = pl->fc;
     size_t nblocks, units, per_block_units;
     if (pl->algo == ENH_ALGO_WINO) {
@@ -527,6 +573,7 @@ void enh_conv_plan_run(const enh_conv_plan *pl, const float *in, int n, int h, i
     }
     r.fn(&r.job, 0, nblocks, res);
     reserve_give();
+    post_whole(n, oh, ow, post, post_ctx);
 }
 
 const char *enh_conv_plan_kernel(const enh_conv_plan *pl) { return pl->name; }

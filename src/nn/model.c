@@ -2,8 +2,9 @@
  * Every convolution runs through a conv plan created at load (enh_conv_plan_create_ex, in the
  * model's precision: fp32 unless bf16 is asked, see precision.h), with
  * its activation and residual add fused into the plan's parameters where the plan
- * supports them; other ops run the reference kernels of ops_ref.h. Activations live in
- * one arena per call, laid out by the memory planner. */
+ * supports them; other ops run the reference kernels of ops_ref.h. A conv followed by a
+ * PixelShuffle and a residual add (the SR tail) runs them in its epilogue (ps_tail.h) in fused
+ * models. Activations live in one arena per call, laid out by the memory planner. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "nn/ncnn.h"
 #include "nn/ops_par.h"
 #include "nn/ops_ref.h"
+#include "nn/ps_tail.h"
 
 /* Activation arenas kept between runs: a fresh arena of tens of MiB is page-faulted in by
  * every run otherwise, and page faults serialise the threads on the process's address
@@ -25,6 +27,7 @@
 struct enh_model {
     enh_graph *g;
     enh_conv_plan **plans; /* per node, NULL for non-conv */
+    enh_ps_tail *tails;    /* per node (fused models only, else NULL): tail.add >= 0 = fused tail */
     enh_model_info info;
     pthread_mutex_t arena_mu;
     struct { float *p; size_t n; } arenas[ARENA_KEEP]; /* idle arenas (floats) */
@@ -109,6 +112,7 @@ void enh_model_free(enh_model *m)
         for (int i = 0; i < m->g->nnodes; i++)
             enh_conv_plan_free(m->plans[i]);
     free(m->plans);
+    free(m->tails);
     enh_graph_free(m->g);
     for (int i = 0; i < m->narenas; i++)
         enh_free(m->arenas[i].p);
@@ -138,6 +142,28 @@ static void make_plans(void *ctx, size_t begin, size_t end, int slot)
             n->p.conv.weight = NULL;
         }
     }
+}
+
+/* The conv -> PixelShuffle -> add tails the executor runs in the conv's epilogue. */
+static enh_status find_tails(enh_model *m, enh_error *err)
+{
+    const enh_graph *g = m->g;
+    int *readers = calloc((size_t)g->ntensors + 1, sizeof *readers);
+    m->tails = calloc((size_t)g->nnodes, sizeof *m->tails);
+    if (!readers || !m->tails) {
+        free(readers);
+        return enh_fail(err, ENH_ENOMEM, "out of memory building the model");
+    }
+    for (int i = 0; i < g->nnodes; i++)
+        for (int k = 0; k < g->nodes[i].nin; k++)
+            readers[g->nodes[i].in[k]]++;
+    readers[g->output]++;
+    for (int i = 0; i < g->nnodes; i++) {
+        enh_ps_tail_find(g, i, readers, &m->tails[i]);
+        m->info.ps_tails += m->tails[i].add >= 0;
+    }
+    free(readers);
+    return ENH_OK;
 }
 
 static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **out, enh_error *err)
@@ -232,6 +258,8 @@ static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **
     }
     free(pj.idx);
     free(pj.st);
+    if (st == ENH_OK && fuse)
+        st = find_tails(m, err);
     if (st != ENH_OK) {
         enh_model_free(m);
         return st;
@@ -302,6 +330,38 @@ size_t enh_model_workspace_bytes(const enh_model *m, int n, int h, int w)
     return b;
 }
 
+static int disjoint(const float *a, size_t na, const float *b, size_t nb)
+{
+    return a + na <= b || b + nb <= a;
+}
+
+/* Whether node i's tail can be fused in this run (shapes, buffers that do not overlap), and its
+ * arguments. */
+static int tail_setup(const enh_model *m, int i, const enh_memplan *mp, float *const *T, int n,
+                      enh_ps_tail_run *tr)
+{
+    const enh_ps_tail *t = &m->tails[i];
+    if (t->add < 0)
+        return 0;
+    const enh_node *c = &m->g->nodes[i], *ps = &m->g->nodes[t->ps], *add = &m->g->nodes[t->add];
+    const enh_shape cs = mp->shapes[c->out], os = mp->shapes[ps->out], ss = mp->shapes[t->src];
+    const int r = ps->p.ps.r;
+    if (r < 1 || r > 8 || cs.c != os.c * r * r || os.h != cs.h * r || os.w != cs.w * r ||
+        mp->shapes[add->out].c != os.c || mp->shapes[add->out].h != os.h || mp->shapes[add->out].w != os.w)
+        return 0;
+    int low = t->interp >= 0;
+    if (low ? !enh_interp_is_nearest_by(&m->g->nodes[t->interp], ss, mp->shapes[m->g->nodes[t->interp].out], r)
+            : (ss.c != os.c || ss.h != os.h || ss.w != os.w))
+        return 0;
+    *tr = (enh_ps_tail_run){.raw = T[c->out], .src = T[t->src], .out = T[add->out], .oc = os.c, .h = cs.h,
+                            .w = cs.w, .r = r, .dcr = ps->p.ps.dcr, .src_low = low};
+    /* the add's output is placed for the add's turn: it must not share memory with what the
+     * fused epilogue still reads (the memory planner may give it the conv output's place) */
+    size_t no = (size_t)n * os.c * os.h * os.w, nr = (size_t)n * cs.c * cs.h * cs.w,
+           ns = (size_t)n * ss.c * ss.h * ss.w;
+    return tr->raw && tr->src && tr->out && disjoint(tr->out, no, tr->raw, nr) && disjoint(tr->out, no, tr->src, ns);
+}
+
 enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int w, float *out,
                          enh_pool *pool, enh_error *err)
 {
@@ -356,6 +416,15 @@ enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int 
             break;
         case ENH_OP_CONV: {
             const float *res = nd->nin > 1 ? T[nd->in[1]] : NULL;
+            enh_ps_tail_run tr;
+            if (m->tails && tail_setup(m, i, &mp, T, n, &tr)) {
+                const enh_ps_tail *t = &m->tails[i];
+                enh_conv_plan_run_post(m->plans[i], x, n, si->h, si->w, y, res, pool, enh_ps_tail_box, &tr);
+                mp.skip[t->ps] = mp.skip[t->add] = 1;
+                if (t->interp >= 0)
+                    mp.skip[t->interp] = 1;
+                break;
+            }
             enh_conv_plan_run(m->plans[i], x, n, si->h, si->w, y, plan_supports(nd->act.kind) ? res : NULL, pool);
             if (!plan_supports(nd->act.kind)) { /* clip / sigmoid: fusion never adds a residual here */
                 enh_act_ref(&nd->act, y, n, so->c, plane, pool);

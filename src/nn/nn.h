@@ -29,6 +29,7 @@ typedef struct enh_model_info {
     double flops_per_pixel; /* direct-convolution FLOPs per input pixel */
     int bf16_convs;         /* convolutions that run in bf16 (0: all fp32; see precision.h) */
     int convs;              /* convolutions in all */
+    int ps_tails;           /* conv -> PixelShuffle -> add tails run in the conv's epilogue (ps_tail.h) */
 } enh_model_info;
 
 /* Loads an ncnn .param/.bin pair. */

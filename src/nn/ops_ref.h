@@ -23,6 +23,9 @@ float enh_act_one(const enh_activation *a, int channel, float v);
 void enh_pixelshuffle_ref(const float *in, int n, enh_shape s, int r, int dcr, float *out);
 void enh_interp_ref(const enh_node *node, const float *in, int n, enh_shape s, enh_shape os, float *out,
                     enh_pool *pool);
+/* 1 when the Interp node maps s to os as a nearest upscale by exactly r on both axes (every
+ * output row/column d reads source d / r), i.e. it can be read as in[y / r][x / r]. */
+int enh_interp_is_nearest_by(const enh_node *node, enh_shape s, enh_shape os, int r);
 /* a (op) b for one pair of values */
 float enh_bin_one(enh_binop op, float a, float b);
 /* out = a (op) b with numpy broadcasting of (c, h, w); b NULL = the node's scalar */

@@ -74,6 +74,22 @@ static int taps(const enh_node *node, int in, int out, int d, int idx[4], double
     return 4;
 }
 
+int enh_interp_is_nearest_by(const enh_node *node, enh_shape s, enh_shape os, int r)
+{
+    if (node->op != ENH_OP_INTERP || node->p.interp.mode != ENH_INTERP_NEAREST || r < 1 || os.c != s.c ||
+        os.h != s.h * r || os.w != s.w * r)
+        return 0;
+    int idx[4];
+    double wt[4];
+    for (int d = 0; d < os.h; d++)
+        if (taps(node, s.h, os.h, d, idx, wt, node->p.interp.scale_h) != 1 || idx[0] != d / r)
+            return 0;
+    for (int d = 0; d < os.w; d++)
+        if (taps(node, s.w, os.w, d, idx, wt, node->p.interp.scale_w) != 1 || idx[0] != d / r)
+            return 0;
+    return 1;
+}
+
 /* taps of every output coordinate along one axis, computed once per call */
 static tapset *tap_table(const enh_node *nd, int in, int out, float scale_given)
 {

@@ -5,6 +5,64 @@
 #include "nn/memplan.h"
 #include "nn_util.h"
 
+#include "nn/cpu.h"
+
+/* The fused tail against the plain ops on every kernel path of this CPU: the Winograd and GEMM
+ * blocks (4x(4*vw) boxes, runs of rows) and the reference conv (one box per image), on an odd
+ * size so boxes are cut at the right and bottom edges; a batch of 2 checks the image index. */
+static void check_tail_paths(const float *x, const float *want, int H, int W)
+{
+    static const struct { const char *isa, *algo; enh_isa id; } paths[] = {
+        {"ref", "auto", ENH_ISA_REF},          {"portable", "wino", ENH_ISA_PORTABLE},
+        {"portable", "gemm", ENH_ISA_PORTABLE}, {"avx2", "wino", ENH_ISA_AVX2},
+        {"avx2", "gemm", ENH_ISA_AVX2},         {"avx512", "wino", ENH_ISA_AVX512},
+        {"avx512", "gemm", ENH_ISA_AVX512},
+    };
+    const size_t on = (size_t)12 * H * W;
+    float *x2 = enh_alloc(2 * (size_t)3 * H * W * 4), *y = enh_alloc(2 * on * 4);
+    memcpy(x2, x, (size_t)3 * H * W * 4);
+    memcpy(x2 + 3 * H * W, x, (size_t)3 * H * W * 4);
+    for (size_t k = 0; k < sizeof paths / sizeof paths[0]; k++) {
+        if (!enh_cpu_isa_supported(paths[k].id))
+            continue;
+        setenv("ENHANCE_KERNELS", paths[k].isa, 1);
+        setenv("ENHANCE_CONV_ALGO", paths[k].algo, 1);
+        nn_seed(5);
+        enh_model *m;
+        enh_error err;
+        CHECK(enh_model_from_graph(nn_small_sr(8, 16), &m, &err) == ENH_OK);
+        CHECK(enh_model_get_info(m)->ps_tails == 1);
+        CHECK(enh_model_run(m, x2, 2, H, W, y, NULL, &err) == ENH_OK);
+        double d0 = nn_max_diff(y, want, on), d1 = nn_max_diff(y + on, want, on);
+        CHECK_MSG(d0 <= 1e-4 && d1 <= 1e-4, "%s-%s: tail %g / %g", paths[k].isa, paths[k].algo, d0, d1);
+        enh_model_free(m);
+    }
+    unsetenv("ENHANCE_KERNELS");
+    unsetenv("ENHANCE_CONV_ALGO");
+    /* DCR (TF) channel order: fused against plain */
+    enh_model *m[2];
+    enh_error err;
+    for (int k = 0; k < 2; k++) {
+        nn_seed(5);
+        enh_graph *g = nn_small_sr(8, 16);
+        for (int i = 0; i < g->nnodes; i++)
+            if (g->nodes[i].op == ENH_OP_PIXELSHUFFLE)
+                g->nodes[i].p.ps.dcr = 1;
+        CHECK((k ? enh_model_from_graph_unfused(g, &m[k], &err) : enh_model_from_graph(g, &m[k], &err)) == ENH_OK);
+    }
+    float *y2 = enh_alloc(2 * on * 4);
+    CHECK(enh_model_get_info(m[0])->ps_tails == 1);
+    CHECK(enh_model_run(m[0], x2, 2, H, W, y, NULL, &err) == ENH_OK);
+    CHECK(enh_model_run(m[1], x2, 2, H, W, y2, NULL, &err) == ENH_OK);
+    CHECK_MSG(nn_max_diff(y, y2, 2 * on) <= 1e-5 && nn_max_diff(y, want, on) > 1e-3, "dcr: %g, vs crd %g",
+              nn_max_diff(y, y2, 2 * on), nn_max_diff(y, want, on));
+    enh_model_free(m[0]);
+    enh_model_free(m[1]);
+    enh_free(y2);
+    enh_free(x2);
+    enh_free(y);
+}
+
 int main(void)
 {
     enh_error err;
@@ -24,6 +82,9 @@ int main(void)
     CHECK(enh_model_run(fused, x, 1, H, W, y1, NULL, &err) == ENH_OK);
     CHECK(enh_model_run(plain, x, 1, H, W, y2, NULL, &err) == ENH_OK);
     CHECK_MSG(nn_max_diff(y1, y2, (size_t)12 * H * W) <= 1e-5, "fused vs plain %g", nn_max_diff(y1, y2, (size_t)12 * H * W));
+    /* the conv -> PixelShuffle -> + nearest-upsampled input tail runs in the conv's epilogue */
+    CHECK(enh_model_get_info(fused)->ps_tails == 1 && enh_model_get_info(plain)->ps_tails == 0);
+    check_tail_paths(x, y2, H, W);
     /* batch of 2 == two single runs */
     float *x2 = enh_alloc((size_t)6 * H * W * 4), *y3 = enh_alloc((size_t)24 * H * W * 4);
     memcpy(x2, x, (size_t)3 * H * W * 4);
