@@ -284,6 +284,20 @@ static void do_decode(enh_server *s, serve_job *j)
     enqueue(s, j, STAGE_PIPELINE);
 }
 
+/* Keeps the first failure of a model run during the encode (see do_encode). */
+static void runner_failed(enh_server *s, serve_job *j, enh_status st, const enh_error *err)
+{
+    pthread_mutex_lock(&s->mu);
+    if (j->stage == STAGE_ENCODE && j->runner_status == ENH_OK) {
+        j->runner_status = st;
+        if (err)
+            j->runner_err = *err;
+        else
+            enh_fail(&j->runner_err, st, "the model run failed (%s)", enh_status_name(st));
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 static enh_status tile_runner(void *user, struct enh_model *model, const float *in, int n, int c, int h, int w,
                               float *out, enh_error *err)
 {
@@ -301,6 +315,8 @@ static enh_status tile_runner(void *user, struct enh_model *model, const float *
         st = enh_model_run(model, in, n, h, w, out, s->pool, err);
         j->tiles += n;
         j->runner_s += enh_now() - t0;
+        if (st)
+            runner_failed(s, j, st, err);
         return st;
     }
     serve_tile_wait tw = {0, 0};
@@ -311,6 +327,8 @@ static enh_status tile_runner(void *user, struct enh_model *model, const float *
     j->tile_wait_s += tw.queued_s;
     if (st == ENH_OK)
         j->tiles += n;
+    else
+        runner_failed(s, j, st, err);
     j->runner_s += enh_now() - t0;
     return st;
 }
@@ -377,13 +395,34 @@ static void do_pipeline(enh_server *s, serve_job *j)
     enqueue(s, j, STAGE_ENCODE);
 }
 
-/* A failed encode of a job whose deadline passed is the deadline's doing: the monitor's
- * deadline cancel stopped the encoder (ENH_ECANCELLED), or a lazy stage behind the image
- * checked the deadline itself and failed the save, which the encoder reports as a write
- * failure (ENH_EINTERNAL or ENH_EIO, "cannot write the result as ..."). Other failures
- * (e.g. an impossible bit depth) keep their status. */
-static enh_status encode_failure(const serve_job *j, enh_status st, enh_error *err)
+/* The status of a failed encode. The encoder sees a failure of the lazy stages behind the
+ * image (a lazy upscale's model run, the tiler) only as a write failure (ENH_EINTERNAL or
+ * ENH_EIO, "cannot write the result as ..."), so:
+ *  - a model run (the tile runner: the model or its batcher) that failed during the encode
+ *    for a reason of its own, e.g. ENH_ENOMEM, gives the answer its status and message (503
+ *    out_of_memory, as when it fails inside enh_pipeline_run), whatever the cancel flag says
+ *    by the time the encoder returns. (A failure of the tiler's own allocations while the
+ *    encode re-acquires them is not seen here and stays a write failure, 500: the stream's
+ *    status is not reachable from the final image, see upscale_stream_status.)
+ *  - a job whose deadline passed fails because of it: the monitor's deadline cancel stopped
+ *    the encoder (ENH_ECANCELLED), or a lazy stage checked the deadline itself (504);
+ *  - a client that went away: cancelled;
+ *  - other failures (e.g. an impossible bit depth) keep their status.
+ * The result is encoded into memory in full before the response is queued, so no header or
+ * byte of the image has been sent when this runs: a failure is always answered with its
+ * status and the JSON error body, never with a truncated image. */
+static enh_status encode_failure(enh_server *s, const serve_job *j, enh_status st, enh_error *err)
 {
+    pthread_mutex_lock(&s->mu);
+    enh_status rs = j->runner_status;
+    int own = rs != ENH_OK && rs != ENH_ECANCELLED && rs != ENH_ETIMEOUT; /* not the cancel's doing */
+    if (own)
+        *err = j->runner_err;
+    pthread_mutex_unlock(&s->mu);
+    if (own) {
+        err->code = rs;
+        return enh_error_prefix(err, "model '%s', while the result was encoded", j->route);
+    }
     int c = atomic_load(&j->cancel);
     double now = enh_now();
     int lazy_failure = st == ENH_EINTERNAL || st == ENH_EIO || st == ENH_ETIMEOUT;
@@ -411,7 +450,7 @@ static void do_encode(enh_server *s, serve_job *j)
     enh_status st = serve_encode_cancellable(j->image_out, &j->ops, j->in_format, &j->cancel, &j->out_buf,
                                              &j->out_len, &mime, NULL, &err);
     if (st)
-        st = encode_failure(j, st, &err);
+        st = encode_failure(s, j, st, &err);
     /* the tile runner's time during the encode (a lazy upscale) is compute, its batcher
      * waits queueing, the rest encoding */
     double runner = j->runner_s - runner0, wait = j->tile_wait_s - wait0;

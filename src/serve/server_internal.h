@@ -88,6 +88,10 @@ typedef struct serve_job {
     double pipe_s;       /* enh_pipeline_run's wall time */
     double runner_s;     /* wall time inside the tile runner (batcher waits included) */
     int tiles;
+    /* the first failure of a model run (the tile runner) while the result was encoded,
+     * under srv->mu: a lazy upscale's failure reaches the encoder only as a libvips error */
+    enh_status runner_status;
+    enh_error runner_err;
     VipsImage *image_in, *image_out;
     enh_format in_format;
     enh_pipeline_report report;
