@@ -322,7 +322,9 @@ static enum MHD_Result enhance_respond(struct MHD_Connection *c, http_req *r)
         return MHD_YES; /* spurious wake-up */
     char tmp[64];
     if (j->status) {
-        json_t *d = json_pack("{s:s}", "model", j->report.model[0] ? j->report.model : j->route);
+        /* a served model by its configured name, as X-Model (a custom model's cache name is
+         * its .param path) */
+        json_t *d = json_pack("{s:s}", "model", j->model || !j->report.model[0] ? j->route : j->report.model);
         if (j->status == ENH_ETOOBIG)
             json_object_set_new(d, "limit_output_pixels", json_integer(s->opt.max_output_pixels));
         return send_error(c, r, j->http_code, j->http_type, j->err.msg, d, 0);

@@ -7,8 +7,8 @@
  * smaller than the model's activations for this request's tile fail, so the pipeline call
  * succeeds and the model run inside the encode fails with ENH_ENOMEM:
  *  1. the answer is 503 out_of_memory with the server's JSON error body and the model's
- *     message (the activations it needed), not 500 internal; the metrics count it under
- *     reason="out_of_memory";
+ *     message (the activations it needed), not 500 internal, naming the model by its
+ *     configured name; the metrics count it under reason="out_of_memory";
  *  2. with the hook off, the same request is answered 200 with the upscaled image (the
  *     worker is free, the model usable); under ASan nothing leaks (detect_leaks at exit). */
 #include <stdio.h>
@@ -111,6 +111,11 @@ static void test_oom_while_encoding(void)
     CHECK_ERROR(&r, 503, "out_of_memory", "activations");
     CHECK_MSG(r.body && strstr(r.body, "while the result was encoded"), "not failed while encoding: %.300s",
               r.body ? r.body : "");
+    json_t *doc = json_body(&r); /* the served model by its configured name, not its .param path */
+    const char *model = json_string_value(json_object_get(json_object_get(json_object_get(doc, "error"), "details"),
+                                                          "model"));
+    CHECK_MSG(model && !strcmp(model, "synth"), "details.model: %s", model ? model : "(none)");
+    json_decref(doc);
     http_resp_free(&r);
     double n = 0;
     CHECK(metric_value(&s, "enhance_requests_total{model=\"synth\",outcome=\"failure\",reason=\"out_of_memory\"} ",
