@@ -54,6 +54,9 @@ typedef struct enh_fast_job {
     int th, gx;           /* WINO: tile rows, vector groups per tile row */
     size_t ngroups;       /* WINO: n*th*gx; GEMM: blocks per image */
     float *const *scratch; /* one per pool slot */
+    int wpf;              /* 1: the first block of the call prefetches the weights ahead (see
+                             conv_fast_tmpl.h); set per call by the plan for a thread's first
+                             block of a run, when the layer's weights are not in its cache */
 } enh_fast_job;
 
 typedef void (*enh_fast_fn)(const enh_fast_job *j, size_t b0, size_t b1, float *scratch);

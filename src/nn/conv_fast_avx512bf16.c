@@ -78,7 +78,8 @@ size_t enh_bf16_wino_scratch_floats(const enh_fast_conv *c)
 /* c[MR][nr*VW] = sum over K2 pairs of a(pair panel) * b(pairs, row stride ldb) */
 static inline __attribute__((always_inline)) void kern_bf16(const int nr, const uint32_t *restrict a,
                                                            const uint32_t *restrict b, size_t ldb,
-                                                           float *restrict c, size_t ldc, int K2)
+                                                           float *restrict c, size_t ldc, int K2,
+                                                           const int pf)
 {
     __m512 acc[MR][NR];
 #pragma GCC unroll 8
@@ -88,6 +89,8 @@ static inline __attribute__((always_inline)) void kern_bf16(const int nr, const 
             acc[i][q] = _mm512_setzero_ps();
     for (int k = 0; k < K2; k++) {
         __m512bh bv[NR];
+        if (pf) /* a thread's first block of a run: 2 KiB ahead, as the fp32 kernel (conv_fast_tmpl.h) */
+            __builtin_prefetch(a + 512, 0, 3);
 #pragma GCC unroll 3
         for (int q = 0; q < nr; q++)
             bv[q] = (__m512bh)_mm512_loadu_si512(b + q * VW);
@@ -109,21 +112,31 @@ static inline __attribute__((always_inline)) void kern_bf16(const int nr, const 
 }
 
 /* C[rows][ncols] = Apack * Vb; rows a multiple of MR, ncols a multiple of VW. */
-static void gemm_bf16(const uint32_t *apack, int rows, int K2, const uint32_t *b, size_t ldb, int ncols, float *c,
-                      size_t ldc)
+static inline __attribute__((always_inline)) void gemm_bf16_pf(const uint32_t *apack, int rows, int K2,
+                                                             const uint32_t *b, size_t ldb, int ncols, float *c,
+                                                             size_t ldc, const int pf)
 {
     for (int r = 0; r < rows; r += MR) {
         const uint32_t *a = apack + (size_t)r * K2;
         float *cr = c + (size_t)r * ldc;
         int n = 0;
         for (; n + NR * VW <= ncols; n += NR * VW)
-            kern_bf16(NR, a, b + n, ldb, cr + n, ldc, K2);
+            kern_bf16(NR, a, b + n, ldb, cr + n, ldc, K2, pf);
         int rem = (ncols - n) / VW;
         if (rem == 1)
-            kern_bf16(1, a, b + n, ldb, cr + n, ldc, K2);
+            kern_bf16(1, a, b + n, ldb, cr + n, ldc, K2, pf);
         else if (rem == 2)
-            kern_bf16(2, a, b + n, ldb, cr + n, ldc, K2);
+            kern_bf16(2, a, b + n, ldb, cr + n, ldc, K2, pf);
     }
+}
+
+static void gemm_bf16(const uint32_t *apack, int rows, int K2, const uint32_t *b, size_t ldb, int ncols, float *c,
+                      size_t ldc, int pf)
+{
+    if (pf)
+        gemm_bf16_pf(apack, rows, K2, b, ldb, ncols, c, ldc, 1);
+    else
+        gemm_bf16_pf(apack, rows, K2, b, ldb, ncols, c, ldc, 0);
 }
 
 /* 36 fp32 vectors of channel 2k (lo) and 2k+1 (hi) -> 36 vectors of interleaved bf16 pairs. */
@@ -172,7 +185,7 @@ static void wino_blocks_bf16(const enh_fast_job *j, size_t b0, size_t b1, float 
             int rows = coutp - co0 < cob ? coutp - co0 : cob;
             for (int p = 0; p < 36; p++)
                 gemm_bf16(c->wbf + (size_t)p * coutp * cin2 + (size_t)co0 * cin2, rows, cin2, Vb + p * vps, TB,
-                          cnt * VW, M + p * mps, TB);
+                          cnt * VW, M + p * mps, TB, j->wpf && blk == b0);
             int coe = co0 + rows < cout ? co0 + rows : cout;
             for (int gi = 0; gi < cnt; gi++) {
                 size_t g = g0 + gi, b = g / per_img, r = g % per_img;

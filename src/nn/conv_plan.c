@@ -21,6 +21,7 @@
  * per-slot scratch waits for the reserve and runs single-threaded with it.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -450,6 +451,7 @@ typedef struct {
     int wino, vw;
     enh_conv_post_fn post;
     void *post_ctx;
+    unsigned seq;
 } run_ctx;
 
 /* The output boxes blocks [b0, b1) wrote (see wino_blocks / gemm_blocks for the numbering). */
@@ -479,10 +481,16 @@ static void post_blocks(const run_ctx *r, size_t b0, size_t b1)
     }
 }
 
+static _Atomic unsigned g_run_seq; /* numbers the runs, so a thread knows its first block of one */
+
 static void run_range(void *vctx, size_t begin, size_t end, int slot)
 {
     const run_ctx *r = vctx;
-    r->fn(&r->job, begin, end, r->job.scratch[slot]);
+    static _Thread_local unsigned seen;
+    enh_fast_job jb = r->job;
+    jb.wpf = seen != r->seq; /* this layer's weights are not in this core's cache yet */
+    seen = r->seq;
+    r->fn(&jb, begin, end, r->job.scratch[slot]);
     if (r->post)
         post_blocks(r, begin, end);
 }
@@ -516,7 +524,8 @@ void enh_conv_plan_run_post(const enh_conv_plan *pl, const float *in, int n, int
     const int nt = enh_pool_threads(pool), vw = pl->isa->vw;
     run_ctx r = {.job = {.c = NULL, .in = in, .out = out, .res = residual,
                          .n = n, .h = h, .w = w, .oh = oh, .ow = ow},
-                 .wino = pl->algo == ENH_ALGO_WINO, .vw = vw, .post = post, .post_ctx = post_ctx};
+                 .wino = pl->algo == ENH_ALGO_WINO, .vw = vw, .post = post, .post_ctx = post_ctx,
+                 .seq = atomic_fetch_add(&g_run_seq, 1) + 1};
     enh_fast_conv c = pl->fc;
     size_t nblocks, units, per_block_units;
     if (pl->algo == ENH_ALGO_WINO) {
@@ -571,6 +580,7 @@ void enh_conv_plan_run_post(const enh_conv_plan *pl, const float *in, int n, int
         r.job.ngroups = ((size_t)oh * ow + vw - 1) / vw;
         nblocks = (size_t)n * r.job.ngroups;
     }
+    r.job.wpf = 1;
     r.fn(&r.job, 0, nblocks, res);
     reserve_give();
     post_whole(n, oh, ow, post, post_ctx);
