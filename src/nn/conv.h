@@ -59,9 +59,13 @@ void enh_conv_plan_run(const enh_conv_plan *plan, const float *in, int n, int h,
  * (the executor pixel-shuffles a model's last conv there, ps_tail.h). Boxes never overlap and
  * together cover the output; they come from the pool's threads in any order. */
 typedef void (*enh_conv_post_fn)(void *ctx, int img, int y0, int y1, int x0, int x1);
-/* enh_conv_plan_run, then post on every piece of the output as soon as it is written. */
-void enh_conv_plan_run_post(const enh_conv_plan *plan, const float *in, int n, int h, int w, float *out,
-                            const float *residual, enh_pool *pool, enh_conv_post_fn post, void *post_ctx);
+/* enh_conv_plan_run, then post (if not NULL) on every piece of the output as soon as it is
+ * written. next (or NULL): the plan that runs after this one; its packed weights are prefetched
+ * while this one computes, so its first blocks do not wait for DRAM (a hint, no effect on the
+ * result). */
+void enh_conv_plan_run_ex(const enh_conv_plan *plan, const float *in, int n, int h, int w, float *out,
+                          const float *residual, enh_pool *pool, enh_conv_post_fn post, void *post_ctx,
+                          const enh_conv_plan *next);
 /* Name of the kernel the plan runs ("ref", "avx512-direct", "avx512-winograd4x4", ...). */
 const char *enh_conv_plan_kernel(const enh_conv_plan *plan);
 /* As enh_conv_plan_create (which is this with ENH_PRECISION_DEFAULT) with a precision (precision.h).

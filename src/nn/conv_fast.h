@@ -57,6 +57,8 @@ typedef struct enh_fast_job {
     int wpf;              /* 1: the first block of the call prefetches the weights ahead (see
                              conv_fast_tmpl.h); set per call by the plan for a thread's first
                              block of a run, when the layer's weights are not in its cache */
+    const char *nx0, *nx1; /* bytes of the next layer's weights that the call's other blocks
+                             prefetch, spread over them (Winograd fp32 only; NULL = none) */
 } enh_fast_job;
 
 typedef void (*enh_fast_fn)(const enh_fast_job *j, size_t b0, size_t b1, float *scratch);

@@ -22,7 +22,7 @@
 static inline __attribute__((always_inline)) void FN(kern)(const int nr, const float *restrict a,
                                                         const float *restrict b, size_t ldb,
                                                         float *restrict c, size_t ldc, int K,
-                                                        const int pf)
+                                                        const int pf, const char *nx, int nnx)
 {
     vf acc[MR][NR];
 #pragma GCC unroll 16
@@ -38,8 +38,10 @@ static inline __attribute__((always_inline)) void FN(kern)(const int nr, const f
          * 0.13 vs 0.065 ms). Asking 2 KiB ahead cut that to ~0.10 ms; both cores pay it every
          * layer, so it also limited the 2-thread scaling of small inputs. Later blocks find
          * the weights in cache and skip the extra instruction (pf is a constant here). */
-        if (pf)
+        if (pf == 1)
             __builtin_prefetch(a + WPF_FLOATS, 0, 3);
+        else if (pf == 2 && k < nnx) /* a line of the next layer's weights (see wino_blocks) */
+            __builtin_prefetch(nx + 64 * (size_t)k, 0, 2);
 #pragma GCC unroll 4
         for (int q = 0; q < nr; q++)
             bv[q] = v_load(b + q * VW);
@@ -63,32 +65,46 @@ static inline __attribute__((always_inline)) void FN(kern)(const int nr, const f
 /* C[rows][ncols] = Apack * B; rows a multiple of MR, ncols a multiple of VW. */
 static inline __attribute__((always_inline)) void FN(gemm_pf)(const float *apack, int rows, int K,
                                                             const float *b, size_t ldb, int ncols,
-                                                            float *c, size_t ldc, const int pf)
+                                                            float *c, size_t ldc, const int pf,
+                                                            const char **nx, const char *nx_end)
 {
     for (int r = 0; r < rows; r += MR) {
         const float *a = apack + (size_t)r * K;
         float *cr = c + (size_t)r * ldc;
+        int nnx = 0;
+        if (pf == 2) { /* one line per k step of this row panel, while any are left */
+            ptrdiff_t left = (nx_end - *nx + 63) / 64;
+            nnx = left < K ? (int)left : K;
+        }
+        const char *nxp = pf == 2 ? *nx : NULL;
+        if (pf == 2)
+            *nx += 64 * (size_t)nnx;
         int n = 0;
         for (; n + NR * VW <= ncols; n += NR * VW)
-            FN(kern)(NR, a, b + n, ldb, cr + n, ldc, K, pf);
+            FN(kern)(NR, a, b + n, ldb, cr + n, ldc, K, pf, nxp, nnx);
         int rem = (ncols - n) / VW;
         if (rem == 1)
-            FN(kern)(1, a, b + n, ldb, cr + n, ldc, K, pf);
+            FN(kern)(1, a, b + n, ldb, cr + n, ldc, K, pf, nxp, nnx);
 #if NR > 2
         else if (rem == 2)
-            FN(kern)(2, a, b + n, ldb, cr + n, ldc, K, pf);
+            FN(kern)(2, a, b + n, ldb, cr + n, ldc, K, pf, nxp, nnx);
 #endif
     }
 }
 
 /* C[rows x ncols] = A (packed weights) x B; pf: prefetch the weights ahead (see FN(kern)) */
+/* pf 0: no prefetch; 1: the weights ahead (a core's first block of a layer); 2: the next
+ * layer's weights, from *nx (advanced) up to nx_end, one line per k step, while the current
+ * ones come from cache (so the next layer's first block finds them at least in L3). */
 static void FN(gemm)(const float *apack, int rows, int K, const float *b, size_t ldb, int ncols, float *c,
-                     size_t ldc, int pf)
+                     size_t ldc, int pf, const char **nx, const char *nx_end)
 {
-    if (pf)
-        FN(gemm_pf)(apack, rows, K, b, ldb, ncols, c, ldc, 1);
+    if (pf == 1)
+        FN(gemm_pf)(apack, rows, K, b, ldb, ncols, c, ldc, 1, nx, nx_end);
+    else if (pf == 2 && *nx < nx_end)
+        FN(gemm_pf)(apack, rows, K, b, ldb, ncols, c, ldc, 2, nx, nx_end);
     else
-        FN(gemm_pf)(apack, rows, K, b, ldb, ncols, c, ldc, 0);
+        FN(gemm_pf)(apack, rows, K, b, ldb, ncols, c, ldc, 0, nx, nx_end);
 }
 
 /* ---- Winograd F(4x4,3x3). B^T d (input), A^T m (output), rows of 6 vectors. */
@@ -259,8 +275,14 @@ static void FN(wino_blocks)(const enh_fast_job *j, size_t b0, size_t b1, float *
     /* point strides padded by one cache line: 4 KiB strides would alias in L1 */
     const size_t vps = (size_t)cin * TB + PSPAD, mps = (size_t)cob * TB + PSPAD;
     float *V = scratch, *M = V + 36 * vps;
+    /* the next layer's weights: spread evenly over the blocks that do not prefetch their own */
+    const size_t nlater = b1 - b0 - (j->wpf ? 1 : 0);
+    const size_t nxshare = j->nx0 && nlater ? ((size_t)(j->nx1 - j->nx0) + nlater - 1) / nlater : 0;
+    const char *nx = j->nx0;
     for (size_t blk = b0; blk < b1; blk++) {
         size_t g0 = blk * ng;
+        const int pf = j->wpf && blk == b0 ? 1 : nxshare ? 2 : 0;
+        const char *nx_end = pf == 2 ? ((size_t)(j->nx1 - nx) > nxshare ? nx + nxshare : j->nx1) : nx;
         int cnt = (int)(j->ngroups - g0 < (size_t)ng ? j->ngroups - g0 : (size_t)ng);
         for (int gi = 0; gi < cnt; gi++) {
             size_t g = g0 + gi, b = g / per_img, r = g % per_img;
@@ -278,7 +300,7 @@ static void FN(wino_blocks)(const enh_fast_job *j, size_t b0, size_t b1, float *
             int rows = coutp - co0 < cob ? coutp - co0 : cob;
             for (int p = 0; p < 36; p++)
                 FN(gemm)(c->wpack + (size_t)p * coutp * cin + (size_t)co0 * cin, rows, cin,
-                         V + p * vps, TB, cnt * VW, M + p * mps, TB, j->wpf && blk == b0);
+                         V + p * vps, TB, cnt * VW, M + p * mps, TB, pf, &nx, nx_end);
             int coe = co0 + rows < cout ? co0 + rows : cout;
             for (int gi = 0; gi < cnt; gi++) {
                 size_t g = g0 + gi, b = g / per_img, r = g % per_img;
@@ -339,7 +361,9 @@ static void FN(gemm_blocks)(const enh_fast_job *j, size_t b0, size_t b1, float *
                             dst[t] = 0.0f;
                     }
             }
-            FN(gemm)(c->wpack + (size_t)g * coutp * K, coutp, K, V, TB, ncols, C, TB, j->wpf && blk == b0);
+            const char *none = NULL;
+            FN(gemm)(c->wpack + (size_t)g * coutp * K, coutp, K, V, TB, ncols, C, TB, j->wpf && blk == b0, &none,
+                     NULL);
             for (int co = 0; co < c->cout_g; co++) {
                 int oc = g * c->cout_g + co;
                 const float *crow = C + (size_t)co * TB;

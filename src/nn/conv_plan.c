@@ -44,6 +44,7 @@ struct enh_conv_plan {
     uint32_t *wbf;      /* bf16 Winograd plans: packed bf16 weight pairs (wpack is NULL) */
     enh_precision prec; /* FP32 or BF16 */
     int ng_max;
+    size_t npack; /* floats in wpack */
     char name[48];
 };
 
@@ -354,6 +355,7 @@ enh_status enh_conv_plan_create_forced_prec(const enh_conv_params *p, enh_isa is
         pl->wbf = enh_alloc(36 * (size_t)c->coutp_g * ((c->cin + 1) / 2) * sizeof(uint32_t));
     else
         pl->wpack = enh_alloc(npack * sizeof(float));
+    pl->npack = npack;
     pl->fbias = enh_calloc(nb, sizeof(float));
     pl->fslope = enh_calloc(nb, sizeof(float));
     if ((!pl->wpack && !pl->wbf) || !pl->fbias || !pl->fslope)
@@ -452,6 +454,7 @@ typedef struct {
     enh_conv_post_fn post;
     void *post_ctx;
     unsigned seq;
+    size_t per_thread; /* blocks a thread can expect (for its share of the next weights) */
 } run_ctx;
 
 /* The output boxes blocks [b0, b1) wrote (see wino_blocks / gemm_blocks for the numbering). */
@@ -487,9 +490,25 @@ static void run_range(void *vctx, size_t begin, size_t end, int slot)
 {
     const run_ctx *r = vctx;
     static _Thread_local unsigned seen;
+    static _Thread_local size_t done; /* blocks this thread ran in this run */
     enh_fast_job jb = r->job;
     jb.wpf = seen != r->seq; /* this layer's weights are not in this core's cache yet */
+    if (jb.wpf)
+        done = 0;
     seen = r->seq;
+    if (jb.nx0 && r->per_thread > 1) {
+        /* this call's part of the next weights: each thread fetches all of them (each core
+         * needs them), spread over the blocks after its first one */
+        size_t total = (size_t)(jb.nx1 - jb.nx0), share = (total + r->per_thread - 2) / (r->per_thread - 1);
+        size_t from = done == 0 ? 0 : (done - 1) * share, to = (done + end - begin - 1) * share;
+        from = from < total ? from : total;
+        to = to < total ? to : total;
+        jb.nx1 = jb.nx0 + to;
+        jb.nx0 += from;
+    } else {
+        jb.nx0 = jb.nx1 = NULL;
+    }
+    done += end - begin;
     r->fn(&jb, begin, end, r->job.scratch[slot]);
     if (r->post)
         post_blocks(r, begin, end);
@@ -504,11 +523,12 @@ static void post_whole(int n, int oh, int ow, enh_conv_post_fn post, void *ctx)
 void enh_conv_plan_run(const enh_conv_plan *pl, const float *in, int n, int h, int w, float *out,
                        const float *residual, enh_pool *pool)
 {
-    enh_conv_plan_run_post(pl, in, n, h, w, out, residual, pool, NULL, NULL);
+    enh_conv_plan_run_ex(pl, in, n, h, w, out, residual, pool, NULL, NULL, NULL);
 }
 
-void enh_conv_plan_run_post(const enh_conv_plan *pl, const float *in, int n, int h, int w, float *out,
-                            const float *residual, enh_pool *pool, enh_conv_post_fn post, void *post_ctx)
+void enh_conv_plan_run_ex(const enh_conv_plan *pl, const float *in, int n, int h, int w, float *out,
+                          const float *residual, enh_pool *pool, enh_conv_post_fn post, void *post_ctx,
+                          const enh_conv_plan *next)
 {
     int oh, ow;
     enh_conv_out_size(&pl->p, h, w, &oh, &ow);
@@ -551,6 +571,11 @@ void enh_conv_plan_run_post(const enh_conv_plan *pl, const float *in, int n, int
         r.fn = pl->isa->gemm_blocks;
     }
     r.job.c = &c;
+    if (next && next->wpack && pl->algo == ENH_ALGO_WINO && pl->wpack) {
+        r.job.nx0 = (const char *)next->wpack;
+        r.job.nx1 = r.job.nx0 + next->npack * sizeof(float);
+        r.per_thread = (nblocks + nt - 1) / nt;
+    }
 
     size_t need = enh_fast_scratch_floats(&c, pl->isa, pl->algo);
     int nslots = nblocks > 1 ? nt + 1 : 1;

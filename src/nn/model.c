@@ -28,6 +28,7 @@ struct enh_model {
     enh_graph *g;
     enh_conv_plan **plans; /* per node, NULL for non-conv */
     enh_ps_tail *tails;    /* per node (fused models only, else NULL): tail.add >= 0 = fused tail */
+    int *next_conv;        /* per node: the next conv node (its weights are prefetched), or -1 */
     enh_model_info info;
     pthread_mutex_t arena_mu;
     struct { float *p; size_t n; } arenas[ARENA_KEEP]; /* idle arenas (floats) */
@@ -113,6 +114,7 @@ void enh_model_free(enh_model *m)
             enh_conv_plan_free(m->plans[i]);
     free(m->plans);
     free(m->tails);
+    free(m->next_conv);
     enh_graph_free(m->g);
     for (int i = 0; i < m->narenas; i++)
         enh_free(m->arenas[i].p);
@@ -258,6 +260,13 @@ static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **
     }
     free(pj.idx);
     free(pj.st);
+    if (st == ENH_OK && !(m->next_conv = malloc((size_t)g->nnodes * sizeof *m->next_conv)))
+        st = enh_fail(err, ENH_ENOMEM, "out of memory building the model");
+    for (int i = g->nnodes - 1, nx = -1; st == ENH_OK && i >= 0; i--) {
+        m->next_conv[i] = nx;
+        if (m->plans[i])
+            nx = i;
+    }
     if (st == ENH_OK && fuse)
         st = find_tails(m, err);
     if (st != ENH_OK) {
@@ -416,16 +425,18 @@ enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int 
             break;
         case ENH_OP_CONV: {
             const float *res = nd->nin > 1 ? T[nd->in[1]] : NULL;
+            const enh_conv_plan *next = m->next_conv[i] >= 0 ? m->plans[m->next_conv[i]] : NULL;
             enh_ps_tail_run tr;
             if (m->tails && tail_setup(m, i, &mp, T, n, &tr)) {
                 const enh_ps_tail *t = &m->tails[i];
-                enh_conv_plan_run_post(m->plans[i], x, n, si->h, si->w, y, res, pool, enh_ps_tail_box, &tr);
+                enh_conv_plan_run_ex(m->plans[i], x, n, si->h, si->w, y, res, pool, enh_ps_tail_box, &tr, next);
                 mp.skip[t->ps] = mp.skip[t->add] = 1;
                 if (t->interp >= 0)
                     mp.skip[t->interp] = 1;
                 break;
             }
-            enh_conv_plan_run(m->plans[i], x, n, si->h, si->w, y, plan_supports(nd->act.kind) ? res : NULL, pool);
+            enh_conv_plan_run_ex(m->plans[i], x, n, si->h, si->w, y, plan_supports(nd->act.kind) ? res : NULL, pool,
+                                 NULL, NULL, next);
             if (!plan_supports(nd->act.kind)) { /* clip / sigmoid: fusion never adds a residual here */
                 enh_act_ref(&nd->act, y, n, so->c, plane, pool);
             }
