@@ -9,7 +9,9 @@
  * --chain N (shapes with cin == cout): a run is N plans of the shape with different weights,
  * run back to back with the activations ping-ponging between two buffers, as in a model;
  * times are per layer. Without it one plan runs repeatedly on the same buffers, so its
- * weights stay in cache, which flatters the multi-thread scaling. */
+ * weights stay in cache, which flatters the multi-thread scaling. In a chain each plan is
+ * given the next one, whose weights it prefetches as the model executor does (ENH_NO_NEXT=1:
+ * not given, to measure what the prefetch buys). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
