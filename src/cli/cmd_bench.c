@@ -289,7 +289,7 @@ int cmd_bench(int argc, char **argv)
     enh_cpu_requested_isa(&isa);
     if (json) {
         json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:s, s:i, s:i, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
-                              "s:f, s:f, s:s, s:i}",
+                              "s:f, s:f, s:s, s:i, s:i}",
                               "model", model, "size", size, "out_size", size * info->scale, "threads", threads,
                               "runs", runs, "precision", precision, "bf16_convs", info->bf16_convs,
                               "convs", info->convs,
@@ -298,17 +298,19 @@ int cmd_bench(int argc, char **argv)
                               "gflop", gflop, "gflops", gfs,
                               "peak_gflops_per_core", peak1 * 1e-9, "pct_peak", pct, "out_mpix_s", mpix,
                               "peak_rss_mib", rss, "load_ms", tl * 1e3, "flops_per_pixel", info->flops_per_pixel,
-                              "peak_isa", pisa, "fused_tails", info->ps_tails);
+                              "peak_isa", pisa, "fused_tails", info->ps_tails, "fused_sums", info->elt_tails);
         char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (s)
             puts(s);
         free(s);
         json_decref(o);
     } else {
-        printf("model %s, %dx%d -> %dx%d, %d thread%s, %s (%d of %d convolutions in bf16), kernels %s%s\n", model,
+        printf("model %s, %dx%d -> %dx%d, %d thread%s, %s (%d of %d convolutions in bf16), kernels %s\n", model,
                size, size, size * info->scale, size * info->scale, threads, threads == 1 ? "" : "s", precision,
-               info->bf16_convs, info->convs, enh_isa_name(isa == ENH_ISA_AUTO ? enh_cpu_best_isa() : isa),
-               info->ps_tails ? ", pixel-shuffle tail fused" : "");
+               info->bf16_convs, info->convs, enh_isa_name(isa == ENH_ISA_AUTO ? enh_cpu_best_isa() : isa));
+        if (info->ps_tails || info->elt_tails)
+            printf("  in conv epilogues: %d pixel-shuffle tail%s, %d weighted sum%s\n", info->ps_tails,
+                   info->ps_tails == 1 ? "" : "s", info->elt_tails, info->elt_tails == 1 ? "" : "s");
         printf("  load %.0f ms; %d runs after 1 warm-up: median %.1f ms, min %.1f ms (process CPU: median %.1f ms)\n",
                tl * 1e3, runs, med * 1e3, t[0] * 1e3, medc * 1e3);
         printf("  %.1f GFLOP (direct conv) -> %.1f GFLOP/s = %.0f %% of the %s FMA peak (%.1f GFLOP/s/core x %d)\n",

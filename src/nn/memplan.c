@@ -12,8 +12,48 @@ void enh_memplan_free(enh_memplan *mp)
     memset(mp, 0, sizeof *mp);
 }
 
+/* planner state while walking the nodes */
+typedef struct {
+    int *slot_of, *root, nslots;
+    size_t *cap;
+    char *busy;
+} planner;
+
+/* Gives tensor t (or the buffer it lives in) a slot unless it has one: the smallest free slot
+ * that fits, else the largest free one (grown), else a new one. */
+static void place(planner *pl, const enh_graph *g, const enh_memplan *mp, int n, int t)
+{
+    if (pl->root[t] >= 0)
+        t = pl->root[t];
+    if (t == g->input || t == g->output || pl->slot_of[t] >= 0)
+        return;
+    const enh_shape *s = &mp->shapes[t];
+    size_t need = (size_t)n * s->c * s->h * s->w;
+    int best = -1, largest = -1;
+    for (int k = 0; k < pl->nslots; k++) {
+        if (pl->busy[k])
+            continue;
+        if (pl->cap[k] >= need && (best < 0 || pl->cap[k] < pl->cap[best]))
+            best = k;
+        if (largest < 0 || pl->cap[k] > pl->cap[largest])
+            largest = k;
+    }
+    if (best < 0)
+        best = largest >= 0 ? largest : pl->nslots++;
+    if (pl->cap[best] < need)
+        pl->cap[best] = need;
+    pl->busy[best] = 1;
+    pl->slot_of[t] = best;
+}
+
 enh_status enh_memplan_build(const enh_graph *g, int n, int c, int h, int w, enh_memplan *mp,
                              enh_error *err)
+{
+    return enh_memplan_build_ex(g, n, c, h, w, NULL, mp, err);
+}
+
+enh_status enh_memplan_build_ex(const enh_graph *g, int n, int c, int h, int w, const int *early,
+                                enh_memplan *mp, enh_error *err)
 {
     memset(mp, 0, sizeof *mp);
     int nt = g->ntensors;
@@ -51,35 +91,14 @@ enh_status enh_memplan_build(const enh_graph *g, int n, int c, int h, int w, enh
             if (root[u] >= 0)
                 last[root[u]] = i;
         }
-    int nslots = 0;
+    planner pl = {slot_of, root, 0, cap, busy};
     for (int i = 0; i < g->nnodes; i++) {
         const enh_node *nd = &g->nodes[i];
-        int t = nd->out;
-        const enh_shape *s = &mp->shapes[t];
-        size_t need = (size_t)n * s->c * s->h * s->w;
-        mp->total_floats += need;
-        if (root[t] >= 0 || (slot_of[t] >= 0)) { /* inside a buffer that may exist already */
-            t = root[t] >= 0 ? root[t] : t;
-            s = &mp->shapes[t];
-            need = (size_t)n * s->c * s->h * s->w;
-        }
-        if (t != g->input && t != g->output && slot_of[t] < 0) {
-            int best = -1, largest = -1;
-            for (int k = 0; k < nslots; k++) {
-                if (busy[k])
-                    continue;
-                if (cap[k] >= need && (best < 0 || cap[k] < cap[best]))
-                    best = k;
-                if (largest < 0 || cap[k] > cap[largest])
-                    largest = k;
-            }
-            if (best < 0)
-                best = largest >= 0 ? largest : nslots++;
-            if (cap[best] < need)
-                cap[best] = need;
-            busy[best] = 1;
-            slot_of[t] = best;
-        }
+        const enh_shape *s = &mp->shapes[nd->out];
+        mp->total_floats += (size_t)n * s->c * s->h * s->w;
+        place(&pl, g, mp, n, nd->out);
+        if (early && early[i] >= 0) /* written by this node's epilogue: must not overlap its inputs */
+            place(&pl, g, mp, n, g->nodes[early[i]].out);
         /* inputs whose last reader is this node release their slot (after the output took
          * one, so an op never writes over what it reads) */
         for (int k = 0; k < nd->nin; k++) {
@@ -87,9 +106,11 @@ enh_status enh_memplan_build(const enh_graph *g, int n, int c, int h, int w, enh
             if (last[u] == i && slot_of[u] >= 0)
                 busy[slot_of[u]] = 0;
         }
+        int t = root[nd->out] >= 0 ? root[nd->out] : nd->out;
         if (last[t] < 0 && slot_of[t] >= 0) /* nobody reads it: free right away */
             busy[slot_of[t]] = 0;
     }
+    int nslots = pl.nslots;
     size_t *base = calloc((size_t)nslots + 1, sizeof *base);
     if (!base) {
         st = enh_fail(err, ENH_ENOMEM, "out of memory planning activations");

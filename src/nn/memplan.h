@@ -29,6 +29,11 @@ typedef struct enh_memplan {
 
 enh_status enh_memplan_build(const enh_graph *g, int n, int c, int h, int w, enh_memplan *mp,
                              enh_error *err);
+/* The same, where early (per node, or NULL) names for node i a later node (or -1) whose output
+ * node i's epilogue writes: that output is placed when node i's is, so it never shares memory
+ * with node i's inputs (a fused conv epilogue, ps_tail.h / elt_tail.h). */
+enh_status enh_memplan_build_ex(const enh_graph *g, int n, int c, int h, int w, const int *early,
+                                enh_memplan *mp, enh_error *err);
 void enh_memplan_free(enh_memplan *mp);
 
 /* memplan_concat.c: finds the in-place concat chains. root[t] (preset to -1) becomes the

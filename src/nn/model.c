@@ -3,8 +3,8 @@
  * model's precision: fp32 unless bf16 is asked, see precision.h), with
  * its activation and residual add fused into the plan's parameters where the plan
  * supports them; other ops run the reference kernels of ops_ref.h. A conv followed by a
- * PixelShuffle and a residual add (the SR tail) runs them in its epilogue (ps_tail.h) in fused
- * models. Activations live in one arena per call, laid out by the memory planner. */
+ * PixelShuffle and a residual add (the SR tail, ps_tail.h) or by a weighted sum (elt_tail.h)
+ * runs them in its epilogue in fused models. Activations live in one arena per call, laid out by the memory planner. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +15,7 @@
 #include "nn/ncnn.h"
 #include "nn/ops_par.h"
 #include "nn/ops_ref.h"
+#include "nn/elt_tail.h"
 #include "nn/ps_tail.h"
 
 /* Activation arenas kept between runs: a fresh arena of tens of MiB is page-faulted in by
@@ -29,6 +30,9 @@ struct enh_model {
     enh_conv_plan **plans; /* per node, NULL for non-conv */
     enh_ps_tail *tails;    /* per node (fused models only, else NULL): tail.add >= 0 = fused tail */
     int *next_conv;        /* per node: the next conv node (its weights are prefetched), or -1 */
+    int *elt_tail;         /* per node (fused models only): the Eltwise run in its epilogue, or -1 */
+    int *early;            /* per node (fused models only): the node whose output its epilogue
+                              writes, for the memory planner (enh_memplan_build_ex), or -1 */
     enh_model_info info;
     pthread_mutex_t arena_mu;
     struct { float *p; size_t n; } arenas[ARENA_KEEP]; /* idle arenas (floats) */
@@ -115,6 +119,8 @@ void enh_model_free(enh_model *m)
     free(m->plans);
     free(m->tails);
     free(m->next_conv);
+    free(m->elt_tail);
+    free(m->early);
     enh_graph_free(m->g);
     for (int i = 0; i < m->narenas; i++)
         enh_free(m->arenas[i].p);
@@ -152,7 +158,9 @@ static enh_status find_tails(enh_model *m, enh_error *err)
     const enh_graph *g = m->g;
     int *readers = calloc((size_t)g->ntensors + 1, sizeof *readers);
     m->tails = calloc((size_t)g->nnodes, sizeof *m->tails);
-    if (!readers || !m->tails) {
+    m->elt_tail = malloc((size_t)g->nnodes * sizeof *m->elt_tail);
+    m->early = malloc((size_t)g->nnodes * sizeof *m->early);
+    if (!readers || !m->tails || !m->elt_tail || !m->early) {
         free(readers);
         return enh_fail(err, ENH_ENOMEM, "out of memory building the model");
     }
@@ -162,7 +170,10 @@ static enh_status find_tails(enh_model *m, enh_error *err)
     readers[g->output]++;
     for (int i = 0; i < g->nnodes; i++) {
         enh_ps_tail_find(g, i, readers, &m->tails[i]);
+        m->elt_tail[i] = m->tails[i].add >= 0 ? -1 : enh_elt_tail_find(g, i, readers);
+        m->early[i] = m->tails[i].add >= 0 ? m->tails[i].add : m->elt_tail[i];
         m->info.ps_tails += m->tails[i].add >= 0;
+        m->info.elt_tails += m->elt_tail[i] >= 0;
     }
     free(readers);
     return ENH_OK;
@@ -332,7 +343,7 @@ int enh_model_output_size(const enh_model *m, int h, int w, int *oc, int *oh, in
 size_t enh_model_workspace_bytes(const enh_model *m, int n, int h, int w)
 {
     enh_memplan mp;
-    if (enh_memplan_build(m->g, n, m->g->in_channels, h, w, &mp, NULL) != ENH_OK)
+    if (enh_memplan_build_ex(m->g, n, m->g->in_channels, h, w, m->early, &mp, NULL) != ENH_OK)
         return 0;
     size_t b = mp.arena_floats * sizeof(float) + ENH_ALIGN;
     enh_memplan_free(&mp);
@@ -371,6 +382,35 @@ static int tail_setup(const enh_model *m, int i, const enh_memplan *mp, float *c
     return tr->raw && tr->src && tr->out && disjoint(tr->out, no, tr->raw, nr) && disjoint(tr->out, no, tr->src, ns);
 }
 
+/* Whether node i's Eltwise can be fused in this run (equal shapes, an output that shares no
+ * memory with what the conv or the sum reads), and its arguments. */
+static int elt_setup(const enh_model *m, int i, const enh_memplan *mp, float *const *T, int n, enh_elt_tail_run *er)
+{
+    if (m->elt_tail[i] < 0)
+        return 0;
+    const enh_node *c = &m->g->nodes[i], *e = &m->g->nodes[m->elt_tail[i]];
+    const enh_shape os = mp->shapes[e->out];
+    const size_t no = (size_t)n * os.c * os.h * os.w;
+    er->out = T[e->out];
+    er->count = e->nin;
+    er->c = os.c, er->h = os.h, er->w = os.w;
+    if (!er->out)
+        return 0;
+    for (int k = 0; k < e->nin; k++) {
+        const enh_shape is = mp->shapes[e->in[k]];
+        er->ins[k] = T[e->in[k]];
+        er->coeffs[k] = e->p.elt.coeffs ? e->p.elt.coeffs[k] : 1.f;
+        if (!er->ins[k] || is.c != os.c || is.h != os.h || is.w != os.w || !disjoint(er->out, no, er->ins[k], no))
+            return 0;
+    }
+    for (int k = 0; k < c->nin; k++) { /* the conv's input and residual */
+        const enh_shape is = mp->shapes[c->in[k]];
+        if (!T[c->in[k]] || !disjoint(er->out, no, T[c->in[k]], (size_t)n * is.c * is.h * is.w))
+            return 0;
+    }
+    return 1;
+}
+
 enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int w, float *out,
                          enh_pool *pool, enh_error *err)
 {
@@ -382,7 +422,7 @@ enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int 
     if (!pool)
         pool = enh_pool_default();
     enh_memplan mp;
-    enh_status st = enh_memplan_build(g, n, g->in_channels, h, w, &mp, err);
+    enh_status st = enh_memplan_build_ex(g, n, g->in_channels, h, w, m->early, &mp, err);
     if (st != ENH_OK)
         return st;
     const enh_shape *os = &mp.shapes[g->output];
@@ -433,6 +473,12 @@ enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int 
                 mp.skip[t->ps] = mp.skip[t->add] = 1;
                 if (t->interp >= 0)
                     mp.skip[t->interp] = 1;
+                break;
+            }
+            enh_elt_tail_run er;
+            if (m->elt_tail && elt_setup(m, i, &mp, T, n, &er)) {
+                enh_conv_plan_run_ex(m->plans[i], x, n, si->h, si->w, y, res, pool, enh_elt_tail_box, &er, next);
+                mp.skip[m->elt_tail[i]] = 1;
                 break;
             }
             enh_conv_plan_run_ex(m->plans[i], x, n, si->h, si->w, y, plan_supports(nd->act.kind) ? res : NULL, pool,

@@ -30,6 +30,7 @@ typedef struct enh_model_info {
     int bf16_convs;         /* convolutions that run in bf16 (0: all fp32; see precision.h) */
     int convs;              /* convolutions in all */
     int ps_tails;           /* conv -> PixelShuffle -> add tails run in the conv's epilogue (ps_tail.h) */
+    int elt_tails;          /* conv -> Eltwise sums run in the conv's epilogue (elt_tail.h) */
 } enh_model_info;
 
 /* Loads an ncnn .param/.bin pair. */

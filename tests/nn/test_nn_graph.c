@@ -63,6 +63,51 @@ static void check_tail_paths(const float *x, const float *want, int H, int W)
     enh_free(y);
 }
 
+/* conv (with its own folded residual) -> Eltwise sum: the sum runs in the conv's epilogue,
+ * bit-identical to the plain Eltwise, on every kernel path; RRDB-style (x4plus). */
+static enh_graph *rrdb_like(void)
+{
+    enh_graph *g = enh_graph_new();
+    int x = nn_input(g, 3);
+    int c0 = nn_conv(g, "c0", x, 3, 8, 3, 1, 1, ENH_NACT_NONE, 0);
+    int c1 = nn_conv(g, "c1", c0, 8, 8, 3, 1, 1, ENH_NACT_LEAKY, 0.2f);
+    int e1 = nn_eltsum(g, "rdb", c1, c0, 0.2f, 1.f); /* folded into c1 */
+    int c2 = nn_conv(g, "c2", e1, 8, 8, 3, 1, 1, ENH_NACT_LEAKY, 0.2f);
+    int e2 = nn_eltsum(g, "rdb2", c2, e1, 0.2f, 1.f); /* folded into c2 */
+    int e3 = nn_eltsum(g, "rrdb", e2, c0, 0.2f, 1.f); /* c2 already has a residual: epilogue */
+    g->output = nn_conv(g, "out", e3, 8, 3, 3, 1, 1, ENH_NACT_NONE, 0);
+    return g;
+}
+
+static void check_elt_tail(void)
+{
+    const int H = 21, W = 37;
+    float *x = nn_rand_buf((size_t)2 * 3 * H * W, 1), *y0 = enh_alloc((size_t)2 * 3 * H * W * 4),
+          *y1 = enh_alloc((size_t)2 * 3 * H * W * 4);
+    static const char *algos[] = {"wino", "gemm", "ref"};
+    for (int k = 0; k < 3; k++) {
+        setenv("ENHANCE_CONV_ALGO", algos[k], 1);
+        enh_model *fused, *plain;
+        enh_error err;
+        nn_seed(9);
+        CHECK(enh_model_from_graph(rrdb_like(), &fused, &err) == ENH_OK);
+        nn_seed(9);
+        CHECK(enh_model_from_graph_unfused(rrdb_like(), &plain, &err) == ENH_OK);
+        CHECK_MSG(enh_model_get_info(fused)->elt_tails == 1 && enh_model_get_info(plain)->elt_tails == 0,
+                  "elt tails %d", enh_model_get_info(fused)->elt_tails);
+        CHECK(enh_model_run(fused, x, 2, H, W, y1, NULL, &err) == ENH_OK);
+        CHECK(enh_model_run(plain, x, 2, H, W, y0, NULL, &err) == ENH_OK);
+        double d = nn_max_diff(y0, y1, (size_t)2 * 3 * H * W);
+        CHECK_MSG(d <= 1e-5, "%s: fused sum vs plain %g", algos[k], d);
+        enh_model_free(fused);
+        enh_model_free(plain);
+    }
+    unsetenv("ENHANCE_CONV_ALGO");
+    enh_free(x);
+    enh_free(y0);
+    enh_free(y1);
+}
+
 int main(void)
 {
     enh_error err;
@@ -85,6 +130,7 @@ int main(void)
     /* the conv -> PixelShuffle -> + nearest-upsampled input tail runs in the conv's epilogue */
     CHECK(enh_model_get_info(fused)->ps_tails == 1 && enh_model_get_info(plain)->ps_tails == 0);
     check_tail_paths(x, y2, H, W);
+    check_elt_tail();
     /* batch of 2 == two single runs */
     float *x2 = enh_alloc((size_t)6 * H * W * 4), *y3 = enh_alloc((size_t)24 * H * W * 4);
     memcpy(x2, x, (size_t)3 * H * W * 4);

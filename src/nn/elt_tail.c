@@ -1,0 +1,41 @@
+/* elt_tail.c - Conv -> Eltwise sum in the conv's epilogue (see elt_tail.h). */
+#include "nn/elt_tail.h"
+
+#include <stddef.h>
+
+int enh_elt_tail_find(const enh_graph *g, int conv, const int *readers)
+{
+    const enh_node *c = &g->nodes[conv];
+    enh_nact a = c->act.kind; /* clip / sigmoid run after the conv: the epilogue would be early */
+    if (c->op != ENH_OP_CONV || conv + 1 >= g->nnodes || readers[c->out] != 1 ||
+        !(a == ENH_NACT_NONE || a == ENH_NACT_RELU || a == ENH_NACT_LEAKY || a == ENH_NACT_PRELU))
+        return -1;
+    const enh_node *e = &g->nodes[conv + 1];
+    if (e->op != ENH_OP_ELTWISE || e->p.elt.op != ENH_ELT_SUM || e->nin < 1 || e->nin > ENH_ELT_TAIL_MAX)
+        return -1;
+    int uses = 0;
+    for (int k = 0; k < e->nin; k++)
+        uses += e->in[k] == c->out;
+    return uses == 1 ? conv + 1 : -1;
+}
+
+void enh_elt_tail_box(void *run, int img, int y0, int y1, int x0, int x1)
+{
+    const enh_elt_tail_run *t = run;
+    const size_t plane = (size_t)t->h * t->w, len = (size_t)(x1 - x0);
+    for (int c = 0; c < t->c; c++)
+        for (int y = y0; y < y1; y++) {
+            size_t off = ((size_t)img * t->c + c) * plane + (size_t)y * t->w + (size_t)x0;
+            float *restrict o = t->out + off;
+            const float *x = t->ins[0] + off;
+            const float c0 = t->coeffs[0];
+            for (size_t i = 0; i < len; i++) /* as enh_eltwise: 0 + c0 x0, then += ck xk */
+                o[i] = 0.f + c0 * x[i];
+            for (int k = 1; k < t->count; k++) {
+                const float *restrict xk = t->ins[k] + off;
+                const float ck = t->coeffs[k];
+                for (size_t i = 0; i < len; i++)
+                    o[i] += ck * xk[i];
+            }
+        }
+}
