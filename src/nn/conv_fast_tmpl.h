@@ -41,7 +41,7 @@ static inline __attribute__((always_inline)) void FN(kern)(const int nr, const f
         if (pf == 1)
             __builtin_prefetch(a + WPF_FLOATS, 0, 3);
         else if (pf == 2 && k < nnx) /* a line of the next layer's weights (see wino_blocks) */
-            __builtin_prefetch(nx + 64 * (size_t)k, 0, 1); /* prefetcht2: measured best of 0-3 */
+            __builtin_prefetch(nx + 64 * (size_t)k, 0, 1); /* prefetcht2: best of the four hints measured */
 #pragma GCC unroll 4
         for (int q = 0; q < nr; q++)
             bv[q] = v_load(b + q * VW);
