@@ -66,4 +66,14 @@ void enh_pipeline_ctx_init(enh_pipeline_ctx *ctx);
 enh_status enh_pipeline_run(VipsImage *in, const enh_ops *ops, const enh_pipeline_ctx *ctx,
                             VipsImage **out, enh_pipeline_report *report, enh_error *err);
 
+/* Why reading a lazy result failed. A lazy stage behind *out (the AI upscale's stream:
+ * the model runs, the tiler's buffers and row cache, taken again when the pixels are asked
+ * for) that fails while *out is read makes the reader (e.g. a saver) fail with a libvips
+ * error only; this returns that stage's first failure with its own enh_status (ENH_ENOMEM,
+ * ENH_ECANCELLED, ENH_ETIMEOUT, a model error) and message, copied into *err.
+ * `out` must be the very image enh_pipeline_run returned (borrowed; not an image derived
+ * from it); ENH_OK when it has no lazy stage (report->tiles_pending was 0) or none failed.
+ * Thread-safety: may be called from any thread, also while *out is being read. */
+enh_status enh_pipeline_lazy_status(VipsImage *out, enh_error *err);
+
 #endif

@@ -270,6 +270,37 @@ static int s_gen(VipsRegion *out, void *seq, void *a, void *b, gboolean *stop)
     return s == ENH_OK ? 0 : -1;
 }
 
+/* ---- capture (see upscale_stream.h) ---- */
+
+static _Thread_local upscale_stream_capture *t_capture;
+
+void upscale_stream_capture_begin(upscale_stream_capture *c)
+{
+    memset(c, 0, sizeof *c);
+    c->prev = t_capture;
+    t_capture = c;
+}
+
+void upscale_stream_capture_end(upscale_stream_capture *c)
+{
+    if (t_capture == c)
+        t_capture = c->prev;
+    c->prev = NULL;
+}
+
+static void capture(VipsImage *img)
+{
+    upscale_stream_capture *c = t_capture;
+    if (!c)
+        return;
+    if (c->n < UPSCALE_STREAM_CAPTURE_MAX) {
+        g_object_ref(img);
+        c->img[c->n++] = img;
+    } else {
+        c->overflow++;
+    }
+}
+
 /* ---- construction ---- */
 
 static enh_status vips_fail(enh_error *err, const char *what)
@@ -413,6 +444,7 @@ enh_status upscale_stream_new(VipsImage *prepared, const char *model, const enh_
         g_object_unref(img); /* frees st */
         return vips_fail(err, "cannot set up the upscaled image");
     }
+    capture(img);
     *out = img;
     return ENH_OK;
 fail:

@@ -57,4 +57,21 @@ enh_status upscale_stream_status(VipsImage *img, enh_error *err);
 /* Model tiles run so far by the stream behind `img` (restarts included). */
 int upscale_stream_tiles_run(VipsImage *img);
 
+/* Capture, so that a caller finds the streams behind a derived image (the pipeline's final
+ * image, see enh_pipeline_lazy_status): between upscale_stream_capture_begin(c) and
+ * upscale_stream_capture_end(c) on the same thread (properly nested), every image that
+ * upscale_stream_new returns on that thread is also recorded in *c with a reference of its
+ * own (the first UPSCALE_STREAM_CAPTURE_MAX of them; c->overflow counts the rest). *c
+ * belongs to the caller and must stay valid until _end; the references stay in c->img
+ * (the caller unrefs them) after _end. Thread-safety: per thread (thread-local state). */
+#define UPSCALE_STREAM_CAPTURE_MAX 4
+typedef struct upscale_stream_capture {
+    VipsImage *img[UPSCALE_STREAM_CAPTURE_MAX];
+    int n, overflow;
+    struct upscale_stream_capture *prev; /* the enclosing capture of this thread */
+} upscale_stream_capture;
+
+void upscale_stream_capture_begin(upscale_stream_capture *c);
+void upscale_stream_capture_end(upscale_stream_capture *c);
+
 #endif

@@ -36,6 +36,10 @@ typedef struct enh_serve_options {
     double drain_timeout_s;     /* default 30 */
     const char *web_dir;        /* NULL = the web UI built into the binary */
     double debug_delay_ms;      /* test hook: every pipeline run takes this much longer (cancellable) */
+    /* test hook, NULL = none: called with debug_user on the worker right before a result is
+     * encoded (after the pipeline call; for a lazy upscale before its tiler runs) */
+    void (*debug_before_encode)(void *user);
+    void *debug_user;
 } enh_serve_options;
 
 typedef struct enh_server enh_server;

@@ -401,9 +401,11 @@ static void do_pipeline(enh_server *s, serve_job *j)
  *  - a model run (the tile runner: the model or its batcher) that failed during the encode
  *    for a reason of its own, e.g. ENH_ENOMEM, gives the answer its status and message (503
  *    out_of_memory, as when it fails inside enh_pipeline_run), whatever the cancel flag says
- *    by the time the encoder returns. (A failure of the tiler's own allocations while the
- *    encode re-acquires them is not seen here and stays a write failure, 500: the stream's
- *    status is not reachable from the final image, see upscale_stream_status.)
+ *    by the time the encoder returns;
+ *  - likewise any other failure of a lazy stage that is not the cancel's or the deadline's
+ *    doing, from enh_pipeline_lazy_status: e.g. the upscale stream's tiler buffers or row
+ *    cache, allocated again when the encoder first asks for pixels (outside a model run),
+ *    ENH_ENOMEM -> 503 out_of_memory;
  *  - a job whose deadline passed fails because of it: the monitor's deadline cancel stopped
  *    the encoder (ENH_ECANCELLED), or a lazy stage checked the deadline itself (504);
  *  - a client that went away: cancelled;
@@ -421,6 +423,14 @@ static enh_status encode_failure(enh_server *s, const serve_job *j, enh_status s
     pthread_mutex_unlock(&s->mu);
     if (own) {
         err->code = rs;
+        return enh_error_prefix(err, "model '%s', while the result was encoded", j->route);
+    }
+    enh_error lerr;
+    enh_error_clear(&lerr);
+    enh_status ls = enh_pipeline_lazy_status(j->image_out, &lerr);
+    if (ls != ENH_OK && ls != ENH_ECANCELLED && ls != ENH_ETIMEOUT) {
+        *err = lerr;
+        err->code = ls;
         return enh_error_prefix(err, "model '%s', while the result was encoded", j->route);
     }
     int c = atomic_load(&j->cancel);
@@ -445,6 +455,8 @@ static void do_encode(enh_server *s, serve_job *j)
     enh_error_clear(&err);
     double t0 = enh_now(), runner0 = j->runner_s, wait0 = j->tile_wait_s;
     const char *mime = NULL;
+    if (s->opt.debug_before_encode) /* test hook (serve.h) */
+        s->opt.debug_before_encode(s->opt.debug_user);
     /* the encoder pulls every lazy pixel of image_out (a lazy upscale's tiles included):
      * j->cancel stops it (client gone, deadline, shutdown) */
     enh_status st = serve_encode_cancellable(j->image_out, &j->ops, j->in_format, &j->cancel, &j->out_buf,

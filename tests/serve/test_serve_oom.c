@@ -10,7 +10,16 @@
  *     message (the activations it needed), not 500 internal, naming the model by its
  *     configured name; the metrics count it under reason="out_of_memory";
  *  2. with the hook off, the same request is answered 200 with the upscaled image (the
- *     worker is free, the model usable); under ASan nothing leaks (detect_leaks at exit). */
+ *     worker is free, the model usable); under ASan nothing leaks (detect_leaks at exit).
+ *  3. the tiler's own buffers, which the stream takes again when the encoder first asks for
+ *     pixels (outside a model run): a limit below the tiler's largest buffer, armed through
+ *     the server's debug_before_encode hook (after the pipeline call, whose own tiler plan
+ *     allocates the same buffers), is answered 503 out_of_memory with the tiler's message
+ *     while the result was encoded, and no model tile ran (it was 500 internal before
+ *     enh_pipeline_lazy_status). That the limit hits the tiler's buffers is shown first:
+ *     armed for the whole request it fails the pipeline call itself (503, not while encoding).
+ *     Then 200 again. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +72,23 @@ static size_t activation_bytes(const char *param)
     return ws > ENH_ALIGN ? ws - ENH_ALIGN : 0; /* the workspace figure adds the alignment */
 }
 
+/* the limit debug_before_encode arms (0: none), read on the server's pipeline worker */
+static atomic_size_t g_encode_limit;
+
+static void before_encode(void *user)
+{
+    (void)user;
+    size_t lim = atomic_load(&g_encode_limit);
+    if (lim)
+        enh_mem_set_fail_above(lim);
+}
+
+static double tiles_run(const test_server *s)
+{
+    double n = 0;
+    return metric_value(s, "enhance_tiles_total{model=\"synth\"} ", &n) ? n : 0;
+}
+
 static void test_oom_while_encoding(void)
 {
     char param[160], bin[160], cfg[128], text[512];
@@ -78,6 +104,7 @@ static void test_oom_while_encoding(void)
     o.pipeline_threads = 1; /* the request after the failure needs the same worker */
     o.io_threads = 1;
     o.cores = 2;
+    o.debug_before_encode = before_encode;
     snprintf(o.models_config, sizeof o.models_config, "%s", cfg);
     enh_server *srv = NULL;
     enh_error err;
@@ -128,6 +155,40 @@ static void test_oom_while_encoding(void)
     int w = 0, h = 0;
     image_dims(&r, &w, &h);
     CHECK_MSG(r.status == 200 && w == 2 * IMG_W && h == 2 * IMG_H, "after the 503: %ld %dx%d %.200s", r.status, w, h,
+              r.status != 200 && r.body ? r.body : "");
+    http_resp_free(&r);
+
+    /* 3. the tiler's buffers fail when the encode takes them again. The limit: half the
+     * largest tiler buffer (its output tile and strip fail, its input window is smaller). */
+    size_t tiler_limit = tiler_max / 2;
+    CHECK_MSG(tiler_limit < tiler_max && tiler_limit < act, "the limit does not hit the tiler's buffers");
+    /* 3a. armed for the whole request: the pipeline call's tiler plan fails (the same buffers) */
+    enh_mem_set_fail_above(tiler_limit);
+    post(&s, png, plen, &r);
+    enh_mem_set_fail_above(0);
+    CHECK_ERROR(&r, 503, "out_of_memory", "tiles");
+    CHECK_MSG(r.body && !strstr(r.body, "while the result was encoded"), "3a failed while encoding: %.300s",
+              r.body ? r.body : "");
+    http_resp_free(&r);
+    /* 3b. armed only after the pipeline call: the stream fails when the encoder asks for pixels */
+    double tiles0 = tiles_run(&s);
+    atomic_store(&g_encode_limit, tiler_limit);
+    post(&s, png, plen, &r);
+    atomic_store(&g_encode_limit, 0);
+    enh_mem_set_fail_above(0);
+    CHECK_ERROR(&r, 503, "out_of_memory", "tiles");
+    CHECK_MSG(r.body && strstr(r.body, "while the result was encoded") && !strstr(r.body, "activations"),
+              "not the tiler failing while encoding: %.300s", r.body ? r.body : "");
+    http_resp_free(&r);
+    CHECK_MSG(tiles_run(&s) == tiles0, "a model tile ran: %.0f -> %.0f", tiles0, tiles_run(&s));
+    CHECK(metric_value(&s, "enhance_requests_total{model=\"synth\",outcome=\"failure\",reason=\"out_of_memory\"} ",
+                       &n) &&
+          n == 3);
+    CHECK(metric_value(&s, "enhance_http_responses_total{code=\"500\"} ", &n) == 0 || n == 0);
+    /* 3c. and served again */
+    post(&s, png, plen, &r);
+    image_dims(&r, &w, &h);
+    CHECK_MSG(r.status == 200 && w == 2 * IMG_W && h == 2 * IMG_H, "after 3b: %ld %dx%d %.200s", r.status, w, h,
               r.status != 200 && r.body ? r.body : "");
     http_resp_free(&r);
     g_free(png);
