@@ -1,8 +1,10 @@
-/* server.c - the scheduler and lifecycle of the inference server (see serve.h):
- * admission into bounded per-model queues, decode/encode workers, pipeline workers whose
- * tiles go to the per-model batchers. The monitor thread that expires queued requests at
- * their deadline, stops an encode that runs past it and cancels requests whose client went
- * away is in server_monitor.c; start, reload, drain and stop are in server_lifecycle.c. */
+/* server.c - the scheduler of the inference server (see serve.h): admission into bounded
+ * per-model queues, decode/encode workers, pipeline workers whose tiles go to the per-model
+ * batchers, job completion. The encode stage (and the tile runner that feeds a lazy
+ * upscale's tiles to the batchers) is in server_encode.c; the monitor thread that expires
+ * queued requests at their deadline, stops an encode that runs past it and cancels requests
+ * whose client went away is in server_monitor.c; start, reload, drain and stop are in
+ * server_lifecycle.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +13,6 @@
 
 #include "core/fsutil.h"
 #include "core/log.h"
-#include "nn/nn.h"
 #include "serve/codec.h"
 #include "serve/server_internal.h"
 #include "serve/sync.h"
@@ -175,7 +176,7 @@ void serve_finish_locked(enh_server *s, serve_job *j, enh_status st, serve_stage
         serve_metrics_tiles(s->metrics, label, j->tiles);
 }
 
-static void finish(enh_server *s, serve_job *j, enh_status st, serve_stage stage, const enh_error *err)
+void serve_finish(enh_server *s, serve_job *j, enh_status st, serve_stage stage, const enh_error *err)
 {
     pthread_mutex_lock(&s->mu);
     serve_finish_locked(s, j, st, stage, err);
@@ -214,7 +215,7 @@ static int advance(enh_server *s, serve_job *j, serve_stage stage, int here)
 
 static void enqueue(enh_server *s, serve_job *j, serve_stage stage) { advance(s, j, stage, 0); }
 
-static void compute_started(enh_server *s, serve_job *j)
+void serve_compute_started(enh_server *s, serve_job *j)
 {
     pthread_mutex_lock(&s->mu);
     if (j->queued_counted) {
@@ -267,7 +268,7 @@ static void do_decode(enh_server *s, serve_job *j)
     j->body = NULL;
     j->image = NULL;
     if (st) {
-        finish(s, j, st, STAGE_DECODE, &err);
+        serve_finish(s, j, st, STAGE_DECODE, &err);
         return;
     }
     int w = vips_image_get_width(j->image_in), h = vips_image_get_height(j->image_in);
@@ -278,70 +279,19 @@ static void do_decode(enh_server *s, serve_job *j)
                  "the result of %dx%d with these operations would be %.1f MP; the limit is %.1f MP (server option "
                  "--max-output-pixels)",
                  w, h, worst / 1e6, s->opt.max_output_pixels / 1e6);
-        finish(s, j, ENH_ETOOBIG, STAGE_PIPELINE, &err);
+        serve_finish(s, j, ENH_ETOOBIG, STAGE_PIPELINE, &err);
         return;
     }
     enqueue(s, j, STAGE_PIPELINE);
 }
 
-/* Keeps the first failure of a model run during the encode (see do_encode). */
-static void runner_failed(enh_server *s, serve_job *j, enh_status st, const enh_error *err)
-{
-    pthread_mutex_lock(&s->mu);
-    if (j->stage == STAGE_ENCODE && j->runner_status == ENH_OK) {
-        j->runner_status = st;
-        if (err)
-            j->runner_err = *err;
-        else
-            enh_fail(&j->runner_err, st, "the model run failed (%s)", enh_status_name(st));
-    }
-    pthread_mutex_unlock(&s->mu);
-}
-
-static enh_status tile_runner(void *user, struct enh_model *model, const float *in, int n, int c, int h, int w,
-                              float *out, enh_error *err)
-{
-    /* called from enh_pipeline_run, or from a libvips thread while the result is encoded
-     * (the upscale is lazy); never from two threads at once for one job (the stream
-     * serialises its computation) */
-    serve_job *j = user;
-    enh_server *s = j->srv;
-    serve_model *m = serve_registry_find_ptr(j->reg, model);
-    enh_status st;
-    double t0 = enh_now();
-    if (!m) {
-        /* a model this server does not batch (e.g. chosen by auto mode): run it directly */
-        compute_started(s, j);
-        st = enh_model_run(model, in, n, h, w, out, s->pool, err);
-        j->tiles += n;
-        j->runner_s += enh_now() - t0;
-        if (st)
-            runner_failed(s, j, st, err);
-        return st;
-    }
-    serve_tile_wait tw = {0, 0};
-    st = serve_batcher_submit(m->batcher, in, n, c, h, w, out, j->params.priority, j->deadline, &j->cancel, &tw,
-                              err);
-    if (j->queued_counted)
-        compute_started(s, j);
-    j->tile_wait_s += tw.queued_s;
-    if (st == ENH_OK)
-        j->tiles += n;
-    else
-        runner_failed(s, j, st, err);
-    j->runner_s += enh_now() - t0;
-    return st;
-}
-
 /* Compute and queue times: the pipeline call less the waits in the batcher, which count as
- * queueing (the encode adds what the tile runner did during it, see do_encode). */
+ * queueing (the encode adds what the tile runner did during it, see serve_do_encode). */
 static void settle_times(serve_job *j)
 {
     j->queue_s += j->tile_wait_s;
     j->compute_s = j->pipe_s - j->tile_wait_s;
 }
-
-static void do_encode(enh_server *s, serve_job *j);
 
 static void do_pipeline(enh_server *s, serve_job *j)
 {
@@ -352,10 +302,10 @@ static void do_pipeline(enh_server *s, serve_job *j)
     ctx.cancel = &j->cancel;
     ctx.deadline = j->deadline;
     ctx.tile_size = j->model ? j->model->cfg.tile_size : 0;
-    ctx.tile_runner = tile_runner;
+    ctx.tile_runner = serve_tile_runner;
     ctx.tile_runner_user = j;
     if (!j->model)
-        compute_started(s, j);
+        serve_compute_started(s, j);
     enh_error err;
     enh_error_clear(&err);
     double t0 = enh_now();
@@ -377,10 +327,10 @@ static void do_pipeline(enh_server *s, serve_job *j)
     g_object_unref(j->image_in);
     j->image_in = NULL;
     if (j->queued_counted)
-        compute_started(s, j);
+        serve_compute_started(s, j);
     settle_times(j);
     if (st) {
-        finish(s, j, st, STAGE_PIPELINE, &err);
+        serve_finish(s, j, st, STAGE_PIPELINE, &err);
         return;
     }
     /* A lazy upscale runs its model while the result is encoded, tile row by tile row, so
@@ -389,92 +339,10 @@ static void do_pipeline(enh_server *s, serve_job *j)
      * workers never wait in a batcher. Other results go to the io workers. */
     if (j->report.tiles_pending > 0) {
         if (advance(s, j, STAGE_ENCODE, 1))
-            do_encode(s, j);
+            serve_do_encode(s, j);
         return;
     }
     enqueue(s, j, STAGE_ENCODE);
-}
-
-/* The status of a failed encode. The encoder sees a failure of the lazy stages behind the
- * image (a lazy upscale's model run, the tiler) only as a write failure (ENH_EINTERNAL or
- * ENH_EIO, "cannot write the result as ..."), so:
- *  - a model run (the tile runner: the model or its batcher) that failed during the encode
- *    for a reason of its own, e.g. ENH_ENOMEM, gives the answer its status and message (503
- *    out_of_memory, as when it fails inside enh_pipeline_run), whatever the cancel flag says
- *    by the time the encoder returns;
- *  - likewise any other failure of a lazy stage that is not the cancel's or the deadline's
- *    doing, from enh_pipeline_lazy_status: e.g. the upscale stream's tiler buffers or row
- *    cache, allocated again when the encoder first asks for pixels (outside a model run),
- *    ENH_ENOMEM -> 503 out_of_memory;
- *  - a job whose deadline passed fails because of it: the monitor's deadline cancel stopped
- *    the encoder (ENH_ECANCELLED), or a lazy stage checked the deadline itself (504);
- *  - a client that went away: cancelled;
- *  - other failures (e.g. an impossible bit depth) keep their status.
- * The result is encoded into memory in full before the response is queued, so no header or
- * byte of the image has been sent when this runs: a failure is always answered with its
- * status and the JSON error body, never with a truncated image. */
-static enh_status encode_failure(enh_server *s, const serve_job *j, enh_status st, enh_error *err)
-{
-    pthread_mutex_lock(&s->mu);
-    enh_status rs = j->runner_status;
-    int own = rs != ENH_OK && rs != ENH_ECANCELLED && rs != ENH_ETIMEOUT; /* not the cancel's doing */
-    if (own)
-        *err = j->runner_err;
-    pthread_mutex_unlock(&s->mu);
-    if (own) {
-        err->code = rs;
-        return enh_error_prefix(err, "model '%s', while the result was encoded", j->route);
-    }
-    enh_error lerr;
-    enh_error_clear(&lerr);
-    enh_status ls = enh_pipeline_lazy_status(j->image_out, &lerr);
-    if (ls != ENH_OK && ls != ENH_ECANCELLED && ls != ENH_ETIMEOUT) {
-        *err = lerr;
-        err->code = ls;
-        return enh_error_prefix(err, "model '%s', while the result was encoded", j->route);
-    }
-    int c = atomic_load(&j->cancel);
-    double now = enh_now();
-    int lazy_failure = st == ENH_EINTERNAL || st == ENH_EIO || st == ENH_ETIMEOUT;
-    if (c == SERVE_CANCEL_DEADLINE || (c == 0 && lazy_failure && j->deadline > 0 && now >= j->deadline)) {
-        enh_error cause = *err;
-        return enh_fail(err, ENH_ETIMEOUT,
-                        "deadline of %.0f ms exceeded while the result was encoded (after %.0f ms)%s%s; retry "
-                        "later or raise deadline_ms",
-                        (j->deadline - j->t_admit) * 1000, (now - j->t_admit) * 1000,
-                        c == SERVE_CANCEL_DEADLINE ? "" : ": ", c == SERVE_CANCEL_DEADLINE ? "" : cause.msg);
-    }
-    if (c == SERVE_CANCEL_CLIENT && lazy_failure) /* the tiler of a lazy upscale saw the cancel first */
-        return enh_fail(err, ENH_ECANCELLED, "the client closed the connection while the result was encoded");
-    return st;
-}
-
-static void do_encode(enh_server *s, serve_job *j)
-{
-    enh_error err;
-    enh_error_clear(&err);
-    double t0 = enh_now(), runner0 = j->runner_s, wait0 = j->tile_wait_s;
-    const char *mime = NULL;
-    if (s->opt.debug_before_encode) /* test hook (serve.h) */
-        s->opt.debug_before_encode(s->opt.debug_user);
-    /* the encoder pulls every lazy pixel of image_out (a lazy upscale's tiles included):
-     * j->cancel stops it (client gone, deadline, shutdown) */
-    enh_status st = serve_encode_cancellable(j->image_out, &j->ops, j->in_format, &j->cancel, &j->out_buf,
-                                             &j->out_len, &mime, NULL, &err);
-    if (st)
-        st = encode_failure(s, j, st, &err);
-    /* the tile runner's time during the encode (a lazy upscale) is compute, its batcher
-     * waits queueing, the rest encoding */
-    double runner = j->runner_s - runner0, wait = j->tile_wait_s - wait0;
-    j->queue_s += wait;
-    j->compute_s += runner - wait;
-    j->encode_s = enh_now() - t0 - runner;
-    j->out_w = vips_image_get_width(j->image_out);
-    j->out_h = vips_image_get_height(j->image_out);
-    g_object_unref(j->image_out);
-    j->image_out = NULL;
-    j->mime = mime;
-    finish(s, j, st, STAGE_ENCODE, &err);
 }
 
 void *serve_io_main(void *arg)
@@ -497,7 +365,7 @@ void *serve_io_main(void *arg)
         if (j->stage == STAGE_DECODE)
             do_decode(s, j);
         else
-            do_encode(s, j);
+            serve_do_encode(s, j);
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);

@@ -1,4 +1,4 @@
-/* server_internal.h - structures shared by server.c (scheduler, lifecycle), registry.c
+/* server_internal.h - structures shared by server*.c (scheduler, encode, lifecycle), registry.c
  * (models) and http.c (libmicrohttpd front end). Internal to src/serve.
  *
  * Locking: srv->mu guards the work queues, the active-job list, srv->registry and the
@@ -149,7 +149,7 @@ void serve_job_start(serve_job *job);
 #define SERVE_CANCEL_CLIENT 1
 #define SERVE_CANCEL_SHUTDOWN 2
 /* Set by the monitor on a job past its deadline while its result is encoded (the pipeline
- * stage checks deadlines itself); do_encode answers it 504. */
+ * stage checks deadlines itself); serve_do_encode answers it 504. */
 #define SERVE_CANCEL_DEADLINE 3
 
 /* Scheduler internals shared by server.c and server_lifecycle.c (s->mu held where named). */
@@ -157,6 +157,16 @@ void serve_finish_locked(enh_server *s, serve_job *j, enh_status st, serve_stage
 void *serve_io_main(void *server);      /* decode/encode worker */
 void *serve_pipe_main(void *server);    /* pipeline worker */
 void *serve_monitor_main(void *server); /* deadlines of queued jobs, clients gone */
+
+/* Finishes the job (serve_finish_locked under s->mu) and resumes its connection; the job
+ * may be freed when it returns. */
+void serve_finish(enh_server *s, serve_job *j, enh_status st, serve_stage stage, const enh_error *err);
+/* The job left the queue for compute: its queue-depth count is dropped (once). */
+void serve_compute_started(enh_server *s, serve_job *j);
+/* The encode stage and the pipeline's tile runner (server_encode.c, contract there). */
+void serve_do_encode(enh_server *s, serve_job *j);
+enh_status serve_tile_runner(void *user, struct enh_model *model, const float *in, int n, int c, int h, int w,
+                             float *out, enh_error *err);
 
 /* Maps a finished job's status to an HTTP status and error type. */
 int serve_http_status(enh_status st, serve_stage stage, const char **type);

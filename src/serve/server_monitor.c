@@ -2,7 +2,7 @@
  * every MONITOR_PERIOD_S it walks the active requests under the server mutex and
  *  - cancels a request whose client closed the connection (a queued one is finished at once),
  *  - expires a queued request whose deadline passed (504),
- *  - stops an encode that runs past its deadline (do_encode then answers 504).
+ *  - stops an encode that runs past its deadline (serve_do_encode, server_encode.c, then answers 504).
  * Finished requests are handed back to the HTTP layer after the mutex is released. */
 #define _GNU_SOURCE /* POLLRDHUP */
 #include <poll.h>
@@ -49,7 +49,7 @@ void *serve_monitor_main(void *arg)
                 serve_finish_locked(s, j, ENH_ETIMEOUT, j->stage, &e);
                 done[nd++] = j;
             } else if (j->stage == STAGE_ENCODE && j->deadline > 0 && now >= j->deadline) {
-                /* encoding (lazy pixels are computed now): stop the encoder; do_encode answers 504 */
+                /* encoding (lazy pixels are computed now): stop the encoder; serve_do_encode answers 504 */
                 int zero = 0;
                 atomic_compare_exchange_strong(&j->cancel, &zero, SERVE_CANCEL_DEADLINE);
             }
