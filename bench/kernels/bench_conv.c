@@ -132,7 +132,7 @@ int main(int argc, char **argv)
                 for (int q = 0; q < nplans; q++)
                     enh_conv_plan_run_ex(plans[q], bufs[q & 1 && chain ? 1 : 0], 1, s, s,
                                          bufs[q & 1 && chain ? 0 : 1], NULL, pool, NULL, NULL,
-                                         chain && !getenv("ENH_NO_NEXT") ? plans[(q + 1) % nplans] : NULL);
+                                         chain && !getenv("ENH_NO_NEXT") ? plans[(q + 1) % nplans] : NULL, NULL, 0);
                 if (k >= 0) {
                     t[k] = (enh_now() - t0) / nplans;
                     tc[k] = (enh_process_cpu_seconds() - c0) / nplans;

@@ -41,7 +41,6 @@ void enh_conv_out_size(const enh_conv_params *p, int h, int w, int *oh, int *ow)
 void enh_conv2d_ref(const enh_conv_params *p, const float *in, int n, int h, int w, float *out,
                     const float *residual, enh_pool *pool);
 
-#endif
 
 /* ---- plans: the fast path (conv_plan*.c). A plan pre-packs/pre-transforms the weights
  * once (at model load) and picks the fastest kernel this CPU supports for the shape;
@@ -59,13 +58,26 @@ void enh_conv_plan_run(const enh_conv_plan *plan, const float *in, int n, int h,
  * (the executor pixel-shuffles a model's last conv there, ps_tail.h). Boxes never overlap and
  * together cover the output; they come from the pool's threads in any order. */
 typedef void (*enh_conv_post_fn)(void *ctx, int img, int y0, int y1, int x0, int x1);
+/* Winograd-transformed inputs kept across the convs of a dense block, whose inputs are the
+ * growing prefixes of one channel concat (x4plus's RDBs: 64, 96, ..., 192 channels): each conv
+ * transforms only the channels the previous ones did not. One per chain and run, zeroed
+ * (= empty) before its first conv; the caller guarantees that channel c is the same tensor
+ * data in every conv it is passed to. enh_conv_vcache_free releases it. Not thread-safe. */
+typedef struct enh_conv_vcache {
+    float *base;       /* owned */
+    size_t cap_floats;
+    int done;          /* channels transformed so far */
+    int ng, n, h, w;   /* the block geometry they were stored with */
+} enh_conv_vcache;
+void enh_conv_vcache_free(enh_conv_vcache *vc);
+
 /* enh_conv_plan_run, then post (if not NULL) on every piece of the output as soon as it is
  * written. next (or NULL): the plan that runs after this one; its packed weights are prefetched
- * while this one computes, so its first blocks do not wait for DRAM (a hint, no effect on the
- * result). */
+ * while this one computes (a hint, no effect on the result). vc (or NULL): see enh_conv_vcache;
+ * cmax = channels of the chain's longest input. Results are bit-identical with or without it. */
 void enh_conv_plan_run_ex(const enh_conv_plan *plan, const float *in, int n, int h, int w, float *out,
                           const float *residual, enh_pool *pool, enh_conv_post_fn post, void *post_ctx,
-                          const enh_conv_plan *next);
+                          const enh_conv_plan *next, enh_conv_vcache *vc, int cmax);
 /* Name of the kernel the plan runs ("ref", "avx512-direct", "avx512-winograd4x4", ...). */
 const char *enh_conv_plan_kernel(const enh_conv_plan *plan);
 /* As enh_conv_plan_create (which is this with ENH_PRECISION_DEFAULT) with a precision (precision.h).
@@ -79,3 +91,5 @@ enh_precision enh_conv_plan_precision(const enh_conv_plan *plan);
 /* 1 when a BF16 request runs this shape in bf16: Winograd shape, >= 16 input and output channels
  * (thinner layers gain nothing and the last layer's error would reach the image unfiltered). */
 int enh_conv_bf16_applies(const enh_conv_params *p);
+
+#endif

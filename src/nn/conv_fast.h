@@ -59,6 +59,12 @@ typedef struct enh_fast_job {
                              block of a run, when the layer's weights are not in its cache */
     const char *nx0, *nx1; /* bytes of the next layer's weights that the call's other blocks
                              prefetch, spread over them (Winograd fp32 only; NULL = none) */
+    float *vc;            /* Winograd fp32 only, or NULL: transformed inputs kept across the convs
+                             of a dense block; block blk's are at vc + blk * 36 * vc_vps (point
+                             stride vc_vps), channels [0, vc_done) already there from earlier
+                             convs over the same channels, the rest transformed and added now */
+    size_t vc_vps;
+    int vc_done;
 } enh_fast_job;
 
 typedef void (*enh_fast_fn)(const enh_fast_job *j, size_t b0, size_t b1, float *scratch);

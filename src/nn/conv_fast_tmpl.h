@@ -273,8 +273,9 @@ static void FN(wino_blocks)(const enh_fast_job *j, size_t b0, size_t b1, float *
     const int cob = c->cob;
     const size_t TB = (size_t)ng * VW, hw = (size_t)h * w, per_img = (size_t)j->th * j->gx;
     /* point strides padded by one cache line: 4 KiB strides would alias in L1 */
-    const size_t vps = (size_t)cin * TB + PSPAD, mps = (size_t)cob * TB + PSPAD;
-    float *V = scratch, *M = V + 36 * vps;
+    const size_t vps = j->vc ? j->vc_vps : (size_t)cin * TB + PSPAD, mps = (size_t)cob * TB + PSPAD;
+    float *V = scratch, *M = j->vc ? scratch : V + 36 * vps;
+    const int ci0 = j->vc ? j->vc_done : 0; /* channels whose transform is already in V */
     /* the next layer's weights: spread evenly over the blocks that do not prefetch their own */
     const size_t nlater = b1 - b0 - (j->wpf ? 1 : 0);
     const size_t nxshare = j->nx0 && nlater ? ((size_t)(j->nx1 - j->nx0) + nlater - 1) / nlater : 0;
@@ -284,13 +285,15 @@ static void FN(wino_blocks)(const enh_fast_job *j, size_t b0, size_t b1, float *
         const int pf = j->wpf && blk == b0 ? 1 : nxshare ? 2 : 0;
         const char *nx_end = pf == 2 ? ((size_t)(j->nx1 - nx) > nxshare ? nx + nxshare : j->nx1) : nx;
         int cnt = (int)(j->ngroups - g0 < (size_t)ng ? j->ngroups - g0 : (size_t)ng);
+        if (j->vc)
+            V = j->vc + blk * 36 * vps;
         for (int gi = 0; gi < cnt; gi++) {
             size_t g = g0 + gi, b = g / per_img, r = g % per_img;
             int ty = (int)(r / j->gx), tx = (int)(r % j->gx);
             const float *inb = j->in + b * cin * hw;
             int lo[8], hi[8], x0 = 4 * VW * tx - c->pl;
             int inside = FN(group_lanes)(x0, w, lo, hi);
-            for (int ci = 0; ci < cin; ci++)
+            for (int ci = ci0; ci < cin; ci++)
                 FN(wino_in)(inb + ci * hw, ci + 1 < cin ? inb + (ci + 1) * hw : NULL, h, w,
                             4 * ty - c->pt, x0, inside ? NULL : lo, inside ? NULL : hi,
                             V + ci * TB + gi * VW, vps);

@@ -523,18 +523,66 @@ static void post_whole(int n, int oh, int ow, enh_conv_post_fn post, void *ctx)
 void enh_conv_plan_run(const enh_conv_plan *pl, const float *in, int n, int h, int w, float *out,
                        const float *residual, enh_pool *pool)
 {
-    enh_conv_plan_run_ex(pl, in, n, h, w, out, residual, pool, NULL, NULL, NULL);
+    enh_conv_plan_run_ex(pl, in, n, h, w, out, residual, pool, NULL, NULL, NULL, NULL, 0);
+}
+
+void enh_conv_vcache_free(enh_conv_vcache *vc)
+{
+    enh_free(vc->base);
+    memset(vc, 0, sizeof *vc);
+}
+
+/* A transformed-input cache above this is not kept: it is 2.25x the chain's activations and
+ * is read back by every conv, which pays only while it stays in the last-level cache.
+ * x4plus (enhance bench, same runs): 64x64 (7 MB) 1 thread 273-308 vs 296-329 ms, 2 threads
+ * 143-167 vs 167-194 ms; 128x128 (28 MB) 1 thread 1383-1541 vs 1267-1443 ms: slower. */
+#define VCACHE_MAX_BYTES ((size_t)12 << 20)
+
+/* Points job at the cache when this conv can use it (fp32 Winograd, the same blocks as the
+ * convs that filled it); otherwise empties it, since the chain's later convs could not trust it. */
+static void vcache_attach(const enh_conv_plan *pl, enh_conv_vcache *vc, int cmax, int n, int h, int w,
+                          enh_fast_conv *c, size_t units, enh_fast_job *job)
+{
+    if (!vc)
+        return;
+    if (pl->algo != ENH_ALGO_WINO || !pl->wpack || cmax < pl->p.cin) {
+        vc->done = 0;
+        return;
+    }
+    if (vc->done > 0 && (vc->n != n || vc->h != h || vc->w != w))
+        vc->done = 0;
+    if (vc->done > 0)
+        c->ng = vc->ng; /* the blocks the stored transforms belong to */
+    size_t tb = (size_t)c->ng * pl->isa->vw, vps = (size_t)cmax * tb + PSPAD;
+    size_t nblocks = (units + c->ng - 1) / c->ng, need = nblocks * 36 * vps;
+    if (need * sizeof(float) > VCACHE_MAX_BYTES) {
+        vc->done = 0;
+        return;
+    }
+    if (vc->cap_floats < need) {
+        enh_free(vc->base);
+        vc->cap_floats = 0;
+        vc->done = 0;
+        if (!(vc->base = enh_alloc(need * sizeof(float))))
+            return;
+        vc->cap_floats = need;
+    }
+    job->vc = vc->base;
+    job->vc_vps = vps;
+    job->vc_done = vc->done < pl->p.cin ? vc->done : pl->p.cin;
 }
 
 void enh_conv_plan_run_ex(const enh_conv_plan *pl, const float *in, int n, int h, int w, float *out,
                           const float *residual, enh_pool *pool, enh_conv_post_fn post, void *post_ctx,
-                          const enh_conv_plan *next)
+                          const enh_conv_plan *next, enh_conv_vcache *vc, int cmax)
 {
     int oh, ow;
     enh_conv_out_size(&pl->p, h, w, &oh, &ow);
     if (n <= 0 || oh <= 0 || ow <= 0)
         return;
     if (pl->algo == ENH_ALGO_REF) {
+        if (vc)
+            vc->done = 0;
         enh_conv2d_ref(&pl->p, in, n, h, w, out, residual, pool);
         post_whole(n, oh, ow, post, post_ctx);
         return;
@@ -560,6 +608,7 @@ void enh_conv_plan_run_ex(const enh_conv_plan *pl, const float *in, int n, int h
     if (per_block_units < 1)
         per_block_units = 1;
     c.ng = per_block_units < (size_t)pl->ng_max ? (int)per_block_units : pl->ng_max;
+    vcache_attach(pl, vc, cmax, n, h, w, &c, units, &r.job);
     if (pl->algo == ENH_ALGO_WINO) {
         r.job.ngroups = units;
         nblocks = (units + c.ng - 1) / c.ng;
@@ -589,6 +638,10 @@ void enh_conv_plan_run_ex(const enh_conv_plan *pl, const float *in, int n, int h
     if (got == nslots) {
         r.job.scratch = bufs;
         enh_pool_run(pool, nblocks, 1, run_range, &r);
+        if (r.job.vc) { /* the transforms of channels [0, cin) are stored now */
+            vc->done = vc->done > pl->p.cin ? vc->done : pl->p.cin;
+            vc->ng = c.ng, vc->n = n, vc->h = h, vc->w = w;
+        }
     }
     for (int i = 0; i < got; i++)
         scratch_release(bufs[i], need);
@@ -597,6 +650,9 @@ void enh_conv_plan_run_ex(const enh_conv_plan *pl, const float *in, int n, int h
     if (got == nslots)
         return;
     /* out of memory: one block at a time on this thread, in the reserve */
+    if (vc)
+        vc->done = 0;
+    r.job.vc = NULL;
     float *res = reserve_take();
     c.ng = 1;
     if (pl->algo == ENH_ALGO_WINO) {

@@ -33,6 +33,9 @@ struct enh_model {
     int *elt_tail;         /* per node (fused models only): the Eltwise run in its epilogue, or -1 */
     int *early;            /* per node (fused models only): the node whose output its epilogue
                               writes, for the memory planner (enh_memplan_build_ex), or -1 */
+    int *vkey;             /* per conv node: the channel-concat chain its input is a prefix of
+                              (the chain's longest tensor), whose Winograd input transforms the
+                              convs share (enh_conv_vcache), or -1; NULL = none */
     enh_model_info info;
     pthread_mutex_t arena_mu;
     struct { float *p; size_t n; } arenas[ARENA_KEEP]; /* idle arenas (floats) */
@@ -121,6 +124,7 @@ void enh_model_free(enh_model *m)
     free(m->next_conv);
     free(m->elt_tail);
     free(m->early);
+    free(m->vkey);
     enh_graph_free(m->g);
     for (int i = 0; i < m->narenas; i++)
         enh_free(m->arenas[i].p);
@@ -177,6 +181,52 @@ static enh_status find_tails(enh_model *m, enh_error *err)
     }
     free(readers);
     return ENH_OK;
+}
+
+/* The dense-block chains (memplan_concat.c finds them for the in-place concats): a conv whose
+ * input is a prefix of a chain's longest tensor shares that chain's transformed inputs.
+ * ENHANCE_NO_VCACHE=1 turns this off (to measure it). */
+static enh_status find_vkeys(enh_model *m, enh_error *err)
+{
+    const enh_graph *g = m->g;
+    const char *off = getenv("ENHANCE_NO_VCACHE");
+    if (off && *off && strcmp(off, "0") != 0)
+        return ENH_OK;
+    int nt = g->ntensors;
+    enh_shape *sh = calloc((size_t)nt, sizeof *sh);
+    int *root = malloc((size_t)nt * sizeof *root);
+    size_t *choff = calloc((size_t)nt, sizeof *choff);
+    unsigned char *skip = calloc((size_t)g->nnodes + 1, 1), *isroot = calloc((size_t)nt, 1);
+    m->vkey = malloc((size_t)g->nnodes * sizeof *m->vkey);
+    enh_status st = ENH_OK;
+    if (!sh || !root || !choff || !skip || !isroot || !m->vkey) {
+        st = enh_fail(err, ENH_ENOMEM, "out of memory building the model");
+        goto done;
+    }
+    for (int t = 0; t < nt; t++)
+        root[t] = -1;
+    for (int i = 0; i < g->nnodes; i++)
+        m->vkey[i] = -1;
+    if ((enh_graph_infer_shapes(g, g->in_channels, 64, 64, sh, NULL) != ENH_OK &&
+         enh_graph_infer_shapes(g, g->in_channels, 256, 256, sh, NULL) != ENH_OK) ||
+        enh_memplan_concat_views(g, sh, root, choff, skip) != 0)
+        goto done; /* no chains: every conv transforms its own input */
+    for (int t = 0; t < nt; t++)
+        if (root[t] >= 0)
+            isroot[root[t]] = 1;
+    for (int i = 0; i < g->nnodes; i++) {
+        if (!m->plans[i])
+            continue;
+        int in = g->nodes[i].in[0];
+        m->vkey[i] = root[in] >= 0 && choff[in] == 0 ? root[in] : isroot[in] ? in : -1;
+    }
+done:
+    free(sh);
+    free(root);
+    free(choff);
+    free(skip);
+    free(isroot);
+    return st;
 }
 
 static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **out, enh_error *err)
@@ -280,6 +330,8 @@ static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **
     }
     if (st == ENH_OK && fuse)
         st = find_tails(m, err);
+    if (st == ENH_OK && fuse)
+        st = find_vkeys(m, err);
     if (st != ENH_OK) {
         enh_model_free(m);
         return st;
@@ -448,6 +500,8 @@ enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int 
     for (int t = 0; t < g->ntensors; t++)
         T[t] = mp.offset[t] == ENH_MEMPLAN_EXTERNAL ? NULL : arena + mp.offset[t];
     T[g->input] = (float *)in; /* never written: no op writes its inputs */
+    enh_conv_vcache vc = {0}; /* the current dense-block chain's transformed inputs */
+    int vc_key = -1;
     T[g->output] = out;
     for (int i = 0; i < g->nnodes; i++) {
         if (mp.skip[i]) /* an in-place concat: its inputs were written where it would copy them */
@@ -466,10 +520,21 @@ enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int 
         case ENH_OP_CONV: {
             const float *res = nd->nin > 1 ? T[nd->in[1]] : NULL;
             const enh_conv_plan *next = m->next_conv[i] >= 0 ? m->plans[m->next_conv[i]] : NULL;
+            enh_conv_vcache *vcp = NULL;
+            int cmax = 0;
+            if (m->vkey && m->vkey[i] >= 0) {
+                if (m->vkey[i] != vc_key) { /* a new chain: its transforms start empty */
+                    vc.done = 0;
+                    vc_key = m->vkey[i];
+                }
+                vcp = &vc;
+                cmax = mp.shapes[vc_key].c;
+            }
             enh_ps_tail_run tr;
             if (m->tails && tail_setup(m, i, &mp, T, n, &tr)) {
                 const enh_ps_tail *t = &m->tails[i];
-                enh_conv_plan_run_ex(m->plans[i], x, n, si->h, si->w, y, res, pool, enh_ps_tail_box, &tr, next);
+                enh_conv_plan_run_ex(m->plans[i], x, n, si->h, si->w, y, res, pool, enh_ps_tail_box, &tr, next, vcp,
+                                     cmax);
                 mp.skip[t->ps] = mp.skip[t->add] = 1;
                 if (t->interp >= 0)
                     mp.skip[t->interp] = 1;
@@ -477,12 +542,13 @@ enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int 
             }
             enh_elt_tail_run er;
             if (m->elt_tail && elt_setup(m, i, &mp, T, n, &er)) {
-                enh_conv_plan_run_ex(m->plans[i], x, n, si->h, si->w, y, res, pool, enh_elt_tail_box, &er, next);
+                enh_conv_plan_run_ex(m->plans[i], x, n, si->h, si->w, y, res, pool, enh_elt_tail_box, &er, next, vcp,
+                                     cmax);
                 mp.skip[m->elt_tail[i]] = 1;
                 break;
             }
             enh_conv_plan_run_ex(m->plans[i], x, n, si->h, si->w, y, plan_supports(nd->act.kind) ? res : NULL, pool,
-                                 NULL, NULL, next);
+                                 NULL, NULL, next, vcp, cmax);
             if (!plan_supports(nd->act.kind)) { /* clip / sigmoid: fusion never adds a residual here */
                 enh_act_ref(&nd->act, y, n, so->c, plane, pool);
             }
@@ -536,6 +602,7 @@ enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int 
         }
     }
     free(T);
+    enh_conv_vcache_free(&vc);
     arena_give(cache, arena, mp.arena_floats);
     enh_memplan_free(&mp);
     return ENH_OK;
