@@ -1,0 +1,36 @@
+/* conv_plan_internal.h - what the conv plan files share (conv_plan.c creates plans,
+ * conv_run.c runs them, conv_scratch.c holds their scratch). Not a public interface.
+ * Thread-safety: plans are immutable after creation; the scratch functions are mutex-protected. */
+#ifndef ENH_NN_CONV_PLAN_INTERNAL_H
+#define ENH_NN_CONV_PLAN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn/conv.h"
+#include "nn/conv_fast.h"
+
+struct enh_conv_plan {
+    enh_conv_params p; /* ref plans: owned copies of weight/bias/prelu; fast plans: NULLs */
+    float *weight, *bias, *prelu;
+    enh_conv_algo algo;
+    const enh_fast_isa *isa;
+    enh_fast_conv fc;
+    float *wpack, *fbias, *fslope;
+    uint32_t *wbf;      /* bf16 Winograd plans: packed bf16 weight pairs (wpack is NULL) */
+    enh_precision prec; /* FP32 or BF16 */
+    int ng_max;
+    size_t npack; /* floats in wpack */
+    char name[48];
+};
+
+/* conv_scratch.c: per-slot scratch buffers, recycled across calls (NULL when out of memory) */
+float *enh_conv_scratch_acquire(size_t n);
+void enh_conv_scratch_release(float *p, size_t n);
+/* The reserve: one process-wide buffer of at least n floats that a run without scratch waits
+ * for, so runs never fail. ensure returns 0 when it cannot be grown. */
+int enh_conv_reserve_ensure(size_t n);
+float *enh_conv_reserve_take(void);
+void enh_conv_reserve_give(void);
+
+#endif
