@@ -4,43 +4,17 @@
  * its activation and residual add fused into the plan's parameters where the plan
  * supports them; other ops run the reference kernels of ops_ref.h. A conv followed by a
  * PixelShuffle and a residual add (the SR tail, ps_tail.h) or by a weighted sum (elt_tail.h)
- * runs them in its epilogue in fused models. Activations live in one arena per call, laid out by the memory planner. */
+ * runs them in its epilogue in fused models (found at load and checked per run in model_fuse.c).
+ * Activations live in one arena per call, laid out by the memory planner. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
-#include "nn/memplan.h"
-#include "nn/model.h"
+#include "nn/model_internal.h"
 #include "nn/ncnn.h"
 #include "nn/ops_par.h"
 #include "nn/ops_ref.h"
-#include "nn/elt_tail.h"
-#include "nn/ps_tail.h"
-
-/* Activation arenas kept between runs: a fresh arena of tens of MiB is page-faulted in by
- * every run otherwise, and page faults serialise the threads on the process's address
- * space (x4fast 256x256 on 2 threads: 354 -> 228 ms). At most ARENA_KEEP arenas of at most
- * ARENA_KEEP_BYTES in all are kept per model; larger ones are freed after their run. */
-#define ARENA_KEEP 4
-#define ARENA_KEEP_BYTES ((size_t)512 << 20)
-
-struct enh_model {
-    enh_graph *g;
-    enh_conv_plan **plans; /* per node, NULL for non-conv */
-    enh_ps_tail *tails;    /* per node (fused models only, else NULL): tail.add >= 0 = fused tail */
-    int *next_conv;        /* per node: the next conv node (its weights are prefetched), or -1 */
-    int *elt_tail;         /* per node (fused models only): the Eltwise run in its epilogue, or -1 */
-    int *early;            /* per node (fused models only): the node whose output its epilogue
-                              writes, for the memory planner (enh_memplan_build_ex), or -1 */
-    int *vkey;             /* per conv node: the channel-concat chain its input is a prefix of
-                              (the chain's longest tensor), whose Winograd input transforms the
-                              convs share (enh_conv_vcache), or -1; NULL = none */
-    enh_model_info info;
-    pthread_mutex_t arena_mu;
-    struct { float *p; size_t n; } arenas[ARENA_KEEP]; /* idle arenas (floats) */
-    int narenas;
-};
 
 /* The smallest idle arena that holds n floats, or a new one (NULL: out of memory). */
 static float *arena_take(enh_model *m, size_t n)
@@ -156,79 +130,6 @@ static void make_plans(void *ctx, size_t begin, size_t end, int slot)
     }
 }
 
-/* The conv -> PixelShuffle -> add tails the executor runs in the conv's epilogue. */
-static enh_status find_tails(enh_model *m, enh_error *err)
-{
-    const enh_graph *g = m->g;
-    int *readers = calloc((size_t)g->ntensors + 1, sizeof *readers);
-    m->tails = calloc((size_t)g->nnodes, sizeof *m->tails);
-    m->elt_tail = malloc((size_t)g->nnodes * sizeof *m->elt_tail);
-    m->early = malloc((size_t)g->nnodes * sizeof *m->early);
-    if (!readers || !m->tails || !m->elt_tail || !m->early) {
-        free(readers);
-        return enh_fail(err, ENH_ENOMEM, "out of memory building the model");
-    }
-    for (int i = 0; i < g->nnodes; i++)
-        for (int k = 0; k < g->nodes[i].nin; k++)
-            readers[g->nodes[i].in[k]]++;
-    readers[g->output]++;
-    for (int i = 0; i < g->nnodes; i++) {
-        enh_ps_tail_find(g, i, readers, &m->tails[i]);
-        m->elt_tail[i] = m->tails[i].add >= 0 ? -1 : enh_elt_tail_find(g, i, readers);
-        m->early[i] = m->tails[i].add >= 0 ? m->tails[i].add : m->elt_tail[i];
-        m->info.ps_tails += m->tails[i].add >= 0;
-        m->info.elt_tails += m->elt_tail[i] >= 0;
-    }
-    free(readers);
-    return ENH_OK;
-}
-
-/* The dense-block chains (memplan_concat.c finds them for the in-place concats): a conv whose
- * input is a prefix of a chain's longest tensor shares that chain's transformed inputs.
- * ENHANCE_NO_VCACHE=1 turns this off (to measure it). */
-static enh_status find_vkeys(enh_model *m, enh_error *err)
-{
-    const enh_graph *g = m->g;
-    const char *off = getenv("ENHANCE_NO_VCACHE");
-    if (off && *off && strcmp(off, "0") != 0)
-        return ENH_OK;
-    int nt = g->ntensors;
-    enh_shape *sh = calloc((size_t)nt, sizeof *sh);
-    int *root = malloc((size_t)nt * sizeof *root);
-    size_t *choff = calloc((size_t)nt, sizeof *choff);
-    unsigned char *skip = calloc((size_t)g->nnodes + 1, 1), *isroot = calloc((size_t)nt, 1);
-    m->vkey = malloc((size_t)g->nnodes * sizeof *m->vkey);
-    enh_status st = ENH_OK;
-    if (!sh || !root || !choff || !skip || !isroot || !m->vkey) {
-        st = enh_fail(err, ENH_ENOMEM, "out of memory building the model");
-        goto done;
-    }
-    for (int t = 0; t < nt; t++)
-        root[t] = -1;
-    for (int i = 0; i < g->nnodes; i++)
-        m->vkey[i] = -1;
-    if ((enh_graph_infer_shapes(g, g->in_channels, 64, 64, sh, NULL) != ENH_OK &&
-         enh_graph_infer_shapes(g, g->in_channels, 256, 256, sh, NULL) != ENH_OK) ||
-        enh_memplan_concat_views(g, sh, root, choff, skip) != 0)
-        goto done; /* no chains: every conv transforms its own input */
-    for (int t = 0; t < nt; t++)
-        if (root[t] >= 0)
-            isroot[root[t]] = 1;
-    for (int i = 0; i < g->nnodes; i++) {
-        if (!m->plans[i])
-            continue;
-        int in = g->nodes[i].in[0];
-        m->vkey[i] = root[in] >= 0 && choff[in] == 0 ? root[in] : isroot[in] ? in : -1;
-    }
-done:
-    free(sh);
-    free(root);
-    free(choff);
-    free(skip);
-    free(isroot);
-    return st;
-}
-
 static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **out, enh_error *err)
 {
     *out = NULL;
@@ -329,9 +230,7 @@ static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **
             nx = i;
     }
     if (st == ENH_OK && fuse)
-        st = find_tails(m, err);
-    if (st == ENH_OK && fuse)
-        st = find_vkeys(m, err);
+        st = enh_model_find_fusions(m, err);
     if (st != ENH_OK) {
         enh_model_free(m);
         return st;
@@ -402,67 +301,6 @@ size_t enh_model_workspace_bytes(const enh_model *m, int n, int h, int w)
     return b;
 }
 
-static int disjoint(const float *a, size_t na, const float *b, size_t nb)
-{
-    return a + na <= b || b + nb <= a;
-}
-
-/* Whether node i's tail can be fused in this run (shapes, buffers that do not overlap), and its
- * arguments. */
-static int tail_setup(const enh_model *m, int i, const enh_memplan *mp, float *const *T, int n,
-                      enh_ps_tail_run *tr)
-{
-    const enh_ps_tail *t = &m->tails[i];
-    if (t->add < 0)
-        return 0;
-    const enh_node *c = &m->g->nodes[i], *ps = &m->g->nodes[t->ps], *add = &m->g->nodes[t->add];
-    const enh_shape cs = mp->shapes[c->out], os = mp->shapes[ps->out], ss = mp->shapes[t->src];
-    const int r = ps->p.ps.r;
-    if (r < 1 || r > 8 || cs.c != os.c * r * r || os.h != cs.h * r || os.w != cs.w * r ||
-        mp->shapes[add->out].c != os.c || mp->shapes[add->out].h != os.h || mp->shapes[add->out].w != os.w)
-        return 0;
-    int low = t->interp >= 0;
-    if (low ? !enh_interp_is_nearest_by(&m->g->nodes[t->interp], ss, mp->shapes[m->g->nodes[t->interp].out], r)
-            : (ss.c != os.c || ss.h != os.h || ss.w != os.w))
-        return 0;
-    *tr = (enh_ps_tail_run){.raw = T[c->out], .src = T[t->src], .out = T[add->out], .oc = os.c, .h = cs.h,
-                            .w = cs.w, .r = r, .dcr = ps->p.ps.dcr, .src_low = low};
-    /* the add's output is placed for the add's turn: it must not share memory with what the
-     * fused epilogue still reads (the memory planner may give it the conv output's place) */
-    size_t no = (size_t)n * os.c * os.h * os.w, nr = (size_t)n * cs.c * cs.h * cs.w,
-           ns = (size_t)n * ss.c * ss.h * ss.w;
-    return tr->raw && tr->src && tr->out && disjoint(tr->out, no, tr->raw, nr) && disjoint(tr->out, no, tr->src, ns);
-}
-
-/* Whether node i's Eltwise can be fused in this run (equal shapes, an output that shares no
- * memory with what the conv or the sum reads), and its arguments. */
-static int elt_setup(const enh_model *m, int i, const enh_memplan *mp, float *const *T, int n, enh_elt_tail_run *er)
-{
-    if (m->elt_tail[i] < 0)
-        return 0;
-    const enh_node *c = &m->g->nodes[i], *e = &m->g->nodes[m->elt_tail[i]];
-    const enh_shape os = mp->shapes[e->out];
-    const size_t no = (size_t)n * os.c * os.h * os.w;
-    er->out = T[e->out];
-    er->count = e->nin;
-    er->c = os.c, er->h = os.h, er->w = os.w;
-    if (!er->out)
-        return 0;
-    for (int k = 0; k < e->nin; k++) {
-        const enh_shape is = mp->shapes[e->in[k]];
-        er->ins[k] = T[e->in[k]];
-        er->coeffs[k] = e->p.elt.coeffs ? e->p.elt.coeffs[k] : 1.f;
-        if (!er->ins[k] || is.c != os.c || is.h != os.h || is.w != os.w || !disjoint(er->out, no, er->ins[k], no))
-            return 0;
-    }
-    for (int k = 0; k < c->nin; k++) { /* the conv's input and residual */
-        const enh_shape is = mp->shapes[c->in[k]];
-        if (!T[c->in[k]] || !disjoint(er->out, no, T[c->in[k]], (size_t)n * is.c * is.h * is.w))
-            return 0;
-    }
-    return 1;
-}
-
 enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int w, float *out,
                          enh_pool *pool, enh_error *err)
 {
@@ -531,7 +369,7 @@ enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int 
                 cmax = mp.shapes[vc_key].c;
             }
             enh_ps_tail_run tr;
-            if (m->tails && tail_setup(m, i, &mp, T, n, &tr)) {
+            if (m->tails && enh_model_ps_tail_setup(m, i, &mp, T, n, &tr)) {
                 const enh_ps_tail *t = &m->tails[i];
                 enh_conv_plan_run_ex(m->plans[i], x, n, si->h, si->w, y, res, pool, enh_ps_tail_box, &tr, next, vcp,
                                      cmax);
@@ -541,7 +379,7 @@ enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int 
                 break;
             }
             enh_elt_tail_run er;
-            if (m->elt_tail && elt_setup(m, i, &mp, T, n, &er)) {
+            if (m->elt_tail && enh_model_elt_tail_setup(m, i, &mp, T, n, &er)) {
                 enh_conv_plan_run_ex(m->plans[i], x, n, si->h, si->w, y, res, pool, enh_elt_tail_box, &er, next, vcp,
                                      cmax);
                 mp.skip[m->elt_tail[i]] = 1;
