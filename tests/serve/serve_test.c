@@ -1,11 +1,16 @@
 /* serve_test.c - fixtures and response checks of the server's HTTP tests (see serve_test.h). */
 #include "serve_test.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <vips/vips.h>
 
 #include "core/fsutil.h"
@@ -160,4 +165,39 @@ int error_is(const http_resp *r, long code, const char *type, const char *msg_pa
     EXPECT(r->request_id[0] != 0, "no X-Request-Id header");
     json_decref(doc);
     return ok;
+}
+
+int raw_post(const test_server *s, const char *path, const void *png, size_t len)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a)) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    char hdr[1280];
+    int n = snprintf(hdr, sizeof hdr,
+                     "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     path, len);
+    const char *parts[2] = {hdr, png};
+    size_t lens[2] = {n > 0 && (size_t)n < sizeof hdr ? (size_t)n : 0, len};
+    for (int i = 0; i < 2; i++)
+        for (size_t off = 0; off < lens[i];) {
+            ssize_t w = send(fd, parts[i] + off, lens[i] - off, MSG_NOSIGNAL);
+            if (w <= 0) {
+                close(fd);
+                return -1;
+            }
+            off += (size_t)w;
+        }
+    return fd;
+}
+
+int has_answer(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0;
 }

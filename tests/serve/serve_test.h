@@ -38,6 +38,12 @@ int write_text(const char *path, const char *text);
 /* GET /metrics: the number after the line starting with line_prefix; 1 when found. */
 int metric_value(const test_server *s, const char *line_prefix, double *v);
 
+/* Posts a PNG (len bytes) to path on a connection of its own and reads nothing: the fd (close
+ * it to make the client go away at a chosen moment), -1 on failure. */
+int raw_post(const test_server *s, const char *path, const void *png, size_t len);
+/* 1 when an answer is waiting on fd (from raw_post). */
+int has_answer(int fd);
+
 /* 1 when r is the server's error JSON {"error": {"code", "type", "message", "details":
  * {"request_id"}}} with this status and type and a message containing msg_part (NULL: any). */
 int error_is(const http_resp *r, long code, const char *type, const char *msg_part);
