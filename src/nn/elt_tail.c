@@ -2,14 +2,15 @@
 #include "nn/elt_tail.h"
 
 #include <stddef.h>
-#include <string.h>
+
+#include "nn/v4.h"
 
 int enh_elt_tail_find(const enh_graph *g, int conv, const int *readers)
 {
     const enh_node *c = &g->nodes[conv];
-    enh_nact a = c->act.kind; /* clip / sigmoid run after the conv: the epilogue would be early */
+    /* clip / sigmoid run after the conv: the epilogue would come too early */
     if (c->op != ENH_OP_CONV || conv + 1 >= g->nnodes || readers[c->out] != 1 ||
-        !(a == ENH_NACT_NONE || a == ENH_NACT_RELU || a == ENH_NACT_LEAKY || a == ENH_NACT_PRELU))
+        !enh_nact_in_conv_epilogue(c->act.kind))
         return -1;
     const enh_node *e = &g->nodes[conv + 1];
     if (e->op != ENH_OP_ELTWISE || e->p.elt.op != ENH_ELT_SUM || e->nin < 1 || e->nin > ENH_ELT_TAIL_MAX)
@@ -20,17 +21,8 @@ int enh_elt_tail_find(const enh_graph *g, int conv, const int *readers)
     return uses == 1 ? conv + 1 : -1;
 }
 
-/* 4-float vectors by hand (gcc -O2 leaves loops of unknown length scalar); the same operations
- * in the same order per value as the scalar tail, so the result does not depend on the split */
-typedef float v4 __attribute__((vector_size(16)));
-
-static v4 ld4(const float *p)
-{
-    v4 v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
+/* 4-float vectors (v4.h); the same operations in the same order per value as the scalar tail,
+ * so the result does not depend on the split */
 void enh_elt_tail_box(void *run, int img, int y0, int y1, int x0, int x1)
 {
     const enh_elt_tail_run *t = run;
@@ -43,7 +35,7 @@ void enh_elt_tail_box(void *run, int img, int y0, int y1, int x0, int x1)
                 v4 acc = 0.f + t->coeffs[0] * ld4(t->ins[0] + off + i);
                 for (int k = 1; k < t->count; k++)
                     acc += t->coeffs[k] * ld4(t->ins[k] + off + i);
-                memcpy(o + i, &acc, sizeof acc);
+                st4(o + i, acc);
             }
             for (; i < len; i++) {
                 float acc = 0.f + t->coeffs[0] * t->ins[0][off + i];

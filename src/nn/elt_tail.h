@@ -15,8 +15,8 @@
 
 #define ENH_ELT_TAIL_MAX 8 /* summed tensors */
 
-/* The Eltwise node that node `conv` feeds as described, or -1. readers[t] = how many node
- * inputs read tensor t (the graph output counted as one more reader). */
+/* The Eltwise node that node `conv` feeds as described, or -1. readers: the reader counts of
+ * enh_graph_count_readers(g, NULL). */
 int enh_elt_tail_find(const enh_graph *g, int conv, const int *readers);
 
 /* One run of a fused sum (the argument of enh_elt_tail_box). */

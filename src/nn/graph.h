@@ -132,6 +132,18 @@ void enh_pool_resolve(const enh_node *n, int h, int w, int *pt, int *pb, int *pl
 /* Crop box per axis (C, H, W) for input shape *in; -1 when empty / outside. */
 int enh_crop_resolve(const enh_node *n, const enh_shape *in, int start[3], int len[3]);
 
+/* The activations a conv plan applies in its own epilogue (none, ReLU, LeakyReLU, PReLU);
+ * Clip and Sigmoid run as a separate pass after the convolution. */
+static inline int enh_nact_in_conv_epilogue(enh_nact k)
+{
+    return k == ENH_NACT_NONE || k == ENH_NACT_RELU || k == ENH_NACT_LEAKY || k == ENH_NACT_PRELU;
+}
+
+/* How many node inputs read each tensor (ntensors + 1 counts; the graph output counts as one
+ * more reader), skipping the nodes with dead[i] != 0 (dead may be NULL). NULL when out of
+ * memory; free() it. */
+int *enh_graph_count_readers(const enh_graph *g, const char *dead);
+
 /* Load-time rewrites: fuse activations into convolutions, residual adds into
  * convolutions (where the conv output has no other reader), drop dead nodes. */
 enh_status enh_graph_fuse(enh_graph *g, enh_error *err);

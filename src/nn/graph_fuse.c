@@ -11,22 +11,17 @@
 
 #include "nn/graph.h"
 
-static int *count_readers(const enh_graph *g, const char *dead)
+int *enh_graph_count_readers(const enh_graph *g, const char *dead)
 {
     int *rd = calloc((size_t)g->ntensors + 1, sizeof *rd);
     if (!rd)
         return NULL;
     for (int i = 0; i < g->nnodes; i++)
-        if (!dead[i])
+        if (!dead || !dead[i])
             for (int k = 0; k < g->nodes[i].nin; k++)
                 rd[g->nodes[i].in[k]]++;
     rd[g->output]++;
     return rd;
-}
-
-static int plan_act(enh_nact k)
-{
-    return k == ENH_NACT_NONE || k == ENH_NACT_RELU || k == ENH_NACT_LEAKY || k == ENH_NACT_PRELU;
 }
 
 static int same_shape(const enh_shape *a, const enh_shape *b)
@@ -56,7 +51,7 @@ enh_status enh_graph_fuse(enh_graph *g, enh_error *err)
         producer[g->nodes[i].out] = i;
 
     /* 1. activation folding */
-    if (!(rd = count_readers(g, dead)))
+    if (!(rd = enh_graph_count_readers(g, dead)))
         goto oom;
     for (int i = 0; i < nn; i++) {
         enh_node *a = &g->nodes[i];
@@ -79,7 +74,7 @@ enh_status enh_graph_fuse(enh_graph *g, enh_error *err)
     free(rd);
 
     /* 2. residual adds */
-    if (!(rd = count_readers(g, dead)))
+    if (!(rd = enh_graph_count_readers(g, dead)))
         goto oom;
     for (int i = 0; i < nn && probe; i++) {
         enh_node *add = &g->nodes[i];
@@ -94,7 +89,7 @@ enh_status enh_graph_fuse(enh_graph *g, enh_error *err)
             if (p < 0 || rd[tc] != 1 || tc == to)
                 continue;
             enh_node *c = &g->nodes[p];
-            if (c->op != ENH_OP_CONV || c->nin != 1 || !plan_act(c->act.kind))
+            if (c->op != ENH_OP_CONV || c->nin != 1 || !enh_nact_in_conv_epilogue(c->act.kind))
                 continue;
             if (producer[to] >= p) /* the residual must exist before the conv runs */
                 continue;

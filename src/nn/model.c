@@ -55,11 +55,6 @@ static void arena_give(enh_model *m, float *p, size_t n)
     enh_free(p);
 }
 
-static int plan_supports(enh_nact k)
-{
-    return k == ENH_NACT_NONE || k == ENH_NACT_RELU || k == ENH_NACT_LEAKY || k == ENH_NACT_PRELU;
-}
-
 static void conv_params(const enh_node *n, enh_conv_params *p)
 {
     memset(p, 0, sizeof *p);
@@ -154,14 +149,15 @@ static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **
     st = enh_graph_infer_shapes(g, g->in_channels, 64, 64, probe, err);
     if (st != ENH_OK && enh_graph_infer_shapes(g, g->in_channels, 256, 256, probe, NULL) == ENH_OK)
         st = ENH_OK; /* models that need large inputs */
-    free(probe);
     if (st != ENH_OK) {
+        free(probe);
         enh_graph_free(g);
         return st;
     }
     enh_model *m = calloc(1, sizeof *m);
     if (!m || !(m->plans = calloc((size_t)g->nnodes, sizeof *m->plans))) {
         free(m);
+        free(probe);
         enh_graph_free(g);
         return enh_fail(err, ENH_ENOMEM, "out of memory building the model");
     }
@@ -197,6 +193,7 @@ static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **
     pj.st = pj.idx ? malloc((size_t)g->nnodes * sizeof *pj.st) : NULL;
     if (!pj.st) {
         free(pj.idx);
+        free(probe);
         enh_model_free(m);
         return enh_fail(err, ENH_ENOMEM, "out of memory building the model");
     }
@@ -230,7 +227,8 @@ static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **
             nx = i;
     }
     if (st == ENH_OK && fuse)
-        st = enh_model_find_fusions(m, err);
+        st = enh_model_find_fusions(m, probe, err);
+    free(probe);
     if (st != ENH_OK) {
         enh_model_free(m);
         return st;
@@ -368,28 +366,27 @@ enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int 
                 vcp = &vc;
                 cmax = mp.shapes[vc_key].c;
             }
+            /* a fused tail (its nodes are then skipped); tails only follow convs whose
+             * activation is in the epilogue */
             enh_ps_tail_run tr;
+            enh_elt_tail_run er;
+            enh_conv_post_fn post = NULL;
+            void *post_ctx = NULL;
             if (m->tails && enh_model_ps_tail_setup(m, i, &mp, T, n, &tr)) {
                 const enh_ps_tail *t = &m->tails[i];
-                enh_conv_plan_run_ex(m->plans[i], x, n, si->h, si->w, y, res, pool, enh_ps_tail_box, &tr, next, vcp,
-                                     cmax);
+                post = enh_ps_tail_box, post_ctx = &tr;
                 mp.skip[t->ps] = mp.skip[t->add] = 1;
                 if (t->interp >= 0)
                     mp.skip[t->interp] = 1;
-                break;
-            }
-            enh_elt_tail_run er;
-            if (m->elt_tail && enh_model_elt_tail_setup(m, i, &mp, T, n, &er)) {
-                enh_conv_plan_run_ex(m->plans[i], x, n, si->h, si->w, y, res, pool, enh_elt_tail_box, &er, next, vcp,
-                                     cmax);
+            } else if (m->elt_tail && enh_model_elt_tail_setup(m, i, &mp, T, n, &er)) {
+                post = enh_elt_tail_box, post_ctx = &er;
                 mp.skip[m->elt_tail[i]] = 1;
-                break;
             }
-            enh_conv_plan_run_ex(m->plans[i], x, n, si->h, si->w, y, plan_supports(nd->act.kind) ? res : NULL, pool,
-                                 NULL, NULL, next, vcp, cmax);
-            if (!plan_supports(nd->act.kind)) { /* clip / sigmoid: fusion never adds a residual here */
+            int in_epilogue = enh_nact_in_conv_epilogue(nd->act.kind);
+            enh_conv_plan_run_ex(m->plans[i], x, n, si->h, si->w, y, in_epilogue ? res : NULL, pool, post, post_ctx,
+                                 next, vcp, cmax);
+            if (!in_epilogue) /* clip / sigmoid: fusion never adds a residual here */
                 enh_act_ref(&nd->act, y, n, so->c, plane, pool);
-            }
             break;
         }
         case ENH_OP_DECONV:

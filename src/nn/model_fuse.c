@@ -12,7 +12,7 @@
 static enh_status find_tails(enh_model *m, enh_error *err)
 {
     const enh_graph *g = m->g;
-    int *readers = calloc((size_t)g->ntensors + 1, sizeof *readers);
+    int *readers = enh_graph_count_readers(g, NULL);
     m->tails = calloc((size_t)g->nnodes, sizeof *m->tails);
     m->elt_tail = malloc((size_t)g->nnodes * sizeof *m->elt_tail);
     m->early = malloc((size_t)g->nnodes * sizeof *m->early);
@@ -20,10 +20,6 @@ static enh_status find_tails(enh_model *m, enh_error *err)
         free(readers);
         return enh_fail(err, ENH_ENOMEM, "out of memory building the model");
     }
-    for (int i = 0; i < g->nnodes; i++)
-        for (int k = 0; k < g->nodes[i].nin; k++)
-            readers[g->nodes[i].in[k]]++;
-    readers[g->output]++;
     for (int i = 0; i < g->nnodes; i++) {
         enh_ps_tail_find(g, i, readers, &m->tails[i]);
         m->elt_tail[i] = m->tails[i].add >= 0 ? -1 : enh_elt_tail_find(g, i, readers);
@@ -38,20 +34,19 @@ static enh_status find_tails(enh_model *m, enh_error *err)
 /* The dense-block chains (memplan_concat.c finds them for the in-place concats): a conv whose
  * input is a prefix of a chain's longest tensor shares that chain's transformed inputs.
  * ENHANCE_NO_VCACHE=1 turns this off (to measure it). */
-static enh_status find_vkeys(enh_model *m, enh_error *err)
+static enh_status find_vkeys(enh_model *m, const enh_shape *sh, enh_error *err)
 {
     const enh_graph *g = m->g;
     const char *off = getenv("ENHANCE_NO_VCACHE");
     if (off && *off && strcmp(off, "0") != 0)
         return ENH_OK;
     int nt = g->ntensors;
-    enh_shape *sh = calloc((size_t)nt, sizeof *sh);
     int *root = malloc((size_t)nt * sizeof *root);
     size_t *choff = calloc((size_t)nt, sizeof *choff);
     unsigned char *skip = calloc((size_t)g->nnodes + 1, 1), *isroot = calloc((size_t)nt, 1);
     m->vkey = malloc((size_t)g->nnodes * sizeof *m->vkey);
     enh_status st = ENH_OK;
-    if (!sh || !root || !choff || !skip || !isroot || !m->vkey) {
+    if (!root || !choff || !skip || !isroot || !m->vkey) {
         st = enh_fail(err, ENH_ENOMEM, "out of memory building the model");
         goto done;
     }
@@ -59,9 +54,7 @@ static enh_status find_vkeys(enh_model *m, enh_error *err)
         root[t] = -1;
     for (int i = 0; i < g->nnodes; i++)
         m->vkey[i] = -1;
-    if ((enh_graph_infer_shapes(g, g->in_channels, 64, 64, sh, NULL) != ENH_OK &&
-         enh_graph_infer_shapes(g, g->in_channels, 256, 256, sh, NULL) != ENH_OK) ||
-        enh_memplan_concat_views(g, sh, root, choff, skip) != 0)
+    if (enh_memplan_concat_views(g, sh, root, choff, skip) != 0)
         goto done; /* no chains: every conv transforms its own input */
     for (int t = 0; t < nt; t++)
         if (root[t] >= 0)
@@ -73,7 +66,6 @@ static enh_status find_vkeys(enh_model *m, enh_error *err)
         m->vkey[i] = root[in] >= 0 && choff[in] == 0 ? root[in] : isroot[in] ? in : -1;
     }
 done:
-    free(sh);
     free(root);
     free(choff);
     free(skip);
@@ -81,10 +73,10 @@ done:
     return st;
 }
 
-enh_status enh_model_find_fusions(enh_model *m, enh_error *err)
+enh_status enh_model_find_fusions(enh_model *m, const enh_shape *shapes, enh_error *err)
 {
     enh_status st = find_tails(m, err);
-    return st == ENH_OK ? find_vkeys(m, err) : st;
+    return st == ENH_OK ? find_vkeys(m, shapes, err) : st;
 }
 
 static int disjoint(const float *a, size_t na, const float *b, size_t nb)

@@ -37,8 +37,9 @@ struct enh_model {
 };
 
 /* At load, for fused models: the epilogue tails (m->tails, m->elt_tail, m->early, info counts)
- * and the dense-block chains (m->vkey). ENH_ENOMEM only. */
-enh_status enh_model_find_fusions(enh_model *m, enh_error *err);
+ * and the dense-block chains (m->vkey); shapes: the tensor shapes at any valid input size.
+ * ENH_ENOMEM only. */
+enh_status enh_model_find_fusions(enh_model *m, const enh_shape *shapes, enh_error *err);
 /* Per run: whether conv node i's tail can be fused with this run's shapes and buffers, and
  * its arguments (T: the run's tensor pointers). */
 int enh_model_ps_tail_setup(const enh_model *m, int i, const enh_memplan *mp, float *const *T, int n,

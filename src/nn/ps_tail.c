@@ -2,19 +2,15 @@
 #include "nn/ps_tail.h"
 
 #include <stddef.h>
-#include <string.h>
 
-static int plan_act(enh_nact k)
-{
-    return k == ENH_NACT_NONE || k == ENH_NACT_RELU || k == ENH_NACT_LEAKY || k == ENH_NACT_PRELU;
-}
+#include "nn/v4.h"
 
 void enh_ps_tail_find(const enh_graph *g, int conv, const int *readers, enh_ps_tail *t)
 {
     t->ps = t->interp = t->add = t->src = -1;
     const enh_node *c = &g->nodes[conv];
     /* clip / sigmoid run after the conv as a separate pass: the epilogue would come too early */
-    if (c->op != ENH_OP_CONV || !plan_act(c->act.kind) || readers[c->out] != 1 || conv + 2 >= g->nnodes)
+    if (c->op != ENH_OP_CONV || !enh_nact_in_conv_epilogue(c->act.kind) || readers[c->out] != 1 || conv + 2 >= g->nnodes)
         return;
     const enh_node *ps = &g->nodes[conv + 1];
     if (ps->op != ENH_OP_PIXELSHUFFLE || ps->in[0] != c->out || readers[ps->out] != 1)
@@ -53,18 +49,7 @@ static void row_any(float *o, const float *const *cr, const float *s, int low, i
 }
 
 /* The same for r = 2 and 4, four columns at a time: the r-way interleave is a transpose of
- * 4-float vectors (compiler vector extensions, any target), the rest goes through row_any. */
-typedef float v4 __attribute__((vector_size(16)));
-
-static v4 ld4(const float *p)
-{
-    v4 v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static void st4(float *p, v4 v) { memcpy(p, &v, sizeof v); }
-
+ * 4-float vectors (v4.h), the rest goes through row_any. */
 static void row4(float *o, const float *const *cr, const float *s, int low, int x0, int x1)
 {
     int x = x0;
