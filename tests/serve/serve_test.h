@@ -44,6 +44,14 @@ int raw_post(const test_server *s, const char *path, const void *png, size_t len
 /* 1 when an answer is waiting on fd (from raw_post). */
 int has_answer(int fd);
 
+/* POSTs a PNG to path_prefix + "deadline_ms=<*deadline_ms>" until the answer is not a 504
+ * saying the deadline passed before the encode (a loaded machine): each retry raises the
+ * deadline to twice itself, or to 1.5 times that answer's time if more; at most 4 tries.
+ * *deadline_ms: the first deadline in, the last one out; r: the last answer (free it).
+ * Returns the number of tries. */
+int post_until_encode_deadline(const test_server *s, const char *path_prefix, const void *png, size_t len,
+                               double timeout, int *deadline_ms, http_resp *r);
+
 /* 1 when r is the server's error JSON {"error": {"code", "type", "message", "details":
  * {"request_id"}}} with this status and type and a message containing msg_part (NULL: any). */
 int error_is(const http_resp *r, long code, const char *type, const char *msg_part);

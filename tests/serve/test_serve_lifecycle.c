@@ -274,23 +274,11 @@ static void test_encode_deadline(void)
     const char *hdr[] = {"Content-Type: image/png", NULL};
     http_resp r;
     /* the deadline must pass after the pipeline call: raised while the 504 says it passed
-     * before the encode, as on a loaded machine (doubled, or 1.5 times that answer's time if
-     * more; at most 3 times; the encode takes seconds, longer on a slower machine) */
-    int deadline_ms = 600, tries = 0;
-    for (;;) {
-        char q[128];
-        snprintf(q, sizeof q, "/v1/enhance?upscale=resample&scale=8&format=png&deadline_ms=%d", deadline_ms);
-        http_do("POST", url(&s, q), png, png_len, hdr, 120, &r);
-        tries++;
-        int early = r.status == 504 && r.body && !strstr(r.body, "while the result was encoded");
-        if (!early || tries == 4)
-            break;
-        printf("deadline of %d ms passed before the encode (%.2f s): %.200s\n", deadline_ms, r.seconds, r.body);
-        /* twice the deadline, or more when the answer came much later (a slow machine) */
-        int next = (int)(1500 * r.seconds);
-        deadline_ms = next > 2 * deadline_ms ? next : 2 * deadline_ms;
-        http_resp_free(&r);
-    }
+     * before the encode, as on a loaded machine (the encode takes seconds, longer on a slower
+     * machine) */
+    int deadline_ms = 600;
+    int tries = post_until_encode_deadline(&s, "/v1/enhance?upscale=resample&scale=8&format=png&", png, png_len, 120,
+                                           &deadline_ms, &r);
     char want[64];
     snprintf(want, sizeof want, "deadline of %d ms", deadline_ms);
     CHECK_ERROR(&r, 504, "deadline_exceeded", want);

@@ -207,21 +207,9 @@ static void test_stream(void)
     /* 3. a deadline while the streamed result is encoded: 504, and the worker is free after */
     g_free(big);
     big = black_png(2000, 8000, &blen); /* 4000x16000: seconds of tiles to encode, a deadline well inside */
-    int deadline_ms = UNDER_ASAN ? 2000 : 1000, tries = 0;
-    for (;;) {
-        char q[64];
-        snprintf(q, sizeof q, "format=png&deadline_ms=%d", deadline_ms);
-        post(&s, q, big, blen, 120, &r);
-        tries++;
-        int early = r.status == 504 && r.body && !strstr(r.body, "while the result was encoded");
-        if (!early || tries == 4)
-            break;
-        printf("deadline of %d ms passed before the encode (%.2f s): %.200s\n", deadline_ms, r.seconds, r.body);
-        /* twice the deadline, or more when the answer came much later (a slow machine) */
-        int next = (int)(1500 * r.seconds);
-        deadline_ms = next > 2 * deadline_ms ? next : 2 * deadline_ms;
-        http_resp_free(&r);
-    }
+    int deadline_ms = UNDER_ASAN ? 2000 : 1000;
+    int tries = post_until_encode_deadline(&s, "/v1/enhance?upscale=photo&model=synth&format=png&", big, blen, 120,
+                                           &deadline_ms, &r);
     printf("deadline of %d ms: %ld after %.2f s\n", deadline_ms, r.status, r.seconds);
     CHECK_ERROR(&r, 504, "deadline_exceeded", "deadline of");
     CHECK_MSG(r.body && strstr(r.body, "while the result was encoded"), "not stopped while encoding: %.300s",
