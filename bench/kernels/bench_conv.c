@@ -5,7 +5,9 @@
  * Prints median/min ms of R runs after a warm-up and effective GFLOP/s (direct-convolution FLOPs,
  * 2*cout*cin*9 per output pixel).
  *   bench_conv [--threads N] [--runs R] [--size S] [--shape CINxCOUT] [--paths LIST] [--ref] [--chain N]
- * LIST: comma-separated kernel names as printed (e.g. avx512-winograd4x4,avx512-gemm).
+ *              [--batch B]
+ * --batch B: B images of S x S per run (times are for all of them); with B = threads each
+ * thread's lane is one whole image, so the threads share no rows. LIST: comma-separated kernel names as printed (e.g. avx512-winograd4x4,avx512-gemm).
  * --chain N (shapes with cin == cout): a run is N plans of the shape with different weights,
  * run back to back with the activations ping-ponging between two buffers, as in a model;
  * times are per layer. Without it one plan runs repeatedly on the same buffers, so its
@@ -36,7 +38,7 @@ static float frand(unsigned *s)
 
 int main(int argc, char **argv)
 {
-    int threads = 1, runs = 5, size = 0, with_ref = 0, chain = 0;
+    int threads = 1, runs = 5, size = 0, with_ref = 0, chain = 0, batch = 1;
     const char *only_shape = NULL, *paths = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
@@ -46,11 +48,16 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--paths") && i + 1 < argc) paths = argv[++i];
         else if (!strcmp(argv[i], "--ref")) with_ref = 1;
         else if (!strcmp(argv[i], "--chain") && i + 1 < argc) chain = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_conv [--threads N] [--runs R] [--size S] [--shape CINxCOUT] "
-                            "[--paths avx512-winograd4x4,...] [--ref] [--chain N]\n");
+                            "[--paths avx512-winograd4x4,...] [--ref] [--chain N] [--batch B]\n");
             return 1;
         }
+    }
+    if (batch < 1 || batch > 64) {
+        fprintf(stderr, "bench_conv: --batch must be 1..64\n");
+        return 1;
     }
     if (runs < 1) runs = 1;
     static const struct { int cin, cout, size; enh_act act; const char *what; } shapes[] = {
@@ -78,7 +85,7 @@ int main(int argc, char **argv)
         int cin = shapes[si].cin, cout = shapes[si].cout, s = size ? size : shapes[si].size;
         if (chain > 0 && cin != cout) continue;
         int nplans = chain > 0 ? chain : 1;
-        size_t nin = (size_t)cin * s * s, nout = (size_t)cout * s * s, nw = (size_t)cout * cin * 9;
+        size_t nin = (size_t)batch * cin * s * s, nout = (size_t)batch * cout * s * s, nw = (size_t)cout * cin * 9;
         float *in = malloc(nin * 4), *out = malloc(nout * 4), *w = malloc(nw * 4 * nplans), *b = malloc(cout * 4 + 4);
         float *slopes = malloc(cout * 4 + 4);
         unsigned seed = 7;
@@ -89,7 +96,7 @@ int main(int argc, char **argv)
                              .dil_h = 1, .dil_w = 1, .pad_top = 1, .pad_left = 1, .pad_bottom = 1,
                              .pad_right = 1, .groups = 1, .act = shapes[si].act, .act_slope = 0.2f,
                              .prelu = slopes, .prelu_count = cout, .weight = w, .bias = b};
-        double flops = 2.0 * cout * cin * 9 * (double)s * s;
+        double flops = 2.0 * cout * cin * 9 * (double)s * s * batch;
         const struct { enh_isa isa; enh_conv_algo algo; enh_precision prec; } cand[] = {
             {ENH_ISA_REF, ENH_ALGO_REF, ENH_PRECISION_FP32},
             {ENH_ISA_PORTABLE, ENH_ALGO_GEMM, ENH_PRECISION_FP32}, {ENH_ISA_PORTABLE, ENH_ALGO_WINO, ENH_PRECISION_FP32},
@@ -130,7 +137,7 @@ int main(int argc, char **argv)
             for (int k = -1; k < r; k++) { /* k = -1: warm-up */
                 double t0 = enh_now(), c0 = enh_process_cpu_seconds();
                 for (int q = 0; q < nplans; q++)
-                    enh_conv_plan_run_ex(plans[q], bufs[q & 1 && chain ? 1 : 0], 1, s, s,
+                    enh_conv_plan_run_ex(plans[q], bufs[q & 1 && chain ? 1 : 0], batch, s, s,
                                          bufs[q & 1 && chain ? 0 : 1], NULL, pool, NULL, NULL,
                                          chain && !getenv("ENH_NO_NEXT") ? plans[(q + 1) % nplans] : NULL, NULL, 0);
                 if (k >= 0) {
