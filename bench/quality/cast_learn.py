@@ -3,6 +3,7 @@
 coefficient generator. numpy only, deterministic (fixed seeds).
 
   cast_learn.py train [--out src/enhance/colour_learned_coef.c] [--cv] [--crops C] [--cvcrops]
+                      [--extra LIST [--cvextra]]
                                                                          train, print figures, write C
   cast_learn.py predict IMAGE...                                         the trained model's estimate
                                                                          (reads the generated C file)
@@ -26,6 +27,13 @@ see the chroma statistics of a close-up (one object filling the frame), not of w
 only. The crops are cut before the cast (the same pixels either way). --cvcrops chooses C by
 2-fold cross-validation by image on the training images (the crops of an image stay in its fold),
 scored on the held-out fold's whole images and crops alike; the held split's crops are reported.
+
+Extra photos (--extra LIST, e.g. bench/quality/extra_photos.txt after fetch_extra_photos.sh):
+paths relative to .cache/cast_extra/root, added to the TRAINING split only (as the other training
+images: original + NAUG casts); any that matches a benchmark image (name or 32x32 thumbnail) is
+refused. --cvextra compares with / without them by 4-fold cross-validation by image over the
+training images plus the extras (score: mean angular error of the held-out folds, originals and
+casts) and keeps the better.
 
 Images (none from the quality benchmark, which uses ../shared/photos and Kodak24 kodim01..08):
   train: Kodak24 kodim09..24, B100 (sorted) first 60, Set5, Set14 without bridge and man (grey)
@@ -100,6 +108,26 @@ def split(name):
         return sorted(glob.glob(os.path.join(SHARED, 'photos', '*.jpg'))) + g('Kodak24')[:8]
     return (g('Kodak24')[8:] + B[:60] + g('Set5') + [p for p in g('Set14') if stem(p) not in SET14_SKIP] +
             [p for p in g('LIVE1') if stem(p) not in LIVE1_COPIES])
+
+EXTRA_ROOT = os.path.join(ROOT, '.cache', 'cast_extra', 'root')
+
+def thumb(p):
+    return np.asarray(Image.open(p).convert('RGB').resize((32, 32), Image.BILINEAR), dtype=np.float32)
+
+def extra_split(listpath):
+    """The extra training photos named in listpath; refuses benchmark (or held) images."""
+    files = [os.path.join(EXTRA_ROOT, l.strip()) for l in open(listpath)
+             if l.strip() and not l.startswith('#')]
+    guard = split('bench') + split('held')
+    names = {stem(q).lower() for q in guard}
+    tg = [thumb(q) for q in guard]
+    for p in files:
+        if not os.path.isfile(p):
+            sys.exit('extra photo missing: %s (run bench/quality/fetch_extra_photos.sh)' % p)
+        t = thumb(p)
+        if stem(p).lower() in names or any(np.abs(t - q).mean() < 4 for q in tg):
+            sys.exit('extra photo %s matches a benchmark or held image: refused' % p)
+    return files
 
 def load8(p): return np.asarray(Image.open(p).convert('RGB'))
 
@@ -419,6 +447,33 @@ def main():
     ctag = '%d_%d_%d_%d_%g_%g' % (N, CROP_NAUG, K, CROP_POOL, CROP_AMIN, CROP_AMAX)
     Hc, Tc, Gc, Ic, Jc = crop_dataset(trf, 3, cache=os.path.join(cache, 'train_crops_%s.npz' % ctag))
     Hhc, Thc, Ghc, Ihc, Jhc = crop_dataset(hof, 4, cache=os.path.join(cache, 'held_crops_%s.npz' % ctag))
+    nx = 0
+    if '--extra' in args:
+        import hashlib
+        xf = extra_split(args[args.index('--extra') + 1])
+        xtag = hashlib.sha1('\n'.join(xf).encode()).hexdigest()[:10]
+        He, Te, Ge, Ie = dataset(xf, 5, cache=os.path.join(cache, 'extra_%s_%d_%d_%d.npz' % (xtag, N, NAUG, K)))
+        print('extra: %d images (%d samples), training split only' % (len(xf), len(He)))
+        if '--cvextra' in args:  # 4-fold by image over train + extras: with vs without the extras
+            HA, TA, GA, IA = (np.concatenate(x) for x in ((H, He), (T, Te), (G, Ge), (I, Ie + len(trf))))
+            isx = np.arange(len(HA)) >= len(H)
+            cv = []
+            for use in (0, 1):
+                uv = np.zeros_like(TA)
+                for k in range(4):
+                    tr = (IA % 4 != k) & (bool(use) | ~isx)
+                    F, B = train(HA[tr], TA[tr], **HP)
+                    uv[IA % 4 == k] = predict(HA[IA % 4 == k], F, B)[0]
+                report('cv4 extra=%d all' % use, uv, GA)
+                report('cv4 extra=%d extras only' % use, uv[isx], GA[isx])
+                cv.append((ang(uv_to_e(uv), GA).mean(), use))
+                print('  cv4 extra=%d score %.3f' % (use, cv[-1][0]), flush=True)
+            if min(cv)[1] == 0:
+                print('cv4 keeps the model without the extras')
+                He = He[:0]; Te = Te[:0]; Ge = Ge[:0]; Ie = Ie[:0]
+        nx = len(He)
+        if nx:
+            H, T, G, I = (np.concatenate(x) for x in ((H, He), (T, Te), (G, Ge), (I, Ie + len(trf))))
     print('features %.0f s (crops: %d train, %d held samples)' % (time.time() - t0, len(Hc), len(Hhc)))
     grid = [dict(HP)]
     if '--cv' in args:
@@ -456,6 +511,8 @@ def main():
     sel = Jc < ncrops
     F, B = train(np.concatenate([H, Hc[sel]]), np.concatenate([T, Tc[sel]]), log=True, **hp)
     report('train (fit)', predict(H, F, B)[0], G)
+    if nx:
+        report('train extras (fit)', predict(H[-nx:], F, B)[0], G[-nx:])
     report('train crops (fit if used)', predict(Hc, F, B)[0], Gc)
     report('held (B100 last 40)', predict(Hh, F, B)[0], Gh)
     report('held crops', predict(Hhc, F, B)[0], Ghc)
@@ -467,7 +524,8 @@ def main():
     print('  held crops (2 per image), the same: a*b* error %.2f -> %.2f, cut %.0f%% (true gains: %.0f%%), '
           'angular error mean %.2f median %.2f' % (e0, e1, 100 * cut, 100 * cut_true, errs.mean(), np.median(errs)))
     cmd = 'bench/quality/cast_learn.py train' + (' --cv' if '--cv' in args else '') + \
-        (' --crops %d' % ncrops if ncrops != NCROPS else '')
+        (' --crops %d' % ncrops if ncrops != NCROPS else '') + \
+        (' --extra %s' % args[args.index('--extra') + 1] if nx else '')
     write_c(out, F, B, cmd)
     print('wrote %s (%d coefficients) in %.0f s' % (out, F.size + B.size, time.time() - t0))
 
