@@ -8,7 +8,8 @@
 #include "nn/model_internal.h"
 #include "nn/ops_ref.h"
 
-/* The conv -> PixelShuffle -> add tails the executor runs in the conv's epilogue. */
+/* The tails the executor runs in a conv's epilogue: PixelShuffle -> add (m->tails) or else a
+ * weighted sum (m->elt_tail); m->early tells the memory planner what each epilogue writes. */
 static enh_status find_tails(enh_model *m, enh_error *err)
 {
     const enh_graph *g = m->g;
