@@ -26,7 +26,8 @@ position), each as itself and with CROP_NAUG random casts, so that the filters a
 see the chroma statistics of a close-up (one object filling the frame), not of whole scenes
 only. The crops are cut before the cast (the same pixels either way). --cvcrops chooses C by
 2-fold cross-validation by image on the training images (the crops of an image stay in its fold),
-scored on the held-out fold's whole images and crops alike; the held split's crops are reported.
+scored on the held-out fold's whole images and crops alike; with crops in use the held split's
+crops are reported too (without, no crop features are computed).
 
 Extra photos (--extra LIST, e.g. bench/quality/extra_photos.txt after fetch_extra_photos.sh):
 paths relative to .cache/cast_extra/root, added to the TRAINING split only (as the other training
@@ -363,20 +364,23 @@ def ab_cut(files, F, B):
     e0, e1, et = map(np.mean, (e0, e1, et))
     return e0, e1, 1 - e1 / e0, 1 - et / e0, np.array(errs)
 
+def cast_clean_errors(uv, G):
+    """angular errors of the estimates uv: of the casts, and of the originals (gains 1)"""
+    err = ang(uv_to_e(uv), G)
+    clean = np.all(np.isclose(G, 1), -1)
+    return err[~clean], err[clean]
+
 def means(uv, G):
     """mean angular error of the casts and of the originals"""
-    err = ang(uv_to_e(uv), G)
-    clean = np.all(np.isclose(G, 1), -1)
-    return err[~clean].mean(), err[clean].mean()
+    ec, eo = cast_clean_errors(uv, G)
+    return ec.mean(), eo.mean()
 
 def report(tag, uv, G):
-    err = ang(uv_to_e(uv), G)
-    clean = np.all(np.isclose(G, 1), -1)
-    if not len(err):
+    if not len(G):
         return
+    ec, eo = cast_clean_errors(uv, G)
     print('  %-28s angular error: casts mean %.2f median %.2f p90 %.2f | clean mean %.2f median %.2f p90 %.2f' %
-          (tag, err[~clean].mean(), np.median(err[~clean]), np.percentile(err[~clean], 90), err[clean].mean(),
-           np.median(err[clean]), np.percentile(err[clean], 90)))
+          (tag, ec.mean(), np.median(ec), np.percentile(ec, 90), eo.mean(), np.median(eo), np.percentile(eo, 90)))
 
 # ---- cross-check with the C implementation (tests/enhance/test_colour_learned.c) ----
 SYN_W, SYN_H = 640, 480   # > MAXP pixels: the C side shrinks by 2 as well
@@ -444,9 +448,14 @@ def main():
           (len(trf), NAUG, GMIN, GMAX, len(hof)))
     H, T, G, I = dataset(trf, 1, cache=os.path.join(cache, 'train_%d_%d_%d.npz' % (N, NAUG, K)))
     Hh, Th, Gh, Ih = dataset(hof, 2, cache=os.path.join(cache, 'held_%d_%d_%d.npz' % (N, NAUG, K)))
-    ctag = '%d_%d_%d_%d_%g_%g' % (N, CROP_NAUG, K, CROP_POOL, CROP_AMIN, CROP_AMAX)
-    Hc, Tc, Gc, Ic, Jc = crop_dataset(trf, 3, cache=os.path.join(cache, 'train_crops_%s.npz' % ctag))
-    Hhc, Thc, Ghc, Ihc, Jhc = crop_dataset(hof, 4, cache=os.path.join(cache, 'held_crops_%s.npz' % ctag))
+    use_crops = ncrops > 0 or '--cvcrops' in args
+    if use_crops:
+        ctag = '%d_%d_%d_%d_%g_%g' % (N, CROP_NAUG, K, CROP_POOL, CROP_AMIN, CROP_AMAX)
+        Hc, Tc, Gc, Ic, Jc = crop_dataset(trf, 3, cache=os.path.join(cache, 'train_crops_%s.npz' % ctag))
+        Hhc, Thc, Ghc, Ihc, Jhc = crop_dataset(hof, 4, cache=os.path.join(cache, 'held_crops_%s.npz' % ctag))
+    else:  # no crop features to compute: empty sets of the right shapes
+        Hc, Tc, Gc, Ic, Jc = H[:0], T[:0], G[:0], I[:0], I[:0]
+        Hhc, Ghc = Hh[:0], Gh[:0]
     nx = 0
     if '--extra' in args:
         import hashlib
@@ -519,10 +528,11 @@ def main():
     e0, e1, cut, cut_true, errs = ab_cut(hof, F, B)
     print('  held, the cast suite\'s four gains, this model alone: a*b* error %.2f -> %.2f, cut %.0f%% (true gains: %.0f%%), '
           'angular error mean %.2f median %.2f' % (e0, e1, 100 * cut, 100 * cut_true, errs.mean(), np.median(errs)))
-    hcrops = [c for i, p in enumerate(hof) for c, _ in crops_of(load8(p), i, 4, 2)]
-    e0, e1, cut, cut_true, errs = ab_cut(hcrops, F, B)
-    print('  held crops (2 per image), the same: a*b* error %.2f -> %.2f, cut %.0f%% (true gains: %.0f%%), '
-          'angular error mean %.2f median %.2f' % (e0, e1, 100 * cut, 100 * cut_true, errs.mean(), np.median(errs)))
+    if use_crops:
+        hcrops = [c for i, p in enumerate(hof) for c, _ in crops_of(load8(p), i, 4, 2)]
+        e0, e1, cut, cut_true, errs = ab_cut(hcrops, F, B)
+        print('  held crops (2 per image), the same: a*b* error %.2f -> %.2f, cut %.0f%% (true gains: %.0f%%), '
+              'angular error mean %.2f median %.2f' % (e0, e1, 100 * cut, 100 * cut_true, errs.mean(), np.median(errs)))
     cmd = 'bench/quality/cast_learn.py train' + (' --cv' if '--cv' in args else '') + \
         (' --crops %d' % ncrops if ncrops != NCROPS else '') + \
         (' --extra %s' % args[args.index('--extra') + 1] if nx else '')
