@@ -422,6 +422,68 @@ def read_c(path):
 
 HP = dict(lam_f=1e-5, lam_b=1e-5, l2=1e-6, iters=400, lr=0.1)
 
+def cv_extras(base, extra):
+    """--cvextra: 4-fold cross-validation by image over base + extra sets (H, T, G, I; the extras'
+    image numbers after the base's); True when the model with the extras scores better"""
+    HA, TA, GA, IA = (np.concatenate(x) for x in zip(base, extra))
+    isx = np.arange(len(HA)) >= len(base[0])
+    cv = []
+    for use in (0, 1):
+        uv = np.zeros_like(TA)
+        for k in range(4):
+            tr = (IA % 4 != k) & (bool(use) | ~isx)
+            F, B = train(HA[tr], TA[tr], **HP)
+            uv[IA % 4 == k] = predict(HA[IA % 4 == k], F, B)[0]
+        report('cv4 extra=%d all' % use, uv, GA)
+        report('cv4 extra=%d extras only' % use, uv[isx], GA[isx])
+        cv.append((ang(uv_to_e(uv), GA).mean(), use))
+        print('  cv4 extra=%d score %.3f' % (use, cv[-1][0]), flush=True)
+    return min(cv)[1] == 1
+
+def cv_penalty(whole, crops, ncrops):
+    """--cv: the filter penalty of HP's grid with the lowest 4-fold cross-validated error by image
+    on the training split (whole = H, T, G, I; with ncrops of each image's crops = Hc, Tc, Ic, Jc)"""
+    H, T, G, I = whole
+    Hc, Tc, Ic, Jc = crops
+    best = None
+    for hp in [dict(HP, lam_f=lf) for lf in (1e-6, 1e-5, 1e-4)]:
+        folds = I % 4
+        uv = np.zeros_like(T)
+        for k in range(4):
+            sel = (Ic % 4 != k) & (Jc < ncrops)
+            F, B = train(np.concatenate([H[folds != k], Hc[sel]]), np.concatenate([T[folds != k], Tc[sel]]), **hp)
+            uv[folds == k] = predict(H[folds == k], F, B)[0]
+        err = ang(uv_to_e(uv), G)
+        report('cv %s' % ' '.join('%s=%g' % kv for kv in hp.items() if kv[0].startswith('lam')), uv, G)
+        if best is None or err.mean() < best[0]:
+            best = (err.mean(), hp)
+    return best[1]
+
+def cv_crops(hp, whole, crops, t0):
+    """--cvcrops: the crops per image (0, 1, 2 or 4) with the best 2-fold cross-validated score by
+    image (the mean of the four mean angular errors: whole images and crops, casts and originals)"""
+    H, T, G, I = whole
+    Hc, Tc, Gc, Ic, Jc = crops
+    cv = []
+    for c in (0, 1, 2, 4):
+        uvw = np.zeros_like(T); uvc = np.zeros_like(Tc)
+        for k in range(2):
+            sel = (Ic % 2 != k) & (Jc < c)
+            F, B = train(np.concatenate([H[I % 2 != k], Hc[sel]]), np.concatenate([T[I % 2 != k], Tc[sel]]), **hp)
+            uvw[I % 2 == k] = predict(H[I % 2 == k], F, B)[0]
+            uvc[Ic % 2 == k] = predict(Hc[Ic % 2 == k], F, B)[0]
+        report('cv2 crops=%d whole' % c, uvw, G); report('cv2 crops=%d crops' % c, uvc, Gc)
+        m = [x for uv_, g_ in ((uvw, G), (uvc, Gc)) for x in means(uv_, g_)]
+        print('  cv2 crops=%d score %.3f (whole casts %.2f clean %.2f, crops casts %.2f clean %.2f) %.0f s' %
+              (c, np.mean(m), *m, time.time() - t0), flush=True)
+        cv.append((np.mean(m), c))
+    return min(cv)[1]
+
+def report_ab_cut(tag, files, F, B):
+    e0, e1, cut, cut_true, errs = ab_cut(files, F, B)
+    print('  %s a*b* error %.2f -> %.2f, cut %.0f%% (true gains: %.0f%%), angular error mean %.2f median %.2f' %
+          (tag, e0, e1, 100 * cut, 100 * cut_true, errs.mean(), np.median(errs)))
+
 def main():
     args = sys.argv[1:]
     if not args or args[0] not in ('train', 'predict'):
@@ -463,59 +525,16 @@ def main():
         xtag = hashlib.sha1('\n'.join(xf).encode()).hexdigest()[:10]
         He, Te, Ge, Ie = dataset(xf, 5, cache=os.path.join(cache, 'extra_%s_%d_%d_%d.npz' % (xtag, N, NAUG, K)))
         print('extra: %d images (%d samples), training split only' % (len(xf), len(He)))
-        if '--cvextra' in args:  # 4-fold by image over train + extras: with vs without the extras
-            HA, TA, GA, IA = (np.concatenate(x) for x in ((H, He), (T, Te), (G, Ge), (I, Ie + len(trf))))
-            isx = np.arange(len(HA)) >= len(H)
-            cv = []
-            for use in (0, 1):
-                uv = np.zeros_like(TA)
-                for k in range(4):
-                    tr = (IA % 4 != k) & (bool(use) | ~isx)
-                    F, B = train(HA[tr], TA[tr], **HP)
-                    uv[IA % 4 == k] = predict(HA[IA % 4 == k], F, B)[0]
-                report('cv4 extra=%d all' % use, uv, GA)
-                report('cv4 extra=%d extras only' % use, uv[isx], GA[isx])
-                cv.append((ang(uv_to_e(uv), GA).mean(), use))
-                print('  cv4 extra=%d score %.3f' % (use, cv[-1][0]), flush=True)
-            if min(cv)[1] == 0:
-                print('cv4 keeps the model without the extras')
-                He = He[:0]; Te = Te[:0]; Ge = Ge[:0]; Ie = Ie[:0]
+        if '--cvextra' in args and not cv_extras((H, T, G, I), (He, Te, Ge, Ie + len(trf))):
+            print('cv4 keeps the model without the extras')
+            He = He[:0]; Te = Te[:0]; Ge = Ge[:0]; Ie = Ie[:0]
         nx = len(He)
         if nx:
             H, T, G, I = (np.concatenate(x) for x in ((H, He), (T, Te), (G, Ge), (I, Ie + len(trf))))
     print('features %.0f s (crops: %d train, %d held samples)' % (time.time() - t0, len(Hc), len(Hhc)))
-    grid = [dict(HP)]
-    if '--cv' in args:
-        grid = [dict(HP, lam_f=lf) for lf in (1e-6, 1e-5, 1e-4)]
-    best = None
-    for hp in grid:
-        if '--cv' in args:  # 4-fold by image on the training split (with this --crops)
-            folds = I % 4
-            uv = np.zeros_like(T)
-            for k in range(4):
-                sel = (Ic % 4 != k) & (Jc < ncrops)
-                F, B = train(np.concatenate([H[folds != k], Hc[sel]]), np.concatenate([T[folds != k], Tc[sel]]), **hp)
-                uv[folds == k] = predict(H[folds == k], F, B)[0]
-            err = ang(uv_to_e(uv), G)
-            report('cv %s' % ' '.join('%s=%g' % kv for kv in hp.items() if kv[0].startswith('lam')), uv, G)
-            if best is None or err.mean() < best[0]:
-                best = (err.mean(), hp)
-    hp = best[1] if best else grid[0]
-    if '--cvcrops' in args:  # 2-fold by image; score: the mean of the four mean angular errors
-        cv = []
-        for c in (0, 1, 2, 4):
-            uvw = np.zeros_like(T); uvc = np.zeros_like(Tc)
-            for k in range(2):
-                sel = (Ic % 2 != k) & (Jc < c)
-                F, B = train(np.concatenate([H[I % 2 != k], Hc[sel]]), np.concatenate([T[I % 2 != k], Tc[sel]]), **hp)
-                uvw[I % 2 == k] = predict(H[I % 2 == k], F, B)[0]
-                uvc[Ic % 2 == k] = predict(Hc[Ic % 2 == k], F, B)[0]
-            report('cv2 crops=%d whole' % c, uvw, G); report('cv2 crops=%d crops' % c, uvc, Gc)
-            m = [x for uv_, g_ in ((uvw, G), (uvc, Gc)) for x in means(uv_, g_)]
-            print('  cv2 crops=%d score %.3f (whole casts %.2f clean %.2f, crops casts %.2f clean %.2f) %.0f s' %
-                  (c, np.mean(m), *m, time.time() - t0), flush=True)
-            cv.append((np.mean(m), c))
-        ncrops = min(cv)[1]
+    hp = cv_penalty((H, T, G, I), (Hc, Tc, Ic, Jc), ncrops) if '--cv' in args else dict(HP)
+    if '--cvcrops' in args:
+        ncrops = cv_crops(hp, (H, T, G, I), (Hc, Tc, Gc, Ic, Jc), t0)
     print('settings: %s, crops per image %d' % (hp, ncrops))
     sel = Jc < ncrops
     F, B = train(np.concatenate([H, Hc[sel]]), np.concatenate([T, Tc[sel]]), log=True, **hp)
@@ -525,14 +544,10 @@ def main():
     report('train crops (fit if used)', predict(Hc, F, B)[0], Gc)
     report('held (B100 last 40)', predict(Hh, F, B)[0], Gh)
     report('held crops', predict(Hhc, F, B)[0], Ghc)
-    e0, e1, cut, cut_true, errs = ab_cut(hof, F, B)
-    print('  held, the cast suite\'s four gains, this model alone: a*b* error %.2f -> %.2f, cut %.0f%% (true gains: %.0f%%), '
-          'angular error mean %.2f median %.2f' % (e0, e1, 100 * cut, 100 * cut_true, errs.mean(), np.median(errs)))
+    report_ab_cut('held, the cast suite\'s four gains, this model alone:', hof, F, B)
     if use_crops:
         hcrops = [c for i, p in enumerate(hof) for c, _ in crops_of(load8(p), i, 4, 2)]
-        e0, e1, cut, cut_true, errs = ab_cut(hcrops, F, B)
-        print('  held crops (2 per image), the same: a*b* error %.2f -> %.2f, cut %.0f%% (true gains: %.0f%%), '
-              'angular error mean %.2f median %.2f' % (e0, e1, 100 * cut, 100 * cut_true, errs.mean(), np.median(errs)))
+        report_ab_cut('held crops (2 per image), the same:', hcrops, F, B)
     cmd = 'bench/quality/cast_learn.py train' + (' --cv' if '--cv' in args else '') + \
         (' --crops %d' % ncrops if ncrops != NCROPS else '') + \
         (' --extra %s' % args[args.index('--extra') + 1] if nx else '')
