@@ -10,7 +10,11 @@
  * rates) is what a perfect split could reach on this machine at this moment. Measured 2026-11-26 on the
  * 2-vCPU machine, 64x64 and 64 channels: alone 0.49-0.54 ms, apart 0.52-0.55, joined 0.55
  * (0.275 per image), split 0.28-0.31 ms per layer (bench/README.md, "Thread scaling, sixth pass").
- *   indep_chain [--threads N] [--size S] [--channels C] [--chain L] [--runs R] [--rounds K]
+ * --rows H: images of S wide and H high (default H = S); --rows 32 --size 64 gives each thread of
+ * apart / joined the rows one thread of a 64x64 split runs. --fixed-input: every layer reads
+ * the same buffer and writes the other, so no thread reads rows another thread wrote.
+ *   indep_chain [--threads N] [--size S] [--rows H] [--channels C] [--chain L] [--runs R] [--rounds K]
+ *               [--fixed-input]
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -28,7 +32,9 @@
 enum { ALONE, APART, JOINED, SPLIT };
 
 typedef struct {
-    int size, ch, layers, runs, nthreads;
+    int size, rows, ch, layers, runs, nthreads;
+    int fixed_input; /* every layer reads buffer 0 and writes buffer 1: no row is read after
+                        another thread wrote it (what the split's shared edges cost) */
     _Alignas(64) _Atomic long arrived; /* joined: threads past the barrier, over all layers */
 } setup;
 
@@ -66,7 +72,7 @@ static void *run_chain(void *va)
     }
     enh_pool *pool = a->pool ? a->pool : enh_pool_create(1);
     enh_conv_plan **pl = calloc((size_t)s->layers, sizeof *pl);
-    size_t nw = (size_t)s->ch * s->ch * 9, npix = (size_t)s->ch * s->size * s->size;
+    size_t nw = (size_t)s->ch * s->ch * 9, npix = (size_t)s->ch * s->rows * s->size;
     float *w = malloc(nw * sizeof *w), *bias = calloc((size_t)s->ch, sizeof *bias);
     float *buf[2] = {enh_alloc(npix * sizeof(float)), enh_alloc(npix * sizeof(float))};
     double *t = malloc((size_t)s->runs * sizeof *t);
@@ -90,8 +96,9 @@ static void *run_chain(void *va)
     for (int r = -1; r < s->runs && !a->failed; r++) { /* run -1 warms up */
         double t0 = now_ms();
         for (int q = 0; q < s->layers; q++) {
-            enh_conv_plan_run_ex(pl[q], buf[q & 1], 1, s->size, s->size, buf[(q & 1) ^ 1], NULL, pool, NULL,
-                                 NULL, pl[(q + 1) % s->layers], NULL, 0);
+            int src = s->fixed_input ? 0 : q & 1;
+            enh_conv_plan_run_ex(pl[q], buf[src], 1, s->rows, s->size, buf[src ^ 1], NULL, pool, NULL, NULL,
+                                 pl[(q + 1) % s->layers], NULL, 0);
             if (a->join) { /* spinning barrier: everyone's (gen+1)-th arrival */
                 gen++;
                 atomic_fetch_add(&((setup *)s)->arrived, 1);
@@ -150,7 +157,12 @@ int main(int argc, char **argv)
     setup s = {.size = 64, .ch = 64, .layers = 48, .runs = 15, .nthreads = 2};
     int rounds = 3;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--fixed-input")) {
+            s.fixed_input = 1;
+            continue;
+        }
         int *dst = !strcmp(argv[i], "--threads")    ? &s.nthreads
+                   : !strcmp(argv[i], "--rows")     ? &s.rows
                    : !strcmp(argv[i], "--size")     ? &s.size
                    : !strcmp(argv[i], "--channels") ? &s.ch
                    : !strcmp(argv[i], "--chain")    ? &s.layers
@@ -158,16 +170,18 @@ int main(int argc, char **argv)
                    : !strcmp(argv[i], "--rounds")   ? &rounds
                                                     : NULL;
         if (!dst || i + 1 >= argc || (*dst = atoi(argv[++i])) < 1) {
-            fprintf(stderr, "usage: indep_chain [--threads N] [--size S] [--channels C] [--chain L] "
-                            "[--runs R] [--rounds K]   (all >= 1)\n");
+            fprintf(stderr, "usage: indep_chain [--threads N] [--size S] [--rows H] [--channels C] [--chain L] "
+                            "[--runs R] [--rounds K] [--fixed-input]   (numbers >= 1)\n");
             return 2;
         }
     }
     if (s.nthreads > 64)
         s.nthreads = 64;
+    if (!s.rows)
+        s.rows = s.size;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("indep_chain: %d layers %dx%d, %d -> %d channels, %d threads, %d rounds of %d runs; ms per layer\n",
-           s.layers, s.size, s.size, s.ch, s.ch, s.nthreads, rounds, s.runs);
+    printf("indep_chain: %d layers %dx%d (w x h), %d -> %d channels, %d threads, %d rounds of %d runs%s; ms per layer\n",
+           s.layers, s.size, s.rows, s.ch, s.ch, s.nthreads, rounds, s.runs, s.fixed_input ? ", fixed input" : "");
     for (int r = 0; r < rounds; r++) {
         double ms[64];
         printf("round %d: alone", r + 1);
