@@ -7,9 +7,10 @@
  *   joined  as apart, but all threads meet at a spinning barrier after every layer;
  *   split   one pool of N threads running ONE chain, each layer cut between them (the executor).
  * apart and joined run N images at once; their per-image figure (1 / the sum of the threads'
- * rates) is what a perfect split could reach on this machine at this moment. Measured 2026-11-26 on the
- * 2-vCPU machine, 64x64 and 64 channels: alone 0.49-0.54 ms, apart 0.52-0.55, joined 0.55
- * (0.275 per image), split 0.28-0.31 ms per layer (bench/README.md, "Thread scaling, sixth pass").
+ * rates) is what a perfect split could reach on this machine at this moment. Measured
+ * 2026-11-26 on the 2-vCPU machine, 64x64 and 64 channels, ms per layer: alone 0.50-0.61,
+ * apart 0.27-0.30 per image, joined 0.27-0.32 per image, split 0.27-0.34 (bench/README.md,
+ * "Thread scaling, sixth pass").
  * --rows H: images of S wide and H high (default H = S); --rows 32 --size 64 gives each thread of
  * apart / joined the rows one thread of a 64x64 split runs. --fixed-input: every layer reads
  * the same buffer and writes the other, so no thread reads rows another thread wrote.
