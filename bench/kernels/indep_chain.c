@@ -171,8 +171,8 @@ int main(int argc, char **argv)
                    : !strcmp(argv[i], "--rounds")   ? &rounds
                                                     : NULL;
         if (!dst || i + 1 >= argc || (*dst = atoi(argv[++i])) < 1) {
-            fprintf(stderr, "usage: indep_chain [--threads N] [--size S] [--rows H] [--channels C] [--chain L] "
-                            "[--runs R] [--rounds K] [--fixed-input]   (numbers >= 1)\n");
+            fprintf(stderr, "usage: indep_chain [--threads N] [--size S] [--rows H] [--channels C] "
+                            "[--chain L] [--runs R] [--rounds K] [--fixed-input]   (numbers >= 1)\n");
             return 2;
         }
     }
@@ -181,8 +181,10 @@ int main(int argc, char **argv)
     if (!s.rows)
         s.rows = s.size;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("indep_chain: %d layers %dx%d (w x h), %d -> %d channels, %d threads, %d rounds of %d runs%s; ms per layer\n",
-           s.layers, s.size, s.rows, s.ch, s.ch, s.nthreads, rounds, s.runs, s.fixed_input ? ", fixed input" : "");
+    printf("indep_chain: %d layers %dx%d (w x h), %d -> %d channels, %d threads, %d rounds of %d runs%s; "
+           "ms per layer\n",
+           s.layers, s.size, s.rows, s.ch, s.ch, s.nthreads, rounds, s.runs,
+           s.fixed_input ? ", fixed input" : "");
     for (int r = 0; r < rounds; r++) {
         double ms[64];
         printf("round %d: alone", r + 1);
