@@ -192,14 +192,10 @@ enh_status enh_image_decode_buffer(const void *data, size_t len, unsigned long l
                                    enh_image_info *info, enh_error *err)
 {
     *out = NULL;
-    enh_status st = enh_image_init(err);
+    VipsSource *src;
+    enh_status st = enh_image_source_for_buffer(data, len, &src, err);
     if (st)
         return st;
-    if (!data || !len)
-        return enh_fail(err, ENH_EINVAL, "the upload is empty (0 bytes), not an image");
-    VipsSource *src = vips_source_new_from_memory(data, len);
-    if (!src)
-        return enh_vips_fail(err, ENH_EINTERNAL, "cannot wrap the buffer");
     st = decode_source(src, "image", data, len < 64 ? len : 64, (long long)len, max_pixels, out, info, err);
     g_object_unref(src);
     return st;

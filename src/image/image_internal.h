@@ -35,6 +35,10 @@ enh_status enh_image_open_source(VipsSource *src, const char *name, const unsign
 enh_status enh_image_source_for_file(const char *path, VipsSource **src, unsigned char *head, size_t *head_len,
                                      long long *size, enh_error *err);
 
+/* Wraps an uploaded buffer (not copied: it must outlive the source) as a VipsSource (caller
+ * unrefs), after starting the image module; an empty buffer is ENH_EINVAL. */
+enh_status enh_image_source_for_buffer(const void *data, size_t len, VipsSource **src, enh_error *err);
+
 /* Rounds (float) data to the nearest integer and casts to fmt, clamping to its range;
  * libvips convention: 0 or -1 with the libvips error buffer set. */
 int enh_vips_round_cast(VipsImage *in, VipsImage **out, VipsBandFormat fmt);

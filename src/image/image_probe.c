@@ -174,6 +174,20 @@ enh_status enh_image_source_for_file(const char *path, VipsSource **src, unsigne
     return ENH_OK;
 }
 
+enh_status enh_image_source_for_buffer(const void *data, size_t len, VipsSource **src, enh_error *err)
+{
+    *src = NULL;
+    enh_status st = enh_image_init(err);
+    if (st)
+        return st;
+    if (!data || !len)
+        return enh_fail(err, ENH_EINVAL, "the upload is empty (0 bytes), not an image");
+    *src = vips_source_new_from_memory(data, len);
+    if (!*src)
+        return enh_vips_fail(err, ENH_EINTERNAL, "cannot wrap the buffer");
+    return ENH_OK;
+}
+
 enh_status enh_image_probe_file(const char *path, unsigned long long max_pixels, enh_image_info *info,
                                 enh_error *err)
 {
@@ -194,14 +208,10 @@ enh_status enh_image_probe_buffer(const void *data, size_t len, unsigned long lo
                                   enh_image_info *info, enh_error *err)
 {
     memset(info, 0, sizeof *info);
-    enh_status st = enh_image_init(err);
+    VipsSource *src;
+    enh_status st = enh_image_source_for_buffer(data, len, &src, err);
     if (st)
         return st;
-    if (!data || !len)
-        return enh_fail(err, ENH_EINVAL, "the upload is empty (0 bytes), not an image");
-    VipsSource *src = vips_source_new_from_memory(data, len);
-    if (!src)
-        return enh_vips_fail(err, ENH_EINTERNAL, "cannot wrap the buffer");
     st = enh_image_open_source(src, "image", data, len < 64 ? len : 64, (long long)len, max_pixels, info, NULL,
                                err);
     g_object_unref(src);

@@ -204,6 +204,10 @@ static void test_missing(void)
     CHECK(enh_image_decode_file(g_dir, 0, &img, NULL, &err) == ENH_EINVAL);
     CHECK(strstr(err.msg, "directory") != NULL);
     CHECK(enh_image_decode_buffer(NULL, 0, 0, &img, NULL, &err) == ENH_EINVAL);
+    CHECK(img == NULL && strstr(err.msg, "empty") != NULL);
+    enh_image_info info;
+    CHECK(enh_image_probe_buffer("x", 0, 0, &info, &err) == ENH_EINVAL);
+    CHECK(strstr(err.msg, "empty") != NULL);
 }
 
 int main(void)
