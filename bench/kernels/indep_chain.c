@@ -33,14 +33,15 @@
 enum { ALONE, APART, JOINED, SPLIT };
 
 typedef struct {
-    int size, rows, ch, layers, runs, nthreads;
+    int size, rows, ch, layers, runs, nthreads, ncpu;
     int fixed_input; /* every layer reads buffer 0 and writes buffer 1: no row is read after
                         another thread wrote it (what the split's shared edges cost) */
     _Alignas(64) _Atomic long arrived; /* joined: threads past the barrier, over all layers */
+    _Atomic int abandon;                 /* joined: a thread could not start; nobody waits */
 } setup;
 
 typedef struct {
-    const setup *s;
+    setup *s;
     int cpu;            /* pin to this CPU, or -1 */
     int join;           /* meet the others after every layer */
     enh_pool *pool;     /* NULL: a 1-thread pool of its own */
@@ -64,7 +65,7 @@ static int cmp_d(const void *a, const void *b)
 static void *run_chain(void *va)
 {
     chain_arg *a = va;
-    const setup *s = a->s;
+    setup *s = a->s;
     if (a->cpu >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);
@@ -102,8 +103,8 @@ static void *run_chain(void *va)
                                  pl[(q + 1) % s->layers], NULL, 0);
             if (a->join) { /* spinning barrier: everyone's (gen+1)-th arrival */
                 gen++;
-                atomic_fetch_add(&((setup *)s)->arrived, 1);
-                while (atomic_load(&((setup *)s)->arrived) < gen * s->nthreads)
+                atomic_fetch_add(&s->arrived, 1);
+                while (atomic_load(&s->arrived) < gen * s->nthreads && !atomic_load(&s->abandon))
                     ;
             }
         }
@@ -132,18 +133,22 @@ static int run_mode(setup *s, int mode, int cpu, double *ms)
 {
     chain_arg args[64];
     pthread_t th[64];
-    int n = mode == APART || mode == JOINED ? s->nthreads : 1;
+    int n = mode == APART || mode == JOINED ? s->nthreads : 1, failed = 0;
     atomic_store(&s->arrived, 0);
+    atomic_store(&s->abandon, 0);
     enh_pool *shared = mode == SPLIT ? enh_pool_create(s->nthreads) : NULL;
     if (mode == SPLIT && !shared)
         return -1;
     for (int i = 0; i < n; i++) {
-        args[i] = (chain_arg){.s = s, .cpu = mode == ALONE ? cpu : mode == SPLIT ? -1 : i,
+        args[i] = (chain_arg){.s = s, .cpu = mode == ALONE ? cpu : mode == SPLIT ? -1 : i % s->ncpu,
                               .join = mode == JOINED, .pool = shared};
-        if (pthread_create(&th[i], NULL, run_chain, &args[i]) != 0)
-            return -1;
+        if (pthread_create(&th[i], NULL, run_chain, &args[i]) != 0) {
+            atomic_store(&s->abandon, 1); /* the started ones must not wait for it */
+            n = i;
+            failed = 1;
+            break;
+        }
     }
-    int failed = 0;
     for (int i = 0; i < n; i++) {
         pthread_join(th[i], NULL);
         failed |= args[i].failed;
@@ -181,6 +186,7 @@ int main(int argc, char **argv)
     if (!s.rows)
         s.rows = s.size;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    s.ncpu = ncpu > 0 ? (int)ncpu : 1;
     printf("indep_chain: %d layers %dx%d (w x h), %d -> %d channels, %d threads, %d rounds of %d runs%s; "
            "ms per layer\n",
            s.layers, s.size, s.rows, s.ch, s.ch, s.nthreads, rounds, s.runs,
@@ -189,9 +195,9 @@ int main(int argc, char **argv)
         double ms[64];
         printf("round %d: alone", r + 1);
         for (int c = 0; c < s.nthreads; c++) {
-            if (run_mode(&s, ALONE, (int)(c % ncpu), ms) != 0)
+            if (run_mode(&s, ALONE, c % s.ncpu, ms) != 0)
                 goto fail;
-            printf(" cpu%d %.3f", c, ms[0]);
+            printf(" cpu%d %.3f", c % s.ncpu, ms[0]);
         }
         for (int mode = APART; mode <= JOINED; mode++) {
             if (run_mode(&s, mode, 0, ms) != 0)
