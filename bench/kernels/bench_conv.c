@@ -7,7 +7,8 @@
  *   bench_conv [--threads N] [--runs R] [--size S] [--shape CINxCOUT] [--paths LIST] [--ref] [--chain N]
  *              [--batch B]
  * --batch B: B images of S x S per run (times are for all of them); with B = threads each
- * thread's lane is one whole image, so the threads share no rows. LIST: comma-separated kernel names as printed (e.g. avx512-winograd4x4,avx512-gemm).
+ * thread's lane is one whole image, so the threads share no rows.
+ * LIST: comma-separated kernel names as printed (e.g. avx512-winograd4x4,avx512-gemm).
  * --chain N (shapes with cin == cout): a run is N plans of the shape with different weights,
  * run back to back with the activations ping-ponging between two buffers, as in a model;
  * times are per layer. Without it one plan runs repeatedly on the same buffers, so its

@@ -22,8 +22,9 @@ typedef struct enh_ps_tail {
 } enh_ps_tail;
 
 /* Whether node `conv` heads such a tail: fills *t (t->add = -1 when not). readers: the
- * reader counts of enh_graph_count_readers(g, NULL). Only the nodes right after the conv are considered (the PixelShuffle, at most one Interp, the add), so no
- * other node can run between the fused write and the nodes it replaces. */
+ * reader counts of enh_graph_count_readers(g, NULL). Only the nodes right after the conv are
+ * considered (the PixelShuffle, at most one Interp, the add), so no other node can run between
+ * the fused write and the nodes it replaces. */
 void enh_ps_tail_find(const enh_graph *g, int conv, const int *readers, enh_ps_tail *t);
 
 /* One run of a fused tail (the argument of enh_ps_tail_box). */

@@ -2,8 +2,9 @@
  * query keys, multipart bodies) and the model repository config, fed a fixed-seed stream of
  * mutated valid inputs: byte edits (flips, JSON punctuation inserted, spans deleted,
  * duplicated or cut) and, for the JSON documents, value edits (members replaced by values of
- * any type and range, deleted or added), which reach the validation behind the syntax. Every call must return OK or a user error with a message, never an internal error;
- * multipart parts must lie inside the body; a parsed operations document must survive its
+ * any type and range, deleted or added), which reach the validation behind the syntax. Every
+ * call must return OK or a user error with a message, never an internal error; multipart
+ * parts must lie inside the body; a parsed operations document must survive its
  * own round trip. Under the sanitizer build any out-of-bounds read, leak or undefined
  * behaviour fails the test. 10M inputs of this generator ran clean before it was committed;
  * the suite runs 200k per build. */
