@@ -1,0 +1,211 @@
+/* gemm_tmpl.h - the GEMM block kernel of gemm.h, written once over a small vector abstraction
+ * and instantiated per ISA (gemm_<isa>.c).
+ *
+ * Include only from gemm_<isa>.c, after defining VW (floats per vector), MR (micro-tile rows),
+ * NV (vectors per micro-tile row; the panel width NR = NV * VW), MC (rows per block, a multiple
+ * of MR), KC (K block), FN(name) (per-ISA suffix), KERN_NAME, the type vf and the inline
+ * functions v_load v_store v_bcast v_set1 v_zero v_add v_mul v_fma v_max v_min v_div v_exp.
+ *
+ * Design (measured on Zen 3, bench/kernels/bench_gemm, see bench/README.md):
+ * - B is packed at load into NR-wide panels per K block; A is NOT packed: the micro-kernel
+ *   broadcasts straight from MR rows of A (stride lda). Packing A (the textbook way) costs a
+ *   transpose of every A block per K block, which is as much time as the FMAs when N is 16-32,
+ *   while the MR row streams of a block stay in L1/L2 (the block is MC x KC floats).
+ * - Loop order per block: K blocks, then B panels (a KC x NR panel stays in L1), then MR-row
+ *   micro-tiles (A rows from L2). The MR x NR accumulators live in registers over a K block.
+ * - Partial sums of all K blocks but the last go to C (or to cbuf when C is the residual);
+ *   the epilogue (bias, activation, residual) runs on the registers of the last K block.
+ */
+#include <string.h>
+
+#define NR (NV * VW)
+
+typedef struct {
+    const float *bias; /* NR floats or NULL */
+    int act;
+    float alpha;
+    const float *res; /* residual tile or NULL */
+    size_t ldr;
+} FN(epi_t);
+
+/* GELU(x) = 0.5x(1 + tanh u) = x / (1 + exp(-2u)), u = 0.7978845608 (x + 0.044715 x^3):
+ * no cancellation for negative x, one exp. */
+static inline vf FN(gelu)(vf x)
+{
+    const vf c1 = v_set1(-1.5957691216f), c3 = v_set1(-1.5957691216f * 0.044715f);
+    vf x2 = v_mul(x, x);
+    vf t = v_mul(x, v_fma(c3, x2, c1));
+    return v_div(x, v_add(v_set1(1.0f), v_exp(t)));
+}
+static inline vf FN(sigmoid)(vf x)
+{
+    return v_div(v_set1(1.0f), v_add(v_set1(1.0f), v_exp(v_sub(v_zero(), x))));
+}
+
+/* dst (MR x NR, stride ldd) = [src +] A (MR rows from a, stride lda, kb columns) * B panel
+ * (kb x NR), then when `last` the epilogue. src may be dst; e->res may be dst. */
+static inline __attribute__((always_inline)) void FN(micro)(const int last, int kb, const float *a, size_t lda,
+                                                         const float *restrict b, float *dst, size_t ldd,
+                                                         const float *src, size_t lds, const FN(epi_t) *e)
+{
+    vf acc[MR][NV];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+        for (int q = 0; q < NV; q++)
+            acc[i][q] = v_zero();
+#pragma GCC unroll 2
+    for (int k = 0; k < kb; k++) {
+        vf bv[NV];
+#pragma GCC unroll 4
+        for (int q = 0; q < NV; q++)
+            bv[q] = v_load(b + (size_t)k * NR + q * VW);
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) {
+            vf av = v_bcast(a + i * lda + k);
+#pragma GCC unroll 4
+            for (int q = 0; q < NV; q++)
+                acc[i][q] = v_fma(av, bv[q], acc[i][q]);
+        }
+    }
+    if (src) {
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+            for (int q = 0; q < NV; q++)
+                acc[i][q] = v_add(acc[i][q], v_load(src + i * lds + q * VW));
+    }
+    if (last) {
+        if (e->bias) {
+#pragma GCC unroll 4
+            for (int q = 0; q < NV; q++) {
+                vf bq = v_load(e->bias + q * VW);
+#pragma GCC unroll 16
+                for (int i = 0; i < MR; i++)
+                    acc[i][q] = v_add(acc[i][q], bq);
+            }
+        }
+        switch (e->act) {
+        case ENH_GEMM_ACT_RELU:
+#pragma GCC unroll 16
+            for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+                for (int q = 0; q < NV; q++)
+                    acc[i][q] = v_max(acc[i][q], v_zero());
+            break;
+        case ENH_GEMM_ACT_LEAKY: {
+            /* max(x,0) + alpha*min(x,0): exactly x or alpha*x */
+            vf al = v_set1(e->alpha);
+#pragma GCC unroll 16
+            for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+                for (int q = 0; q < NV; q++)
+                    acc[i][q] = v_fma(al, v_min(acc[i][q], v_zero()), v_max(acc[i][q], v_zero()));
+            break;
+        }
+        case ENH_GEMM_ACT_GELU_TANH:
+            for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+                for (int q = 0; q < NV; q++)
+                    acc[i][q] = FN(gelu)(acc[i][q]);
+            break;
+        case ENH_GEMM_ACT_SIGMOID:
+            for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+                for (int q = 0; q < NV; q++)
+                    acc[i][q] = FN(sigmoid)(acc[i][q]);
+            break;
+        default: break;
+        }
+        if (e->res) {
+#pragma GCC unroll 16
+            for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+                for (int q = 0; q < NV; q++)
+                    acc[i][q] = v_add(acc[i][q], v_load(e->res + i * e->ldr + q * VW));
+        }
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+        for (int q = 0; q < NV; q++)
+            v_store(dst + i * ldd + q * VW, acc[i][q]);
+}
+
+/* A micro-tile with rows < MR or columns < NR: the same kernel on a local tile (the missing
+ * rows of A are zeros in `a`, which is then a packed kb-wide copy), copied in and out. */
+static __attribute__((noinline)) void FN(edge)(int last, int rows, int cols, int kb, const float *a, size_t lda,
+                                             const float *b, float *dst, size_t ldd, const float *src,
+                                             size_t lds, const FN(epi_t) *e)
+{
+    float t[MR * NR] __attribute__((aligned(64)));
+    float r[MR * NR] __attribute__((aligned(64)));
+    FN(epi_t) el = *e;
+    memset(t, 0, sizeof t);
+    for (int i = 0; i < rows && src; i++)
+        memcpy(t + i * NR, src + i * lds, (size_t)cols * sizeof(float));
+    if (last && e->res) {
+        memset(r, 0, sizeof r);
+        for (int i = 0; i < rows; i++)
+            memcpy(r + i * NR, e->res + i * e->ldr, (size_t)cols * sizeof(float));
+        el.res = r;
+        el.ldr = NR;
+    }
+    if (last)
+        FN(micro)(1, kb, a, lda, b, t, NR, src ? t : NULL, NR, &el);
+    else
+        FN(micro)(0, kb, a, lda, b, t, NR, src ? t : NULL, NR, &el);
+    for (int i = 0; i < rows; i++)
+        memcpy(dst + i * ldd, t + i * NR, (size_t)cols * sizeof(float));
+}
+
+static void FN(block)(const enh_gemm_blk *j)
+{
+    const enh_gemm_b *B = j->b;
+    const int K = B->k, kc = B->kc, n = B->n, m = j->m, mfull = m / MR * MR;
+    const size_t ldp = (size_t)B->ldp, lda = (size_t)j->lda, ldc = (size_t)j->ldc;
+    const size_t ldb = j->cbuf ? (size_t)(j->j1 - j->j0) * NR : ldc; /* partial sums */
+    float abuf[MR * KC] __attribute__((aligned(64)));                   /* the last rows < MR */
+    for (int pc = 0; pc < K; pc += kc) {
+        const int kb = K - pc < kc ? K - pc : kc;
+        const int first = pc == 0, last = pc + kb == K;
+        const float *bblk = B->packed + (size_t)pc * ldp;
+        if (m > mfull) {
+            memset(abuf, 0, (size_t)MR * kb * sizeof(float));
+            for (int i = 0; i < m - mfull; i++)
+                memcpy(abuf + (size_t)i * kb, j->a + (size_t)(mfull + i) * lda + pc, (size_t)kb * sizeof(float));
+        }
+        for (int jp = j->j0; jp < j->j1; jp++) {
+            const float *bp = bblk + (size_t)jp * kb * NR;
+            const int col = jp * NR, cols = n - col < NR ? n - col : NR;
+            float *cp = j->c + col;
+            float *pp = j->cbuf ? j->cbuf + (size_t)(jp - j->j0) * NR : cp;
+            float *dst = last ? cp : pp;
+            const size_t ldd = last ? ldc : ldb;
+            const float *src = first ? NULL : pp;
+            FN(epi_t) e = {B->bias ? B->bias + col : NULL, j->act, j->alpha, NULL, (size_t)j->ldr};
+            const float *res = j->res ? j->res + col : NULL;
+            const float *ap = j->a + pc;
+            int ir = 0;
+            if (cols == NR) {
+                for (; ir < mfull; ir += MR) {
+                    e.res = res ? res + ir * e.ldr : NULL;
+                    if (last)
+                        FN(micro)(1, kb, ap + ir * lda, lda, bp, dst + ir * ldd, ldd, src ? src + ir * ldb : NULL,
+                                  ldb, &e);
+                    else
+                        FN(micro)(0, kb, ap + ir * lda, lda, bp, dst + ir * ldd, ldd, src ? src + ir * ldb : NULL,
+                                  ldb, &e);
+                }
+            }
+            for (; ir < m; ir += MR) {
+                const int rows = m - ir < MR ? m - ir : MR;
+                e.res = res ? res + ir * e.ldr : NULL;
+                FN(edge)(last, rows, cols, kb, rows == MR ? ap + ir * lda : abuf, rows == MR ? lda : (size_t)kb, bp,
+                         dst + ir * ldd, ldd, src ? src + ir * ldb : NULL, ldb, &e);
+            }
+        }
+    }
+}
+
+const enh_gemm_kern FN(enh_gemm_kern) = {KERN_NAME, MR, NR, MC, KC, FN(block)};
