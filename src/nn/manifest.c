@@ -27,6 +27,14 @@ static int copy_str(json_t *obj, const char *key, char *dst, size_t size)
     return 0;
 }
 
+static const enh_model_file *find_file(const enh_model_entry *e, const char *name)
+{
+    for (int i = 0; i < e->nfiles; i++)
+        if (!strcmp(e->files[i].file, name))
+            return &e->files[i];
+    return NULL;
+}
+
 static void parse_manifest(void)
 {
     json_error_t je;
@@ -60,7 +68,14 @@ static void parse_manifest(void)
             continue;
         }
         e->scale = (int)json_integer_value(json_object_get(m, "scale"));
-        int ok = e->scale >= 1 && e->scale <= 8;
+        json_t *fmt = json_object_get(m, "format"), *pad = json_object_get(m, "pad_multiple");
+        const char *fs = fmt ? json_string_value(fmt) : "ncnn";
+        e->format = fs && !strcmp(fs, "tfjs") ? ENH_MODEL_TFJS : ENH_MODEL_NCNN;
+        e->pad_multiple = pad ? (int)json_integer_value(pad) : 1;
+        /* the name becomes a folder name for tfjs models: no path separators, no hidden names */
+        int ok = e->scale >= 1 && e->scale <= 8 && fs && (!strcmp(fs, "ncnn") || !strcmp(fs, "tfjs")) &&
+                 (!pad || json_is_integer(pad)) && e->pad_multiple >= 1 && e->pad_multiple <= 1024 &&
+                 e->name[0] && e->name[0] != '.' && !strchr(e->name, '/');
         for (size_t k = 0; k < json_array_size(files) && ok; k++) {
             json_t *f = json_array_get(files, k);
             enh_model_file *mf = &e->files[k];
@@ -73,6 +88,10 @@ static void parse_manifest(void)
             continue;
         }
         e->nfiles = (int)json_array_size(files);
+        if (e->format == ENH_MODEL_TFJS && !find_file(e, "model.json")) {
+            enh_fail(&parse_err, ENH_EINTERNAL, "embedded manifest: tfjs model %s has no model.json", e->name);
+            continue;
+        }
         nentries++;
     }
     json_decref(root);
@@ -131,9 +150,45 @@ static const enh_model_file *find_ext(const enh_model_entry *e, const char *ext)
     return NULL;
 }
 
+const char *enh_model_format_name(enh_model_format f) { return f == ENH_MODEL_TFJS ? "tfjs" : "ncnn"; }
+
+size_t enh_model_bytes(const enh_model_entry *e)
+{
+    size_t n = 0;
+    for (int i = 0; i < e->nfiles; i++)
+        n += e->files[i].bytes;
+    return n;
+}
+
+enh_status enh_model_folder(const enh_model_entry *e, const char *dir, char *path, size_t size, enh_error *err)
+{
+    if (!dir)
+        dir = enh_models_default_dir();
+    int n = e->format == ENH_MODEL_TFJS ? snprintf(path, size, "%s/%s", dir, e->name) : snprintf(path, size, "%s", dir);
+    if (n < 0 || (size_t)n >= size)
+        return enh_fail(err, ENH_EINVAL, "models folder path is too long: %s", dir);
+    return ENH_OK;
+}
+
+enh_status enh_model_tfjs_path(const enh_model_entry *e, const char *dir, char *path, size_t size, enh_error *err)
+{
+    if (e->format != ENH_MODEL_TFJS)
+        return enh_fail(err, ENH_EUNSUPPORTED, "model %s is an %s model, not a TF.js graph model", e->name,
+                        enh_model_format_name(e->format));
+    if (!dir)
+        dir = enh_models_default_dir();
+    int n = snprintf(path, size, "%s/%s/model.json", dir, e->name);
+    if (n < 0 || (size_t)n >= size)
+        return enh_fail(err, ENH_EINVAL, "models folder path is too long: %s", dir);
+    return ENH_OK;
+}
+
 enh_status enh_model_files(const enh_model_entry *e, const char *dir, char *param, char *bin, size_t size,
                            enh_error *err)
 {
+    if (e->format != ENH_MODEL_NCNN)
+        return enh_fail(err, ENH_EUNSUPPORTED, "model %s is a %s model, not an ncnn .param/.bin pair", e->name,
+                        enh_model_format_name(e->format));
     if (!dir)
         dir = enh_models_default_dir();
     const enh_model_file *p = find_ext(e, ".param"), *b = find_ext(e, ".bin");
@@ -147,12 +202,12 @@ enh_status enh_model_files(const enh_model_entry *e, const char *dir, char *para
 
 int enh_model_installed(const enh_model_entry *e, const char *dir)
 {
-    if (!dir)
-        dir = enh_models_default_dir();
-    char path[4352];
+    char folder[4352], path[4608];
+    if (enh_model_folder(e, dir, folder, sizeof folder, NULL) != ENH_OK)
+        return 0;
     for (int i = 0; i < e->nfiles; i++) {
         struct stat st;
-        snprintf(path, sizeof path, "%s/%s", dir, e->files[i].file);
+        snprintf(path, sizeof path, "%s/%s", folder, e->files[i].file);
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != e->files[i].bytes)
             return 0;
     }
@@ -161,12 +216,13 @@ int enh_model_installed(const enh_model_entry *e, const char *dir)
 
 enh_status enh_model_verify(const enh_model_entry *e, const char *dir, enh_error *err)
 {
-    if (!dir)
-        dir = enh_models_default_dir();
-    char path[4352], hex[65];
+    char folder[4352], path[4608], hex[65];
+    enh_status fst = enh_model_folder(e, dir, folder, sizeof folder, err);
+    if (fst != ENH_OK)
+        return fst;
     for (int i = 0; i < e->nfiles; i++) {
         size_t bytes;
-        snprintf(path, sizeof path, "%s/%s", dir, e->files[i].file);
+        snprintf(path, sizeof path, "%s/%s", folder, e->files[i].file);
         enh_status st = enh_sha256_file(path, hex, &bytes, err);
         if (st == ENH_ENOTFOUND)
             return enh_fail(err, ENH_ENOTFOUND, "model %s is not installed (%s is missing): run `enhance models fetch %s`",

