@@ -116,6 +116,12 @@ const enh_model_entry *enh_manifest_find(const char *name)
     return NULL;
 }
 
+const enh_model_entry *enh_manifest_find_tfjs(const char *name)
+{
+    const enh_model_entry *e = enh_manifest_find(name);
+    return e && e->format == ENH_MODEL_TFJS ? e : NULL;
+}
+
 const char *enh_manifest_default_model(void)
 {
     pthread_once(&once, parse_manifest);

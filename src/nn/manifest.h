@@ -50,6 +50,9 @@ typedef struct enh_model_entry {
 /* All manifest entries (NULL + *count 0 with the reason in err if the embedded manifest is broken). */
 const enh_model_entry *enh_manifest_models(int *count, enh_error *err);
 const enh_model_entry *enh_manifest_find(const char *name);
+/* The entry of NAME when it is a TF.js graph model (the MAXIM restorers: scale 1, run on the
+ * whole image before any upscaling, never by the upscaler); NULL otherwise. */
+const enh_model_entry *enh_manifest_find_tfjs(const char *name);
 const char *enh_manifest_default_model(void);
 
 /* The models folder (see above). Thread-local buffer: valid until the next call in the thread. */
