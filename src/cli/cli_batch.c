@@ -201,10 +201,10 @@ static uint64_t options_hash(const cli_settings *s)
     const unsigned char *b = (const unsigned char *)&s->ops;
     for (size_t i = 0; i < sizeof s->ops; i++)
         h = (h ^ b[i]) * 1099511628211ULL;
-    /* --precision lives outside enh_ops (it is set for the process through
-     * ENHANCE_PRECISION); bf16 output differs from fp32, so it is part of the options. */
-    const char *prec = getenv("ENHANCE_PRECISION");
-    for (const char *p = (prec && *prec) ? prec : "fp32"; *p; p++)
+    /* --precision lives outside enh_ops (in the runtime options, s->nn); bf16 output differs
+     * from fp32, so it is part of the options. */
+    enh_precision prec = s->nn.precision == ENH_PRECISION_DEFAULT ? ENH_PRECISION_FP32 : s->nn.precision;
+    for (const char *p = enh_precision_name(prec); *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ULL;
     return h;
 }

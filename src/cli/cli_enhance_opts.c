@@ -278,8 +278,6 @@ static int apply(cli_enhance_args *a, int id, const char *opt, const char *v, in
     case O_MAX_PIXELS:
         return cli_parse_pixels(opt, v, &s->max_pixels, msg, n) ? 1 : 0;
     case O_PRECISION: {
-        /* models are loaded (and their weights packed) by the pipeline's model cache, which
-         * takes its precision from ENHANCE_PRECISION: set it for this process */
         enh_precision p;
         enh_error err = {0};
         if (enh_precision_parse(v, &p) != 0 || p == ENH_PRECISION_DEFAULT) {
@@ -290,7 +288,7 @@ static int apply(cli_enhance_args *a, int id, const char *opt, const char *v, in
             snprintf(msg, n, "--precision: %s", err.msg);
             return 1;
         }
-        setenv("ENHANCE_PRECISION", enh_precision_name(p), 1);
+        s->nn.precision = p;
         return 0;
     }
     case O_MEMORY_LIMIT:
@@ -398,6 +396,7 @@ int cli_enhance_parse(int argc, char **argv, cli_enhance_args *a, char *msg, siz
 {
     memset(a, 0, sizeof *a);
     enh_ops_init(&a->s.ops);
+    a->s.nn = *enh_nn_options_default();
     a->s.max_pixels = ENH_IMAGE_DEFAULT_MAX_PIXELS;
 
     /* pass 1: --ops-json is the base the other flags override */

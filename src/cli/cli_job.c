@@ -112,6 +112,7 @@ enh_status cli_job_run(const char *in_path, const char *out_path, const cli_sett
     enh_pipeline_ctx ctx;
     enh_pipeline_ctx_init(&ctx);
     ctx.memory_limit = s->memory_limit;
+    ctx.nn = s->nn;
     ctx.cancel = cancel;
     ctx.progress = on_pipeline_progress;
     ctx.progress_user = &jp;

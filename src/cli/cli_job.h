@@ -12,9 +12,12 @@
 #include "enhance/ops.h"
 #include "enhance/pipeline.h"
 #include "image/image_probe.h"
+#include "nn/nn_options.h"
 
 typedef struct cli_settings {
     enh_ops ops;
+    enh_nn_options nn;     /* the AI models' runtime options: the process default (ENHANCE_*,
+                              cli_env.h) with --precision on top */
     unsigned long long max_pixels;
     size_t memory_limit;   /* 0 = default */
     int threads;           /* 0 = default */

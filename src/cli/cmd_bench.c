@@ -29,8 +29,8 @@
 static const char *bench_usage =
     "usage: enhance bench (--model NAME | --param FILE.param --bin FILE.bin) [options]\n"
     "  --model NAME        realesrgan-x4fast, realesrgan-x4plus, ... (`enhance models list`): the\n"
-    "                      installed model, else NAME.param/.bin in $ENHANCE_MODEL_DIR, models/,\n"
-    "                      .cache/models, .cache/peers/.cache/models\n"
+    "                      installed model, else NAME.param/.bin, in the models folder\n"
+    "                      ($ENHANCE_MODELS_DIR, else ~/.cache/enhance/models)\n"
     "  --size S            input is S x S pixels (default 256)\n"
     "  --threads N         compute threads (default: all online CPUs)\n"
     "  --runs R            timed runs after one warm-up (default 5)\n"
@@ -39,8 +39,8 @@ static const char *bench_usage =
     "  --input-f32 FILE    raw little-endian float32 NCHW input of 1 x in_channels x S x S\n"
     "  --out-f32 FILE      write the raw float32 output of the last run\n"
     "  --json              one JSON object instead of text\n"
-    "Kernel paths: ENHANCE_KERNELS=ref|portable|avx2|avx512|auto, ENHANCE_CONV_ALGO=wino|gemm|auto;\n"
-    "ENHANCE_PRECISION=fp32|bf16 is the default of --precision.\n";
+    "Kernel paths: ENHANCE_KERNELS=ref|portable|avx2|avx512|auto, ENHANCE_CONV_ALGO=wino|gemm|auto,\n"
+    "ENH_WINO_BUDGET_KB=N, ENHANCE_NO_VCACHE=1; ENHANCE_PRECISION=fp32|bf16 is the default of --precision.\n";
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -110,17 +110,10 @@ static int find_model(const char *name, char *param, char *bin, size_t cap)
     const enh_model_entry *e = enh_manifest_find(name);
     if (e && enh_model_installed(e, NULL) && enh_model_files(e, NULL, param, bin, cap, NULL) == ENH_OK)
         return 0;
-    const char *dirs[] = {getenv("ENHANCE_MODEL_DIR"), "models", ".cache/models", ".cache/peers/.cache/models",
-                          "../shared/peers/.cache/models"};
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        if (!dirs[i])
-            continue;
-        snprintf(param, cap, "%s/%s.param", dirs[i], name);
-        snprintf(bin, cap, "%s/%s.bin", dirs[i], name);
-        if (access(param, R_OK) == 0 && access(bin, R_OK) == 0)
-            return 0;
-    }
-    return -1;
+    /* else NAME.param + NAME.bin in the models folder (a model not in the manifest) */
+    snprintf(param, cap, "%s/%s.param", enh_models_default_dir(), name);
+    snprintf(bin, cap, "%s/%s.bin", enh_models_default_dir(), name);
+    return access(param, R_OK) == 0 && access(bin, R_OK) == 0 ? 0 : -1;
 }
 
 static int read_f32(const char *path, float *dst, size_t n)
@@ -190,14 +183,15 @@ int cmd_bench(int argc, char **argv)
         fprintf(stderr, "enhance bench: --size must be 1..8192, --runs 1..1000, --threads 0..1024\n");
         return 1;
     }
-    enh_precision prec = ENH_PRECISION_DEFAULT;
-    if (precision && (enh_precision_parse(precision, &prec) != 0 || prec == ENH_PRECISION_DEFAULT)) {
+    enh_nn_options nn = *enh_nn_options_default(); /* ENHANCE_* (cli_env.h), --precision on top */
+    if (precision && (enh_precision_parse(precision, &nn.precision) != 0 || nn.precision == ENH_PRECISION_DEFAULT)) {
         fprintf(stderr, "enhance bench: --precision must be fp32 or bf16\n");
         return 1;
     }
     {
         enh_error perr = {0};
-        if (enh_precision_resolve(prec, &prec, &perr) != ENH_OK) {
+        enh_precision prec;
+        if (enh_nn_options_check(&nn, &perr) != ENH_OK || enh_precision_resolve(nn.precision, &prec, &perr)) {
             fprintf(stderr, "enhance bench: %s\n", perr.msg);
             return 1;
         }
@@ -206,9 +200,9 @@ int cmd_bench(int argc, char **argv)
     char pbuf[4096], bbuf[4096];
     if (model && !param && !bin) {
         if (find_model(model, pbuf, bbuf, sizeof pbuf) != 0) {
-            fprintf(stderr, "enhance bench: model '%s' not found (not installed in %s, no NAME.param/.bin "
-                            "in $ENHANCE_MODEL_DIR, models/, .cache/models); fetch it with `enhance models "
-                            "fetch %s` or pass --param/--bin\n", model, enh_models_default_dir(), model);
+            fprintf(stderr, "enhance bench: model '%s' not found (not installed in %s, no %s.param/.bin "
+                            "there; ENHANCE_MODELS_DIR names another folder); fetch it with `enhance models "
+                            "fetch %s` or pass --param/--bin\n", model, enh_models_default_dir(), model, model);
             return 1;
         }
         param = pbuf, bin = bbuf;
@@ -229,7 +223,7 @@ int cmd_bench(int argc, char **argv)
     enh_error err = {0};
     enh_model *m = NULL;
     double tl = enh_now();
-    if (enh_model_load_ncnn_ex(param, bin, prec, &m, &err) != ENH_OK) {
+    if (enh_model_load_ncnn_ex(param, bin, &nn, &m, &err) != ENH_OK) {
         fprintf(stderr, "enhance bench: %s\n", err.msg);
         enh_pool_destroy(pool);
         return err.code == ENH_ENOMEM || err.code == ENH_EINTERNAL ? 2 : 1;
@@ -285,8 +279,7 @@ int cmd_bench(int argc, char **argv)
         fprintf(stderr, "enhance bench: cannot write %s\n", out_f32);
         goto done;
     }
-    enh_isa isa = ENH_ISA_AUTO;
-    enh_cpu_requested_isa(&isa);
+    enh_isa isa = nn.kernels;
     if (json) {
         json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:s, s:i, s:i, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
                               "s:f, s:f, s:s, s:i, s:i}",

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <vips/vips.h>
 
+#include "cli/cli_env.h"
 #include "cli/commands.h"
 #include "image/image_init.h"
 
@@ -55,6 +56,11 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
+        return 1;
+    }
+    char msg[512];
+    if (cli_env_apply(msg, sizeof msg) != 0) {
+        fprintf(stderr, "enhance: %s\n", msg);
         return 1;
     }
     const char *a = argv[1];

@@ -10,26 +10,12 @@
 
 static atomic_int g_level = -1;
 
-static int level_from_env(void)
-{
-    const char *s = getenv("ENHANCE_LOG");
-    if (!s) return ENH_LOG_WARN;
-    if (!strcmp(s, "error")) return ENH_LOG_ERROR;
-    if (!strcmp(s, "info")) return ENH_LOG_INFO;
-    if (!strcmp(s, "debug")) return ENH_LOG_DEBUG;
-    return ENH_LOG_WARN;
-}
-
 void enh_log_set_level(enh_log_level level) { atomic_store(&g_level, (int)level); }
 
 enh_log_level enh_log_get_level(void)
 {
     int l = atomic_load(&g_level);
-    if (l < 0) {
-        l = level_from_env();
-        atomic_store(&g_level, l);
-    }
-    return (enh_log_level)l;
+    return l < 0 ? ENH_LOG_WARN : (enh_log_level)l;
 }
 
 void enh_log(enh_log_level level, const char *fmt, ...)

@@ -1,6 +1,5 @@
 /* log.h - leveled logging to stderr. Thread-safe (one write per line).
- * Level is set by enh_log_set_level() or the ENHANCE_LOG environment variable
- * (error|warn|info|debug); default warn. */
+ * Level is set by enh_log_set_level() (the CLI maps ENHANCE_LOG to it); default warn. */
 #ifndef ENH_CORE_LOG_H
 #define ENH_CORE_LOG_H
 

@@ -19,7 +19,7 @@
  * 10-50 us per job on each side on this VM (futex wake = an inter-processor interrupt through
  * the hypervisor), during which the awake thread stole the sleeper's chunks and with them its
  * cached rows. So an idle worker polls the `posted` counter, and a caller waiting for helpers
- * polls `helpers`, for up to spin_us (ENHANCE_POOL_SPIN_US, default 200; 0 = sleep at once)
+ * polls `helpers`, for up to spin_us (enh_pool_set_spin_us, default 200; 0 = sleep at once)
  * before sleeping; nobody holds the mutex while polling, the broadcast is skipped when nobody
  * sleeps, and the mutex itself is taken with trylock polling first. The polling loop reads
  * memory without PAUSE: on KVM a PAUSE loop makes the hypervisor deschedule the vCPU
@@ -190,6 +190,11 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Default poll before sleeping, in us (pool.h says why 200). Read at create. */
+static _Atomic double g_spin_us = 200;
+
+void enh_pool_set_spin_us(double us) { atomic_store(&g_spin_us, us < 0 ? 0 : us); }
+
 enh_pool *enh_pool_create(int nthreads)
 {
     if (nthreads <= 0) {
@@ -200,8 +205,7 @@ enh_pool *enh_pool_create(int nthreads)
     if (!p)
         return NULL;
     p->nthreads = nthreads;
-    const char *spin = getenv("ENHANCE_POOL_SPIN_US");
-    p->spin_us = spin ? atof(spin) : 200;
+    p->spin_us = atomic_load(&g_spin_us);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->left, NULL);
@@ -296,13 +300,7 @@ static atomic_int g_created = 0;
 
 static void make_default(void)
 {
-    int n = g_default_threads;
-    if (n <= 0) {
-        const char *s = getenv("ENHANCE_THREADS");
-        if (s)
-            n = atoi(s);
-    }
-    g_pool = enh_pool_create(n);
+    g_pool = enh_pool_create(g_default_threads);
     atomic_store(&g_created, 1);
 }
 

@@ -12,7 +12,7 @@
  * same data, no idling while chunks are left).
  * enh_pool_run returns when every chunk has finished. fn must not fail: record errors
  * in ctx. Between jobs, idle workers (and a caller waiting for its helpers) poll for up to
- * ENHANCE_POOL_SPIN_US microseconds (default 200, read at create; 0 = sleep at once) before
+ * enh_pool_set_spin_us() microseconds (default 200, read at create; 0 = sleep at once) before
  * they sleep, so back-to-back jobs (a network's layers) start without a wake-up. */
 #ifndef ENH_CORE_POOL_H
 #define ENH_CORE_POOL_H
@@ -30,8 +30,12 @@ int enh_pool_threads(const enh_pool *pool);
 
 void enh_pool_run(enh_pool *pool, size_t n, size_t grain, enh_range_fn fn, void *ctx);
 
+/* The poll before sleeping of pools created from now on (the default pool included), in
+ * microseconds (< 0 = 0). Thread-safe. */
+void enh_pool_set_spin_us(double us);
+
 /* The process-wide pool, created on first use with enh_pool_default_set_threads()'s
- * count (default: online CPUs, or ENHANCE_THREADS). Never destroyed before exit. */
+ * count (default: online CPUs). Never destroyed before exit. */
 enh_pool *enh_pool_default(void);
 /* Must be called before the first enh_pool_default(); returns -1 if too late. */
 int enh_pool_default_set_threads(int nthreads);

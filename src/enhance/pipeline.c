@@ -14,6 +14,7 @@
 void enh_pipeline_ctx_init(enh_pipeline_ctx *ctx)
 {
     memset(ctx, 0, sizeof *ctx);
+    ctx->nn = *enh_nn_options_default();
 }
 
 void enh_report_explain(enh_pipeline_report *report, const char *fmt, ...)

@@ -29,6 +29,7 @@
 #include "core/error.h"
 #include "core/pool.h"
 #include "enhance/ops.h"
+#include "nn/nn_options.h"
 
 /* Runs one model on a batch of equal-size tiles: in/out are NCHW float32.
  * The server installs one to batch tiles of concurrent requests; NULL = run directly. */
@@ -43,6 +44,8 @@ typedef struct enh_pipeline_ctx {
     size_t memory_limit;       /* bytes for NN working memory; 0 = default */
     int tile_size;             /* LR tile side; 0 = from memory_limit */
     const char *models_dir;    /* NULL = enh_models_default_dir() */
+    enh_nn_options nn;         /* the AI models' runtime options (precision, kernels: nn_options.h);
+                                  enh_pipeline_ctx_init sets the process default */
     atomic_int *cancel;        /* set non-zero to stop early (ENH_ECANCELLED) */
     double deadline;           /* enh_now() seconds; 0 = none (ENH_ETIMEOUT) */
     enh_progress_fn progress;  /* optional */

@@ -83,7 +83,7 @@ static enh_status acquire(ustream *st, enh_error *err)
 {
     if (st->ts[0])
         return ENH_OK;
-    enh_status s = enh_model_cache_get(st->model, st->models_dir, &st->m, err);
+    enh_status s = enh_model_cache_get(st->model, st->models_dir, &st->ctx.nn, &st->m, err);
     for (int p = 0; p < st->passes && s == ENH_OK; p++) {
         enh_tiler_stats ts;
         st->pu[p] = (pass_user){st, p};
@@ -347,7 +347,7 @@ enh_status upscale_stream_new(VipsImage *prepared, const char *model, const enh_
     st->ctx.models_dir = st->models_dir;
     g_object_ref(prepared);
     st->in = prepared;
-    enh_status s = enh_model_cache_get(model, ctx->models_dir, &st->m, err);
+    enh_status s = enh_model_cache_get(model, ctx->models_dir, &st->ctx.nn, &st->m, err);
     if (s != ENH_OK) {
         state_free(st);
         return s;

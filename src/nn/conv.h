@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "core/pool.h"
+#include "nn/nn_options.h"
 #include "nn/precision.h"
 
 typedef enum { ENH_ACT_NONE = 0, ENH_ACT_RELU, ENH_ACT_LEAKY, ENH_ACT_PRELU } enh_act;
@@ -45,7 +46,7 @@ void enh_conv2d_ref(const enh_conv_params *p, const float *in, int n, int h, int
 /* ---- plans: the fast path (conv_plan*.c). A plan pre-packs/pre-transforms the weights
  * once (at model load) and picks the fastest kernel this CPU supports for the shape;
  * it falls back to the reference kernel for shapes it does not specialise.
- * ENHANCE_KERNELS=ref|avx2|avx512|auto (default auto) forces a path for testing. */
+ * The path, algorithm and precision come from runtime options (nn_options.h). */
 typedef struct enh_conv_plan enh_conv_plan;
 
 enh_status enh_conv_plan_create(const enh_conv_params *p, enh_conv_plan **out, enh_error *err);
@@ -80,11 +81,12 @@ void enh_conv_plan_run_ex(const enh_conv_plan *plan, const float *in, int n, int
                           const enh_conv_plan *next, enh_conv_vcache *vc, int cmax);
 /* Name of the kernel the plan runs ("ref", "avx512-direct", "avx512-winograd4x4", ...). */
 const char *enh_conv_plan_kernel(const enh_conv_plan *plan);
-/* As enh_conv_plan_create (which is this with ENH_PRECISION_DEFAULT) with a precision (precision.h).
- * BF16: shapes enh_conv_bf16_applies() accepts get an "avx512bf16-winograd4x4" plan, the others
- * the usual fp32 plan. ENH_EUNSUPPORTED when bf16 is asked on a CPU without AVX512_BF16;
- * ENH_EINVAL when bf16 is asked while ENHANCE_KERNELS / ENHANCE_CONV_ALGO force another path. */
-enh_status enh_conv_plan_create_ex(const enh_conv_params *p, enh_precision precision, enh_conv_plan **out,
+/* As enh_conv_plan_create (which is this with the process default options) with options
+ * (nn_options.h; NULL = the default). A forced kernel path applies to every shape, a forced
+ * Winograd where it applies. BF16: shapes enh_conv_bf16_applies() accepts get an
+ * "avx512bf16-winograd4x4" plan, the others the usual fp32 plan. Errors: enh_nn_options_check's
+ * (ENH_EUNSUPPORTED: a path or bf16 the CPU lacks; ENH_EINVAL: bf16 with another path forced). */
+enh_status enh_conv_plan_create_ex(const enh_conv_params *p, const enh_nn_options *opt, enh_conv_plan **out,
                                    enh_error *err);
 /* ENH_PRECISION_FP32 or ENH_PRECISION_BF16: what the plan computes in. */
 enh_precision enh_conv_plan_precision(const enh_conv_plan *plan);

@@ -24,10 +24,9 @@
 
 #include "nn/conv.h"
 #include "nn/cpu.h"
+#include "nn/nn_options.h"
 
 #define PSPAD 16 /* floats added to the Winograd point strides (cache-set skew) */
-
-typedef enum { ENH_ALGO_REF = 0, ENH_ALGO_WINO, ENH_ALGO_GEMM, ENH_ALGO_AUTO } enh_conv_algo;
 
 typedef struct enh_fast_conv {
     int cin, cout;
@@ -94,17 +93,15 @@ size_t enh_bf16_wino_scratch_floats(const enh_fast_conv *c);
 size_t enh_fast_scratch_floats(const enh_fast_conv *c, const enh_fast_isa *isa, enh_conv_algo algo);
 
 /* Test/bench hook: a plan with a forced path and algorithm (ENH_ISA_AUTO / ENH_ALGO_AUTO =
- * choose as enh_conv_plan_create does). Fails with ENH_EUNSUPPORTED when the CPU lacks the
+ * choose as enh_conv_plan_create does), fp32, the default options' Winograd budget. Fails with ENH_EUNSUPPORTED when the CPU lacks the
  * ISA or the algorithm does not apply to the shape. */
 enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, enh_conv_algo algo,
                                        enh_conv_plan **out, enh_error *err);
 /* As enh_conv_plan_create_forced with a precision: BF16 needs isa AVX512 or AUTO and algo WINO
  * or AUTO, and then applies to every Winograd shape (no channel-count rule, for tests);
- * DEFAULT resolves through ENHANCE_PRECISION. */
+ * DEFAULT is fp32. */
 enh_status enh_conv_plan_create_forced_prec(const enh_conv_params *p, enh_isa isa, enh_conv_algo algo,
                                             enh_precision precision, enh_conv_plan **out, enh_error *err);
-/* Algorithm the plan runs (REF when it falls back to the reference). */
-enh_conv_algo enh_conv_plan_algo(const enh_conv_plan *plan);
 /* 1 when WINO applies to this shape. */
 int enh_conv_wino_applies(const enh_conv_params *p);
 

@@ -2,15 +2,14 @@
  * pre-pack / pre-transform the weights once. Running them: conv_run.c; their bounded,
  * recycled scratch and the reserve: conv_scratch.c.
  *
- * Owner: fast-kernels engineer (issue 4).
- * Choice: ISA = ENHANCE_KERNELS (ref|portable|avx2|avx512|auto; default the best the CPU
- * has). Algorithm = ENHANCE_CONV_ALGO (wino|gemm|auto) or, by default, Winograd F(4x4,3x3)
+ * Choice (runtime options, nn_options.h): ISA = kernels (ref|portable|avx2|avx512|auto; default
+ * the best the CPU has). Algorithm = conv_algo (wino|gemm|auto) or, by default, Winograd F(4x4,3x3)
  * for every 3x3/s1/d1/pad1/groups1 conv (bench/kernels/bench_conv: faster than im2col+GEMM on
  * every such layer of both models, thin 3->64 and 64->3 ones included), else im2col+GEMM.
- * Precision (precision.h): fp32 by default; BF16 (enh_conv_plan_create_ex, ENHANCE_PRECISION=bf16)
+ * Precision (precision.h): fp32 by default; BF16 (options' precision)
  * gives 3x3/s1/p1 layers with >= 16 input and output channels the avx512bf16 Winograd kernel
  * (conv_fast_avx512bf16.c: bf16 weight pairs packed here from the same Winograd-domain weights).
- * Tuning knob: ENH_WINO_BUDGET_KB (default 512) caps the Winograd V + M scratch of one block
+ * Tuning knob: wino_budget_kb (default 512) caps the Winograd V + M scratch of one block
  * (but a block always gets at least 2 tile groups when the image has them).
  * Memory: a fast plan keeps only its packed weights (Winograd: 36/9 = 4x the raw weights);
  * the raw copy is dropped after packing. Scratch per call is bounded (one L2-sized buffer per
@@ -129,20 +128,8 @@ static float *dup_floats(const float *src, size_t n)
     return d;
 }
 
-static int parse_algo(const char *s, enh_conv_algo *out)
-{
-    if (!s || !*s || !strcmp(s, "auto"))
-        *out = ENH_ALGO_AUTO;
-    else if (!strcmp(s, "wino") || !strcmp(s, "winograd"))
-        *out = ENH_ALGO_WINO;
-    else if (!strcmp(s, "gemm"))
-        *out = ENH_ALGO_GEMM;
-    else if (!strcmp(s, "ref"))
-        *out = ENH_ALGO_REF;
-    else
-        return -1;
-    return 0;
-}
+static enh_status create_plan(const enh_conv_params *p, enh_isa isa, enh_conv_algo algo, enh_precision prec,
+                              int wino_budget_kb, enh_conv_plan **out, enh_error *err);
 
 enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, enh_conv_algo algo,
                                        enh_conv_plan **out, enh_error *err)
@@ -152,6 +139,13 @@ enh_status enh_conv_plan_create_forced(const enh_conv_params *p, enh_isa isa, en
 
 enh_status enh_conv_plan_create_forced_prec(const enh_conv_params *p, enh_isa isa, enh_conv_algo algo,
                                             enh_precision prec, enh_conv_plan **out, enh_error *err)
+{
+    return create_plan(p, isa, algo, prec, enh_nn_options_default()->wino_budget_kb, out, err);
+}
+
+/* The plan for a resolved choice; wino_budget_kb 0 = WINO_BUDGET_BYTES. */
+static enh_status create_plan(const enh_conv_params *p, enh_isa isa, enh_conv_algo algo, enh_precision prec,
+                              int wino_budget_kb, enh_conv_plan **out, enh_error *err)
 {
     *out = NULL;
     if (p->cin <= 0 || p->cout <= 0 || p->kh <= 0 || p->kw <= 0 || p->groups <= 0 ||
@@ -165,8 +159,8 @@ enh_status enh_conv_plan_create_forced_prec(const enh_conv_params *p, enh_isa is
         isa = enh_cpu_best_isa();
     if (!enh_cpu_isa_supported(isa))
         return enh_fail(err, ENH_EUNSUPPORTED,
-                        "kernel path '%s' is not supported by this CPU (unset ENHANCE_KERNELS "
-                        "or use auto)", enh_isa_name(isa));
+                        "kernel path '%s' is not supported by this CPU (use auto, or a path it has)",
+                        enh_isa_name(isa));
     if (isa == ENH_ISA_REF)
         algo = ENH_ALGO_REF;
     if (algo == ENH_ALGO_AUTO)
@@ -223,9 +217,7 @@ enh_status enh_conv_plan_create_forced_prec(const enh_conv_params *p, enh_isa is
         /* bf16: V holds (cin+1)/2 rows of pairs, i.e. half the bytes */
         size_t vrows = prec == ENH_PRECISION_BF16 ? (size_t)(c->cin + 1) / 2 : (size_t)c->cin;
         size_t per_group = 36 * (vrows + (size_t)c->cob) * vw * sizeof(float);
-        size_t budget = WINO_BUDGET_BYTES;
-        if (getenv("ENH_WINO_BUDGET_KB"))
-            budget = (size_t)atoi(getenv("ENH_WINO_BUDGET_KB")) * 1024;
+        size_t budget = wino_budget_kb > 0 ? (size_t)wino_budget_kb * 1024 : WINO_BUDGET_BYTES;
         pl->ng_max = (int)(budget / per_group);
         snprintf(pl->name, sizeof pl->name, "%s-winograd4x4", pl->isa->name);
     } else {
@@ -295,35 +287,30 @@ int enh_conv_bf16_applies(const enh_conv_params *p)
 
 enh_status enh_conv_plan_create(const enh_conv_params *p, enh_conv_plan **out, enh_error *err)
 {
-    return enh_conv_plan_create_ex(p, ENH_PRECISION_DEFAULT, out, err);
+    return enh_conv_plan_create_ex(p, NULL, out, err);
 }
 
-enh_status enh_conv_plan_create_ex(const enh_conv_params *p, enh_precision prec, enh_conv_plan **out,
+enh_status enh_conv_plan_create_ex(const enh_conv_params *p, const enh_nn_options *opt, enh_conv_plan **out,
                                    enh_error *err)
 {
-    enh_isa isa;
-    enh_conv_algo algo;
     *out = NULL;
-    if (enh_cpu_requested_isa(&isa) != 0)
-        return enh_fail(err, ENH_EINVAL, "ENHANCE_KERNELS must be ref, portable, avx2, avx512 or auto");
-    if (parse_algo(getenv("ENHANCE_CONV_ALGO"), &algo) != 0)
-        return enh_fail(err, ENH_EINVAL, "ENHANCE_CONV_ALGO must be wino, gemm, ref or auto");
-    enh_status st = enh_precision_resolve(prec, &prec, err);
+    opt = enh_nn_options_or_default(opt);
+    enh_status st = enh_nn_options_check(opt, err);
     if (st != ENH_OK)
         return st;
+    enh_isa isa = opt->kernels;
+    enh_conv_algo algo = opt->conv_algo;
+    enh_precision prec;
+    enh_precision_resolve(opt->precision, &prec, NULL); /* checked above */
     if (prec == ENH_PRECISION_BF16) {
-        if ((isa != ENH_ISA_AUTO && isa != ENH_ISA_AVX512) || (algo != ENH_ALGO_AUTO && algo != ENH_ALGO_WINO))
-            return enh_fail(err, ENH_EINVAL,
-                            "bf16 precision runs the avx512 Winograd kernels: unset ENHANCE_KERNELS / "
-                            "ENHANCE_CONV_ALGO (or set them to avx512 / wino), or use fp32");
         if (enh_conv_bf16_applies(p))
-            return enh_conv_plan_create_forced_prec(p, ENH_ISA_AVX512, ENH_ALGO_WINO, prec, out, err);
+            return create_plan(p, ENH_ISA_AVX512, ENH_ALGO_WINO, prec, opt->wino_budget_kb, out, err);
         prec = ENH_PRECISION_FP32; /* thin or non-3x3 layers stay fp32 */
     }
     /* A forced algorithm applies where it can; other shapes keep the automatic choice. */
     if (algo == ENH_ALGO_WINO && !enh_conv_wino_applies(p))
         algo = ENH_ALGO_AUTO;
-    return enh_conv_plan_create_forced_prec(p, isa, algo, prec, out, err);
+    return create_plan(p, isa, algo, prec, opt->wino_budget_kb, out, err);
 }
 
 void enh_conv_plan_free(enh_conv_plan *pl)
@@ -342,6 +329,5 @@ void enh_conv_plan_free(enh_conv_plan *pl)
 
 const char *enh_conv_plan_kernel(const enh_conv_plan *pl) { return pl->name; }
 
-enh_conv_algo enh_conv_plan_algo(const enh_conv_plan *pl) { return pl->algo; }
 
 enh_precision enh_conv_plan_precision(const enh_conv_plan *pl) { return pl->prec; }

@@ -2,7 +2,6 @@
 #include "nn/cpu.h"
 
 #include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 
 static enh_cpu_features g_feat;
@@ -72,15 +71,6 @@ int enh_isa_parse(const char *s, enh_isa *out)
         }
     }
     return -1;
-}
-
-int enh_cpu_requested_isa(enh_isa *out)
-{
-    const char *s = getenv("ENHANCE_KERNELS");
-    *out = ENH_ISA_AUTO;
-    if (!s)
-        return 0;
-    return enh_isa_parse(s, out);
 }
 
 const char *enh_isa_name(enh_isa isa)

@@ -1,6 +1,6 @@
 /* model.c - the model object and the graph executor (nn.h, model.h).
- * Every convolution runs through a conv plan created at load (enh_conv_plan_create_ex, in the
- * model's precision: fp32 unless bf16 is asked, see precision.h), with
+ * Every convolution runs through a conv plan created at load (enh_conv_plan_create_ex, with the
+ * model's runtime options: nn_options.h; fp32 unless bf16 is asked, see precision.h), with
  * its activation and residual add fused into the plan's parameters where the plan
  * supports them; other ops run the reference kernels of ops_ref.h. A conv followed by a
  * PixelShuffle and a residual add (the SR tail, ps_tail.h) or by a weighted sum (elt_tail.h)
@@ -103,7 +103,6 @@ void enh_model_free(enh_model *m)
 
 typedef struct {
     enh_model *m;
-    enh_precision prec;
     int *idx;          /* the conv nodes */
     enh_status *st;    /* per conv node */
     int n;
@@ -117,7 +116,7 @@ static void make_plans(void *ctx, size_t begin, size_t end, int slot)
         enh_node *n = &j->m->g->nodes[j->idx[k]];
         enh_conv_params p;
         conv_params(n, &p);
-        j->st[k] = enh_conv_plan_create_ex(&p, j->prec, &j->m->plans[j->idx[k]], NULL);
+        j->st[k] = enh_conv_plan_create_ex(&p, &j->m->opt, &j->m->plans[j->idx[k]], NULL);
         if (j->st[k] == ENH_OK) { /* the plan holds its own copy: drop the raw weights now (peak RSS) */
             enh_free(n->p.conv.weight);
             n->p.conv.weight = NULL;
@@ -125,10 +124,11 @@ static void make_plans(void *ctx, size_t begin, size_t end, int slot)
     }
 }
 
-static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **out, enh_error *err)
+static enh_status build(enh_graph *g, int fuse, const enh_nn_options *opt, enh_model **out, enh_error *err)
 {
     *out = NULL;
-    enh_status st = enh_precision_resolve(prec, &prec, err); /* once, not per layer */
+    opt = enh_nn_options_or_default(opt);
+    enh_status st = enh_nn_options_check(opt, err); /* once, not per layer */
     if (st != ENH_OK) {
         enh_graph_free(g);
         return st;
@@ -162,6 +162,7 @@ static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **
         return enh_fail(err, ENH_ENOMEM, "out of memory building the model");
     }
     m->g = g;
+    m->opt = *opt;
     pthread_mutex_init(&m->arena_mu, NULL);
     enh_model_info *in = &m->info;
     in->in_channels = g->in_channels;
@@ -189,7 +190,7 @@ static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **
         in->out_channels = oc;
     }
     /* conv plans (weight transforms and packing: most of a load) are made on the pool */
-    plan_job pj = {m, prec, malloc((size_t)g->nnodes * sizeof(int)), NULL, 0};
+    plan_job pj = {m, malloc((size_t)g->nnodes * sizeof(int)), NULL, 0};
     pj.st = pj.idx ? malloc((size_t)g->nnodes * sizeof *pj.st) : NULL;
     if (!pj.st) {
         free(pj.idx);
@@ -207,7 +208,7 @@ static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **
         if (pj.st[k] != ENH_OK) { /* again on this thread: for the message, or it works now (memory) */
             enh_conv_params p;
             conv_params(n, &p);
-            if ((st = enh_conv_plan_create_ex(&p, prec, &m->plans[pj.idx[k]], err)) != ENH_OK) {
+            if ((st = enh_conv_plan_create_ex(&p, &m->opt, &m->plans[pj.idx[k]], err)) != ENH_OK) {
                 enh_error_prefix(err, "layer '%s'", n->name);
                 break;
             }
@@ -239,21 +240,26 @@ static enh_status build(enh_graph *g, int fuse, enh_precision prec, enh_model **
 
 enh_status enh_model_from_graph(enh_graph *g, enh_model **out, enh_error *err)
 {
-    return build(g, 1, ENH_PRECISION_DEFAULT, out, err);
+    return build(g, 1, NULL, out, err);
+}
+
+enh_status enh_model_from_graph_ex(enh_graph *g, const enh_nn_options *opt, enh_model **out, enh_error *err)
+{
+    return build(g, 1, opt, out, err);
 }
 
 enh_status enh_model_from_graph_unfused(enh_graph *g, enh_model **out, enh_error *err)
 {
-    return build(g, 0, ENH_PRECISION_DEFAULT, out, err);
+    return build(g, 0, NULL, out, err);
 }
 
 enh_status enh_model_load_ncnn(const char *param_path, const char *bin_path, enh_model **out,
                                enh_error *err)
 {
-    return enh_model_load_ncnn_ex(param_path, bin_path, ENH_PRECISION_DEFAULT, out, err);
+    return enh_model_load_ncnn_ex(param_path, bin_path, NULL, out, err);
 }
 
-enh_status enh_model_load_ncnn_ex(const char *param_path, const char *bin_path, enh_precision precision,
+enh_status enh_model_load_ncnn_ex(const char *param_path, const char *bin_path, const enh_nn_options *opt,
                                   enh_model **out, enh_error *err)
 {
     enh_graph *g;
@@ -261,8 +267,10 @@ enh_status enh_model_load_ncnn_ex(const char *param_path, const char *bin_path, 
     enh_status st = enh_ncnn_load_files(param_path, bin_path, &g, err);
     if (st != ENH_OK)
         return st;
-    return build(g, 1, precision, out, err);
+    return build(g, 1, opt, out, err);
 }
+
+const enh_nn_options *enh_model_options(const enh_model *m) { return &m->opt; }
 
 const enh_model_info *enh_model_get_info(const enh_model *m) { return &m->info; }
 const enh_graph *enh_model_graph(const enh_model *m) { return m->g; }

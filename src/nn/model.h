@@ -10,6 +10,8 @@
 
 /* Fuses (enh_graph_fuse), validates, creates a conv plan for every convolution. */
 enh_status enh_model_from_graph(enh_graph *g, enh_model **out, enh_error *err);
+/* Same with runtime options (nn_options.h; NULL = the process default). */
+enh_status enh_model_from_graph_ex(enh_graph *g, const enh_nn_options *opt, enh_model **out, enh_error *err);
 /* Same without fusion (for tests that compare fused against unfused execution). */
 enh_status enh_model_from_graph_unfused(enh_graph *g, enh_model **out, enh_error *err);
 

@@ -10,7 +10,7 @@
 #include "nn/model_cache.h"
 
 typedef struct entry {
-    char key[4352];
+    char key[4608];
     enh_model *model;  /* NULL while loading */
     int loading;
     int refs;
@@ -58,7 +58,8 @@ static int ends_with(const char *s, const char *suf)
     return a >= b && !strcmp(s + a - b, suf);
 }
 
-static enh_status load(const char *name, const char *dir, enh_model **out, enh_error *err)
+static enh_status load(const char *name, const char *dir, const enh_nn_options *opt, enh_model **out,
+                       enh_error *err)
 {
     char param[4352], bin[4352];
     if (ends_with(name, ".param")) {
@@ -66,7 +67,7 @@ static enh_status load(const char *name, const char *dir, enh_model **out, enh_e
             return enh_fail(err, ENH_EINVAL, "model path too long");
         snprintf(param, sizeof param, "%s", name);
         snprintf(bin, sizeof bin, "%.*s.bin", (int)(strlen(name) - 6), name);
-        return enh_model_load_ncnn(param, bin, out, err);
+        return enh_model_load_ncnn_ex(param, bin, opt, out, err);
     }
     const enh_model_entry *e = enh_manifest_find(name);
     if (!e) {
@@ -83,20 +84,26 @@ static enh_status load(const char *name, const char *dir, enh_model **out, enh_e
     if (st != ENH_OK)
         return st;
     double t0 = enh_now();
-    st = enh_model_load_ncnn(param, bin, out, err);
-    if (st == ENH_OK)
-        ENH_LOGI("loaded model %s in %.2f s", name, enh_now() - t0);
+    st = enh_model_load_ncnn_ex(param, bin, opt, out, err);
+    if (st == ENH_OK) {
+        char desc[256];
+        enh_nn_options_describe(opt, desc, sizeof desc);
+        ENH_LOGI("loaded model %s (%s) in %.2f s", name, desc, enh_now() - t0);
+    }
     return st;
 }
 
-enh_status enh_model_cache_get(const char *name, const char *models_dir, enh_model **out, enh_error *err)
+enh_status enh_model_cache_get(const char *name, const char *models_dir, const enh_nn_options *opt, enh_model **out,
+                               enh_error *err)
 {
     *out = NULL;
     if (!name || !*name)
         return enh_fail(err, ENH_EINVAL, "no model name given");
     const char *dir = models_dir ? models_dir : enh_models_default_dir();
-    char key[4352];
-    snprintf(key, sizeof key, "%s\n%s", name, dir);
+    opt = enh_nn_options_or_default(opt);
+    char key[4608], desc[256];
+    enh_nn_options_describe(opt, desc, sizeof desc);
+    snprintf(key, sizeof key, "%s\n%s\n%s", name, dir, desc);
     pthread_mutex_lock(&mu);
     for (;;) {
         entry *e = head;
@@ -126,7 +133,7 @@ enh_status enh_model_cache_get(const char *name, const char *models_dir, enh_mod
     pthread_mutex_unlock(&mu);
 
     enh_model *m = NULL;
-    enh_status st = load(name, dir, &m, err);
+    enh_status st = load(name, dir, opt, &m, err);
 
     pthread_mutex_lock(&mu);
     e->loading = 0;

@@ -34,12 +34,11 @@ static enh_status find_tails(enh_model *m, enh_error *err)
 
 /* The dense-block chains (memplan_concat.c finds them for the in-place concats): a conv whose
  * input is a prefix of a chain's longest tensor shares that chain's transformed inputs.
- * ENHANCE_NO_VCACHE=1 turns this off (to measure it). */
+ * The no_vcache option turns this off (to measure it). */
 static enh_status find_vkeys(enh_model *m, const enh_shape *sh, enh_error *err)
 {
     const enh_graph *g = m->g;
-    const char *off = getenv("ENHANCE_NO_VCACHE");
-    if (off && *off && strcmp(off, "0") != 0)
+    if (m->opt.no_vcache)
         return ENH_OK;
     int nt = g->ntensors;
     int *root = malloc((size_t)nt * sizeof *root);

@@ -31,6 +31,7 @@ struct enh_model {
                               (the chain's longest tensor), whose Winograd input transforms the
                               convs share (enh_conv_vcache), or -1; NULL = none */
     enh_model_info info;
+    enh_nn_options opt;    /* what it was loaded with (plans made, vcache on or off) */
     pthread_mutex_t arena_mu;
     struct { float *p; size_t n; } arenas[ARENA_KEEP]; /* idle arenas (floats) */
     int narenas;

@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "core/pool.h"
+#include "nn/nn_options.h"
 #include "nn/precision.h"
 
 typedef struct enh_model enh_model;
@@ -33,14 +34,16 @@ typedef struct enh_model_info {
     int elt_tails;          /* conv -> Eltwise sums run in the conv's epilogue (elt_tail.h) */
 } enh_model_info;
 
-/* Loads an ncnn .param/.bin pair. */
+/* Loads an ncnn .param/.bin pair with the process default options (nn_options.h). */
 enh_status enh_model_load_ncnn(const char *param_path, const char *bin_path, enh_model **out,
                                enh_error *err);
-/* Same with a precision (precision.h; enh_model_load_ncnn = ENH_PRECISION_DEFAULT, i.e.
- * ENHANCE_PRECISION or fp32). Weights are packed for it at load. ENH_EUNSUPPORTED: bf16 on a CPU
- * without AVX512_BF16; ENH_EINVAL: bad ENHANCE_PRECISION, or bf16 with another kernel path forced. */
-enh_status enh_model_load_ncnn_ex(const char *param_path, const char *bin_path, enh_precision precision,
+/* Same with runtime options (precision, kernel path, ...: nn_options.h; NULL = the process
+ * default). Weights are packed for them at load. ENH_EUNSUPPORTED: a kernel path or bf16 this
+ * CPU lacks; ENH_EINVAL: bf16 with another kernel path forced. */
+enh_status enh_model_load_ncnn_ex(const char *param_path, const char *bin_path, const enh_nn_options *opt,
                                   enh_model **out, enh_error *err);
+/* The options the model was loaded with. */
+const enh_nn_options *enh_model_options(const enh_model *m);
 void enh_model_free(enh_model *m);
 const enh_model_info *enh_model_get_info(const enh_model *m);
 

@@ -1,7 +1,6 @@
-/* precision.c - see precision.h. Owner: bf16 engineer. */
+/* precision.c - see precision.h. */
 #include "nn/precision.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "nn/cpu.h"
@@ -32,19 +31,11 @@ const char *enh_precision_name(enh_precision p)
 enh_status enh_precision_resolve(enh_precision req, enh_precision *out, enh_error *err)
 {
     *out = ENH_PRECISION_FP32;
-    const char *src = "requested";
-    if (req == ENH_PRECISION_DEFAULT) {
-        const char *env = getenv("ENHANCE_PRECISION");
-        if (enh_precision_parse(env, &req) != 0)
-            return enh_fail(err, ENH_EINVAL, "ENHANCE_PRECISION must be fp32, bf16 or auto, got '%s'", env);
-        if (req == ENH_PRECISION_DEFAULT)
-            req = ENH_PRECISION_FP32;
-        src = "ENHANCE_PRECISION";
-    }
+    if (req == ENH_PRECISION_DEFAULT)
+        req = ENH_PRECISION_FP32;
     if (req == ENH_PRECISION_BF16 && !enh_cpu_has_bf16())
         return enh_fail(err, ENH_EUNSUPPORTED,
-                        "bf16 precision (%s) needs a CPU with AVX-512 and AVX512_BF16; this one lacks it: "
-                        "use fp32", src);
+                        "bf16 precision needs a CPU with AVX-512 and AVX512_BF16; this one lacks it: use fp32");
     *out = req;
     return ENH_OK;
 }

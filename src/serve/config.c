@@ -116,14 +116,21 @@ static enh_status apply_settings(json_t *obj, const char *where, serve_model_cfg
             st = get_num(v, where, key, 0, 10000, &m->max_queue_delay_ms, err);
         else if (!strcmp(key, "default_deadline_ms"))
             st = get_num(v, where, key, 1, 86400000, &m->default_deadline_ms, err);
-        else {
+        else if (!strcmp(key, "precision")) {
+            enh_precision p;
+            if (!json_is_string(v) || enh_precision_parse(json_string_value(v), &p) != 0)
+                st = enh_fail(err, ENH_EINVAL, "%s.precision must be \"fp32\" or \"bf16\" (or \"auto\": the "
+                              "server's default)", where);
+            else
+                m->precision = p;
+        } else {
             int known = 0;
             for (const char *const *e = extra; e && *e; e++)
                 known |= !strcmp(*e, key);
             if (!known)
                 st = enh_fail(err, ENH_EINVAL,
                               "%s: unknown key '%s' (known: instances, tile_size, max_batch, max_queue, "
-                              "max_queue_delay_ms, default_deadline_ms%s)",
+                              "max_queue_delay_ms, default_deadline_ms, precision%s)",
                               where, key, extra ? ", and name, param, purpose for a model" : "");
         }
         if (st)

@@ -14,7 +14,10 @@
  *   against its sha256; any other model needs "param": "FILE.param" (its .bin beside it).
  *   MODEL SETTINGS: "instances" (1), "tile_size" (LR px; 0 = the tiler picks from its memory budget),
  *   "max_batch" (4), "max_queue_delay_ms" (2), "max_queue" (requests waiting, 32),
- *   "default_deadline_ms" (60000).
+ *   "default_deadline_ms" (60000), "precision" ("fp32" | "bf16"; default "auto": the process
+ *   default, nn_options.h). The precision is part of the model cache's key, so two entries can
+ *   serve the same network in fp32 and in bf16 side by side (the second one under another name,
+ *   with "param" pointing at the same .param file).
  * Ownership: serve_models_config owns its arrays (serve_models_config_free).
  * Thread-safety: plain data. Errors: ENH_EINVAL/ENH_ENOTFOUND with the file and key named.
  */
@@ -22,6 +25,7 @@
 #define ENH_SERVE_CONFIG_H
 
 #include "core/error.h"
+#include "nn/precision.h"
 
 typedef struct serve_model_cfg {
     char name[64];
@@ -30,6 +34,7 @@ typedef struct serve_model_cfg {
     char purpose[32]; /* photo / art / quality / "" */
     int instances, tile_size, max_batch, max_queue;
     double max_queue_delay_ms, default_deadline_ms;
+    enh_precision precision; /* DEFAULT = the process default options' */
 } serve_model_cfg;
 
 typedef struct serve_models_config {

@@ -45,7 +45,8 @@ static int same_model(const serve_model_cfg *a, const serve_model_cfg *b)
 {
     return !strcmp(a->name, b->name) && !strcmp(a->param_path, b->param_path) && a->custom == b->custom &&
            !strcmp(a->bin_path, b->bin_path) && a->instances == b->instances && a->max_batch == b->max_batch &&
-           a->max_queue_delay_ms == b->max_queue_delay_ms && a->tile_size == b->tile_size;
+           a->max_queue_delay_ms == b->max_queue_delay_ms && a->tile_size == b->tile_size &&
+           a->precision == b->precision;
 }
 
 static enh_status model_load(const serve_model_cfg *cfg, const char *models_dir, enh_pool *pool,
@@ -60,7 +61,7 @@ static enh_status model_load(const serve_model_cfg *cfg, const char *models_dir,
     atomic_init(&m->refs, 1);
     double t0 = enh_now();
     /* Through the process-wide cache, keyed like the upscale stage will ask for it (manifest
-     * name + models folder, or the .param path), so the stage's tiles carry this very model
+     * name + models folder, or the .param path; and the runtime options), so the stage's tiles carry this very model
      * pointer and the tile runner finds this model's batcher. */
     m->custom = cfg->custom || !enh_manifest_find(cfg->name);
     snprintf(m->cache_name, sizeof m->cache_name, "%s", m->custom ? cfg->param_path : cfg->name);
@@ -71,7 +72,10 @@ static enh_status model_load(const serve_model_cfg *cfg, const char *models_dir,
                         "shorter path or a symlink)",
                         cfg->name, cfg->param_path, sizeof(((enh_ops *)0)->model) - 1);
     }
-    enh_status st = enh_model_cache_get(m->cache_name, models_dir, &m->model, err);
+    m->nn = *enh_nn_options_default();
+    if (cfg->precision != ENH_PRECISION_DEFAULT)
+        m->nn.precision = cfg->precision;
+    enh_status st = enh_model_cache_get(m->cache_name, models_dir, &m->nn, &m->model, err);
     if (st) {
         free(m);
         return enh_error_prefix(err, "model '%s'", cfg->name);
@@ -119,8 +123,9 @@ static enh_status model_load(const serve_model_cfg *cfg, const char *models_dir,
         return enh_error_prefix(err, "model '%s' warm-up", cfg->name);
     }
     atomic_store(&m->ready, 1);
-    ENH_LOGI("serve: model %s loaded and warmed up in %.2f s (x%d, %d instance(s), max batch %d)", cfg->name,
-             enh_now() - t0, m->scale, cfg->instances, cfg->max_batch);
+    ENH_LOGI("serve: model %s loaded and warmed up in %.2f s (x%d, %s, %d instance(s), max batch %d)", cfg->name,
+             enh_now() - t0, m->scale, enh_precision_name(m->nn.precision ? m->nn.precision : ENH_PRECISION_FP32),
+             cfg->instances, cfg->max_batch);
     *out = m;
     return ENH_OK;
 }
@@ -208,10 +213,11 @@ int serve_registry_instances(const serve_models_config *cfg)
     return n;
 }
 
-/* The model the upscale stage picks for these operations (same rule as stage_upscale). */
+/* The model the upscale stage picks for these operations (same rule as stage_upscale). A TF.js
+ * restorer (maxim-*) is not served by a batcher: the pipeline runs it itself (stage_model.c). */
 static const char *model_for_ops(const enh_ops *ops)
 {
-    if (ops->model[0])
+    if (ops->model[0] && !enh_manifest_find_tfjs(ops->model))
         return ops->model;
     switch (ops->upscale) {
     case ENH_UPSCALE_PHOTO: return "realesrgan-x4fast";

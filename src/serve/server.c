@@ -299,6 +299,8 @@ static void do_pipeline(enh_server *s, serve_job *j)
     enh_pipeline_ctx_init(&ctx);
     ctx.pool = s->pool;
     ctx.models_dir = j->reg->models_dir;
+    if (j->model)
+        ctx.nn = j->model->nn;
     ctx.cancel = &j->cancel;
     ctx.deadline = j->deadline;
     ctx.tile_size = j->model ? j->model->cfg.tile_size : 0;

@@ -16,6 +16,7 @@
 #include "core/pool.h"
 #include "enhance/ops.h"
 #include "enhance/pipeline.h"
+#include "nn/nn_options.h"
 #include "serve/batcher.h"
 #include "serve/config.h"
 #include "serve/metrics.h"
@@ -30,6 +31,8 @@ typedef struct serve_model {
     struct enh_model *model; /* a reference from the shared model cache */
     char cache_name[1024];   /* what the cache (and the upscale stage) know it by */
     int custom;              /* not a manifest model: known by its .param path */
+    enh_nn_options nn;       /* its runtime options (the cache key's third part): the upscale
+                                stage asks the cache with these to get this very model */
     int scale, in_channels, out_channels;
     serve_batcher *batcher;
     atomic_int refs;     /* registries holding it */

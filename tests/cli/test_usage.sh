@@ -41,6 +41,12 @@ expect 1 "$E" "$T/x.svg" -o "$T/o.png";                  contains "SVG"
 expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --max-pixels 1000; contains "64x48"; contains "--max-pixels"
 expect 0 "$E" "$T/p.jpg" -o "$T/o.png" --max-pixels 64x48
 expect 1 "$E" info "$T/text.jpg";                        contains "unsupported format"
+# environment variables are read by the command alone (src/cli/cli_env.h); a bad value is a usage error
+ENHANCE_KERNELS=sse9 expect 1 "$E" info "$T/p.jpg";       contains "ENHANCE_KERNELS"; contains "avx512"
+ENHANCE_CONV_ALGO=fft expect 1 "$E" info "$T/p.jpg";      contains "wino, gemm"
+ENHANCE_PRECISION=half expect 1 "$E" "$T/p.jpg" -o "$T/o.png"; contains "ENHANCE_PRECISION"
+ENHANCE_THREADS=many expect 1 "$E" info "$T/p.jpg";       contains "ENHANCE_THREADS"
+ENHANCE_KERNELS=portable ENHANCE_THREADS=1 expect 0 "$E" info "$T/p.jpg"
 # nothing half-written by any of the failures above
 CHECKS=$((CHECKS + 1))
 leftover=$(ls -A "$T" | grep -E '^\.|^o\.jpg$' || true)

@@ -62,12 +62,9 @@ static void nested_fn(void *vctx, size_t b, size_t e, int slot)
             atomic_store(&c->inner_ok, 0);
 }
 
-static void exercise(const char *spin_us)
+static void exercise(double spin_us)
 {
-    if (spin_us)
-        setenv("ENHANCE_POOL_SPIN_US", spin_us, 1);
-    else
-        unsetenv("ENHANCE_POOL_SPIN_US");
+    enh_pool_set_spin_us(spin_us);
     enh_pool *p = enh_pool_create(4);
     CHECK(p != NULL);
     CHECK(enh_pool_threads(p) == 4);
@@ -105,9 +102,9 @@ static void exercise(const char *spin_us)
 
 int main(void)
 {
-    exercise("0");
-    exercise("1");
-    exercise(NULL);
+    exercise(0);
+    exercise(1);
+    exercise(200); /* the default */
     CHECK(enh_pool_default() != NULL);
     CHECK(enh_pool_default_set_threads(3) == -1);
     CHECK_MAIN_END();

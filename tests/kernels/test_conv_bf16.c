@@ -133,18 +133,22 @@ static void run_case(const shape *s, int smooth, enh_pool *pool)
     free(wt), free(bias), free(prelu), free(in), free(res), free(ref), free(out);
 }
 
-static const char *kernel_ex(const enh_conv_params *p, enh_precision prec, enh_status *st)
+static const char *kernel_ex(const enh_conv_params *p, enh_precision prec, enh_isa isa, enh_conv_algo algo,
+                             enh_status *st)
 {
     static char name[64];
+    enh_nn_options o = {.precision = prec, .kernels = isa, .conv_algo = algo};
     enh_conv_plan *plan = NULL;
     enh_error err;
     name[0] = 0;
-    *st = enh_conv_plan_create_ex(p, prec, &plan, &err);
+    *st = enh_conv_plan_create_ex(p, &o, &plan, &err);
     if (*st == ENH_OK)
         snprintf(name, sizeof name, "%s", enh_conv_plan_kernel(plan));
     enh_conv_plan_free(plan);
     return name;
 }
+
+#define KERNEL(p, prec, st) kernel_ex(p, prec, ENH_ISA_AUTO, ENH_ALGO_AUTO, st)
 
 static void selection(void)
 {
@@ -153,46 +157,39 @@ static void selection(void)
     p1.kh = p1.kw = 1;
     p1.pad_top = p1.pad_left = p1.pad_bottom = p1.pad_right = 0;
     enh_status st;
-    unsetenv("ENHANCE_PRECISION");
-    unsetenv("ENHANCE_KERNELS");
-    unsetenv("ENHANCE_CONV_ALGO");
     /* fp32 stays the default */
-    CHECK(!strcmp(kernel_ex(&p64, ENH_PRECISION_DEFAULT, &st), "avx512-winograd4x4"));
-    CHECK(!strcmp(kernel_ex(&p64, ENH_PRECISION_FP32, &st), "avx512-winograd4x4"));
+    CHECK(!strcmp(KERNEL(&p64, ENH_PRECISION_DEFAULT, &st), "avx512-winograd4x4"));
+    CHECK(!strcmp(KERNEL(&p64, ENH_PRECISION_FP32, &st), "avx512-winograd4x4"));
     /* bf16: wide Winograd layers only */
-    CHECK(!strcmp(kernel_ex(&p64, ENH_PRECISION_BF16, &st), "avx512bf16-winograd4x4") && st == ENH_OK);
+    CHECK(!strcmp(KERNEL(&p64, ENH_PRECISION_BF16, &st), "avx512bf16-winograd4x4") && st == ENH_OK);
     CHECK(enh_conv_bf16_applies(&p64) && !enh_conv_bf16_applies(&p3) && !enh_conv_bf16_applies(&pout) &&
           !enh_conv_bf16_applies(&p1));
-    CHECK(!strcmp(kernel_ex(&p3, ENH_PRECISION_BF16, &st), "avx512-winograd4x4"));
-    CHECK(!strcmp(kernel_ex(&pout, ENH_PRECISION_BF16, &st), "avx512-winograd4x4"));
-    CHECK(!strcmp(kernel_ex(&p1, ENH_PRECISION_BF16, &st), "avx512-gemm"));
-    /* ENHANCE_PRECISION decides DEFAULT; an explicit request wins over it */
-    setenv("ENHANCE_PRECISION", "bf16", 1);
-    CHECK(!strcmp(kernel_ex(&p64, ENH_PRECISION_DEFAULT, &st), "avx512bf16-winograd4x4"));
+    CHECK(!strcmp(KERNEL(&p3, ENH_PRECISION_BF16, &st), "avx512-winograd4x4"));
+    CHECK(!strcmp(KERNEL(&pout, ENH_PRECISION_BF16, &st), "avx512-winograd4x4"));
+    CHECK(!strcmp(KERNEL(&p1, ENH_PRECISION_BF16, &st), "avx512-gemm"));
+    /* the process default options decide what no options means; explicit options win over it */
+    enh_nn_options def = {.precision = ENH_PRECISION_BF16};
+    enh_nn_options_set_default(&def);
     enh_conv_plan *plan = NULL;
     enh_error err;
     CHECK(enh_conv_plan_create(&p64, &plan, &err) == ENH_OK && enh_conv_plan_precision(plan) == ENH_PRECISION_BF16);
     enh_conv_plan_free(plan);
-    CHECK(!strcmp(kernel_ex(&p64, ENH_PRECISION_FP32, &st), "avx512-winograd4x4"));
-    /* forced fp32 test paths are not affected by ENHANCE_PRECISION */
+    CHECK(enh_conv_plan_create_ex(&p64, NULL, &plan, &err) == ENH_OK &&
+          enh_conv_plan_precision(plan) == ENH_PRECISION_BF16);
+    enh_conv_plan_free(plan);
+    CHECK(!strcmp(KERNEL(&p64, ENH_PRECISION_FP32, &st), "avx512-winograd4x4"));
+    /* forced fp32 test paths are not affected by the default precision */
     CHECK(enh_conv_plan_create_forced(&p64, ENH_ISA_AVX512, ENH_ALGO_WINO, &plan, &err) == ENH_OK &&
           enh_conv_plan_precision(plan) == ENH_PRECISION_FP32);
     enh_conv_plan_free(plan);
+    enh_nn_options_set_default(NULL);
     /* bf16 with another path forced is a conflict, reported */
-    setenv("ENHANCE_KERNELS", "avx2", 1);
-    kernel_ex(&p64, ENH_PRECISION_DEFAULT, &st);
+    kernel_ex(&p64, ENH_PRECISION_BF16, ENH_ISA_AVX2, ENH_ALGO_AUTO, &st);
     CHECK(st == ENH_EINVAL);
-    setenv("ENHANCE_KERNELS", "avx512", 1);
-    CHECK(!strcmp(kernel_ex(&p64, ENH_PRECISION_DEFAULT, &st), "avx512bf16-winograd4x4"));
-    unsetenv("ENHANCE_KERNELS");
-    setenv("ENHANCE_CONV_ALGO", "gemm", 1);
-    kernel_ex(&p64, ENH_PRECISION_BF16, &st);
+    CHECK(!strcmp(kernel_ex(&p64, ENH_PRECISION_BF16, ENH_ISA_AVX512, ENH_ALGO_AUTO, &st),
+                  "avx512bf16-winograd4x4"));
+    kernel_ex(&p64, ENH_PRECISION_BF16, ENH_ISA_AUTO, ENH_ALGO_GEMM, &st);
     CHECK(st == ENH_EINVAL);
-    unsetenv("ENHANCE_CONV_ALGO");
-    setenv("ENHANCE_PRECISION", "fp16", 1);
-    kernel_ex(&p64, ENH_PRECISION_DEFAULT, &st);
-    CHECK(st == ENH_EINVAL);
-    unsetenv("ENHANCE_PRECISION");
     /* forced bf16 where it cannot run */
     CHECK(enh_conv_plan_create_forced_prec(&p64, ENH_ISA_AVX512, ENH_ALGO_GEMM, ENH_PRECISION_BF16, &plan, &err) ==
           ENH_EUNSUPPORTED);
@@ -212,17 +209,15 @@ static void selection(void)
 
 int main(void)
 {
-    unsetenv("ENHANCE_PRECISION");
-    unsetenv("ENHANCE_KERNELS");
-    unsetenv("ENHANCE_CONV_ALGO");
     if (!enh_cpu_has_bf16()) {
         float *w = ku_randv(64 * 64 * 9, 0.05f);
         enh_conv_params p64 = conv3(64, 64, w);
         enh_conv_plan *plan = NULL;
         enh_error err;
-        CHECK(enh_conv_plan_create_ex(&p64, ENH_PRECISION_BF16, &plan, &err) == ENH_EUNSUPPORTED);
+        enh_nn_options bf16 = {.precision = ENH_PRECISION_BF16}, fp32 = {.precision = ENH_PRECISION_FP32};
+        CHECK(enh_conv_plan_create_ex(&p64, &bf16, &plan, &err) == ENH_EUNSUPPORTED);
         CHECK(strstr(err.msg, "AVX512_BF16") != NULL);
-        CHECK(enh_conv_plan_create_ex(&p64, ENH_PRECISION_FP32, &plan, &err) == ENH_OK);
+        CHECK(enh_conv_plan_create_ex(&p64, &fp32, &plan, &err) == ENH_OK);
         enh_conv_plan_free(plan);
         free(w);
         printf("this CPU lacks AVX512_BF16: bf16 kernel cases skipped\n");

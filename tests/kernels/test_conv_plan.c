@@ -1,4 +1,4 @@
-/* test_conv_plan.c - plan selection logic (ENHANCE_KERNELS, ENHANCE_CONV_ALGO, shape rules),
+/* test_conv_plan.c - plan selection logic (the kernels and conv_algo runtime options, shape rules),
  * error returns, the plain enh_conv_plan_create/run API on an asymmetric 2x3 kernel, and the
  * fallback to the reference kernel when scratch memory cannot be allocated. */
 #include <stdio.h>
@@ -20,12 +20,14 @@ static enh_conv_params conv3(int cin, int cout, float *w)
     return p;
 }
 
+static enh_nn_options g_opt; /* the runtime options the plans are made with */
+
 static const char *kernel_for(const enh_conv_params *p, enh_status *st)
 {
     static char name[64];
     enh_conv_plan *plan = NULL;
     enh_error err;
-    *st = enh_conv_plan_create(p, &plan, &err);
+    *st = enh_conv_plan_create_ex(p, &g_opt, &plan, &err);
     if (*st != ENH_OK)
         return "";
     snprintf(name, sizeof name, "%s", enh_conv_plan_kernel(plan));
@@ -50,8 +52,6 @@ int main(void)
     char expect[64];
 
     /* automatic choice */
-    unsetenv("ENHANCE_KERNELS");
-    unsetenv("ENHANCE_CONV_ALGO");
     snprintf(expect, sizeof expect, "%s-winograd4x4", best);
     CHECK_MSG(!strcmp(kernel_for(&p64, &st), expect) && st == ENH_OK, "64->64 3x3 got %s", kernel_for(&p64, &st));
     CHECK_MSG(!strcmp(kernel_for(&p3, &st), expect), "3->64 3x3 got %s", kernel_for(&p3, &st));
@@ -64,35 +64,54 @@ int main(void)
     pgroup.groups = 4;
     CHECK(ends_with(kernel_for(&pgroup, &st), "-gemm"));
 
-    /* ENHANCE_KERNELS */
-    setenv("ENHANCE_KERNELS", "ref", 1);
+    /* the kernels option */
+    g_opt.kernels = ENH_ISA_REF;
     CHECK(!strcmp(kernel_for(&p64, &st), "ref"));
-    setenv("ENHANCE_KERNELS", "portable", 1);
+    g_opt.kernels = ENH_ISA_PORTABLE;
     CHECK(!strcmp(kernel_for(&p64, &st), "portable-winograd4x4"));
-    setenv("ENHANCE_KERNELS", "avx512", 1);
+    g_opt.kernels = ENH_ISA_AVX512;
     kernel_for(&p64, &st);
     CHECK(st == (enh_cpu_isa_supported(ENH_ISA_AVX512) ? ENH_OK : ENH_EUNSUPPORTED));
-    setenv("ENHANCE_KERNELS", "avx2", 1);
+    g_opt.kernels = ENH_ISA_AVX2;
     kernel_for(&p64, &st);
     CHECK(st == (enh_cpu_isa_supported(ENH_ISA_AVX2) ? ENH_OK : ENH_EUNSUPPORTED));
-    setenv("ENHANCE_KERNELS", "sse9", 1);
-    kernel_for(&p64, &st);
-    CHECK(st == ENH_EINVAL);
-    setenv("ENHANCE_KERNELS", "auto", 1);
+    g_opt.kernels = ENH_ISA_AUTO;
     CHECK(ends_with(kernel_for(&p64, &st), "-winograd4x4"));
-    unsetenv("ENHANCE_KERNELS");
+    enh_isa isa;
+    CHECK(enh_isa_parse("sse9", &isa) == -1);
+    CHECK(enh_isa_parse("portable", &isa) == 0 && isa == ENH_ISA_PORTABLE);
+    CHECK(enh_isa_parse("auto", &isa) == 0 && isa == ENH_ISA_AUTO);
+    /* the process default is what no options means (enh_conv_plan_create) */
+    enh_nn_options def = {.kernels = ENH_ISA_REF};
+    enh_nn_options_set_default(&def);
+    enh_conv_plan *ref_plan = NULL;
+    enh_error ref_err;
+    CHECK(enh_conv_plan_create(&p64, &ref_plan, &ref_err) == ENH_OK && !strcmp(enh_conv_plan_kernel(ref_plan), "ref"));
+    CHECK(enh_cpu_requested_isa(&isa) == 0 && isa == ENH_ISA_REF);
+    enh_conv_plan_free(ref_plan);
+    enh_nn_options_set_default(NULL);
 
-    /* ENHANCE_CONV_ALGO: gemm everywhere; wino where it applies, automatic elsewhere */
-    setenv("ENHANCE_CONV_ALGO", "gemm", 1);
+    /* the conv_algo option: gemm everywhere; wino where it applies, automatic elsewhere */
+    g_opt.conv_algo = ENH_ALGO_GEMM;
     CHECK(ends_with(kernel_for(&p64, &st), "-gemm"));
     CHECK(ends_with(kernel_for(&p3, &st), "-gemm"));
-    setenv("ENHANCE_CONV_ALGO", "wino", 1);
+    g_opt.conv_algo = ENH_ALGO_WINO;
     CHECK(ends_with(kernel_for(&p3, &st), "-winograd4x4"));
     CHECK(ends_with(kernel_for(&p1, &st), "-gemm"));
-    setenv("ENHANCE_CONV_ALGO", "fft", 1);
+    g_opt.conv_algo = ENH_ALGO_AUTO;
+    enh_conv_algo algo;
+    CHECK(enh_conv_algo_parse("fft", &algo) == -1);
+    CHECK(enh_conv_algo_parse("winograd", &algo) == 0 && algo == ENH_ALGO_WINO);
+    /* a budget below zero is refused; options describe themselves canonically (the cache key) */
+    g_opt.wino_budget_kb = -1;
     kernel_for(&p64, &st);
     CHECK(st == ENH_EINVAL);
-    unsetenv("ENHANCE_CONV_ALGO");
+    g_opt.wino_budget_kb = 0;
+    char d1[128], d2[128];
+    enh_nn_options fp32 = {.precision = ENH_PRECISION_FP32, .wino_budget_kb = 512};
+    enh_nn_options_describe(&g_opt, d1, sizeof d1);
+    enh_nn_options_describe(&fp32, d2, sizeof d2);
+    CHECK_MSG(!strcmp(d1, d2) && !strcmp(d1, "fp32 kernels=auto algo=auto wino_kb=512 vcache=on"), "%s / %s", d1, d2);
 
     /* forced algorithm that does not apply; invalid shapes */
     enh_conv_plan *plan = NULL;

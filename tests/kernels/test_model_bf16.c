@@ -1,8 +1,8 @@
 /* test_model_bf16.c - the bf16 precision end to end on the real realesrgan-x4fast: the model
- * loaded with ENH_PRECISION_BF16 (and through ENHANCE_PRECISION=bf16) runs its wide 3x3 layers in
+ * loaded with ENH_PRECISION_BF16 (and through the process default options) runs its wide 3x3 layers in
  * bf16, and its output on a real photo crop stays >= 40 dB PSNR from the fp32 output (issue 4's
- * bar; bench/README.md has the figures on 256x256 crops: ~51-60 dB). Also the refusals: a bad
- * ENHANCE_PRECISION, bf16 on a CPU without AVX512_BF16.
+ * bar; bench/README.md has the figures on 256x256 crops: ~51-60 dB). Also the refusals: bf16 with
+ * another kernel path forced, bf16 on a CPU without AVX512_BF16.
  * Skips (exit 77) when the model is not installed or the CPU lacks AVX512_BF16 (after checking
  * the refusal). */
 #include "../check.h"
@@ -27,9 +27,6 @@ int main(int argc, char **argv)
     (void)argc;
     if (VIPS_INIT(argv[0]))
         return 1;
-    unsetenv("ENHANCE_PRECISION");
-    unsetenv("ENHANCE_KERNELS");
-    unsetenv("ENHANCE_CONV_ALGO");
     char param[4096], bin[4096];
     if (nn_find_model("realesrgan-x4fast", param, bin, sizeof param)) {
         printf("SKIP: model realesrgan-x4fast is not installed (enhance models fetch realesrgan-x4fast)\n");
@@ -37,28 +34,29 @@ int main(int argc, char **argv)
     }
     enh_model *m32 = NULL, *m16 = NULL, *menv = NULL;
     enh_error err;
+    const enh_nn_options fp32 = {.precision = ENH_PRECISION_FP32}, bf16 = {.precision = ENH_PRECISION_BF16};
     if (!enh_cpu_has_bf16()) {
-        CHECK(enh_model_load_ncnn_ex(param, bin, ENH_PRECISION_BF16, &m16, &err) == ENH_EUNSUPPORTED && !m16);
+        CHECK(enh_model_load_ncnn_ex(param, bin, &bf16, &m16, &err) == ENH_EUNSUPPORTED && !m16);
         printf("this CPU lacks AVX512_BF16 (refused: %s): SKIP\n", err.msg);
         if (check_failures)
             CHECK_MAIN_END();
         return SKIP_CODE;
     }
-    CHECK(enh_model_load_ncnn_ex(param, bin, ENH_PRECISION_FP32, &m32, &err) == ENH_OK);
-    CHECK(enh_model_load_ncnn_ex(param, bin, ENH_PRECISION_BF16, &m16, &err) == ENH_OK);
-    setenv("ENHANCE_PRECISION", "bf16", 1);
+    CHECK(enh_model_load_ncnn_ex(param, bin, &fp32, &m32, &err) == ENH_OK);
+    CHECK(enh_model_load_ncnn_ex(param, bin, &bf16, &m16, &err) == ENH_OK);
+    enh_nn_options_set_default(&bf16);
     CHECK(enh_model_load_ncnn(param, bin, &menv, &err) == ENH_OK);
-    setenv("ENHANCE_PRECISION", "half", 1);
+    enh_nn_options_set_default(NULL);
+    const enh_nn_options conflict = {.precision = ENH_PRECISION_BF16, .kernels = ENH_ISA_AVX2};
     enh_model *bad = NULL;
-    CHECK(enh_model_load_ncnn(param, bin, &bad, &err) == ENH_EINVAL && !bad);
-    CHECK(strstr(err.msg, "ENHANCE_PRECISION") != NULL);
-    unsetenv("ENHANCE_PRECISION");
+    CHECK(enh_model_load_ncnn_ex(param, bin, &conflict, &bad, &err) == ENH_EINVAL && !bad);
+    CHECK(strstr(err.msg, "avx2") != NULL);
     if (!m32 || !m16 || !menv) {
         enh_model_free(m32), enh_model_free(m16), enh_model_free(menv);
         CHECK_MAIN_END();
     }
     const enh_model_info *i32 = enh_model_get_info(m32), *i16 = enh_model_get_info(m16);
-    printf("x4fast: %d convolutions, bf16 in %d (fp32 model: %d, ENHANCE_PRECISION=bf16: %d)\n", i16->convs,
+    printf("x4fast: %d convolutions, bf16 in %d (fp32 model: %d, default options bf16: %d)\n", i16->convs,
            i16->bf16_convs, i32->bf16_convs, enh_model_get_info(menv)->bf16_convs);
     CHECK(i32->bf16_convs == 0 && i32->convs == i16->convs);
     /* all but the 3->64 first layer */

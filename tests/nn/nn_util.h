@@ -190,7 +190,7 @@ static inline int nn_find_model(const char *name, char *param, char *bin, size_t
     return -1;
 }
 
-static inline enh_model *nn_load_or_skip(const char *name)
+static inline enh_model *nn_load_or_skip_ex(const char *name, const enh_nn_options *opt)
 {
     char param[4096], bin[4096];
     if (nn_find_model(name, param, bin, sizeof param)) {
@@ -199,11 +199,13 @@ static inline enh_model *nn_load_or_skip(const char *name)
     }
     enh_model *m;
     enh_error err;
-    if (enh_model_load_ncnn(param, bin, &m, &err) != ENH_OK) {
+    if (enh_model_load_ncnn_ex(param, bin, opt, &m, &err) != ENH_OK) {
         fprintf(stderr, "loading %s failed: %s\n", name, err.msg);
         return NULL;
     }
     return m;
 }
+
+static inline enh_model *nn_load_or_skip(const char *name) { return nn_load_or_skip_ex(name, NULL); }
 
 #endif

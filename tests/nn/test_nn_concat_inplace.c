@@ -111,35 +111,28 @@ static void run_case(int branchy)
 
 static void run_vcache(void)
 {
-    static const struct { const char *name; enh_isa isa; } paths[] = {
-        {"portable", ENH_ISA_PORTABLE}, {"avx2", ENH_ISA_AVX2}, {"avx512", ENH_ISA_AVX512}};
+    static const enh_isa paths[] = {ENH_ISA_PORTABLE, ENH_ISA_AVX2, ENH_ISA_AVX512};
     const int H = 23, W = 70; /* two Winograd groups per tile row on avx512, a ragged edge */
     size_t nin = (size_t)3 * H * W, nout = (size_t)3 * 4 * H * W;
     float *x = nn_rand_buf(2 * nin, 1.f), *y[2] = {enh_alloc(2 * nout * 4), enh_alloc(2 * nout * 4)};
-    setenv("ENHANCE_CONV_ALGO", "wino", 1);
     for (size_t k = 0; k < sizeof paths / sizeof paths[0]; k++) {
-        if (!enh_cpu_isa_supported(paths[k].isa))
+        if (!enh_cpu_isa_supported(paths[k]))
             continue;
-        setenv("ENHANCE_KERNELS", paths[k].name, 1);
         for (int n = 1; n <= 2; n++) {
             for (int off = 0; off < 2; off++) {
-                if (off)
-                    setenv("ENHANCE_NO_VCACHE", "1", 1);
+                const enh_nn_options o = {.kernels = paths[k], .conv_algo = ENH_ALGO_WINO, .no_vcache = off};
                 int cats[16], ncats = 0;
                 nn_seed(11);
                 enh_model *m;
                 enh_error err;
-                CHECK(enh_model_from_graph(dense_model(0, cats, &ncats), &m, &err) == ENH_OK);
+                CHECK(enh_model_from_graph_ex(dense_model(0, cats, &ncats), &o, &m, &err) == ENH_OK);
                 CHECK(enh_model_run(m, x, n, H, W, y[off], NULL, &err) == ENH_OK);
                 enh_model_free(m);
-                unsetenv("ENHANCE_NO_VCACHE");
             }
             CHECK_MSG(memcmp(y[0], y[1], n * nout * 4) == 0, "%s, %d image(s): shared transforms differ by %g",
-                      paths[k].name, n, nn_max_diff(y[0], y[1], n * nout));
+                      enh_isa_name(paths[k]), n, nn_max_diff(y[0], y[1], n * nout));
         }
     }
-    unsetenv("ENHANCE_KERNELS");
-    unsetenv("ENHANCE_CONV_ALGO");
     enh_free(x), enh_free(y[0]), enh_free(y[1]);
 }
 

@@ -12,11 +12,10 @@
  * size so boxes are cut at the right and bottom edges; a batch of 2 checks the image index. */
 static void check_tail_paths(const float *x, const float *want, int H, int W)
 {
-    static const struct { const char *isa, *algo; enh_isa id; } paths[] = {
-        {"ref", "auto", ENH_ISA_REF},          {"portable", "wino", ENH_ISA_PORTABLE},
-        {"portable", "gemm", ENH_ISA_PORTABLE}, {"avx2", "wino", ENH_ISA_AVX2},
-        {"avx2", "gemm", ENH_ISA_AVX2},         {"avx512", "wino", ENH_ISA_AVX512},
-        {"avx512", "gemm", ENH_ISA_AVX512},
+    static const struct { enh_isa id; enh_conv_algo algo; } paths[] = {
+        {ENH_ISA_REF, ENH_ALGO_AUTO},  {ENH_ISA_PORTABLE, ENH_ALGO_WINO}, {ENH_ISA_PORTABLE, ENH_ALGO_GEMM},
+        {ENH_ISA_AVX2, ENH_ALGO_WINO}, {ENH_ISA_AVX2, ENH_ALGO_GEMM},     {ENH_ISA_AVX512, ENH_ALGO_WINO},
+        {ENH_ISA_AVX512, ENH_ALGO_GEMM},
     };
     const size_t on = (size_t)12 * H * W;
     float *x2 = enh_alloc(2 * (size_t)3 * H * W * 4), *y = enh_alloc(2 * on * 4);
@@ -25,20 +24,18 @@ static void check_tail_paths(const float *x, const float *want, int H, int W)
     for (size_t k = 0; k < sizeof paths / sizeof paths[0]; k++) {
         if (!enh_cpu_isa_supported(paths[k].id))
             continue;
-        setenv("ENHANCE_KERNELS", paths[k].isa, 1);
-        setenv("ENHANCE_CONV_ALGO", paths[k].algo, 1);
+        const enh_nn_options o = {.kernels = paths[k].id, .conv_algo = paths[k].algo};
         nn_seed(5);
         enh_model *m;
         enh_error err;
-        CHECK(enh_model_from_graph(nn_small_sr(8, 16), &m, &err) == ENH_OK);
+        CHECK(enh_model_from_graph_ex(nn_small_sr(8, 16), &o, &m, &err) == ENH_OK);
         CHECK(enh_model_get_info(m)->ps_tails == 1);
         CHECK(enh_model_run(m, x2, 2, H, W, y, NULL, &err) == ENH_OK);
         double d0 = nn_max_diff(y, want, on), d1 = nn_max_diff(y + on, want, on);
-        CHECK_MSG(d0 <= 1e-4 && d1 <= 1e-4, "%s-%s: tail %g / %g", paths[k].isa, paths[k].algo, d0, d1);
+        CHECK_MSG(d0 <= 1e-4 && d1 <= 1e-4, "%s-%s: tail %g / %g", enh_isa_name(paths[k].id),
+                  enh_conv_algo_name(paths[k].algo), d0, d1);
         enh_model_free(m);
     }
-    unsetenv("ENHANCE_KERNELS");
-    unsetenv("ENHANCE_CONV_ALGO");
     /* DCR (TF) channel order: fused against plain */
     enh_model *m[2];
     enh_error err;
@@ -84,9 +81,11 @@ static void check_elt_tail(void)
     const int H = 21, W = 37;
     float *x = nn_rand_buf((size_t)2 * 3 * H * W, 1), *y0 = enh_alloc((size_t)2 * 3 * H * W * 4),
           *y1 = enh_alloc((size_t)2 * 3 * H * W * 4);
-    static const char *algos[] = {"wino", "gemm", "ref"};
+    static const enh_conv_algo algos[] = {ENH_ALGO_WINO, ENH_ALGO_GEMM, ENH_ALGO_REF};
     for (int k = 0; k < 3; k++) {
-        setenv("ENHANCE_CONV_ALGO", algos[k], 1);
+        /* the process default: what enh_model_from_graph_unfused (no options) builds with */
+        const enh_nn_options o = {.conv_algo = algos[k]};
+        enh_nn_options_set_default(&o);
         enh_model *fused, *plain;
         enh_error err;
         nn_seed(9);
@@ -98,11 +97,11 @@ static void check_elt_tail(void)
         CHECK(enh_model_run(fused, x, 2, H, W, y1, NULL, &err) == ENH_OK);
         CHECK(enh_model_run(plain, x, 2, H, W, y0, NULL, &err) == ENH_OK);
         double d = nn_max_diff(y0, y1, (size_t)2 * 3 * H * W);
-        CHECK_MSG(d <= 1e-5, "%s: fused sum vs plain %g", algos[k], d);
+        CHECK_MSG(d <= 1e-5, "%s: fused sum vs plain %g", enh_conv_algo_name(algos[k]), d);
         enh_model_free(fused);
         enh_model_free(plain);
     }
-    unsetenv("ENHANCE_CONV_ALGO");
+    enh_nn_options_set_default(NULL);
     enh_free(x);
     enh_free(y0);
     enh_free(y1);

@@ -1,6 +1,6 @@
 /* test_nn_parity.c - the real models against an independent float64 reference (committed,
  * see data/README.md): realesrgan-x4fast and realesrgan-x4plus on a 16x16 photo crop, with
- * the default conv plans and (x4fast) with ENHANCE_KERNELS=ref. Also the model facts
+ * the default conv plans and (x4fast) with the reference kernels (kernels option ref). Also the model facts
  * computed from the graph: receptive radius (x4fast: 34 LR px), FLOPs per pixel, scale. */
 #include "../check.h"
 #include "core/fsutil.h"
@@ -37,10 +37,9 @@ static int check_model(const char *name, const char *out_file, double flops, int
     CHECK(in && want);
     for (int pass = 0; pass < (also_ref ? 2 : 1) && in && want; pass++) {
         enh_model *mm = m;
-        if (pass == 1) { /* the reference kernels: plans created under ENHANCE_KERNELS=ref */
-            setenv("ENHANCE_KERNELS", "ref", 1);
-            mm = nn_load_or_skip(name);
-            unsetenv("ENHANCE_KERNELS");
+        if (pass == 1) { /* the reference kernels: plans created with the kernels option ref */
+            const enh_nn_options ref = {.kernels = ENH_ISA_REF};
+            mm = nn_load_or_skip_ex(name, &ref);
         }
         CHECK(enh_model_run(mm, in, 1, 16, 16, got, NULL, &err) == ENH_OK);
         double d = nn_max_diff(got, want, nout), psnr = nn_psnr(got, want, nout);

@@ -96,7 +96,7 @@ int main(int argc, char **argv)
     {
         enh_model *m;
         enh_error err;
-        CHECK(enh_model_cache_get(model_ref, NULL, &m, &err) == ENH_OK);
+        CHECK(enh_model_cache_get(model_ref, NULL, NULL, &m, &err) == ENH_OK);
         size_t sz;
         unsigned char *ip = pixels(rgb, &sz), *op = pixels(o, &sz);
         float *fin = enh_alloc((size_t)3 * W * H * 4), *fout = enh_alloc((size_t)3 * 16 * W * H * 4);

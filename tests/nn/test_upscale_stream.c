@@ -192,7 +192,7 @@ static VipsImage *materialised(VipsImage *in, const char *model, int tile)
     upscale_img src, dst;
     VipsImage *prepared = NULL, *out = NULL;
     enh_model *m = NULL;
-    if (upscale_src_load(in, &src, &prepared, &err) || enh_model_cache_get(model, NULL, &m, &err)) {
+    if (upscale_src_load(in, &src, &prepared, &err) || enh_model_cache_get(model, NULL, NULL, &m, &err)) {
         fprintf(stderr, "reference: %s\n", err.msg);
         return NULL;
     }

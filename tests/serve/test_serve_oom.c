@@ -63,7 +63,7 @@ static size_t activation_bytes(const char *param)
 {
     enh_model *m = NULL;
     enh_error err;
-    if (enh_model_cache_get(param, NULL, &m, &err)) {
+    if (enh_model_cache_get(param, NULL, NULL, &m, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 0;
     }
