@@ -5,8 +5,8 @@
  *              [--res] [--peak GFLOPS] [--sweep]
  * LIST: comma-separated paths (ref,portable,avx2,avx512); default: the one gemm picks.
  * --act none|relu|gelu|sigmoid|leaky; --res adds a residual (a separate array).
- * --peak: the 1-core FMA peak in GFLOP/s; default: measured here (12 independent AVX2 FMA
- * chains, as /work/shared/peers/peak_flops.c does). % peak = GFLOP/s / (T * peak).
+ * --peak: the 1-core FMA peak in GFLOP/s; default: measured here, the best of 5 tries (12
+ * independent AVX2 FMA chains, as /work/shared/peers/peak_flops.c does). % peak = GFLOP/s / (T * peak).
  * --sweep: M (default 65536) x the table of K, N in bench/README.md. */
 #include <immintrin.h>
 #include <stdio.h>
@@ -88,7 +88,8 @@ static void bench_shape(const opts *o, int m, int k, int n)
     for (int ii = 0; ii < 4; ii++) {
         enh_gemm_b *pb = NULL;
         enh_error err;
-        if (o->paths ? !strstr(o->paths, enh_isa_name(isas[ii])) : strcmp(enh_isa_name(isas[ii]), enh_gemm_kernel_name()))
+        const char *name = enh_isa_name(isas[ii]);
+        if (o->paths ? !strstr(o->paths, name) : strcmp(name, enh_gemm_kernel_name()))
             continue;
         if (enh_gemm_pack_b_isa(b, k, n, n, bias, isas[ii], &pb, &err) != ENH_OK) {
             printf("%-9s %s\n", enh_isa_name(isas[ii]), err.msg);
@@ -150,8 +151,13 @@ int main(int argc, char **argv)
         return 1;
     }
     if (o.peak <= 0) {
-        o.peak = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? peak_avx2() : 1.0;
-        printf("FMA peak, 1 core, AVX2 (measured): %.1f GFLOP/s\n", o.peak);
+        o.peak = 1.0;
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+            for (int i = 0; i < 5; i++) { /* the best of 5: other processes only slow it down */
+                double p = peak_avx2();
+                o.peak = p > o.peak ? p : o.peak;
+            }
+        printf("FMA peak, 1 core, AVX2 (measured, best of 5): %.1f GFLOP/s\n", o.peak);
     }
     o.pool = o.threads > 1 ? enh_pool_create(o.threads) : NULL;
     if (!sweep) {

@@ -52,7 +52,8 @@ enh_status enh_gemm_pack_b(const float *b, int k, int n, int ldb, const float *b
     enh_isa isa;
     *out = NULL;
     if (gemm_requested_isa(&isa) != 0)
-        return enh_fail(err, ENH_EINVAL, "gemm: the requested kernel path is unknown (use ref, portable, avx2, avx512 or auto)");
+        return enh_fail(err, ENH_EINVAL,
+                        "gemm: the requested kernel path is unknown (use ref, portable, avx2, avx512 or auto)");
     return enh_gemm_pack_b_isa(b, k, n, ldb, bias, isa, out, err);
 }
 
