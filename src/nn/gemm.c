@@ -25,13 +25,13 @@ static int gemm_requested_isa(enh_isa *out)
     return enh_cpu_requested_isa(out);
 }
 
-/* The kernel for a supported path (NULL = the reference). AVX-512 CPUs run the AVX2 kernel
- * until an AVX-512 one exists. */
-static const enh_gemm_kern *kern_for(enh_isa isa)
+/* The kernel for a supported path and N (NULL = the reference). AVX-512 CPUs run the AVX2
+ * kernels until an AVX-512 one exists. */
+static const enh_gemm_kern *kern_for(enh_isa isa, int n)
 {
     switch (isa) {
     case ENH_ISA_AVX512:
-    case ENH_ISA_AVX2: return &enh_gemm_kern_avx2;
+    case ENH_ISA_AVX2: return n <= 8 ? &enh_gemm_kern_avx2n : &enh_gemm_kern_avx2;
     case ENH_ISA_PORTABLE: return &enh_gemm_kern_portable;
     default: return NULL;
     }
@@ -42,7 +42,7 @@ const char *enh_gemm_kernel_name(void)
     enh_isa isa;
     if (gemm_requested_isa(&isa) != 0 || isa == ENH_ISA_AUTO || !enh_cpu_isa_supported(isa))
         isa = enh_cpu_best_isa();
-    const enh_gemm_kern *k = kern_for(isa);
+    const enh_gemm_kern *k = kern_for(isa, 64);
     return k ? k->name : "ref";
 }
 
@@ -78,7 +78,7 @@ enh_status enh_gemm_pack_b_isa(const float *b, int k, int n, int ldb, const floa
     if (!B)
         return enh_fail(err, ENH_ENOMEM, "gemm: out of memory");
     B->k = k, B->n = n;
-    B->kern = kern_for(isa);
+    B->kern = kern_for(isa, n);
     const int nr = B->kern ? B->kern->nr : 1;
     B->ldp = (n + nr - 1) / nr * nr;
     B->kc = B->kern ? B->kern->kc : k;

@@ -46,5 +46,6 @@ struct enh_gemm_kern {
 
 extern const enh_gemm_kern enh_gemm_kern_portable;
 extern const enh_gemm_kern enh_gemm_kern_avx2;
+extern const enh_gemm_kern enh_gemm_kern_avx2n; /* N <= 8 */
 
 #endif
