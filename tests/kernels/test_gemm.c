@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../check.h"
+#include "core/mem.h"
 #include "core/pool.h"
 #include "kern_util.h"
 #include "nn/gemm.h"
@@ -119,12 +120,36 @@ static void test_errors(void)
     enh_gemm_b_free(NULL);
 }
 
+/* C is the residual and K has several blocks, so a run needs partial-sum scratch: with every
+ * large allocation failing it must still finish, in the reserve that packing set aside. */
+static void test_no_scratch(enh_pool *pool)
+{
+    const int m = 150, k = 600, n = 200;
+    float *a = ku_randv((size_t)m * k, 1.0f), *b = ku_randv((size_t)k * n, 0.5f), *bias = ku_randv((size_t)n, 0.5f);
+    float *res = ku_randv((size_t)m * n, 1.0f), *ref = malloc((size_t)m * n * sizeof *ref);
+    float *c = malloc((size_t)m * n * sizeof *c);
+    enh_gemm_epi e = {ENH_GEMM_ACT_RELU, 0, res, n};
+    enh_gemm_ref(a, m, k, k, b, n, n, bias, ref, n, &e);
+    enh_gemm_b *pb = NULL;
+    CHECK(enh_gemm_pack_b(b, k, n, n, bias, &pb, NULL) == ENH_OK);
+    memcpy(c, res, (size_t)m * n * sizeof *c);
+    e.residual = c;
+    enh_mem_set_fail_above(16384);
+    enh_gemm_run(pb, a, m, k, c, n, &e, pool);
+    enh_mem_set_fail_above(0);
+    double err_rel = ku_rel_err(c, ref, (size_t)m * n);
+    CHECK_MSG(err_rel <= TOL, "%s without scratch: rel err %.3g", enh_gemm_b_kernel(pb), err_rel);
+    enh_gemm_b_free(pb);
+    free(a), free(b), free(bias), free(res), free(ref), free(c);
+}
+
 int main(void)
 {
     enh_pool *pool = enh_pool_create(2);
     CHECK(pool != NULL);
     test_ref_known();
     test_errors();
+    test_no_scratch(pool);
     static const int ms[] = {1, 5, 7, 13, 97, 1000}, ks[] = {1, 3, 7, 17, 64, 300};
     static const int ns[] = {1, 3, 8, 15, 16, 17, 33, 100};
     int idx = 0;
