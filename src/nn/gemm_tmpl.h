@@ -45,14 +45,24 @@ static inline vf FN(sigmoid)(vf x)
 /* dst = gelu or sigmoid of the tile t (MR x NR), plus the residual (which may be dst). */
 static __attribute__((noinline)) void FN(act_tile)(const float *t, float *dst, size_t ldd, const FN(epi_t) *e)
 {
-    for (int i = 0; i < MR; i++)
-        for (int q = 0; q < NV; q++) {
-            vf x = v_load(t + i * NR + q * VW);
-            x = e->act == ENH_GEMM_ACT_GELU_TANH ? FN(gelu)(x) : FN(sigmoid)(x);
-            if (e->res)
-                x = v_add(x, v_load(e->res + i * e->ldr + q * VW));
-            v_store(dst + i * ldd + q * VW, x);
-        }
+    vf x[MR * NV];
+    if (e->act == ENH_GEMM_ACT_GELU_TANH) {
+#pragma GCC unroll 32
+        for (int i = 0; i < MR * NV; i++)
+            x[i] = FN(gelu)(v_load(t + i * VW));
+    } else {
+#pragma GCC unroll 32
+        for (int i = 0; i < MR * NV; i++)
+            x[i] = FN(sigmoid)(v_load(t + i * VW));
+    }
+    if (e->res) {
+#pragma GCC unroll 32
+        for (int i = 0; i < MR * NV; i++)
+            x[i] = v_add(x[i], v_load(e->res + (i / NV) * e->ldr + (i % NV) * VW));
+    }
+#pragma GCC unroll 32
+    for (int i = 0; i < MR * NV; i++)
+        v_store(dst + (i / NV) * ldd + (i % NV) * VW, x[i]);
 }
 
 /* dst (MR x NR, stride ldd) = [src +] A (MR rows from a, stride lda, kb columns) * B panel
