@@ -1,0 +1,166 @@
+/* tfjs.c - the TF.js model object (tfjs.h): the loaded graph and its specialisations, one per
+ * padded input size, built on first use under a lock and kept (a few) for later runs. */
+#include "nn/tfjs.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "nn/tf_plan.h"
+#include "nn/tfjs_load.h"
+
+#define MAX_PLANS 4
+
+struct enh_tf_model {
+    tf_graph *g;
+    enh_tf_model_info info;
+    pthread_mutex_t lock;
+    tf_plan *plans[MAX_PLANS]; /* most recently used first */
+};
+
+enh_status enh_tf_model_load(const char *model_json, enh_tf_model **out, enh_error *err)
+{
+    *out = NULL;
+    tf_graph *g = NULL;
+    enh_status st = enh_tfjs_load_graph(model_json, &g, err);
+    if (st != ENH_OK)
+        return st;
+    enh_tf_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        tf_graph_free(g);
+        return enh_fail(err, ENH_ENOMEM, "out of memory");
+    }
+    m->g = g;
+    pthread_mutex_init(&m->lock, NULL);
+    m->info.in_channels = g->in_channels > 0 ? g->in_channels : 3;
+    m->info.nodes = g->n;
+    m->info.weight_bytes = g->weight_bytes;
+    /* output channels and scale: from a small specialisation (64 x 64: MAXIM's multiple) */
+    tf_plan *p = NULL;
+    st = tf_plan_build(g, 64, 64, m->info.in_channels, &p, err);
+    if (st != ENH_OK) {
+        enh_error_prefix(err, "%s", model_json);
+        enh_tf_model_free(m);
+        return st;
+    }
+    const tf_shape *os = &p->val[p->output].s;
+    if (os->rank != 4 || os->d[0] != 1 || os->d[1] % 64 || os->d[2] % 64 || os->d[1] != os->d[2]) {
+        tf_plan_free(p);
+        enh_tf_model_free(m);
+        return enh_fail(err, ENH_EUNSUPPORTED, "%s: the output is not an image (1 x H x W x C, a whole multiple of "
+                        "the input size)", model_json);
+    }
+    m->info.out_channels = os->d[3];
+    m->info.scale = os->d[1] / 64;
+    m->plans[0] = p;
+    *out = m;
+    return ENH_OK;
+}
+
+void enh_tf_model_free(enh_tf_model *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < MAX_PLANS; i++)
+        tf_plan_free(m->plans[i]);
+    pthread_mutex_destroy(&m->lock);
+    tf_graph_free(m->g);
+    free(m);
+}
+
+const enh_tf_model_info *enh_tf_model_get_info(const enh_tf_model *m)
+{
+    return &m->info;
+}
+
+/* The plan for h x w, built when missing (the lock is held while building: concurrent runs of a
+ * new size wait instead of building it twice). Plans are never freed while the model lives
+ * beyond the MAX_PLANS most recent... so a run holds no reference: evicted plans are kept
+ * until the model is freed. */
+static enh_status get_plan(enh_tf_model *m, int h, int w, tf_plan **out, enh_error *err)
+{
+    pthread_mutex_lock(&m->lock);
+    enh_status st = ENH_OK;
+    int i = 0;
+    for (; i < MAX_PLANS && m->plans[i]; i++)
+        if (m->plans[i]->h == h && m->plans[i]->w == w)
+            break;
+    if (i < MAX_PLANS && m->plans[i]) {
+        *out = m->plans[i];
+    } else {
+        tf_plan *p = NULL;
+        st = tf_plan_build(m->g, h, w, m->info.in_channels, &p, err);
+        if (st == ENH_OK) {
+            /* a full cache keeps its plans (a concurrent run may use any of them): the new
+             * size is used for this run only and freed by it */
+            int k = 0;
+            while (k < MAX_PLANS && m->plans[k])
+                k++;
+            if (k < MAX_PLANS)
+                m->plans[k] = p;
+            *out = p;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    return st;
+}
+
+static int cached(enh_tf_model *m, const tf_plan *p)
+{
+    for (int i = 0; i < MAX_PLANS; i++)
+        if (m->plans[i] == p)
+            return 1;
+    return 0;
+}
+
+size_t enh_tf_model_peak_bytes(const enh_tf_model *m, int h, int w)
+{
+    for (int i = 0; i < MAX_PLANS && m->plans[i]; i++)
+        if (m->plans[i]->h == h && m->plans[i]->w == w)
+            return m->plans[i]->arena_bytes;
+    return 0;
+}
+
+enh_status enh_tf_model_run(enh_tf_model *m, const float *in, int h, int w, int pad_multiple, float *out,
+                            enh_pool *pool, enh_error *err)
+{
+    if (h < 1 || w < 1 || h > 32768 || w > 32768)
+        return enh_fail(err, ENH_EINVAL, "image size %dx%d is out of range (1..32768)", w, h);
+    int mult = pad_multiple > 1 ? pad_multiple : 1;
+    int ph = (h + mult - 1) / mult * mult, pw = (w + mult - 1) / mult * mult, c = m->info.in_channels;
+    int oc = m->info.out_channels, sc = m->info.scale;
+    tf_plan *p = NULL;
+    enh_status st = get_plan(m, ph, pw, &p, err);
+    if (st != ENH_OK)
+        return st;
+    if (!pool)
+        pool = enh_pool_default();
+    const float *src = in;
+    float *padded = NULL, *pout = out;
+    if (ph != h || pw != w) {
+        padded = enh_calloc((size_t)ph * pw * c, sizeof *padded);
+        pout = enh_alloc((size_t)ph * sc * pw * sc * oc * sizeof *pout);
+        if (!padded || !pout) {
+            enh_free(padded);
+            if (pout != out)
+                enh_free(pout);
+            st = enh_fail(err, ENH_ENOMEM, "out of memory padding a %dx%d image", w, h);
+            goto done;
+        }
+        for (int y = 0; y < h; y++)
+            memcpy(padded + (size_t)y * pw * c, in + (size_t)y * w * c, (size_t)w * c * sizeof *in);
+        src = padded;
+    }
+    st = tf_plan_run(p, src, pout, (size_t)ph * sc * pw * sc * oc, pool, err);
+    if (st == ENH_OK && pout != out)
+        for (int y = 0; y < h * sc; y++)
+            memcpy(out + (size_t)y * w * sc * oc, pout + (size_t)y * pw * sc * oc, (size_t)w * sc * oc * sizeof *out);
+    enh_free(padded);
+    if (pout != out)
+        enh_free(pout);
+done:
+    if (!cached(m, p))
+        tf_plan_free(p);
+    return st;
+}
