@@ -11,7 +11,9 @@
 
 #include "core/mem.h"
 #include "core/pool.h"
+#include "nn/tf_plan.h"
 #include "nn/tfjs.h"
+#include "nn/tfjs_load.h"
 
 static double now(void)
 {
@@ -26,7 +28,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: maxim_run MODEL.json IN.f32 H W OUT.f32 [--threads N] [--runs R] [--pad 64]\n");
         return 2;
     }
-    int h = atoi(argv[3]), w = atoi(argv[4]), threads = 0, runs = 1, pad = 64;
+    int h = atoi(argv[3]), w = atoi(argv[4]), threads = 0, runs = 1, pad = 64, profile = 0;
     for (int i = 6; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--threads"))
             threads = atoi(argv[i + 1]);
@@ -34,6 +36,8 @@ int main(int argc, char **argv)
             runs = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--pad"))
             pad = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--profile"))
+            profile = atoi(argv[i + 1]);
     }
     size_t n = (size_t)h * w * 3;
     float *in = malloc(n * 4), *out = malloc(n * 4);
@@ -47,6 +51,36 @@ int main(int argc, char **argv)
     enh_error err;
     enh_tf_model *m = NULL;
     double t0 = now();
+    if (profile) { /* h, w must be multiples of the padding here */
+        tf_graph *g = NULL;
+        tf_plan *p = NULL;
+        if (enh_tfjs_load_graph(argv[1], &g, &err) != ENH_OK || tf_plan_build(g, h, w, 3, &p, &err) != ENH_OK) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
+        printf("load+plan %.3f s, arena %.1f MB\n", now() - t0, p->arena_bytes / 1048576.0);
+        int cnt[TF_PROF_SLOTS] = {0};
+        for (int i = 0; i < p->nsteps; i++)
+            cnt[p->steps[i].kind == TFS_REF ? TFS_DEAD + 1 + g->nodes[p->steps[i].node].op : p->steps[i].kind]++;
+        for (int r = 0; r < profile; r++) {
+            double prof[TF_PROF_SLOTS] = {0};
+            t0 = now();
+            if (tf_plan_run(p, in, out, n, pool, prof, &err) != ENH_OK) {
+                fprintf(stderr, "%s\n", err.msg);
+                return 1;
+            }
+            printf("run %.3f s\n", now() - t0);
+            static const char *kinds[] = {"ref", "view", "dense", "conv", "deconv", "ew", "layernorm", "axismix",
+                                          "transpose", "dead"};
+            for (int k = 0; k < TF_PROF_SLOTS; k++)
+                if (cnt[k] && r == profile - 1)
+                    printf("  %-22s %5d steps %8.1f ms\n", k <= TFS_DEAD ? kinds[k] : tf_op_name((tf_opk)(k - TFS_DEAD - 1)),
+                           cnt[k], prof[k] * 1e3);
+        }
+        tf_plan_free(p);
+        tf_graph_free(g);
+        return 0;
+    }
     if (enh_tf_model_load(argv[1], &m, &err) != ENH_OK) {
         fprintf(stderr, "load: %s\n", err.msg);
         return 1;

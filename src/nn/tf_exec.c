@@ -1,6 +1,7 @@
 /* tf_exec.c - runs a specialised plan (tf_plan.h): one arena for every computed value, laid out
  * by the plan; each step reads its inputs there (or in the constants) and writes its value. */
 #include <string.h>
+#include <time.h>
 
 #include "core/mem.h"
 #include "nn/tf_kern.h"
@@ -16,8 +17,15 @@ static void *value_data(const tf_plan *p, unsigned char *arena, const float *in,
     return arena + p->offset[r];
 }
 
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 enh_status tf_plan_run(const tf_plan *p, const float *in, float *out, size_t out_count, enh_pool *pool,
-                       enh_error *err)
+                       double *prof, enh_error *err)
 {
     if (tf_shape_count(&p->val[p->output].s) != out_count)
         return enh_fail(err, ENH_EINVAL, "output buffer of %zu floats for an output of %zu", out_count,
@@ -33,14 +41,17 @@ enh_status tf_plan_run(const tf_plan *p, const float *in, float *out, size_t out
         const tf_node *n = &p->g->nodes[s->node];
         tf_tensor o = p->val[s->node];
         o.data = value_data(p, arena, in, s->node);
-        if (s->kind == TFS_VIEW)
+        if (s->kind == TFS_VIEW || s->kind == TFS_DEAD)
             continue;
+        double t0 = prof ? now_s() : 0;
         if (s->kind == TFS_REF) {
             for (int k = 0; k < n->nin; k++) {
                 ins[k] = p->val[n->in[k]];
                 ins[k].data = value_data(p, arena, in, n->in[k]);
             }
             st = tf_op_eval(n, ins, &o, err);
+            if (prof)
+                prof[TFS_DEAD + 1 + n->op] += now_s() - t0;
             continue;
         }
         const void *sin[4];
@@ -48,6 +59,8 @@ enh_status tf_plan_run(const tf_plan *p, const float *in, float *out, size_t out
             sin[k] = value_data(p, arena, in, s->in[k]);
         const void *res = s->residual >= 0 ? value_data(p, arena, in, s->residual) : NULL;
         tf_kern_run(p, s, sin, res, o.data, pool);
+        if (prof)
+            prof[s->kind] += now_s() - t0;
     }
     if (st == ENH_OK)
         memcpy(out, value_data(p, arena, in, p->output), out_count * 4);

@@ -25,7 +25,10 @@ typedef enum {
     TFS_LAYERNORM,/* over the last axis: (x - mean) * rsqrt(max(var, 0) + eps) * g + b */
     TFS_AXISMIX,  /* contraction of one axis with a constant sparse matrix (the resize Einsums) */
     TFS_TRANSPOSE,/* parallel transpose */
+    TFS_DEAD,     /* absorbed into a later fused step */
 } tf_step_kind;
+
+#define TF_STEP_MAXIN 16
 
 struct tf_ew_prog;
 struct tf_axismix;
@@ -34,7 +37,7 @@ typedef struct tf_step {
     tf_step_kind kind;
     int node;          /* graph node this step computes (its value id) */
     int nin;
-    int in[4];         /* value ids read (data inputs) */
+    int in[TF_STEP_MAXIN]; /* value ids read (computed inputs; fused steps: all they read) */
     /* DENSE / CONV / DECONV */
     enh_gemm_b *gemm;
     int act;           /* enh_gemm_act */
@@ -69,8 +72,11 @@ typedef struct tf_plan {
 /* Builds the plan for an input of 1 x h x w x c. */
 enh_status tf_plan_build(const tf_graph *g, int h, int w, int c, tf_plan **out, enh_error *err);
 void tf_plan_free(tf_plan *p);
-/* Runs it: in 1 x h x w x c, out the output value's elements (copied). */
+/* Runs it: in 1 x h x w x c, out the output value's elements (copied). prof: NULL, or
+ * TF_PROF_SLOTS seconds accumulated per step kind (slots 0..TFS_DEAD) and, for TFS_REF
+ * steps, per op (TFS_DEAD + 1 + op). */
+#define TF_PROF_SLOTS (TFS_DEAD + 1 + TFOP_COUNT)
 enh_status tf_plan_run(const tf_plan *p, const float *in, float *out, size_t out_count, enh_pool *pool,
-                       enh_error *err);
+                       double *prof, enh_error *err);
 
 #endif

@@ -85,12 +85,14 @@ static enh_status plan_memory(tf_plan *p, enh_error *err)
         first[i] = last[i] = -1;
     for (int s = 0; s < p->nsteps; s++) {
         const tf_step *st = &p->steps[s];
+        if (st->kind == TFS_DEAD)
+            continue;
         for (int k = 0; k < st->nin; k++) {
             int r = p->root[st->in[k]];
             if (!p->is_const[r])
                 last[r] = s;
         }
-        if (st->kind == TFS_DENSE && st->residual >= 0 && !p->is_const[st->residual])
+        if (st->residual >= 0 && !p->is_const[st->residual])
             last[p->root[st->residual]] = s;
         int r = p->root[st->node];
         if (first[r] < 0)
@@ -212,8 +214,9 @@ enh_status tf_plan_build(const tf_graph *g, int h, int w, int c, tf_plan **out, 
         for (int k = 0; k < n->nin; k++) {
             if (p->is_const[n->in[k]])
                 continue;
-            if (s->nin == 4) {
-                st = enh_fail(err, ENH_EUNSUPPORTED, "node '%s': more than 4 computed inputs", n->name);
+            if (s->nin == TF_STEP_MAXIN) {
+                st = enh_fail(err, ENH_EUNSUPPORTED, "node '%s': more than %d computed inputs", n->name,
+                              TF_STEP_MAXIN);
                 break;
             }
             s->in[s->nin++] = n->in[k];

@@ -152,7 +152,7 @@ enh_status enh_tf_model_run(enh_tf_model *m, const float *in, int h, int w, int 
             memcpy(padded + (size_t)y * pw * c, in + (size_t)y * w * c, (size_t)w * c * sizeof *in);
         src = padded;
     }
-    st = tf_plan_run(p, src, pout, (size_t)ph * sc * pw * sc * oc, pool, err);
+    st = tf_plan_run(p, src, pout, (size_t)ph * sc * pw * sc * oc, pool, NULL, err);
     if (st == ENH_OK && pout != out)
         for (int y = 0; y < h * sc; y++)
             memcpy(out + (size_t)y * w * sc * oc, pout + (size_t)y * pw * sc * oc, (size_t)w * sc * oc * sizeof *out);

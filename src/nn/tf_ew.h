@@ -1,0 +1,34 @@
+/* tf_ew.h - fused element-wise programs: a tree of element-wise TF ops (unary, binary with
+ * numpy broadcasting, SelectV2) of one output shape, run in one pass over the output in blocks
+ * that stay in L1, split over the pool by rows. Leaves are values read with broadcast strides
+ * (computed inputs or constants). Also the matching of a program against GEMM epilogues.
+ * Ownership: a program is owned by its step (tf_ew_free). Thread-safety: immutable once built.
+ * Errors: ENH_ENOMEM only. */
+#ifndef ENH_NN_TF_EW_H
+#define ENH_NN_TF_EW_H
+
+#include "nn/tf_plan.h"
+
+typedef struct tf_ew_prog tf_ew_prog;
+
+/* Forms the groups (pass 2 of tf_fuse.h) and turns them into TFS_EW steps. */
+enh_status tf_ew_group(tf_plan *p, const int *readers, enh_error *err);
+void tf_ew_free(tf_ew_prog *e);
+/* Runs it: leaves[i] = data of the program's i-th leaf (the step's in[i]), out its output. */
+void tf_ew_run(const tf_ew_prog *e, const void *const *leaves, float *out, enh_pool *pool);
+
+typedef struct {
+    int act;      /* enh_gemm_act */
+    float alpha;
+    int residual; /* value id added after the activation, -1 none */
+} tf_ew_match;
+/* 0 when the program computes act(x) or act(x) + r of the value x (probed numerically). */
+int tf_ew_match_epilogue(const tf_ew_prog *e, int x, const tf_plan *p, tf_ew_match *m);
+
+/* Sparse axis mixes (the resize Einsums; tf_axismix.c). */
+typedef struct tf_axismix tf_axismix;
+enh_status tf_axismix_fuse(tf_plan *p, enh_error *err);
+void tf_axismix_free(tf_axismix *m);
+void tf_axismix_run(const tf_axismix *m, const float *x, float *out, enh_pool *pool);
+
+#endif
