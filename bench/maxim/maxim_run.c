@@ -60,10 +60,21 @@ int main(int argc, char **argv)
         }
         printf("load+plan %.3f s, arena %.1f MB\n", now() - t0, p->arena_bytes / 1048576.0);
         int cnt[TF_PROF_SLOTS] = {0};
+        static const char *kinds[] = {"ref", "view", "dense", "conv", "deconv", "ew", "layernorm", "axismix",
+                                      "reduce", "dead"};
         for (int i = 0; i < p->nsteps; i++)
             cnt[p->steps[i].kind == TFS_REF ? TFS_DEAD + 1 + g->nodes[p->steps[i].node].op : p->steps[i].kind]++;
+        int acts[8] = {0}, resid = 0;
+        for (int i = 0; i < p->nsteps; i++)
+            if (p->steps[i].kind == TFS_DENSE || p->steps[i].kind == TFS_CONV) {
+                acts[p->steps[i].act & 7]++;
+                resid += p->steps[i].residual >= 0;
+            }
+        printf("gemm epilogues: none %d relu %d gelu %d sigmoid %d leaky %d; residual %d\n", acts[0], acts[1],
+               acts[2], acts[3], acts[4], resid);
+        double *prof = calloc(TF_PROF_SLOTS + (size_t)p->nsteps, sizeof *prof);
         for (int r = 0; r < profile; r++) {
-            double prof[TF_PROF_SLOTS] = {0};
+            memset(prof, 0, (TF_PROF_SLOTS + (size_t)p->nsteps) * sizeof *prof);
             t0 = now();
             if (tf_plan_run(p, in, out, n, pool, prof, &err) != ENH_OK) {
                 fprintf(stderr, "%s\n", err.msg);
@@ -71,12 +82,30 @@ int main(int argc, char **argv)
             }
             printf("run %.3f s\n", now() - t0);
             static const char *kinds[] = {"ref", "view", "dense", "conv", "deconv", "ew", "layernorm", "axismix",
-                                          "transpose", "dead"};
+                                          "reduce", "dead"};
             for (int k = 0; k < TF_PROF_SLOTS; k++)
                 if (cnt[k] && r == profile - 1)
                     printf("  %-22s %5d steps %8.1f ms\n", k <= TFS_DEAD ? kinds[k] : tf_op_name((tf_opk)(k - TFS_DEAD - 1)),
                            cnt[k], prof[k] * 1e3);
         }
+        for (int t = 0; t < 30; t++) { /* the slowest steps */
+            int best = -1;
+            for (int i = 0; i < p->nsteps; i++)
+                if (prof[TF_PROF_SLOTS + i] > 0 && (best < 0 || prof[TF_PROF_SLOTS + i] > prof[TF_PROF_SLOTS + best]))
+                    best = i;
+            if (best < 0)
+                break;
+            const tf_step *s = &p->steps[best];
+            char a[64], b[64];
+            int in0 = s->nin ? s->in[0] : g->nodes[s->node].in[0];
+            printf("  %7.2f ms  %-8s %s -> %s %s%s %.90s\n", prof[TF_PROF_SLOTS + best] * 1e3,
+                   s->kind <= TFS_DEAD ? kinds[s->kind] : "?", tf_shape_str(&p->val[in0].s, a, sizeof a),
+                   tf_shape_str(&p->val[s->node].s, b, sizeof b), s->kind == TFS_REF ? tf_op_name(g->nodes[s->node].op) : "",
+                   s->kind == TFS_EW ? (s->nin == 1 ? " (copy/1-leaf)" : "") : "",
+                   g->nodes[s->node].name + (strlen(g->nodes[s->node].name) > 90 ? strlen(g->nodes[s->node].name) - 90 : 0));
+            prof[TF_PROF_SLOTS + best] = 0;
+        }
+        free(prof);
         tf_plan_free(p);
         tf_graph_free(g);
         return 0;

@@ -1,30 +1,12 @@
 /* tf_ew.c - fused element-wise programs (tf_ew.h). */
 #include "nn/tf_ew.h"
+#include "nn/tf_ew_internal.h"
+#include "nn/tf_ops_internal.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define EW_MAXINSTR 64
-#define EW_BLOCK 256
-
-typedef struct {
-    unsigned char kind; /* 0 unary, 1 binary, 2 select */
-    unsigned char fn;   /* tf_unary / tf_binary */
-    short dst, a, b, c;
-} ew_instr;
-
-struct tf_ew_prog {
-    int nleaf, ninstr, nreg;
-    int leaf_val[TF_STEP_MAXIN];
-    unsigned char leaf_int[TF_STEP_MAXIN]; /* bool leaves stored as int32 0/1 */
-    int rank;                              /* collapsed */
-    int dim[TF_MAXRANK];
-    long st[TF_STEP_MAXIN][TF_MAXRANK];    /* leaf strides over the collapsed dims */
-    size_t count;
-    ew_instr ins[EW_MAXINSTR];
-};
 
 void tf_ew_free(tf_ew_prog *e)
 {
@@ -92,12 +74,13 @@ static void run_binary(int fn, const float *a, const float *b, float *o, int n)
 }
 
 /* Runs the instructions over n elements; reg[i] points at each register's n values (leaves
- * set by the caller, the rest at scratch rows). Returns the last register. */
-static const float *exec_block(const tf_ew_prog *e, const float **reg, float *scratch, int n)
+ * set by the caller, the rest at scratch rows; the last one at `final` when given). Returns the
+ * last register. */
+static const float *exec_block(const tf_ew_prog *e, const float **reg, float *scratch, int n, float *final)
 {
     for (int k = 0; k < e->ninstr; k++) {
         const ew_instr *I = &e->ins[k];
-        float *o = scratch + (size_t)(I->dst - e->nleaf) * EW_BLOCK;
+        float *o = final && k == e->ninstr - 1 ? final : scratch + (size_t)(I->dst - e->nleaf) * EW_BLOCK;
         if (I->kind == 0)
             run_unary(I->fn, reg[I->a], o, n);
         else if (I->kind == 1)
@@ -126,15 +109,19 @@ static void run_rows(void *c_, size_t r0, size_t r1, int slot)
     int R = e->rank, inner = e->dim[R - 1];
     float scratch[EW_MAXINSTR * EW_BLOCK], lbuf[TF_STEP_MAXIN][EW_BLOCK];
     const float *reg[TF_STEP_MAXIN + EW_MAXINSTR];
+    /* leaf offsets of row r0 by division, then advanced like an odometer */
+    long off[TF_STEP_MAXIN];
+    int idx[TF_MAXRANK] = {0};
+    size_t rr = r0;
+    for (int l = 0; l < e->nleaf; l++)
+        off[l] = e->base[l];
+    for (int d = R - 2; d >= 0; d--) {
+        idx[d] = (int)(rr % (size_t)e->dim[d]);
+        rr /= (size_t)e->dim[d];
+        for (int l = 0; l < e->nleaf; l++)
+            off[l] += idx[d] * e->st[l][d];
+    }
     for (size_t row = r0; row < r1; row++) {
-        long off[TF_STEP_MAXIN] = {0};
-        size_t rr = row;
-        for (int d = R - 2; d >= 0; d--) {
-            long ix = (long)(rr % (size_t)e->dim[d]);
-            rr /= (size_t)e->dim[d];
-            for (int l = 0; l < e->nleaf; l++)
-                off[l] += ix * e->st[l][d];
-        }
         for (int x0 = 0; x0 < inner; x0 += EW_BLOCK) {
             int n = inner - x0 < EW_BLOCK ? inner - x0 : EW_BLOCK;
             for (int l = 0; l < e->nleaf; l++) {
@@ -153,8 +140,19 @@ static void run_rows(void *c_, size_t r0, size_t r1, int slot)
                     reg[l] = lbuf[l];
                 }
             }
-            const float *r = exec_block(e, reg, scratch, n);
-            memcpy(c->out + row * (size_t)inner + x0, r, (size_t)n * sizeof *r);
+            float *dst = c->out + row * (size_t)inner + x0;
+            const float *r = exec_block(e, reg, scratch, n, dst);
+            if (r != dst)
+                memcpy(dst, r, (size_t)n * sizeof *r);
+        }
+        for (int d = R - 2; d >= 0; d--) {
+            for (int l = 0; l < e->nleaf; l++)
+                off[l] += e->st[l][d];
+            if (++idx[d] < e->dim[d])
+                break;
+            for (int l = 0; l < e->nleaf; l++)
+                off[l] -= e->st[l][d] * e->dim[d];
+            idx[d] = 0;
         }
     }
 }
@@ -189,7 +187,7 @@ static int eligible(const tf_plan *p, const tf_step *s)
     return n->op == TFOP_SELECT && n->nin == 3;
 }
 
-static void bcast_strides(const tf_shape *in, const tf_shape *out, long *st)
+void tf_bcast_strides(const tf_shape *in, const tf_shape *out, long *st)
 {
     long s = 1;
     for (int i = out->rank - 1; i >= 0; i--) {
@@ -203,13 +201,15 @@ static void bcast_strides(const tf_shape *in, const tf_shape *out, long *st)
     }
 }
 
-static void compile_strides(tf_ew_prog *e, const tf_plan *p, const tf_shape *os)
+void tf_ew_compile_strides(tf_ew_prog *e, const tf_plan *p, const tf_shape *os, const long *leaf0_st)
 {
     long st[TF_STEP_MAXIN + 1][TF_MAXRANK];
     int R = os->rank, dim[TF_MAXRANK];
     for (int l = 0; l < e->nleaf; l++)
-        bcast_strides(&p->val[e->leaf_val[l]].s, os, st[l]);
-    bcast_strides(os, os, st[e->nleaf]); /* the output: natural strides */
+        tf_bcast_strides(&p->val[e->leaf_val[l]].s, os, st[l]);
+    if (leaf0_st)
+        memcpy(st[0], leaf0_st, (size_t)R * sizeof *leaf0_st);
+    tf_bcast_strides(os, os, st[e->nleaf]); /* the output: natural strides */
     int nl = e->nleaf + 1, r = 0;
     long cs[TF_STEP_MAXIN + 1][TF_MAXRANK];
     for (int d = 0; d < R; d++) {
@@ -244,6 +244,9 @@ static void compile_strides(tf_ew_prog *e, const tf_plan *p, const tf_shape *os)
 
 enh_status tf_ew_group(tf_plan *p, const int *readers, enh_error *err)
 {
+    enh_status cst = tf_copy_steps(p, err);
+    if (cst != ENH_OK)
+        return cst;
     int ns = p->nsteps;
     unsigned char *taken = calloc((size_t)ns, 1), *cand = calloc((size_t)ns, 1);
     int *uses = calloc((size_t)p->g->n, sizeof *uses), *prod = malloc((size_t)p->g->n * sizeof *prod);
@@ -372,7 +375,7 @@ enh_status tf_ew_group(tf_plan *p, const int *readers, enh_error *err)
         }
         e->ninstr = nm;
         e->nreg = nleaf + nm;
-        compile_strides(e, p, os);
+        tf_ew_compile_strides(e, p, os, NULL);
         for (int m = 0; m < nm - 1; m++) {
             p->steps[members[m]].kind = TFS_DEAD;
             p->steps[members[m]].nin = 0;
@@ -421,7 +424,7 @@ int tf_ew_match_epilogue(const tf_ew_prog *e, int x, const tf_plan *p, tf_ew_mat
     }
     if (xl < 0)
         return -1;
-    const float *f = exec_block(e, reg, scratch, N);
+    const float *f = exec_block(e, reg, scratch, N, NULL);
     static const int acts[] = {ENH_GEMM_ACT_NONE, ENH_GEMM_ACT_RELU, ENH_GEMM_ACT_GELU_TANH, ENH_GEMM_ACT_SIGMOID,
                                ENH_GEMM_ACT_LEAKY};
     /* leaky slope from f(-1) (minus the residual) */

@@ -25,6 +25,10 @@ typedef struct {
 /* 0 when the program computes act(x) or act(x) + r of the value x (probed numerically). */
 int tf_ew_match_epilogue(const tf_ew_prog *e, int x, const tf_plan *p, tf_ew_match *m);
 
+/* Sum / Mean over contiguous axes of a computed float tensor -> TFS_REDUCE steps. */
+enh_status tf_reduce_steps(tf_plan *p, const int *readers, enh_error *err);
+void tf_reduce_run(const tf_step *s, const float *x, float *out, enh_pool *pool);
+
 /* Sparse axis mixes (the resize Einsums; tf_axismix.c). */
 typedef struct tf_axismix tf_axismix;
 enh_status tf_axismix_fuse(tf_plan *p, enh_error *err);

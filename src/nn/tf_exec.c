@@ -50,8 +50,11 @@ enh_status tf_plan_run(const tf_plan *p, const float *in, float *out, size_t out
                 ins[k].data = value_data(p, arena, in, n->in[k]);
             }
             st = tf_op_eval(n, ins, &o, err);
-            if (prof)
-                prof[TFS_DEAD + 1 + n->op] += now_s() - t0;
+            if (prof) {
+                double dt = now_s() - t0;
+                prof[TFS_DEAD + 1 + n->op] += dt;
+                prof[TF_PROF_SLOTS + si] += dt;
+            }
             continue;
         }
         const void *sin[4];
@@ -59,8 +62,11 @@ enh_status tf_plan_run(const tf_plan *p, const float *in, float *out, size_t out
             sin[k] = value_data(p, arena, in, s->in[k]);
         const void *res = s->residual >= 0 ? value_data(p, arena, in, s->residual) : NULL;
         tf_kern_run(p, s, sin, res, o.data, pool);
-        if (prof)
-            prof[s->kind] += now_s() - t0;
+        if (prof) {
+            double dt = now_s() - t0;
+            prof[s->kind] += dt;
+            prof[TF_PROF_SLOTS + si] += dt;
+        }
     }
     if (st == ENH_OK)
         memcpy(out, value_data(p, arena, in, p->output), out_count * 4);

@@ -240,6 +240,10 @@ enh_status tf_fuse(tf_plan *p, enh_error *err)
     st = fuse_gemm_ops(&c, err);
     if (st == ENH_OK) {
         count_readers(&c);
+        st = tf_reduce_steps(p, c.readers, err);
+    }
+    if (st == ENH_OK) {
+        count_readers(&c);
         st = tf_ew_group(p, c.readers, err);
     }
     if (st == ENH_OK)

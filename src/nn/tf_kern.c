@@ -124,6 +124,65 @@ static void run_deconv(const tf_plan *p, const tf_step *s, const float *x, float
     enh_free(tmp);
 }
 
+typedef struct {
+    const tf_step *s;
+    const float *x;
+    float *out;
+} red_ctx;
+
+/* out[o, i] = scale * sum_r x[o, r, i]; jobs are (o, band of i) pairs, sums in double. */
+static void reduce_jobs(void *c_, size_t j0, size_t j1, int slot)
+{
+    (void)slot;
+    const red_ctx *c = c_;
+    const tf_step *s = c->s;
+    long R = s->r_red, I = s->r_inner;
+    long bands = (I + 63) / 64;
+    for (size_t j = j0; j < j1; j++) {
+        long o = (long)j / bands, i0 = ((long)j % bands) * 64, ni = I - i0 < 64 ? I - i0 : 64;
+        double acc[64] = {0};
+        const float *x = c->x + (size_t)o * R * I + i0;
+        if (I == 1) { /* a row: float partial sums in 8 lanes (vectorised), added in double */
+            float part[8] = {0};
+            long r = 0;
+            if (s->r_square)
+                for (; r + 8 <= R; r += 8)
+                    for (int k = 0; k < 8; k++)
+                        part[k] += x[r + k] * x[r + k];
+            else
+                for (; r + 8 <= R; r += 8)
+                    for (int k = 0; k < 8; k++)
+                        part[k] += x[r + k];
+            double a0 = 0;
+            for (int k = 0; k < 8; k++)
+                a0 += part[k];
+            for (; r < R; r++)
+                a0 += s->r_square ? (double)x[r] * x[r] : x[r];
+            acc[0] = a0;
+        } else if (s->r_square)
+            for (long r = 0; r < R; r++)
+                for (long i = 0; i < ni; i++)
+                    acc[i] += (double)x[r * I + i] * x[r * I + i];
+        else
+            for (long r = 0; r < R; r++)
+                for (long i = 0; i < ni; i++)
+                    acc[i] += x[r * I + i];
+        for (long i = 0; i < ni; i++)
+            c->out[(size_t)o * I + i0 + i] = (float)(acc[i] * s->r_scale);
+    }
+}
+
+void tf_reduce_run(const tf_step *s, const float *x, float *out, enh_pool *pool)
+{
+    red_ctx c = {s, x, out};
+    size_t jobs = (size_t)s->r_outer * (size_t)((s->r_inner + 63) / 64);
+    size_t work = (size_t)s->r_outer * s->r_red * s->r_inner;
+    if (!pool || work < 32768)
+        reduce_jobs(&c, 0, jobs, 0);
+    else
+        enh_pool_run(pool, jobs, jobs / 64 + 1, reduce_jobs, &c);
+}
+
 void tf_kern_run(const tf_plan *p, const tf_step *s, const void *const *in, const void *residual, void *out,
                  enh_pool *pool)
 {
@@ -145,6 +204,9 @@ void tf_kern_run(const tf_plan *p, const tf_step *s, const void *const *in, cons
         break;
     case TFS_EW:
         tf_ew_run(s->ew, in, out, pool);
+        break;
+    case TFS_REDUCE:
+        tf_reduce_run(s, in[0], out, pool);
         break;
     case TFS_AXISMIX:
         tf_axismix_run(s->mix, in[0], out, pool);

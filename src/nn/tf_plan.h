@@ -24,7 +24,7 @@ typedef enum {
     TFS_EW,       /* fused element-wise program (tf_ew.h) */
     TFS_LAYERNORM,/* over the last axis: (x - mean) * rsqrt(max(var, 0) + eps) * g + b */
     TFS_AXISMIX,  /* contraction of one axis with a constant sparse matrix (the resize Einsums) */
-    TFS_TRANSPOSE,/* parallel transpose */
+    TFS_REDUCE,   /* Sum / Mean over a contiguous run of axes: out[o, i] = sum_r in[o, r, i] */
     TFS_DEAD,     /* absorbed into a later fused step */
 } tf_step_kind;
 
@@ -48,6 +48,10 @@ typedef struct tf_step {
     /* EW / AXISMIX */
     struct tf_ew_prog *ew;
     struct tf_axismix *mix;
+    /* REDUCE: outer x red x inner, scale (1 for Sum, 1/red for Mean) */
+    long r_outer, r_red, r_inner;
+    float r_scale;
+    int r_square;      /* sum of squares (the Square before the Sum fused) */
     /* LAYERNORM */
     const float *gamma, *beta;
     float eps;
@@ -74,7 +78,7 @@ enh_status tf_plan_build(const tf_graph *g, int h, int w, int c, tf_plan **out, 
 void tf_plan_free(tf_plan *p);
 /* Runs it: in 1 x h x w x c, out the output value's elements (copied). prof: NULL, or
  * TF_PROF_SLOTS seconds accumulated per step kind (slots 0..TFS_DEAD) and, for TFS_REF
- * steps, per op (TFS_DEAD + 1 + op). */
+ * steps, per op (TFS_DEAD + 1 + op), then one slot per step (TF_PROF_SLOTS + step index). */
 #define TF_PROF_SLOTS (TFS_DEAD + 1 + TFOP_COUNT)
 enh_status tf_plan_run(const tf_plan *p, const float *in, float *out, size_t out_count, enh_pool *pool,
                        double *prof, enh_error *err);

@@ -1,0 +1,139 @@
+/* tf_move.c - data movement and reductions of computed float tensors: Transpose, StridedSlice
+ * and BroadcastTo become element-wise programs without instructions (a strided read, split
+ * over the pool), Sum/Mean over a contiguous run of axes become TFS_REDUCE steps. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/tf_ew_internal.h"
+#include "nn/tf_ops_internal.h"
+
+/* Transpose, StridedSlice and BroadcastTo of a computed float tensor: a program without
+ * instructions whose leaf is read through the op's strides. */
+enh_status tf_copy_steps(tf_plan *p, enh_error *err)
+{
+    for (int i = 0; i < p->nsteps; i++) {
+        tf_step *s = &p->steps[i];
+        if (s->kind != TFS_REF)
+            continue;
+        const tf_node *n = &p->g->nodes[s->node];
+        if (n->op != TFOP_TRANSPOSE && n->op != TFOP_STRIDEDSLICE && n->op != TFOP_BROADCASTTO)
+            continue;
+        const tf_tensor *x = &p->val[n->in[0]];
+        if (p->is_const[n->in[0]] || x->dt != TF_F32)
+            continue;
+        const tf_shape *os = &p->val[s->node].s;
+        long nat[TF_MAXRANK], st[TF_MAXRANK], base = 0, k = 1;
+        for (int d = x->s.rank - 1; d >= 0; d--) {
+            nat[d] = k;
+            k *= x->s.d[d];
+        }
+        if (n->op == TFOP_TRANSPOSE) {
+            int perm[TF_MAXRANK];
+            tf_tensor pt = p->val[n->in[1]];
+            tf_const_ints(&pt, perm, TF_MAXRANK);
+            for (int d = 0; d < os->rank; d++)
+                st[d] = nat[perm[d]];
+        } else if (n->op == TFOP_BROADCASTTO) {
+            tf_bcast_strides(&x->s, os, st);
+        } else {
+            tf_tensor ins[4];
+            for (int j = 0; j < n->nin && j < 4; j++)
+                ins[j] = p->val[n->in[j]];
+            tf_slice_plan sp;
+            if (tf_strided_slice_plan(n, ins, &sp) < 0)
+                continue;
+            /* output dims = input dims minus shrunk ones plus new axes (size 1, any stride) */
+            int od = 0, ok = 1;
+            for (int d = 0; d < x->s.rank; d++) {
+                base += nat[d] * sp.begin[d];
+                int shrunk = 0;
+                /* a shrunk dim has len 1 and is absent from the output: find it by matching */
+                while (od < os->rank && os->d[od] == 1 && sp.len[d] != 1) {
+                    st[od++] = 0; /* new axis */
+                }
+                if (od < os->rank && os->d[od] == sp.len[d])
+                    st[od++] = nat[d] * sp.stride[d];
+                else if (sp.len[d] == 1)
+                    shrunk = 1;
+                else
+                    ok = 0;
+                (void)shrunk;
+            }
+            while (od < os->rank && os->d[od] == 1)
+                st[od++] = 0;
+            if (!ok || od != os->rank || n->new_axis_mask || n->shrink_axis_mask || n->ellipsis_mask)
+                continue;
+        }
+        tf_ew_prog *e = calloc(1, sizeof *e);
+        if (!e)
+            return enh_fail(err, ENH_ENOMEM, "out of memory");
+        e->nleaf = 1, e->ninstr = 0, e->nreg = 1;
+        e->leaf_val[0] = n->in[0];
+        tf_ew_compile_strides(e, p, os, st);
+        e->base[0] = base;
+        s->kind = TFS_EW;
+        s->ew = e;
+        s->nin = 1;
+        s->in[0] = n->in[0];
+    }
+    return ENH_OK;
+}
+
+/* ---- reductions */
+enh_status tf_reduce_steps(tf_plan *p, const int *readers, enh_error *err)
+{
+    (void)err;
+    for (int i = 0; i < p->nsteps; i++) {
+        tf_step *s = &p->steps[i];
+        if (s->kind != TFS_REF)
+            continue;
+        const tf_node *n = &p->g->nodes[s->node];
+        if ((n->op != TFOP_SUM && n->op != TFOP_MEAN) || p->is_const[n->in[0]] || p->val[n->in[0]].dt != TF_F32)
+            continue;
+        const tf_shape *xs = &p->val[n->in[0]].s;
+        int ax[TF_MAXRANK], na, red[TF_MAXRANK] = {0};
+        tf_tensor at = p->val[n->in[1]];
+        if ((na = tf_const_ints(&at, ax, TF_MAXRANK)) < 1)
+            continue;
+        for (int k = 0; k < na; k++)
+            red[ax[k] < 0 ? ax[k] + xs->rank : ax[k]] = 1;
+        int lo = -1, hi = -1, ok = 1;
+        for (int d = 0; d < xs->rank; d++)
+            if (red[d]) {
+                if (lo < 0)
+                    lo = d;
+                else if (hi != d - 1)
+                    ok = 0;
+                hi = d;
+            }
+        if (!ok || lo < 0)
+            continue;
+        long o = 1, r = 1, in = 1;
+        for (int d = 0; d < xs->rank; d++)
+            *(d < lo ? &o : d <= hi ? &r : &in) *= xs->d[d];
+        s->kind = TFS_REDUCE;
+        s->r_outer = o, s->r_red = r, s->r_inner = in;
+        s->r_scale = n->op == TFOP_MEAN && r ? 1.0f / (float)r : 1.0f;
+        s->nin = 1;
+        s->in[0] = n->in[0];
+        /* Sum(Square(x)) (LayerNorm's second moment): square while summing, the squares are
+         * never written */
+        s->r_square = 0;
+        for (int j = i - 1; j >= 0 && in == 1; j--) {
+            tf_step *q = &p->steps[j];
+            if (q->node != n->in[0])
+                continue;
+            const tf_node *qn = &p->g->nodes[q->node];
+            if (q->kind == TFS_REF && qn->op == TFOP_SQUARE && readers[q->node] == 1 && !p->is_const[qn->in[0]] &&
+                p->val[qn->in[0]].dt == TF_F32) {
+                s->r_square = 1;
+                s->in[0] = qn->in[0];
+                q->kind = TFS_DEAD;
+                q->nin = 0;
+            }
+            break;
+        }
+    }
+    return ENH_OK;
+}
+
