@@ -75,6 +75,9 @@ typedef struct tf_plan {
 
 /* Builds the plan for an input of 1 x h x w x c. */
 enh_status tf_plan_build(const tf_graph *g, int h, int w, int c, tf_plan **out, enh_error *err);
+/* Same; fuse 0 keeps every node a reference step (tf_ops_eval.c): the twin the fused kernels
+ * are tested against. */
+enh_status tf_plan_build_ex(const tf_graph *g, int h, int w, int c, int fuse, tf_plan **out, enh_error *err);
 void tf_plan_free(tf_plan *p);
 /* Runs it: in 1 x h x w x c, out the output value's elements (copied). prof: NULL, or
  * TF_PROF_SLOTS seconds accumulated per step kind (slots 0..TFS_DEAD) and, for TFS_REF

@@ -140,6 +140,11 @@ static enh_status plan_memory(tf_plan *p, enh_error *err)
 
 enh_status tf_plan_build(const tf_graph *g, int h, int w, int c, tf_plan **out, enh_error *err)
 {
+    return tf_plan_build_ex(g, h, w, c, 1, out, err);
+}
+
+enh_status tf_plan_build_ex(const tf_graph *g, int h, int w, int c, int fuse, tf_plan **out, enh_error *err)
+{
     *out = NULL;
     tf_plan *p = calloc(1, sizeof *p);
     int norder = 0, *order = NULL;
@@ -226,7 +231,7 @@ enh_status tf_plan_build(const tf_graph *g, int h, int w, int c, tf_plan **out, 
     }
     if (st == ENH_OK && p->is_const[g->output])
         st = enh_fail(err, ENH_EINVAL, "the model's output does not depend on its input");
-    if (st == ENH_OK)
+    if (st == ENH_OK && fuse)
         st = tf_fuse(p, err);
     if (st == ENH_OK)
         st = plan_memory(p, err);
