@@ -25,12 +25,15 @@ static int gemm_requested_isa(enh_isa *out)
     return enh_cpu_requested_isa(out);
 }
 
-/* The kernel for a supported path and N (NULL = the reference). AVX-512 CPUs run the AVX2
- * kernels until an AVX-512 one exists. */
+/* The kernel for a supported path and N (NULL = the reference): panels no wider than needed
+ * (8 for N <= 8, 16 up to 16), AVX-512 for wider N on CPUs that have it. */
 static const enh_gemm_kern *kern_for(enh_isa isa, int n)
 {
     switch (isa) {
     case ENH_ISA_AVX512:
+        if (n > 16)
+            return &enh_gemm_kern_avx512;
+        /* fall through */
     case ENH_ISA_AVX2: return n <= 8 ? &enh_gemm_kern_avx2n : &enh_gemm_kern_avx2;
     case ENH_ISA_PORTABLE: return &enh_gemm_kern_portable;
     default: return NULL;

@@ -47,5 +47,6 @@ struct enh_gemm_kern {
 extern const enh_gemm_kern enh_gemm_kern_portable;
 extern const enh_gemm_kern enh_gemm_kern_avx2;
 extern const enh_gemm_kern enh_gemm_kern_avx2n; /* N <= 8 */
+extern const enh_gemm_kern enh_gemm_kern_avx512; /* N > 16 */
 
 #endif

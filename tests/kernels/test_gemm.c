@@ -113,7 +113,8 @@ static void test_errors(void)
     CHECK(enh_gemm_pack_b(NULL, 2, 2, 2, NULL, &pb, &err) == ENH_EINVAL);
     if (!enh_cpu_isa_supported(ENH_ISA_AVX512))
         CHECK(enh_gemm_pack_b_isa(b, 2, 2, 2, NULL, ENH_ISA_AVX512, &pb, &err) == ENH_EUNSUPPORTED);
-    CHECK(enh_gemm_pack_b(b, 2, 2, 2, NULL, &pb, &err) == ENH_OK);
+    float wide[2 * 64] = {0};
+    CHECK(enh_gemm_pack_b(wide, 2, 64, 64, NULL, &pb, &err) == ENH_OK); /* N > 16: the widest kernel */
     CHECK(!strcmp(enh_gemm_b_kernel(pb), enh_gemm_kernel_name()));
     enh_gemm_run(pb, b, 0, 2, b, 2, NULL, NULL); /* m = 0: nothing */
     enh_gemm_b_free(pb);
