@@ -1,7 +1,8 @@
-/* pipeline.c - orders the stages and times them; the stages live in stage_*.c. */
+/* pipeline.c - orders the stages and times them; the stages live in stage_*.c, the plain data
+ * helpers they share (ctx defaults, the report's explain text) in pipeline_ctx.c, a leaf, so
+ * that no stage depends on this file. */
 #include "enhance/pipeline.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,25 +11,6 @@
 #include "enhance/upscale_stream.h"
 
 #define LAZY_KEY "enh-pipeline-lazy"
-
-void enh_pipeline_ctx_init(enh_pipeline_ctx *ctx)
-{
-    memset(ctx, 0, sizeof *ctx);
-    ctx->nn = *enh_nn_options_default();
-}
-
-void enh_report_explain(enh_pipeline_report *report, const char *fmt, ...)
-{
-    if (!report)
-        return;
-    size_t n = strlen(report->explain);
-    if (n + 1 >= sizeof report->explain)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(report->explain + n, sizeof report->explain - n, fmt, ap);
-    va_end(ap);
-}
 
 static enh_status check_stop(const enh_pipeline_ctx *ctx, enh_error *err)
 {
