@@ -101,6 +101,14 @@ enh_status enh_graph_validate(const enh_graph *g, enh_error *err)
     enh_status st = ENH_OK;
     for (int i = 0; i < g->nnodes && st == ENH_OK; i++) {
         const enh_node *n = &g->nodes[i];
+        int need = n->op == ENH_OP_INPUT ? 0 : n->op == ENH_OP_BINARY && !n->p.bin.with_scalar ? 2 : 1;
+        if (n->nin < need || n->nin > ENH_GRAPH_MAX_INPUTS || (n->op == ENH_OP_INPUT && n->nin) ||
+            (n->nin && !n->in)) {
+            st = enh_fail(err, ENH_EINVAL, "layer '%s' (%s) has %d inputs; it needs %d%s (at most %d)", n->name,
+                          enh_op_name(n->op), n->nin, need, n->op == ENH_OP_INPUT ? "" : " or more",
+                          ENH_GRAPH_MAX_INPUTS);
+            break;
+        }
         for (int k = 0; k < n->nin; k++) {
             int t = n->in[k];
             if (t < 0 || t >= g->ntensors || !defined[t]) {

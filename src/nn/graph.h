@@ -118,7 +118,12 @@ enh_node *enh_graph_add(enh_graph *g, enh_op op, const char *name, int nin);
 void enh_node_clear(enh_node *n);
 const char *enh_op_name(enh_op op);
 
-/* Structural checks: tensors defined before use, one producer each, op parameters sane. */
+/* Inputs of one node at most: the executor gathers them on its stack (model.c). */
+#define ENH_GRAPH_MAX_INPUTS 1024
+
+/* Structural checks: tensors defined before use, one producer each, op parameters sane, and the
+ * executor's limits (every loader's graph goes through here: ENH_GRAPH_MAX_INPUTS inputs per
+ * node, the inputs each op reads). */
 enh_status enh_graph_validate(const enh_graph *g, enh_error *err);
 
 /* Shape inference for an input of c x h x w: fills shapes[ntensors] (unused tensors get

@@ -416,8 +416,8 @@ enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int 
             break;
         case ENH_OP_ELTWISE:
         case ENH_OP_CONCAT: {
-            const float *ins[1024];
-            enh_shape shp[1024];
+            const float *ins[ENH_GRAPH_MAX_INPUTS]; /* enh_graph_validate bounds nin */
+            enh_shape shp[ENH_GRAPH_MAX_INPUTS];
             for (int k = 0; k < nd->nin; k++) {
                 ins[k] = T[nd->in[k]];
                 shp[k] = mp.shapes[nd->in[k]];

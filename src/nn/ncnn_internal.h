@@ -1,5 +1,5 @@
-/* ncnn_internal.h - shared between the ncnn .param parser (ncnn_load.c) and the per-layer
- * translators (ncnn_layers.c). Internal to src/nn. */
+/* ncnn_internal.h - shared between the ncnn .param parser (ncnn_load.c), the per-layer
+ * translators (ncnn_layers.c) and the readers both use (ncnn_read.c). Internal to src/nn. */
 #ifndef ENH_NN_NCNN_INTERNAL_H
 #define ENH_NN_NCNN_INTERNAL_H
 
@@ -36,6 +36,7 @@ typedef struct {
     ncnn_bin *bin;
 } ncnn_layer;
 
+/* ncnn_read.c: a scalar parameter, or def when unset */
 int ncnn_pi(const ncnn_params *pd, int id, int def);
 float ncnn_pf(const ncnn_params *pd, int id, float def);
 

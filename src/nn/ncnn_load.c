@@ -1,4 +1,5 @@
-/* ncnn_load.c - ncnn .param/.bin parser producing the graph IR (see ncnn.h).
+/* ncnn_load.c - ncnn .param/.bin parser producing the graph IR (see ncnn.h); the layer
+ * translators are in ncnn_layers.c, the parameter and weight readers both use in ncnn_read.c.
  * Defensive by design: every count, size and index read from the files is checked before
  * use; errors name the layer and the byte offset (in the .param or the .bin). */
 #include <errno.h>
@@ -189,102 +190,6 @@ static enh_status parse_params(char **tok, int ntok, ncnn_params *pd, const char
     return ENH_OK;
 }
 
-int ncnn_pi(const ncnn_params *pd, int id, int def) { return pd->set[id] == 1 ? pd->v[id].i : def; }
-float ncnn_pf(const ncnn_params *pd, int id, float def) { return pd->set[id] == 1 ? pd->v[id].f : def; }
-
-/* ---- .bin reader ---- */
-static float half_to_float(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-    if (exp == 0) {
-        if (man == 0) {
-            bits = sign;
-        } else { /* subnormal */
-            int e = -1;
-            do {
-                e++;
-                man <<= 1;
-            } while (!(man & 0x400));
-            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ff) << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7f800000u | (man << 13);
-    } else {
-        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-enh_status ncnn_read_raw(ncnn_bin *r, size_t n, float **out, const char *layer, const char *what,
-                         enh_error *err)
-{
-    *out = NULL;
-    if (n == 0 || n > (SIZE_MAX / 8))
-        return enh_fail(err, ENH_EINVAL, "layer '%s': %s has an invalid size %zu", layer, what, n);
-    if (r->len - r->off < n * 4)
-        return enh_fail(err, ENH_EINVAL,
-                        "layer '%s': %s needs %zu bytes at byte offset %zu of %s, but only %zu remain "
-                        "(truncated or mismatched .bin)", layer, what, n * 4, r->off, r->name, r->len - r->off);
-    float *d = enh_alloc(n * sizeof *d);
-    if (!d)
-        return enh_fail(err, ENH_ENOMEM, "layer '%s': out of memory for %s", layer, what);
-    memcpy(d, r->data + r->off, n * 4);
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(d[i])) {
-            enh_free(d);
-            return enh_fail(err, ENH_EINVAL, "layer '%s': %s at byte offset %zu of %s holds a non-finite value",
-                            layer, what, r->off + i * 4, r->name);
-        }
-    r->off += n * 4;
-    *out = d;
-    return ENH_OK;
-}
-
-enh_status ncnn_read_tagged(ncnn_bin *r, size_t n, float **out, const char *layer, const char *what,
-                            enh_error *err)
-{
-    *out = NULL;
-    if (r->len - r->off < 4)
-        return enh_fail(err, ENH_EINVAL, "layer '%s': %s tag expected at byte offset %zu of %s, but the file ends",
-                        layer, what, r->off, r->name);
-    size_t tag_off = r->off;
-    uint32_t tag = (uint32_t)r->data[r->off] | (uint32_t)r->data[r->off + 1] << 8 |
-                   (uint32_t)r->data[r->off + 2] << 16 | (uint32_t)r->data[r->off + 3] << 24;
-    r->off += 4;
-    if (tag == 0 || tag == 0x0002C056u)
-        return ncnn_read_raw(r, n, out, layer, what, err);
-    if (tag != 0x01306B47u) {
-        r->off = tag_off;
-        return enh_fail(err, ENH_EUNSUPPORTED,
-                        "layer '%s': %s at byte offset %zu of %s has weight encoding tag 0x%08X "
-                        "(supported: fp16 0x01306B47, fp32 0x00000000)", layer, what, tag_off, r->name, tag);
-    }
-    if (n == 0 || n > (SIZE_MAX / 8))
-        return enh_fail(err, ENH_EINVAL, "layer '%s': %s has an invalid size %zu", layer, what, n);
-    size_t bytes = (n * 2 + 3) / 4 * 4;
-    if (r->len - r->off < bytes)
-        return enh_fail(err, ENH_EINVAL,
-                        "layer '%s': fp16 %s needs %zu bytes at byte offset %zu of %s, but only %zu remain "
-                        "(truncated or mismatched .bin)", layer, what, bytes, r->off, r->name, r->len - r->off);
-    float *d = enh_alloc(n * sizeof *d);
-    if (!d)
-        return enh_fail(err, ENH_ENOMEM, "layer '%s': out of memory for %s", layer, what);
-    const unsigned char *s = r->data + r->off;
-    for (size_t i = 0; i < n; i++) {
-        d[i] = half_to_float((uint16_t)(s[2 * i] | s[2 * i + 1] << 8));
-        if (!isfinite(d[i])) {
-            enh_free(d);
-            return enh_fail(err, ENH_EINVAL, "layer '%s': %s at byte offset %zu of %s holds a non-finite fp16 value",
-                            layer, what, r->off + 2 * i, r->name);
-        }
-    }
-    r->off += bytes;
-    *out = d;
-    return ENH_OK;
-}
-
 /* ---- the .param text ---- */
 typedef struct {
     const char *text;
@@ -395,7 +300,7 @@ enh_status enh_ncnn_parse(const char *param, size_t param_len, const unsigned ch
         snprintf(where, sizeof where, "%s: layer %d (byte offset %zu)", pname, li, off);
         int nin, nout;
         if (ntok < 4 || parse_int(tok[2], &nin) || parse_int(tok[3], &nout) || nin < 0 || nout < 0 ||
-            nin > 1024 || nout > 1024 || 4 + nin + nout > ntok) {
+            nin > ENH_GRAPH_MAX_INPUTS || nout > ENH_GRAPH_MAX_INPUTS || 4 + nin + nout > ntok) {
             st = enh_fail(err, ENH_EINVAL, "%s: expected 'type name n_in n_out inputs... outputs... k=v...'", where);
             goto done;
         }
@@ -403,7 +308,7 @@ enh_status enh_ncnn_parse(const char *param, size_t param_len, const unsigned ch
         char **ins = tok + 4, **outs = tok + 4 + nin;
         if ((st = parse_params(tok + 4 + nin + nout, ntok - 4 - nin - nout, pd, where, err)) != ENH_OK)
             goto done;
-        int in_ids[1024];
+        int in_ids[ENH_GRAPH_MAX_INPUTS];
         for (int k = 0; k < nin; k++) {
             in_ids[k] = map_find(&blobs, ins[k]);
             if (in_ids[k] < 0) {

@@ -107,9 +107,40 @@ static void check_elt_tail(void)
     enh_free(y1);
 }
 
+/* The graph's own validator enforces the executor's limits, whatever loader made the graph:
+ * at most ENH_GRAPH_MAX_INPUTS inputs per node, and the inputs each op reads. */
+static void check_limits(void)
+{
+    enh_error err;
+    for (int extra = 0; extra < 2; extra++) {
+        enh_graph *g = enh_graph_new();
+        int x = nn_input(g, 3);
+        int n = ENH_GRAPH_MAX_INPUTS + extra;
+        int *ins = malloc((size_t)n * sizeof *ins);
+        for (int k = 0; k < n; k++)
+            ins[k] = x;
+        enh_node *e;
+        g->output = nn_node(g, ENH_OP_CONCAT, "wide", n, ins, &e);
+        enh_status st = enh_graph_validate(g, &err);
+        CHECK_MSG(extra ? st == ENH_EINVAL && strstr(err.msg, "'wide'") && strstr(err.msg, "1024") : st == ENH_OK,
+                  "%d inputs: %s", n, st ? err.msg : "accepted");
+        free(ins);
+        enh_graph_free(g);
+    }
+    enh_graph *g = enh_graph_new();
+    int x = nn_input(g, 3);
+    enh_node *b;
+    g->output = nn_node(g, ENH_OP_BINARY, "half", 1, &x, &b); /* a tensor operand, but one input */
+    CHECK(enh_graph_validate(g, &err) == ENH_EINVAL && strstr(err.msg, "'half'"));
+    b->p.bin.with_scalar = 1;
+    CHECK(enh_graph_validate(g, &err) == ENH_OK);
+    enh_graph_free(g);
+}
+
 int main(void)
 {
     enh_error err;
+    check_limits();
     nn_seed(5);
     enh_graph *a = nn_small_sr(8, 16);
     nn_seed(5);
