@@ -100,6 +100,9 @@ static enum MHD_Result send_error(struct MHD_Connection *c, http_req *r, int cod
     return send_json(c, r, code, doc, ra[0] ? ra : NULL);
 }
 
+/* A job's completion callback (serve_job.done): its answer is ready, resume the connection. */
+static void http_job_done(serve_job *job) { MHD_resume_connection(job->conn); }
+
 /* ---- simple endpoints ---- */
 
 static enum MHD_Result do_healthz(struct MHD_Connection *c, http_req *r)
@@ -291,20 +294,18 @@ static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
         json_t *d = NULL;
         if (st == ENH_ETOOBIG)
             d = json_pack("{s:I}", "limit_pixels", (json_int_t)s->opt.max_pixels);
-        const char *type;
-        int code = serve_http_status(st, STAGE_DECODE, &type);
-        return send_error(c, r, code, type, err.msg, d, 0);
+        const char *type = serve_outcome_type(st, STAGE_DECODE);
+        return send_error(c, r, serve_http_code(type), type, err.msg, d, 0);
     }
-    int code = 0;
+    const char *type = NULL;
     double retry_after = 0;
     j->conn = c; /* before admission: the monitor may look at the job from then on */
+    j->done = http_job_done;
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     j->fd = ci ? ci->connect_fd : -1;
-    st = serve_admit(s, j, &code, &retry_after, &err);
-    if (st) {
-        const char *type = code == 429 ? "queue_full" : code == 503 ? "unavailable" : "model_not_found";
-        return send_error(c, r, code, type, err.msg, NULL, retry_after);
-    }
+    st = serve_admit(s, j, &type, &retry_after, &err);
+    if (st)
+        return send_error(c, r, serve_http_code(type), type, err.msg, NULL, retry_after);
     r->admitted = 1;
     MHD_suspend_connection(c); /* before queueing, so a fast job cannot resume it first */
     serve_job_start(j);
@@ -327,7 +328,7 @@ static enum MHD_Result enhance_respond(struct MHD_Connection *c, http_req *r)
         json_t *d = json_pack("{s:s}", "model", j->model || !j->report.model[0] ? j->route : j->report.model);
         if (j->status == ENH_ETOOBIG)
             json_object_set_new(d, "limit_output_pixels", json_integer(s->opt.max_output_pixels));
-        return send_error(c, r, j->http_code, j->http_type, j->err.msg, d, 0);
+        return send_error(c, r, serve_http_code(j->err_type), j->err_type, j->err.msg, d, 0);
     }
     struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(j->out_len, j->out_buf, g_free);
     if (!resp)
@@ -528,8 +529,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     free(r);
     atomic_fetch_sub(&s->open_requests, 1);
 }
-
-void serve_http_job_done(serve_job *job) { MHD_resume_connection(job->conn); }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {

@@ -87,46 +87,6 @@ static serve_queue *queue_of(enh_server *s, serve_job *j)
 
 /* ---- completion ---- */
 
-int serve_http_status(enh_status st, serve_stage stage, const char **type)
-{
-    int code;
-    const char *t;
-    switch (st) {
-    case ENH_OK: code = 200; t = "ok"; break;
-    case ENH_EINVAL:
-        if (stage == STAGE_DECODE) {
-            code = 400;
-            t = "invalid_image";
-        } else if (stage == STAGE_DONE) { /* request parsing */
-            code = 400;
-            t = "invalid_request";
-        } else {
-            code = 422;
-            t = "unprocessable";
-        }
-        break;
-    case ENH_EUNSUPPORTED:
-        if (stage == STAGE_DECODE) {
-            code = 415;
-            t = "unsupported_media_type";
-        } else {
-            code = 422;
-            t = "unprocessable";
-        }
-        break;
-    case ENH_ENOTFOUND: code = 422; t = "model_not_found"; break;
-    case ENH_ETOOBIG: code = 413; t = "too_large"; break;
-    case ENH_EBUSY: code = 429; t = "queue_full"; break;
-    case ENH_ETIMEOUT: code = 504; t = "deadline_exceeded"; break;
-    case ENH_ECANCELLED: code = 499; t = "cancelled"; break;
-    case ENH_ENOMEM: code = 503; t = "out_of_memory"; break;
-    default: code = 500; t = "internal"; break;
-    }
-    if (type)
-        *type = t;
-    return code;
-}
-
 /* Under s->mu: takes the job out of the scheduler and records its metrics. */
 void serve_finish_locked(enh_server *s, serve_job *j, enh_status st, serve_stage stage, const enh_error *err)
 {
@@ -156,16 +116,14 @@ void serve_finish_locked(enh_server *s, serve_job *j, enh_status st, serve_stage
         j->queued_counted = 0;
     }
     serve_metrics_inflight_add(s->metrics, j->route, -1);
-    const char *type;
     if (atomic_load(&j->cancel) == SERVE_CANCEL_SHUTDOWN && st != ENH_OK) {
-        j->http_code = 503;
-        j->http_type = "unavailable";
+        j->err_type = "unavailable";
         enh_fail(&j->err, st, "the server is shutting down before this request could finish; retry on another "
                               "replica");
     } else {
-        j->http_code = serve_http_status(st, stage, &j->http_type);
+        j->err_type = serve_outcome_type(st, stage);
     }
-    type = j->http_type;
+    const char *type = j->err_type;
     /* metrics label: the route, or the served model auto mode picked for a "none" route */
     const char *label = j->route;
     if (!strcmp(j->route, "none") && j->report.model[0] && j->reg && serve_registry_find(j->reg, j->report.model))
@@ -181,7 +139,7 @@ void serve_finish(enh_server *s, serve_job *j, enh_status st, serve_stage stage,
     pthread_mutex_lock(&s->mu);
     serve_finish_locked(s, j, st, stage, err);
     pthread_mutex_unlock(&s->mu);
-    serve_http_job_done(j); /* the job may be freed from here on */
+    j->done(j); /* the job may be freed from here on */
 }
 
 /* Moves the job to its next stage: into that stage's queue, or, with `here`, the caller
@@ -199,7 +157,7 @@ static int advance(enh_server *s, serve_job *j, serve_stage stage, int here)
             atomic_store(&j->cancel, SERVE_CANCEL_SHUTDOWN);
         serve_finish_locked(s, j, st, stage, &e);
         pthread_mutex_unlock(&s->mu);
-        serve_http_job_done(j);
+        j->done(j);
         return 0;
     }
     j->stage = stage; /* the monitor reads it (the encode deadline) */
@@ -215,17 +173,16 @@ static int advance(enh_server *s, serve_job *j, serve_stage stage, int here)
 
 static void enqueue(enh_server *s, serve_job *j, serve_stage stage) { advance(s, j, stage, 0); }
 
-void serve_compute_started(enh_server *s, serve_job *j)
-{
-    pthread_mutex_lock(&s->mu);
-    if (j->queued_counted) {
-        serve_metrics_queue_add(s->metrics, j->route, -1);
-        j->queued_counted = 0;
-    }
-    pthread_mutex_unlock(&s->mu);
-}
-
 /* ---- stages ---- */
+
+/* The encode stage (server_encode.c), then the job's end. */
+static void do_encode(enh_server *s, serve_job *j)
+{
+    enh_error err;
+    enh_error_clear(&err);
+    enh_status st = serve_do_encode(s, j, &err);
+    serve_finish(s, j, st, STAGE_ENCODE, &err);
+}
 
 static long long estimate_output_pixels(const serve_job *j, int w, int h, long long *intermediate)
 {
@@ -341,7 +298,7 @@ static void do_pipeline(enh_server *s, serve_job *j)
      * workers never wait in a batcher. Other results go to the io workers. */
     if (j->report.tiles_pending > 0) {
         if (advance(s, j, STAGE_ENCODE, 1))
-            serve_do_encode(s, j);
+            do_encode(s, j);
         return;
     }
     enqueue(s, j, STAGE_ENCODE);
@@ -367,7 +324,7 @@ void *serve_io_main(void *arg)
         if (j->stage == STAGE_DECODE)
             do_decode(s, j);
         else
-            serve_do_encode(s, j);
+            do_encode(s, j);
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
@@ -398,7 +355,7 @@ void *serve_pipe_main(void *arg)
 
 /* ---- admission ---- */
 
-enh_status serve_admit(enh_server *s, serve_job *j, int *http_status, double *retry_after, enh_error *err)
+enh_status serve_admit(enh_server *s, serve_job *j, const char **type, double *retry_after, enh_error *err)
 {
     *retry_after = 0;
     j->srv = s;
@@ -406,20 +363,20 @@ enh_status serve_admit(enh_server *s, serve_job *j, int *http_status, double *re
     pthread_mutex_lock(&s->mu);
     enh_status st = ENH_OK;
     if (atomic_load(&s->draining) || atomic_load(&s->stopping)) {
-        *http_status = 503;
+        *type = "unavailable";
         *retry_after = 1;
         st = enh_fail(err, ENH_EBUSY, "the server is draining (shutting down); retry on another replica");
         goto out;
     }
     if (!atomic_load(&s->ready) || !s->registry) {
-        *http_status = 503;
+        *type = "unavailable";
         *retry_after = 5;
         st = enh_fail(err, ENH_EBUSY, "the server is not ready yet (models are loading and warming up)");
         goto out;
     }
     serve_registry *reg = s->registry;
     if ((st = serve_route(reg, &j->ops, &j->model, j->route, sizeof j->route, err))) {
-        *http_status = 422;
+        *type = "model_not_found";
         goto out;
     }
     const serve_model_cfg *mc = j->model ? &j->model->cfg : &reg->resample;
@@ -429,7 +386,7 @@ enh_status serve_admit(enh_server *s, serve_job *j, int *http_status, double *re
         int inst = j->model ? j->model->cfg.instances : 1;
         double ra = ceil(depth * (per > 0 ? per : 1) / inst);
         *retry_after = ra < 1 ? 1 : ra > 60 ? 60 : ra;
-        *http_status = 429;
+        *type = "queue_full";
         st = enh_fail(err, ENH_EBUSY, "the queue of model '%s' is full (%d requests waiting, limit %d); retry after %.0f s",
                       j->route, depth, mc->max_queue, *retry_after);
         goto out;
@@ -448,7 +405,7 @@ enh_status serve_admit(enh_server *s, serve_job *j, int *http_status, double *re
     j->queued_counted = 1;
     serve_metrics_inflight_add(s->metrics, j->route, 1);
     serve_metrics_queue_add(s->metrics, j->route, 1);
-    *http_status = 200;
+    *type = "ok";
 out:
     pthread_mutex_unlock(&s->mu);
     return st;

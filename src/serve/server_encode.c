@@ -7,8 +7,8 @@
  * Contract:
  *  - serve_do_encode runs on a worker (an io worker, or the pipeline worker for a lazy
  *    upscale) with the job out of every queue and j->image_out set; it consumes image_out,
- *    sets out_buf/out_len/mime or the failure, the Compute/Queue/Encode times, and finishes
- *    the job (serve_finish: the job may be freed when it returns).
+ *    sets out_buf/out_len/mime, the Compute/Queue/Encode times, and returns the status (and
+ *    *err) the scheduler finishes the job with.
  *  - A failed encode is answered with the status of its cause (encode_failure below), never
  *    with a partial image: no header or byte is sent before the encode is complete.
  *  - serve_tile_runner is the enh_tile_runner_fn of the job's pipeline context (user = the
@@ -127,10 +127,8 @@ static enh_status encode_failure(enh_server *s, const serve_job *j, enh_status s
     return st;
 }
 
-void serve_do_encode(enh_server *s, serve_job *j)
+enh_status serve_do_encode(enh_server *s, serve_job *j, enh_error *err)
 {
-    enh_error err;
-    enh_error_clear(&err);
     double t0 = enh_now(), runner0 = j->runner_s, wait0 = j->tile_wait_s;
     const char *mime = NULL;
     if (s->opt.debug_before_encode) /* test hook (serve.h) */
@@ -138,9 +136,9 @@ void serve_do_encode(enh_server *s, serve_job *j)
     /* the encoder pulls every lazy pixel of image_out (a lazy upscale's tiles included):
      * j->cancel stops it (client gone, deadline, shutdown) */
     enh_status st = serve_encode_cancellable(j->image_out, &j->ops, j->in_format, &j->cancel, &j->out_buf,
-                                             &j->out_len, &mime, NULL, &err);
+                                             &j->out_len, &mime, NULL, err);
     if (st)
-        st = encode_failure(s, j, st, &err);
+        st = encode_failure(s, j, st, err);
     /* the tile runner's time during the encode (a lazy upscale) is compute, its batcher
      * waits queueing, the rest encoding */
     double runner = j->runner_s - runner0, wait = j->tile_wait_s - wait0;
@@ -152,6 +150,6 @@ void serve_do_encode(enh_server *s, serve_job *j)
     g_object_unref(j->image_out);
     j->image_out = NULL;
     j->mime = mime;
-    serve_finish(s, j, st, STAGE_ENCODE, &err);
+    return st;
 }
 

@@ -20,6 +20,7 @@
 #include "serve/batcher.h"
 #include "serve/config.h"
 #include "serve/metrics.h"
+#include "serve/outcome.h"
 #include "serve/request.h"
 #include "serve/serve.h"
 
@@ -66,7 +67,6 @@ enh_status serve_route(serve_registry *r, const enh_ops *ops, serve_model **mode
                        enh_error *err);
 
 /* ---- jobs (server.c) ---- */
-typedef enum { STAGE_DECODE = 0, STAGE_PIPELINE, STAGE_ENCODE, STAGE_DONE } serve_stage;
 
 typedef struct serve_job {
     enh_server *srv;
@@ -102,13 +102,14 @@ typedef struct serve_job {
     enh_status status;
     serve_stage failed_stage;
     enh_error err;
-    int http_code;       /* set by job completion */
-    const char *http_type;
+    const char *err_type; /* its error class (outcome.h), set by job completion */
     void *out_buf;       /* g_malloc'd */
     size_t out_len;
     const char *mime;
     int out_w, out_h;
     /* front end */
+    void (*done)(struct serve_job *job); /* completion: called once, without s->mu, after the
+                                            job finished; the job may be freed from then on */
     struct MHD_Connection *conn;
     int fd;
     int finished;        /* job_complete ran */
@@ -142,9 +143,10 @@ struct enh_server {
     char web_index_path[1024];
 };
 
-/* Admits a job: takes ownership of job (on error it is not queued and the caller frees it
- * with serve_job_free). 429/503 decisions happen here. */
-enh_status serve_admit(enh_server *s, serve_job *job, int *http_status, double *retry_after, enh_error *err);
+/* Admits a job (job->done set): takes ownership of job (on error it is not queued and the caller
+ * frees it with serve_job_free). Refusals: *type = "unavailable" (draining, not ready),
+ * "queue_full" (*retry_after set too) or the route's class ("model_not_found"). */
+enh_status serve_admit(enh_server *s, serve_job *job, const char **type, double *retry_after, enh_error *err);
 void serve_job_free(serve_job *job);
 /* After serve_admit succeeded and the connection is suspended: queues the job. */
 void serve_job_start(serve_job *job);
@@ -161,23 +163,20 @@ void *serve_io_main(void *server);      /* decode/encode worker */
 void *serve_pipe_main(void *server);    /* pipeline worker */
 void *serve_monitor_main(void *server); /* deadlines of queued jobs, clients gone */
 
-/* Finishes the job (serve_finish_locked under s->mu) and resumes its connection; the job
+/* Finishes the job (serve_finish_locked under s->mu) and calls its done callback; the job
  * may be freed when it returns. */
 void serve_finish(enh_server *s, serve_job *j, enh_status st, serve_stage stage, const enh_error *err);
-/* The job left the queue for compute: its queue-depth count is dropped (once). */
+/* The job left the queue for compute: its queue-depth count is dropped (once; server_job.c). */
 void serve_compute_started(enh_server *s, serve_job *j);
 /* The encode stage and the pipeline's tile runner (server_encode.c, contract there). */
-void serve_do_encode(enh_server *s, serve_job *j);
+enh_status serve_do_encode(enh_server *s, serve_job *j, enh_error *err);
 enh_status serve_tile_runner(void *user, struct enh_model *model, const float *in, int n, int c, int h, int w,
                              float *out, enh_error *err);
-
-/* Maps a finished job's status to an HTTP status and error type. */
-int serve_http_status(enh_status st, serve_stage stage, const char **type);
 
 /* ---- front end (http.c) ---- */
 enh_status serve_http_start(enh_server *s, enh_error *err);
 void serve_http_stop(enh_server *s);
-/* Resumes the connection of a completed job (called by server.c). */
-void serve_http_job_done(serve_job *job);
+/* The HTTP status code of an error class (outcome.h; http_status.c); 500 for unknown ones. */
+int serve_http_code(const char *type);
 
 #endif

@@ -226,7 +226,7 @@ void enh_serve_stop(enh_server *s)
         pthread_cond_broadcast(&s->pipe_cv);
         pthread_mutex_unlock(&s->mu);
         for (int i = 0; i < nd; i++)
-            serve_http_job_done(done[i]);
+            done[i]->done(done[i]);
     } while (nd == 256);
     for (int i = 0; i < s->n_io; i++)
         pthread_join(s->io_threads[i], NULL);

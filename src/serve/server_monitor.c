@@ -57,7 +57,7 @@ void *serve_monitor_main(void *arg)
         }
         pthread_mutex_unlock(&s->mu);
         for (int i = 0; i < nd; i++)
-            serve_http_job_done(done[i]);
+            done[i]->done(done[i]);
         struct timespec ts = {0, (long)(MONITOR_PERIOD_S * 1e9)};
         nanosleep(&ts, NULL);
     }
