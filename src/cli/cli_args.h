@@ -36,19 +36,10 @@ void cli_parser_init(cli_parser *p, int argc, char **argv, const cli_opt *opts);
 int cli_next(cli_parser *p, const char **val, char *msg, size_t msg_size);
 
 int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *out, char *msg, size_t n);
-int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out, char *msg, size_t n);
 /* "512M", "2G", "1.5GiB", "800k", "123456" (bytes) */
 int cli_parse_size(const char *opt, const char *s, size_t *out, char *msg, size_t n);
 /* "50M", "50MP", "8000x8000", "120000000", "0" (no limit) */
 int cli_parse_pixels(const char *opt, const char *s, unsigned long long *out, char *msg, size_t n);
-/* "800" (px) or "50%" (percent) */
-int cli_parse_dimension(const char *opt, const char *s, int *px, double *pct, char *msg, size_t n);
-/* "off", "auto", "0".."100"; with named levels (e.g. moderate=50, strong=100) if names != NULL */
-int cli_parse_strength(const char *opt, const char *s, const char *const *names, const int *values, int *out,
-                       char *msg, size_t n);
-/* "#rgb", "#rrggbb", "#rrggbbaa", "r,g,b[,a]" (0..255), or white|black|grey|transparent */
-int cli_parse_colour(const char *opt, const char *s, double rgba[4], char *msg, size_t n);
-
 /* 1 if stderr is an interactive terminal that can draw a progress bar. */
 int cli_stderr_is_tty(void);
 

@@ -17,7 +17,9 @@
 
 #include "cli/cli_args.h"
 #include "core/fsutil.h"
+#include "enhance/ops.h"
 #include "image/image_encode.h"
+#include "image/image_format.h"
 #include "image/image_probe.h"
 
 typedef struct item {
@@ -33,9 +35,6 @@ typedef struct items {
     int ignored;       /* files that are not accepted images */
 } items;
 
-static const char *const g_image_suffixes[] = {"jpg", "jpeg", "jpe", "png", "webp", "avif", "heic",
-                                               "heif", "tif", "tiff", "gif", NULL};
-
 static const char *suffix_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -44,14 +43,7 @@ static const char *suffix_of(const char *path)
     return dot && dot != base ? dot + 1 : NULL;
 }
 
-static int has_image_suffix(const char *path)
-{
-    const char *s = suffix_of(path);
-    for (int i = 0; s && g_image_suffixes[i]; i++)
-        if (!strcasecmp(s, g_image_suffixes[i]))
-            return 1;
-    return 0;
-}
+static int has_image_suffix(const char *path) { return enh_format_input_suffix(suffix_of(path)); }
 
 static char *join(const char *a, const char *b)
 {
@@ -192,15 +184,21 @@ static int name_outputs(items *it, const char *in_dir, const cli_settings *s)
 
 /* ---- state file ---------------------------------------------------------------- */
 
+/* The hash of the canonical operations JSON (enh_ops_to_json), not of the struct's bytes:
+ * padding, unused bytes after the model name's terminator and the struct's layout would
+ * otherwise decide whether a rerun resumes. 0 on out-of-memory (nothing then matches). */
 static uint64_t options_hash(const cli_settings *s)
 {
+    char *json = enh_ops_to_json(&s->ops);
+    if (!json)
+        return 0;
     uint64_t h = 1469598103934665603ULL;
-    const char *salt = "enhance-batch-v1";
+    const char *salt = "enhance-batch-v2";
     for (const char *p = salt; *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    const unsigned char *b = (const unsigned char *)&s->ops;
-    for (size_t i = 0; i < sizeof s->ops; i++)
-        h = (h ^ b[i]) * 1099511628211ULL;
+    for (const char *p = json; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    free(json);
     /* --precision lives outside enh_ops (in the runtime options, s->nn); bf16 output differs
      * from fp32, so it is part of the options. */
     enh_precision prec = s->nn.precision == ENH_PRECISION_DEFAULT ? ENH_PRECISION_FP32 : s->nn.precision;
@@ -382,7 +380,11 @@ int cli_batch_run(const char *in_dir, const char *out_dir, const cli_settings *s
     cli_progress bar;
     cli_progress_init(&bar, s->progress);
     atomic_int *cancel = cli_cancel_flag();
+#ifdef ENH_TEST_HOOKS /* test builds only (CMake option): the tests kill -9 a run mid-save */
     const char *slow = getenv("ENHANCE_TEST_SLOW_SAVE_MS");
+#else
+    const char *slow = NULL;
+#endif
     size_t done = 0, skipped = 0, nfailed = 0;
     failure *failed = calloc(it.n + 1, sizeof *failed);
     int interrupted = 0;

@@ -1,4 +1,6 @@
-/* cli_enhance_opts.c - `enhance INPUT -o OUTPUT [options]`: flags -> cli_settings/enh_ops. */
+/* cli_enhance_opts.c - `enhance INPUT -o OUTPUT [options]`: flags -> cli_settings/enh_ops.
+ * The operation flags and their help come from the operations table (enhance/ops_table.h);
+ * this file adds the flags that are not operations (output, threads, folders...). */
 #include "cli/cli_enhance_opts.h"
 
 #include <stdlib.h>
@@ -7,66 +9,108 @@
 
 #include "cli/cli_args.h"
 #include "core/fsutil.h"
+#include "enhance/ops_table.h"
 #include "image/image_probe.h"
 #include "nn/precision.h"
 
 enum {
-    O_OUTPUT = 1, O_RECURSIVE, O_FORCE, O_QUIET, O_HELP,
-    O_SCALE, O_WIDTH, O_HEIGHT, O_FIT, O_GRAVITY, O_PADDING, O_BACKGROUND,
-    O_FORMAT, O_QUALITY, O_KEEP_METADATA, O_BIT_DEPTH, O_PROGRESSIVE, O_LOSSLESS,
-    O_THREADS, O_MAX_PIXELS, O_MEMORY_LIMIT,
-    O_UPSCALE, O_MODEL, O_UPSCALER,
-    O_AUTO, O_EXPLAIN, O_DECOMPRESS, O_DENOISE, O_DEBLUR, O_SHARPEN, O_AUTO_COLOR, O_AUTO_EXPOSURE,
-    O_HDR, O_EXPOSURE, O_CONTRAST, O_SATURATION, O_SHARPNESS, O_TEMPERATURE, O_TINT, O_OPS_JSON,
-    O_PRECISION, O_KERNEL
+    O_OUTPUT = 1, O_RECURSIVE, O_FORCE, O_QUIET, O_HELP, O_THREADS, O_MAX_PIXELS, O_MEMORY_LIMIT, O_EXPLAIN,
+    O_OPS_JSON, O_PRECISION,
+    O_TABLE = 1000 /* + the row of the operations table */
 };
 
-static const cli_opt g_opts[] = {
+static const cli_opt g_fixed[] = {
     {"output", 'o', CLI_ARG_REQUIRED, O_OUTPUT},
     {"recursive", 'r', CLI_ARG_NONE, O_RECURSIVE},
     {"force", 0, CLI_ARG_NONE, O_FORCE},
     {"quiet", 'q', CLI_ARG_NONE, O_QUIET},
     {"help", 'h', CLI_ARG_NONE, O_HELP},
-    {"scale", 0, CLI_ARG_REQUIRED, O_SCALE},
-    {"width", 'w', CLI_ARG_REQUIRED, O_WIDTH},
-    {"height", 0, CLI_ARG_REQUIRED, O_HEIGHT},
-    {"fit", 0, CLI_ARG_REQUIRED, O_FIT},
-    {"gravity", 0, CLI_ARG_REQUIRED, O_GRAVITY},
-    {"kernel", 0, CLI_ARG_REQUIRED, O_KERNEL},
-    {"padding", 0, CLI_ARG_REQUIRED, O_PADDING},
-    {"background", 0, CLI_ARG_REQUIRED, O_BACKGROUND},
-    {"format", 'f', CLI_ARG_REQUIRED, O_FORMAT},
-    {"quality", 0, CLI_ARG_REQUIRED, O_QUALITY},
-    {"keep-metadata", 0, CLI_ARG_NONE, O_KEEP_METADATA},
-    {"bit-depth", 0, CLI_ARG_REQUIRED, O_BIT_DEPTH},
-    {"progressive", 0, CLI_ARG_NONE, O_PROGRESSIVE},
-    {"lossless", 0, CLI_ARG_NONE, O_LOSSLESS},
     {"threads", 'j', CLI_ARG_REQUIRED, O_THREADS},
     {"max-pixels", 0, CLI_ARG_REQUIRED, O_MAX_PIXELS},
     {"memory-limit", 0, CLI_ARG_REQUIRED, O_MEMORY_LIMIT},
-    {"upscale", 0, CLI_ARG_REQUIRED, O_UPSCALE},
-    {"model", 0, CLI_ARG_REQUIRED, O_MODEL},
-    {"upscaler", 0, CLI_ARG_REQUIRED, O_UPSCALER},
-    {"auto", 0, CLI_ARG_NONE, O_AUTO},
     {"explain", 0, CLI_ARG_NONE, O_EXPLAIN},
-    {"decompress", 0, CLI_ARG_REQUIRED, O_DECOMPRESS},
-    {"denoise", 0, CLI_ARG_REQUIRED, O_DENOISE},
-    {"deblur", 0, CLI_ARG_OPTIONAL, O_DEBLUR},
-    {"sharpen", 0, CLI_ARG_OPTIONAL, O_SHARPEN},
-    {"auto-color", 0, CLI_ARG_NONE, O_AUTO_COLOR},
-    {"auto-colour", 0, CLI_ARG_NONE, O_AUTO_COLOR},
-    {"auto-exposure", 0, CLI_ARG_NONE, O_AUTO_EXPOSURE},
-    {"hdr", 0, CLI_ARG_REQUIRED, O_HDR},
-    {"exposure", 0, CLI_ARG_REQUIRED, O_EXPOSURE},
-    {"contrast", 0, CLI_ARG_REQUIRED, O_CONTRAST},
-    {"saturation", 0, CLI_ARG_REQUIRED, O_SATURATION},
-    {"sharpness", 0, CLI_ARG_REQUIRED, O_SHARPNESS},
-    {"temperature", 0, CLI_ARG_REQUIRED, O_TEMPERATURE},
-    {"tint", 0, CLI_ARG_REQUIRED, O_TINT},
     {"ops-json", 0, CLI_ARG_REQUIRED, O_OPS_JSON},
     {"precision", 0, CLI_ARG_REQUIRED, O_PRECISION},
-    {NULL, 0, 0, 0},
 };
+#define NFIXED (sizeof g_fixed / sizeof g_fixed[0])
+
+/* The fixed flags, then every CLI name of every operation (built once; the CLI is single-threaded). */
+static cli_opt g_opts[NFIXED + 4 * 64 + 1];
+static char g_names[2048];
+
+static const cli_opt *all_opts(void)
+{
+    if (g_opts[0].name)
+        return g_opts;
+    size_t n = 0, used = 0;
+    memcpy(g_opts, g_fixed, sizeof g_fixed);
+    n = NFIXED;
+    for (size_t i = 0; i < enh_opts_count; i++) {
+        const enh_opt *r = &enh_opts[i];
+        int value_optional = r->type == ENH_OPT_BOOL || (r->flags & ENH_OPT_CLI_VALUE_OPTIONAL);
+        for (const char *p = r->cli; *p && n + 2 < sizeof g_opts / sizeof g_opts[0];) {
+            size_t l = strcspn(p, " ");
+            if (used + l + 1 > sizeof g_names)
+                break;
+            memcpy(g_names + used, p, l);
+            g_names[used + l] = 0;
+            g_opts[n++] = (cli_opt){g_names + used, p == r->cli ? r->cli_short : 0,
+                                    value_optional ? CLI_ARG_OPTIONAL : CLI_ARG_REQUIRED, O_TABLE + (int)i};
+            used += l + 1;
+            p += l;
+            p += strspn(p, " ");
+        }
+        if (r->cli_switch && n + 2 < sizeof g_opts / sizeof g_opts[0])
+            g_opts[n++] = (cli_opt){r->cli_switch, 0, CLI_ARG_NONE, O_TABLE + (int)i};
+    }
+    g_opts[n] = (cli_opt){NULL, 0, 0, 0};
+    return g_opts;
+}
+
+/* One operation's help: "  -w, --width W          target width... (px or N%)". */
+static void help_row(FILE *f, const enh_opt *r)
+{
+    char left[64], name[40], summary[200], text[700];
+    enh_opt_first(r->cli, name, sizeof name);
+    const char *arg = r->type == ENH_OPT_BOOL ? "" : r->flags & ENH_OPT_CLI_VALUE_OPTIONAL ? "[=" : " ";
+    snprintf(left, sizeof left, "  %s%c%s--%s%s%s%s", r->cli_short ? "-" : " ", r->cli_short ? r->cli_short : ' ',
+             r->cli_short ? ", " : "  ", name, arg, *arg ? r->metavar : "", *arg == '[' ? "]" : "");
+    enh_opt_summary(r, summary, sizeof summary);
+    size_t len = (size_t)snprintf(text, sizeof text, "%s", r->help);
+    if (*summary && len < sizeof text)
+        len += (size_t)snprintf(text + len, sizeof text - len, " [%s]", summary);
+    const char *more = strchr(r->cli, ' ');
+    if (more && len < sizeof text)
+        len += (size_t)snprintf(text + len, sizeof text - len, " (also --%s)", more + 1);
+    if (r->cli_switch && len < sizeof text)
+        snprintf(text + len, sizeof text - len, " (--%s = --%s keep)", r->cli_switch, name);
+    /* wrap the text at 110 columns, continuation lines under the first */
+    fprintf(f, "%-25s", left);
+    if (strlen(left) >= 25)
+        fprintf(f, "\n%25s", "");
+    int col = 25;
+    for (char *w = strtok(text, " "); w; w = strtok(NULL, " ")) {
+        int wl = (int)strlen(w);
+        if (col > 25 && col + 1 + wl > 110) {
+            fprintf(f, "\n%25s", "");
+            col = 25;
+        }
+        fprintf(f, "%s%s", col > 25 ? " " : "", w);
+        col += wl + (col > 25);
+    }
+    fputc('\n', f);
+}
+
+/* The operations under a JSON section ("restorations"; "" = top-level options). */
+static void help_group(FILE *f, const char *group)
+{
+    size_t n = strlen(group);
+    for (size_t i = 0; i < enh_opts_count; i++) {
+        const char *p = enh_opts[i].path;
+        if (n ? !strncmp(p, group, n) && p[n] == '.' : !strchr(p, '.'))
+            help_row(f, &enh_opts[i]);
+    }
+}
 
 void cli_enhance_help(FILE *f)
 {
@@ -76,51 +120,26 @@ void cli_enhance_help(FILE *f)
 "\n"
 "Enhances one photo (JPEG, PNG, WebP, AVIF/HEIF, TIFF, GIF first frame), or every image in\n"
 "a folder. EXIF orientation and ICC colour profiles are applied, alpha and 16-bit depth kept.\n"
-"The output is written atomically: never a half-written file.\n"
+"The output is written atomically: never a half-written file. Every operation below is also\n"
+"a key of the operations JSON (--ops-json, `enhance ops --schema`) and a query key of\n"
+"`enhance serve` under the same name.\n"
 "\n"
 "Output:\n"
-"  -o, --output PATH      output file, or output folder (folder mode, or an existing folder)\n"
-"  -f, --format F         jpeg|png|webp|avif|tiff (default: from the output name, else the input's)\n"
-"      --quality N        1..100 (default: JPEG/WebP 90, AVIF 65)\n"
-"      --progressive      progressive JPEG\n"
-"      --lossless         lossless WebP/AVIF\n"
-"      --bit-depth 8|16   sample depth (default: as the input where the format allows; PNG/TIFF/AVIF can\n"
-"                         hold 16 bits, AVIF stores 12)\n"
-"      --keep-metadata    keep EXIF/XMP/ICC (default: stripped; pixels are always sRGB)\n"
-"\n"
-"AI upscaling and restoration:\n"
-"      --upscale F        upscale by F (1..8) with the AI upscaler (default model: photo);\n"
-"                         or --upscale KIND for that upscaler at its native scale\n"
-"      --upscaler KIND    photo|art|quality|resample (resample = no model, --kernel only)\n"
-"      --model NAME       a specific model (see `enhance models list`)\n"
-"      --auto             assess the photo and apply what it needs (--explain prints why)\n"
-"      --explain          print what auto mode measured and decided\n"
-"      --decompress L     JPEG artifact removal: off|auto|moderate|strong|0..100\n"
-"      --denoise L        off|auto|0..100\n"
-"      --deblur[=L]       deblur (default auto; L = off|auto|0..100)\n"
-"      --sharpen[=L]      sharpen (default auto; L = off|auto|0..100)\n"
-"\n"
-"Adjustments:\n"
-"      --auto-color       automatic white balance and colour\n"
-"      --auto-exposure    automatic exposure\n"
-"      --hdr N            local tone mapping 0..100\n"
-"      --exposure N       -100..100      --contrast N     -100..100\n"
-"      --saturation N     -100..100      --sharpness N    -100..100\n"
-"      --temperature N    -100..100      --tint N         -100..100\n"
+"  -o, --output PATH      output file, or output folder (folder mode, or an existing folder)\n");
+    help_group(f, "output");
+    fprintf(f, "\nAI upscaling and restoration:\n");
+    help_group(f, "restorations");
+    help_group(f, "");
+    fprintf(f, "      --explain          print what auto mode measured and decided\n"
+               "\nAdjustments:\n");
+    help_group(f, "adjustments");
+    fprintf(f,
 "      --ops-json J       operations as JSON (a file, or the text itself if it starts with '{');\n"
 "                         flags given as well override it (schema: `enhance ops --schema`)\n"
 "\n"
-"Resizing (applied after upscaling):\n"
-"      --scale F          resample by F (0.1..8)\n"
-"      --kernel K         lanczos3 (default) | cubic | linear | nearest: the kernel of every plain\n"
-"                         resample (resizing, --upscaler resample, a model's output brought to F);\n"
-"                         cubic = MATLAB imresize bicubic, the SR papers' baseline\n"
-"  -w, --width W          width in px, or N%% of the input\n"
-"      --height H         height in px, or N%% of the input\n"
-"      --fit MODE         inside (bounds) | cover (crop) | fill | pad (canvas); default inside\n"
-"      --gravity G        centre|smart: what cover keeps (smart = the most interesting part)\n"
-"      --padding N        add N px of background on every side\n"
-"      --background C     '#rrggbb[aa]', 'r,g,b[,a]', white, black, transparent (default black)\n"
+"Resizing (applied after upscaling):\n");
+    help_group(f, "resizing");
+    fprintf(f,
 "\n"
 "Resources:\n"
 "  -j, --threads N        worker threads (default: all cores, or ENHANCE_THREADS)\n"
@@ -146,12 +165,6 @@ void cli_enhance_help(FILE *f)
 "  enhance photo.jpg -o big.png --upscale 4\n"
 "  enhance photo.jpg -o thumb.webp --width 400 --height 400 --fit cover --gravity smart\n"
 "  enhance shots/ -o out/ -r --auto --format jpeg --quality 85\n");
-}
-
-static int set_strength(const char *opt, const char *v, const char *const *names, const int *vals, int *field,
-                        char *msg, size_t n)
-{
-    return cli_parse_strength(opt, v, names, vals, field, msg, n) ? 1 : 0;
 }
 
 static int apply_ops_json(const char *v, enh_ops *ops, char *msg, size_t n)
@@ -182,94 +195,18 @@ static int apply_ops_json(const char *v, enh_ops *ops, char *msg, size_t n)
     return 0;
 }
 
-/* Applies one flag; returns 0 ok, 1 usage error. */
-static int apply(cli_enhance_args *a, int id, const char *opt, const char *v, int *upscale_factor_given,
-                 int *upscaler_given, char *msg, size_t n)
+/* Applies one flag that is not an operation; returns 0 ok, 1 usage error. */
+static int apply(cli_enhance_args *a, int id, const char *opt, const char *v, char *msg, size_t n)
 {
     cli_settings *s = &a->s;
-    enh_ops *o = &s->ops;
     long l = 0;
-    double d = 0;
-    static const char *const dec_names[] = {"moderate", "strong", "light", NULL};
-    static const int dec_vals[] = {50, 100, 25};
     switch (id) {
     case O_OUTPUT: a->output = v; return 0;
     case O_RECURSIVE: s->recursive = 1; return 0;
     case O_FORCE: s->force = 1; return 0;
     case O_QUIET: s->quiet = 1; return 0;
     case O_HELP: a->help = 1; return 0;
-    case O_SCALE:
-        if (cli_parse_double(opt, v, 0.1, 8, &d, msg, n))
-            return 1;
-        o->resize_scale = d;
-        return 0;
-    case O_KERNEL: {
-        enh_error kerr = {0};
-        if (enh_kernel_from_name(v, &o->resample_kernel, &kerr)) {
-            snprintf(msg, n, "--kernel: %s", kerr.msg);
-            return 1;
-        }
-        return 0;
-    }
-    case O_WIDTH:
-        return cli_parse_dimension(opt, v, &o->width, &o->width_pct, msg, n) ? 1 : 0;
-    case O_HEIGHT:
-        return cli_parse_dimension(opt, v, &o->height, &o->height_pct, msg, n) ? 1 : 0;
-    case O_FIT:
-        if (!strcasecmp(v, "inside") || !strcasecmp(v, "bounds") || !strcasecmp(v, "contain"))
-            o->fit = ENH_FIT_INSIDE;
-        else if (!strcasecmp(v, "cover") || !strcasecmp(v, "crop"))
-            o->fit = ENH_FIT_COVER;
-        else if (!strcasecmp(v, "fill") || !strcasecmp(v, "stretch"))
-            o->fit = ENH_FIT_FILL;
-        else if (!strcasecmp(v, "pad") || !strcasecmp(v, "canvas"))
-            o->fit = ENH_FIT_PAD;
-        else {
-            snprintf(msg, n, "--fit must be inside (bounds), cover (crop), fill or pad (canvas), got '%s'", v);
-            return 1;
-        }
-        return 0;
-    case O_GRAVITY:
-        if (!strcasecmp(v, "centre") || !strcasecmp(v, "center"))
-            o->gravity = ENH_GRAVITY_CENTRE;
-        else if (!strcasecmp(v, "smart") || !strcasecmp(v, "attention"))
-            o->gravity = ENH_GRAVITY_SMART;
-        else {
-            snprintf(msg, n, "--gravity must be centre or smart, got '%s'", v);
-            return 1;
-        }
-        return 0;
-    case O_PADDING:
-        if (cli_parse_int(opt, v, 0, 4096, &l, msg, n))
-            return 1;
-        o->padding = (int)l;
-        return 0;
-    case O_BACKGROUND:
-        return cli_parse_colour(opt, v, o->background, msg, n) ? 1 : 0;
-    case O_FORMAT: {
-        enh_error err = {0};
-        if (enh_format_from_name(v, &o->format, &err) != ENH_OK || o->format == ENH_FORMAT_SAME) {
-            snprintf(msg, n, "--format must be jpeg, png, webp, avif or tiff, got '%s'", v);
-            return 1;
-        }
-        a->format_given = 1;
-        return 0;
-    }
-    case O_QUALITY:
-        if (cli_parse_int(opt, v, 1, 100, &l, msg, n))
-            return 1;
-        o->quality = (int)l;
-        return 0;
-    case O_KEEP_METADATA: o->keep_metadata = 1; return 0;
-    case O_BIT_DEPTH:
-        if (cli_parse_int(opt, v, 8, 16, &l, msg, n) || (l != 8 && l != 16)) {
-            snprintf(msg, n, "--bit-depth must be 8 or 16, got '%s'", v);
-            return 1;
-        }
-        o->bit_depth = (int)l;
-        return 0;
-    case O_PROGRESSIVE: o->progressive = 1; return 0;
-    case O_LOSSLESS: o->lossless = 1; return 0;
+    case O_EXPLAIN: s->explain = 1; return 0;
     case O_THREADS:
         if (cli_parse_int(opt, v, 1, 1024, &l, msg, n))
             return 1;
@@ -299,85 +236,6 @@ static int apply(cli_enhance_args *a, int id, const char *opt, const char *v, in
             return 1;
         }
         return 0;
-    case O_UPSCALE:
-        if (!strcasecmp(v, "off")) {
-            o->upscale = ENH_UPSCALE_NONE;
-            o->scale = 0;
-            *upscale_factor_given = 0;
-            return 0;
-        }
-        if (!strcasecmp(v, "photo") || !strcasecmp(v, "art") || !strcasecmp(v, "anime") ||
-            !strcasecmp(v, "quality") || !strcasecmp(v, "resample") || !strcasecmp(v, "lanczos")) {
-            /* --upscale KIND: that upscaler at its model's native scale */
-            o->scale = 0;
-            *upscale_factor_given = 1;
-            return apply(a, O_UPSCALER, "--upscale", v, upscale_factor_given, upscaler_given, msg, n);
-        }
-        if (cli_parse_double(opt, v, 1, 8, &d, msg, n)) {
-            snprintf(msg, n, "--upscale must be a factor in 1..8 (or photo, art, quality, resample), got '%s'", v);
-            return 1;
-        }
-        o->scale = d;
-        *upscale_factor_given = 1;
-        return 0;
-    case O_MODEL:
-        if (strlen(v) >= sizeof o->model || !*v) {
-            snprintf(msg, n, "--model name must be 1..%zu characters", sizeof o->model - 1);
-            return 1;
-        }
-        snprintf(o->model, sizeof o->model, "%s", v);
-        return 0;
-    case O_UPSCALER:
-        if (!strcasecmp(v, "photo"))
-            o->upscale = ENH_UPSCALE_PHOTO;
-        else if (!strcasecmp(v, "art") || !strcasecmp(v, "anime"))
-            o->upscale = ENH_UPSCALE_ART;
-        else if (!strcasecmp(v, "quality"))
-            o->upscale = ENH_UPSCALE_QUALITY;
-        else if (!strcasecmp(v, "resample") || !strcasecmp(v, "lanczos"))
-            o->upscale = ENH_UPSCALE_RESAMPLE;
-        else {
-            snprintf(msg, n, "--upscaler must be photo, art, quality or resample, got '%s'", v);
-            return 1;
-        }
-        *upscaler_given = 1;
-        return 0;
-    case O_AUTO: o->auto_mode = 1; return 0;
-    case O_EXPLAIN: s->explain = 1; return 0;
-    case O_DECOMPRESS: return set_strength(opt, v, dec_names, dec_vals, &o->decompress, msg, n);
-    case O_DENOISE: return set_strength(opt, v, NULL, NULL, &o->denoise, msg, n);
-    case O_DEBLUR:
-        if (!v) {
-            o->deblur = ENH_AUTO;
-            return 0;
-        }
-        return set_strength(opt, v, NULL, NULL, &o->deblur, msg, n);
-    case O_SHARPEN:
-        if (!v) {
-            o->sharpen = ENH_AUTO;
-            return 0;
-        }
-        return set_strength(opt, v, NULL, NULL, &o->sharpen, msg, n);
-    case O_AUTO_COLOR: o->auto_color = 1; return 0;
-    case O_AUTO_EXPOSURE: o->auto_exposure = 1; return 0;
-    case O_HDR:
-        if (cli_parse_int(opt, v, 0, 100, &l, msg, n))
-            return 1;
-        o->hdr = (int)l;
-        return 0;
-    case O_EXPOSURE:
-    case O_CONTRAST:
-    case O_SATURATION:
-    case O_SHARPNESS:
-    case O_TEMPERATURE:
-    case O_TINT: {
-        if (cli_parse_int(opt, v, -100, 100, &l, msg, n))
-            return 1;
-        int *f = id == O_EXPOSURE ? &o->exposure : id == O_CONTRAST ? &o->contrast : id == O_SATURATION ? &o->saturation
-               : id == O_SHARPNESS ? &o->sharpness : id == O_TEMPERATURE ? &o->temperature : &o->tint;
-        *f = (int)l;
-        return 0;
-    }
     default:
         snprintf(msg, n, "internal: unhandled option %s", opt);
         return 1;
@@ -386,7 +244,7 @@ static int apply(cli_enhance_args *a, int id, const char *opt, const char *v, in
 
 static const char *opt_name(int id)
 {
-    for (const cli_opt *o = g_opts; o->name; o++)
+    for (const cli_opt *o = all_opts(); o->name; o++)
         if (o->id == id)
             return o->name;
     return "?";
@@ -398,12 +256,13 @@ int cli_enhance_parse(int argc, char **argv, cli_enhance_args *a, char *msg, siz
     enh_ops_init(&a->s.ops);
     a->s.nn = *enh_nn_options_default();
     a->s.max_pixels = ENH_IMAGE_DEFAULT_MAX_PIXELS;
+    const cli_opt *opts = all_opts();
 
     /* pass 1: --ops-json is the base the other flags override */
     cli_parser p;
     const char *v = NULL;
     int id;
-    cli_parser_init(&p, argc, argv, g_opts);
+    cli_parser_init(&p, argc, argv, opts);
     while ((id = cli_next(&p, &v, msg, n)) != CLI_END) {
         if (id == CLI_ERROR)
             return 1;
@@ -415,8 +274,10 @@ int cli_enhance_parse(int argc, char **argv, cli_enhance_args *a, char *msg, siz
             return 1;
     }
 
-    int upscale_factor_given = 0, upscaler_given = 0, model_given = 0, dims_given = 0;
-    cli_parser_init(&p, argc, argv, g_opts);
+    /* pass 2: the flags; the operations go through the table's setter (the same one as the
+     * operations JSON and the server's query keys, so the same value means the same) */
+    enh_ops_state st = {0};
+    cli_parser_init(&p, argc, argv, opts);
     while ((id = cli_next(&p, &v, msg, n)) != CLI_END) {
         if (id == CLI_POSITIONAL) {
             if (!a->input) {
@@ -428,19 +289,21 @@ int cli_enhance_parse(int argc, char **argv, cli_enhance_args *a, char *msg, siz
         }
         if (id == O_OPS_JSON)
             continue;
+        if (id >= O_TABLE) {
+            enh_opt_value val = enh_opt_text(v);
+            enh_error err = {0};
+            if (enh_opt_set(&enh_opts[id - O_TABLE], &val, &a->s.ops, &st, &err)) {
+                snprintf(msg, n, "%s", err.msg);
+                return 1;
+            }
+            continue;
+        }
         char optname[64];
         snprintf(optname, sizeof optname, "--%s", opt_name(id));
-        if (apply(a, id, optname, v, &upscale_factor_given, &upscaler_given, msg, n))
+        if (apply(a, id, optname, v, msg, n))
             return 1;
-        if (id == O_MODEL)
-            model_given = 1;
-        if (id == O_WIDTH || id == O_HEIGHT)
-            dims_given = 1;
     }
-    enh_ops *o = &a->s.ops;
-    /* --upscale F alone means the default AI upscaler; --model implies upscaling */
-    if ((upscale_factor_given || model_given) && !upscaler_given && o->upscale == ENH_UPSCALE_NONE)
-        o->upscale = ENH_UPSCALE_PHOTO;
+    a->format_given = (st.given >> enh_opt_index(enh_opt_by_path("output.format"))) & 1;
     if (!a->input) {
         snprintf(msg, n, "missing INPUT (usage: enhance INPUT -o OUTPUT [options]; see --help)");
         return 1;
@@ -449,12 +312,8 @@ int cli_enhance_parse(int argc, char **argv, cli_enhance_args *a, char *msg, siz
         snprintf(msg, n, "missing -o OUTPUT (where to write the result; see --help)");
         return 1;
     }
-    if (o->resize_scale > 0 && dims_given) {
-        snprintf(msg, n, "--scale cannot be combined with --width/--height (use one way of sizing)");
-        return 1;
-    }
     enh_error err = {0};
-    if (enh_ops_validate(o, &err) != ENH_OK) {
+    if (enh_ops_validate(&a->s.ops, &err) != ENH_OK) {
         snprintf(msg, n, "%s", err.msg);
         return 1;
     }

@@ -14,6 +14,8 @@ static void usage(FILE *f)
           "       enhance ops --check FILE|-      validate an operations document and print it in\n"
           "                                       canonical form (every field, defaults filled in)\n"
           "       enhance ops --defaults          print the default operations document\n"
+          "       enhance ops --describe          every option: JSON path, query key, CLI flag, type, values,\n"
+          "                                       default and help (the server's GET /v1/ops)\n"
           "\n"
           "The document is the one accepted by `enhance IN -o OUT --ops-json FILE` and by the\n"
           "server's POST /v1/enhance. Example:\n"
@@ -60,6 +62,14 @@ int cmd_ops(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--schema")) {
         puts(enh_ops_schema_json());
+        return 0;
+    }
+    if (!strcmp(argv[1], "--describe")) {
+        char *s = enh_ops_describe_json();
+        if (!s)
+            return 2;
+        puts(s);
+        free(s);
         return 0;
     }
     if (!strcmp(argv[1], "--defaults")) {

@@ -12,7 +12,34 @@
 #include "cli/commands.h"
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "enhance/ops_table.h"
 #include "serve/serve.h"
+
+/* The operations' query keys, from the operations table, wrapped under the endpoint's text. */
+static void print_query_keys(FILE *f)
+{
+    char keys[1024];
+    enh_ops_query_keys(keys, sizeof keys, " ");
+    int col = 0; /* characters on the current line after the indent */
+    for (char *w = strtok(keys, " "); w; w = strtok(NULL, " ")) {
+        int l = (int)strlen(w);
+        if (col && col + 1 + l > 84) {
+            fputc('\n', f);
+            col = 0;
+        }
+        fprintf(f, "%s%s", col ? " " : "                     ", w);
+        col += l + (col ? 1 : 0);
+    }
+    fputc('\n', f);
+}
+
+/* The test hooks exist only in builds configured with ENH_TEST_HOOKS (scripts/build.sh: the
+ * trees the suite runs), not in the shipped command. */
+#ifdef ENH_TEST_HOOKS
+#define DEBUG_DELAY_HELP "  --debug-delay-ms N       testing aid: every request computes N ms longer (cancellable)\n"
+#else
+#define DEBUG_DELAY_HELP ""
+#endif
 
 static void usage(FILE *f)
 {
@@ -26,14 +53,16 @@ static void usage(FILE *f)
             "                     curl --data-binary @in.jpg -H 'Content-Type: image/jpeg' \\\n"
             "                       'http://127.0.0.1:8080/v1/enhance?upscale=photo&scale=2&format=webp' -o out.webp\n"
             "                     or multipart/form-data with an 'image' part and an 'operations' JSON part\n"
-            "                     (schema: `enhance ops --schema`). Query keys: upscale scale model auto decompress\n"
-            "                     denoise deblur sharpen auto_color auto_exposure hdr exposure contrast saturation\n"
-            "                     sharpness temperature tint width height resize fit gravity padding background\n"
-            "                     format quality metadata bit_depth progressive lossless; priority=high|normal|batch,\n"
-            "                     deadline_ms=N (also headers X-Priority, X-Deadline-Ms).\n"
+            "                     (schema: `enhance ops --schema`). Query keys (the CLI's operation flags,\n"
+            "                     values as in the operations JSON):\n");
+    print_query_keys(f);
+    fprintf(f,
+            "                     priority=high|normal|batch, deadline_ms=N (also headers X-Priority,\n"
+            "                     X-Deadline-Ms).\n"
             "                     Answer: the image, with X-Image-Width/Height, X-Model, X-Tiles, X-Timing-*-Ms,\n"
             "                     Server-Timing, X-Request-Id. Errors: JSON {\"error\": {code, type, message, details}}\n"
             "                     400 413 415 422 429(+Retry-After) 503 504.\n"
+            "  GET /v1/ops        every operation: its query key, CLI flag, JSON path, type, values, default\n"
             "  GET /v1/models     served models (name, scale, purpose, loaded, ready, settings)\n"
             "  GET /healthz       liveness;  GET /readyz  readiness (200 once every model is loaded and warmed up,\n"
             "                     503 while loading or draining);  GET /metrics  Prometheus text;  GET /  web page\n"
@@ -47,7 +76,8 @@ static void usage(FILE *f)
             "                           {\"models_dir\": DIR, \"defaults\": {...}, \"models\": [{\"name\": ..,\n"
             "                           \"instances\": 1, \"tile_size\": 0, \"max_batch\": 4,\n"
             "                           \"max_queue_delay_ms\": 2, \"max_queue\": 32, \"default_deadline_ms\": 60000}]}\n"
-            "  --api-key-file FILE      require 'Authorization: Bearer <key>' on /v1/ (key = file content)\n"
+            "  --api-key-file FILE      require 'Authorization: Bearer <key>' on /v1/enhance and /v1/models (key =\n"
+            "                           file content)\n"
             "  --max-body SIZE          request body cap (default 50M; suffix K, M, G)\n"
             "  --max-pixels N           input pixel cap (default 50000000)\n"
             "  --max-output-pixels N    output pixel cap (default 200000000)\n"
@@ -59,7 +89,7 @@ static void usage(FILE *f)
             "  --drain-timeout S        seconds in-flight requests get to finish on SIGTERM (default 30)\n"
             "  --web-dir DIR            serve DIR/index.html at / instead of the built-in page\n"
             "  --log-level LEVEL        error|warn|info|debug (default info)\n"
-            "  --debug-delay-ms N       testing aid: every request computes N ms longer (cancellable)\n"
+            DEBUG_DELAY_HELP
             "  -h, --help               this help\n"
             "\n"
             "Signals: SIGTERM/SIGINT drain then exit (0 when every request finished), SIGHUP reloads the\n"
@@ -212,11 +242,13 @@ int cmd_serve(int argc, char **argv)
         } else if (!strcmp(a, "--web-dir")) {
             NEED_VALUE;
             o.web_dir = v;
+#ifdef ENH_TEST_HOOKS
         } else if (!strcmp(a, "--debug-delay-ms")) {
             NEED_VALUE;
             if (parse_long(a, v, 0, 600000, &x))
                 return 1;
             o.debug_delay_ms = (double)x;
+#endif
         } else if (!strcmp(a, "--log-level")) {
             NEED_VALUE;
             if (!strcmp(v, "error"))

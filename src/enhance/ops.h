@@ -9,6 +9,8 @@
  *    "resizing":     {"width", "height", "fit", "gravity", "padding", "background", "kernel"},
  *    "output":       {"format", "quality", "metadata", "bit_depth", "progressive", "lossless"},
  *    "auto": bool}
+ * Every option is one row of the operations table (ops_table.h), which the JSON, query and
+ * CLI parsers, the writer, the schema and the help all loop over.
  * Unknown keys are an error that names the key (ENH_EINVAL); values out of range are
  * ENH_EINVAL with the allowed range. enh_ops is a plain value (no pointers): copy freely.
  */
@@ -17,6 +19,7 @@
 
 #include <stddef.h>
 #include "core/error.h"
+#include "image/image_format.h"
 #include "image/resample_kernel.h"
 
 /* Strength fields: ENH_OFF (0), ENH_AUTO (-1) or 1..100. */
@@ -39,15 +42,6 @@ typedef enum {
 } enh_fit;
 
 typedef enum { ENH_GRAVITY_CENTRE = 0, ENH_GRAVITY_SMART } enh_gravity;
-
-typedef enum {
-    ENH_FORMAT_SAME = 0, /* same as input where we can write it, else from the output suffix */
-    ENH_FORMAT_JPEG,
-    ENH_FORMAT_PNG,
-    ENH_FORMAT_WEBP,
-    ENH_FORMAT_AVIF,
-    ENH_FORMAT_TIFF
-} enh_format;
 
 typedef struct enh_ops {
     /* restorations */
@@ -93,11 +87,12 @@ enh_status enh_ops_from_json(const char *json, size_t len, enh_ops *ops, enh_err
 enh_status enh_ops_validate(const enh_ops *ops, enh_error *err);
 /* Canonical JSON of ops; malloc'd string, caller frees. NULL on OOM. */
 char *enh_ops_to_json(const enh_ops *ops);
-/* JSON Schema of the operations document (static string). */
+/* JSON Schema of the operations document, made from the operations table (static string). */
 const char *enh_ops_schema_json(void);
+/* Every option as the GET /v1/ops document: {"options": [{path, group, query, cli, type,
+ * allowed, summary, help, values?, minimum?, maximum?, default?}]}; malloc'd, NULL on OOM. */
+char *enh_ops_describe_json(void);
 
 const char *enh_format_name(enh_format f);
-enh_status enh_format_from_name(const char *name, enh_format *f, enh_error *err);
-const char *enh_upscale_kind_name(enh_upscale_kind k);
 
 #endif

@@ -25,41 +25,6 @@ void enh_save_opts_from_ops(enh_save_opts *o, const enh_ops *ops)
     o->bit_depth = ops->bit_depth;
 }
 
-enh_format enh_format_from_path(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    const char *dot = strrchr(slash ? slash : path, '.');
-    if (!dot)
-        return ENH_FORMAT_SAME;
-    dot++;
-    if (!strcasecmp(dot, "jpg") || !strcasecmp(dot, "jpeg") || !strcasecmp(dot, "jpe"))
-        return ENH_FORMAT_JPEG;
-    if (!strcasecmp(dot, "png"))
-        return ENH_FORMAT_PNG;
-    if (!strcasecmp(dot, "webp"))
-        return ENH_FORMAT_WEBP;
-    if (!strcasecmp(dot, "avif"))
-        return ENH_FORMAT_AVIF;
-    if (!strcasecmp(dot, "tif") || !strcasecmp(dot, "tiff"))
-        return ENH_FORMAT_TIFF;
-    return ENH_FORMAT_SAME;
-}
-
-enh_format enh_format_for_input(const char *f)
-{
-    if (!f)
-        return ENH_FORMAT_PNG;
-    if (!strcmp(f, "jpeg"))
-        return ENH_FORMAT_JPEG;
-    if (!strcmp(f, "webp"))
-        return ENH_FORMAT_WEBP;
-    if (!strcmp(f, "avif") || !strcmp(f, "heif"))
-        return ENH_FORMAT_AVIF;
-    if (!strcmp(f, "tiff"))
-        return ENH_FORMAT_TIFF;
-    return ENH_FORMAT_PNG; /* png, gif and anything else */
-}
-
 enh_format enh_format_resolve(enh_format requested, const char *out_path, const char *input_format)
 {
     if (requested != ENH_FORMAT_SAME)
@@ -67,53 +32,6 @@ enh_format enh_format_resolve(enh_format requested, const char *out_path, const 
     enh_format f = out_path ? enh_format_from_path(out_path) : ENH_FORMAT_SAME;
     return f != ENH_FORMAT_SAME ? f : enh_format_for_input(input_format);
 }
-
-const char *enh_format_extension(enh_format f)
-{
-    switch (f) {
-    case ENH_FORMAT_JPEG: return "jpg";
-    case ENH_FORMAT_PNG: return "png";
-    case ENH_FORMAT_WEBP: return "webp";
-    case ENH_FORMAT_AVIF: return "avif";
-    case ENH_FORMAT_TIFF: return "tif";
-    default: return "";
-    }
-}
-
-const char *enh_format_mime(enh_format f)
-{
-    switch (f) {
-    case ENH_FORMAT_JPEG: return "image/jpeg";
-    case ENH_FORMAT_PNG: return "image/png";
-    case ENH_FORMAT_WEBP: return "image/webp";
-    case ENH_FORMAT_AVIF: return "image/avif";
-    case ENH_FORMAT_TIFF: return "image/tiff";
-    default: return "application/octet-stream";
-    }
-}
-
-int enh_format_default_quality(enh_format f)
-{
-    switch (f) {
-    case ENH_FORMAT_JPEG: return 90;
-    case ENH_FORMAT_WEBP: return 90;
-    case ENH_FORMAT_AVIF: return 65;
-    default: return 0;
-    }
-}
-
-const char *enh_format_label(enh_format f)
-{
-    switch (f) {
-    case ENH_FORMAT_JPEG: return "JPEG";
-    case ENH_FORMAT_PNG: return "PNG";
-    case ENH_FORMAT_WEBP: return "WebP";
-    case ENH_FORMAT_AVIF: return "AVIF";
-    case ENH_FORMAT_TIFF: return "TIFF";
-    default: return "?";
-    }
-}
-
 
 static int set_interp(VipsImage **img, int deep)
 {
@@ -131,13 +49,13 @@ enh_status enh_image_prepare_for_save(VipsImage *img, const enh_save_opts *o, Vi
 {
     *out = NULL;
     enh_format f = o->format;
-    if (f == ENH_FORMAT_SAME || (int)f < 0 || f > ENH_FORMAT_TIFF)
+    if (!enh_format_info_of(f))
         return enh_fail(err, ENH_EINVAL, "no output format chosen (use --format jpeg|png|webp|avif|tiff)");
     if (o->bit_depth != 0 && o->bit_depth != 8 && o->bit_depth != 16)
         return enh_fail(err, ENH_EINVAL, "bit depth must be 8 or 16, got %d", o->bit_depth);
     if (o->quality < 0 || o->quality > 100)
         return enh_fail(err, ENH_EINVAL, "quality must be in 1..100, got %d", o->quality);
-    int can16 = f == ENH_FORMAT_PNG || f == ENH_FORMAT_TIFF || f == ENH_FORMAT_AVIF;
+    int can16 = enh_format_can16(f);
     if (o->bit_depth == 16 && !can16)
         return enh_fail(err, ENH_EINVAL,
                         "%s cannot store 16-bit samples (use --format png, tiff or avif, or --bit-depth 8)",

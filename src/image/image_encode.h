@@ -21,6 +21,7 @@
 
 #include "core/error.h"
 #include "enhance/ops.h"
+#include "image/image_format.h"
 
 typedef void (*enh_save_progress_fn)(void *user, double fraction_done);
 
@@ -41,18 +42,8 @@ void enh_save_opts_init(enh_save_opts *o);
  * lossless); a SAME format stays SAME (resolve it with enh_format_resolve). */
 void enh_save_opts_from_ops(enh_save_opts *o, const enh_ops *ops);
 
-/* Format from a file name's suffix (.jpg .jpeg .png .webp .avif .tif .tiff), else SAME. */
-enh_format enh_format_from_path(const char *path);
-/* The format we write for an input format name from enh_image_info ("gif" -> PNG,
- * "heif" -> AVIF). */
-enh_format enh_format_for_input(const char *input_format);
-/* SAME -> from the output path's suffix -> from the input format. */
+/* SAME -> from the output path's suffix -> from the input format (image_format.h). */
 enh_format enh_format_resolve(enh_format requested, const char *out_path, const char *input_format);
-const char *enh_format_extension(enh_format f); /* "jpg", "png", "webp", "avif", "tif" */
-const char *enh_format_mime(enh_format f);
-const char *enh_format_label(enh_format f); /* "JPEG", "PNG", "WebP", "AVIF", "TIFF" (messages) */
-/* Our default quality when o->quality is 0. */
-int enh_format_default_quality(enh_format f);
 
 enh_status enh_image_save_file(VipsImage *img, const char *path, const enh_save_opts *o, enh_error *err);
 /* *data is g_malloc'd (free with g_free). */

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE /* memmem */
 #include "serve/request.h"
 
+#include "enhance/ops_table.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -52,73 +54,6 @@ static enh_status parse_double(const char *key, const char *v, double lo, double
     return ENH_OK;
 }
 
-static enh_status parse_int(const char *key, const char *v, int lo, int hi, int *out, enh_error *err)
-{
-    char *end;
-    errno = 0;
-    long l = v ? strtol(v, &end, 10) : 0;
-    if (!v || !*v || *end || errno || l < lo || l > hi)
-        return enh_fail(err, ENH_EINVAL, "query key '%s' must be an integer in %d..%d, got '%s'", key, lo, hi,
-                        v ? v : "");
-    *out = (int)l;
-    return ENH_OK;
-}
-
-static enh_status parse_bool(const char *key, const char *v, int *out, enh_error *err)
-{
-    if (!v || !*v || !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes") || !strcasecmp(v, "on")) {
-        *out = 1;
-        return ENH_OK;
-    }
-    if (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no") || !strcasecmp(v, "off")) {
-        *out = 0;
-        return ENH_OK;
-    }
-    return enh_fail(err, ENH_EINVAL, "query key '%s' must be true or false, got '%s'", key, v);
-}
-
-static enh_status parse_strength(const char *key, const char *v, int *out, enh_error *err)
-{
-    if (v && !strcasecmp(v, "off")) {
-        *out = ENH_OFF;
-        return ENH_OK;
-    }
-    if (!v || !*v || !strcasecmp(v, "auto")) {
-        *out = ENH_AUTO;
-        return ENH_OK;
-    }
-    if (!strcasecmp(v, "moderate")) {
-        *out = 50;
-        return ENH_OK;
-    }
-    if (!strcasecmp(v, "strong")) {
-        *out = 100;
-        return ENH_OK;
-    }
-    enh_status st = parse_int(key, v, 0, 100, out, err);
-    if (st)
-        return enh_fail(err, ENH_EINVAL, "query key '%s' must be off, auto, moderate, strong or 0..100, got '%s'",
-                        key, v);
-    return ENH_OK;
-}
-
-/* "640" (px) or "50%" */
-static enh_status parse_size(const char *key, const char *v, int *px, double *pct, enh_error *err)
-{
-    size_t n = v ? strlen(v) : 0;
-    if (n > 1 && v[n - 1] == '%') {
-        char tmp[32];
-        if (n >= sizeof tmp)
-            return enh_fail(err, ENH_EINVAL, "query key '%s': bad percentage '%s'", key, v);
-        memcpy(tmp, v, n - 1);
-        tmp[n - 1] = 0;
-        *px = 0;
-        return parse_double(key, tmp, 0.1, 10000, pct, err);
-    }
-    *pct = 0;
-    return parse_int(key, v, 1, 1000000, px, err);
-}
-
 enh_status serve_query_apply(const char *key, const char *v, enh_ops *o, serve_params *p, enh_error *err)
 {
     /* server parameters */
@@ -126,146 +61,20 @@ enh_status serve_query_apply(const char *key, const char *v, enh_ops *o, serve_p
         return serve_priority_from_name(v ? v : "", &p->priority, err);
     if (!strcmp(key, "deadline_ms"))
         return parse_double(key, v, 1, 86400000, &p->deadline_ms, err);
-    p->has_ops = 1;
-    /* restorations */
-    if (!strcmp(key, "upscale")) {
-        static const struct {
-            const char *n;
-            enh_upscale_kind k;
-        } kinds[] = {{"photo", ENH_UPSCALE_PHOTO},   {"art", ENH_UPSCALE_ART},   {"quality", ENH_UPSCALE_QUALITY},
-                     {"resample", ENH_UPSCALE_RESAMPLE}, {"off", ENH_UPSCALE_NONE}, {"none", ENH_UPSCALE_NONE}};
-        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-            if (v && !strcasecmp(v, kinds[i].n)) {
-                o->upscale = kinds[i].k;
-                return ENH_OK;
-            }
-        }
-        /* a bare factor: upscale=2 means the photo model at x2 */
-        double f;
-        if (v && parse_double(key, v, 1, 8, &f, NULL) == ENH_OK) {
-            o->upscale = ENH_UPSCALE_PHOTO;
-            o->scale = f;
-            return ENH_OK;
-        }
-        return enh_fail(err, ENH_EINVAL,
-                        "query key 'upscale' must be photo, art, quality, resample, off or a factor 1..8, got '%s'",
-                        v ? v : "");
+    /* operations: one row of the operations table each, read by the same setter as the
+     * operations JSON and the CLI flags */
+    const enh_opt *opt = enh_opt_by_query(key);
+    if (!opt) {
+        char keys[1024];
+        enh_ops_query_keys(keys, sizeof keys, ", ");
+        return enh_fail(err, ENH_EINVAL, "unknown query key '%s' (operations: %s; server: priority, deadline_ms)", key,
+                        keys);
     }
-    if (!strcmp(key, "scale"))
-        return parse_double(key, v, 1, 8, &o->scale, err);
-    if (!strcmp(key, "model")) {
-        if (!v || !*v || strlen(v) >= sizeof o->model)
-            return enh_fail(err, ENH_EINVAL, "query key 'model' needs a model name (at most %zu chars)",
-                            sizeof o->model - 1);
-        strcpy(o->model, v);
-        return ENH_OK;
-    }
-    if (!strcmp(key, "decompress"))
-        return parse_strength(key, v, &o->decompress, err);
-    if (!strcmp(key, "denoise"))
-        return parse_strength(key, v, &o->denoise, err);
-    if (!strcmp(key, "deblur"))
-        return parse_strength(key, v, &o->deblur, err);
-    if (!strcmp(key, "sharpen"))
-        return parse_strength(key, v, &o->sharpen, err);
-    if (!strcmp(key, "auto"))
-        return parse_bool(key, v, &o->auto_mode, err);
-    /* adjustments */
-    if (!strcmp(key, "auto_color"))
-        return parse_bool(key, v, &o->auto_color, err);
-    if (!strcmp(key, "auto_exposure"))
-        return parse_bool(key, v, &o->auto_exposure, err);
-    if (!strcmp(key, "hdr"))
-        return parse_int(key, v, 0, 100, &o->hdr, err);
-    static const char *const signed_keys[] = {"exposure", "contrast", "saturation", "sharpness", "temperature",
-                                              "tint"};
-    int *signed_fields[] = {&o->exposure, &o->contrast, &o->saturation, &o->sharpness, &o->temperature, &o->tint};
-    for (size_t i = 0; i < sizeof signed_keys / sizeof signed_keys[0]; i++)
-        if (!strcmp(key, signed_keys[i]))
-            return parse_int(key, v, -100, 100, signed_fields[i], err);
-    /* resizing */
-    if (!strcmp(key, "width"))
-        return parse_size(key, v, &o->width, &o->width_pct, err);
-    if (!strcmp(key, "height"))
-        return parse_size(key, v, &o->height, &o->height_pct, err);
-    if (!strcmp(key, "resize"))
-        return parse_double(key, v, 0.1, 8, &o->resize_scale, err);
-    if (!strcmp(key, "fit")) {
-        static const struct {
-            const char *n;
-            enh_fit f;
-        } fits[] = {{"inside", ENH_FIT_INSIDE}, {"bounds", ENH_FIT_INSIDE}, {"cover", ENH_FIT_COVER},
-                    {"crop", ENH_FIT_COVER},    {"fill", ENH_FIT_FILL},     {"pad", ENH_FIT_PAD},
-                    {"canvas", ENH_FIT_PAD}};
-        for (size_t i = 0; i < sizeof fits / sizeof fits[0]; i++) {
-            if (v && !strcasecmp(v, fits[i].n)) {
-                o->fit = fits[i].f;
-                return ENH_OK;
-            }
-        }
-        return enh_fail(err, ENH_EINVAL, "query key 'fit' must be inside, cover, fill or pad, got '%s'", v ? v : "");
-    }
-    if (!strcmp(key, "gravity")) {
-        if (v && (!strcasecmp(v, "centre") || !strcasecmp(v, "center"))) {
-            o->gravity = ENH_GRAVITY_CENTRE;
-            return ENH_OK;
-        }
-        if (v && !strcasecmp(v, "smart")) {
-            o->gravity = ENH_GRAVITY_SMART;
-            return ENH_OK;
-        }
-        return enh_fail(err, ENH_EINVAL, "query key 'gravity' must be centre or smart, got '%s'", v ? v : "");
-    }
-    if (!strcmp(key, "padding"))
-        return parse_int(key, v, 0, 10000, &o->padding, err);
-    if (!strcmp(key, "background")) {
-        double c[4] = {0, 0, 0, 255};
-        int n = 0;
-        const char *s = v ? v : "";
-        while (*s && n < 4) {
-            char *end;
-            double d = strtod(s, &end);
-            if (end == s || d < 0 || d > 255)
-                break;
-            c[n++] = d;
-            s = end;
-            if (*s == ',')
-                s++;
-            else
-                break;
-        }
-        if (*s || (n != 3 && n != 4))
-            return enh_fail(err, ENH_EINVAL, "query key 'background' must be R,G,B or R,G,B,A (0..255), got '%s'",
-                            v ? v : "");
-        memcpy(o->background, c, sizeof c);
-        return ENH_OK;
-    }
-    /* output */
-    if (!strcmp(key, "format")) {
-        enh_status st = enh_format_from_name(v ? v : "", &o->format, err);
-        return st ? enh_error_prefix(err, "query key 'format'") : ENH_OK;
-    }
-    if (!strcmp(key, "quality"))
-        return parse_int(key, v, 1, 100, &o->quality, err);
-    if (!strcmp(key, "metadata"))
-        return parse_bool(key, v, &o->keep_metadata, err);
-    if (!strcmp(key, "bit_depth")) {
-        enh_status st = parse_int(key, v, 8, 16, &o->bit_depth, err);
-        if (!st && o->bit_depth != 8 && o->bit_depth != 16)
-            st = enh_fail(err, ENH_EINVAL, "query key 'bit_depth' must be 8 or 16, got '%s'", v);
-        return st;
-    }
-    if (!strcmp(key, "progressive"))
-        return parse_bool(key, v, &o->progressive, err);
-    if (!strcmp(key, "lossless"))
-        return parse_bool(key, v, &o->lossless, err);
-    p->has_ops = 0;
-    return enh_fail(err, ENH_EINVAL,
-                    "unknown query key '%s' (operations: upscale, scale, model, auto, decompress, denoise, deblur, "
-                    "sharpen, auto_color, auto_exposure, hdr, exposure, contrast, saturation, sharpness, temperature, "
-                    "tint, width, height, resize, fit, gravity, padding, background, format, quality, metadata, "
-                    "bit_depth, progressive, lossless; server: priority, deadline_ms)",
-                    key);
+    enh_opt_value val = enh_opt_text(v);
+    enh_status st = enh_opt_set(opt, &val, o, &p->ops_state, err);
+    if (!st)
+        p->has_ops = 1;
+    return st;
 }
 
 /* ---- multipart/form-data ---- */

@@ -2,15 +2,13 @@
  * flat query keys -> enh_ops (+ server parameters), multipart/form-data bodies, bearer
  * tokens compared in constant time, request ids.
  *
- * Query keys (all optional; unknown keys are ENH_EINVAL naming the key):
- *   upscale=photo|art|quality|resample|off  scale=F  model=NAME  auto=BOOL
- *   decompress|denoise|deblur|sharpen=off|auto|0..100 (decompress also moderate|strong)
- *   auto_color|auto_exposure=BOOL  hdr=0..100  exposure|contrast|saturation|sharpness|temperature|tint=-100..100
- *   width|height=PX or N%  resize=F  fit=inside|bounds|cover|crop|fill|pad|canvas  gravity=centre|center|smart
- *   padding=PX  background=R,G,B[,A]  format=jpeg|png|webp|avif|tiff  quality=1..100  metadata=BOOL
- *   bit_depth=8|16  progressive=BOOL  lossless=BOOL
+ * Query keys (all optional; unknown keys are ENH_EINVAL listing the known ones): one per
+ * option of the operations table (enhance/ops_table.h), the same names as the CLI flags (with
+ * '_' for '-') and the same values as the operations JSON, e.g. upscale=photo|art|quality|
+ * resample|off|F, denoise=off|auto|0..100, width=PX|N%, fit=cover, metadata=keep,
+ * background=R,G,B[,A]|#rrggbb, kernel=cubic. `enhance serve --help` lists them all.
+ * A key without a value means true (auto_color, sharpen=auto, metadata=keep).
  *   priority=high|normal|batch  deadline_ms=N  (server parameters, not operations)
- * BOOL is true|false|1|0|yes|no|on|off; a key given without a value means true.
  *
  * Ownership: parts returned by serve_multipart_parse point into the caller's body (no copy).
  * Thread-safety: all functions are re-entrant. Errors: enh_status + message naming the key.
@@ -22,12 +20,14 @@
 
 #include "core/error.h"
 #include "enhance/ops.h"
+#include "enhance/ops_table.h"
 #include "serve/batcher.h"
 
 typedef struct serve_params {
     serve_priority priority; /* default normal */
     double deadline_ms;      /* 0 = the model's default */
     int has_ops;             /* a query key set an operation */
+    enh_ops_state ops_state; /* what the query keys set so far (rules that span keys) */
 } serve_params;
 
 void serve_params_init(serve_params *p);

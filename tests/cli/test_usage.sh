@@ -18,12 +18,12 @@ expect 1 "$E" "$T/p.jpg" -o "$T/o.png" extra;            contains "unexpected ar
 expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --scale 9;        contains "0.1..8"
 expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --scale abc;      contains "--scale"
 expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --quality 0;      contains "1..100"
-expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --fit round;      contains "inside (bounds), cover (crop)"
+expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --fit round;      contains '"cover", "crop"'
 expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --width 0;        contains "--width"
 expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --fit pad --width 10;   contains "needs both a width and a height"
 expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --scale 2 --width 10;   contains "cannot be combined"
 expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --upscale 9;      contains "1..8"
-expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --denoise 500;    contains "off, auto"
+expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --denoise 500;    contains '"off", "auto"'
 expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --exposure 101;   contains "-100..100"
 expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --background pink; contains "colour"
 expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --memory-limit lots; contains "512M"

@@ -76,7 +76,7 @@ static void test_errors(void)
     expect_fail("{\"resizing\":{\"width\":\"50 percent\"}}", "resizing.width");
     expect_fail("{\"resizing\":{\"width\":\"900%\"}}", "800");
     expect_fail("{\"resizing\":{\"width\":-5}}", "resizing.width");
-    expect_fail("{\"resizing\":{\"fit\":\"stretch\"}}", "\"cover\"");
+    expect_fail("{\"resizing\":{\"fit\":\"squash\"}}", "\"cover\"");
     expect_fail("{\"resizing\":{\"background\":\"red\"}}", "#rrggbb");
     expect_fail("{\"resizing\":{\"fit\":\"cover\",\"width\":10}}", "needs both");
     expect_fail("{\"output\":{\"bit_depth\":12}}", "8 or 16");

@@ -1,0 +1,223 @@
+/* ops_table.c - the rows of the operations table and the hooks they name (see ops_table.h).
+ * Row order is the order of the canonical JSON, the schema and the help. */
+#include "enhance/ops_table.h"
+
+#include "nn/manifest.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OFF(f) offsetof(enh_ops, f)
+
+static const enh_named g_upscale[] = {
+    {"off", ENH_UPSCALE_NONE},         {"none", ENH_UPSCALE_NONE},      {"photo", ENH_UPSCALE_PHOTO},
+    {"art", ENH_UPSCALE_ART},          {"anime", ENH_UPSCALE_ART},      {"quality", ENH_UPSCALE_QUALITY},
+    {"resample", ENH_UPSCALE_RESAMPLE}, {"lanczos", ENH_UPSCALE_RESAMPLE}, {"true", ENH_UPSCALE_PHOTO},
+    {"false", ENH_UPSCALE_NONE},       {NULL, 0}};
+static const enh_named g_decompress_levels[] = {{"light", 25}, {"moderate", 50}, {"strong", 100}, {NULL, 0}};
+static const enh_named g_kernel[] = {
+    {"lanczos3", ENH_KERNEL_LANCZOS3}, {"lanczos", ENH_KERNEL_LANCZOS3}, {"cubic", ENH_KERNEL_CUBIC},
+    {"bicubic", ENH_KERNEL_CUBIC},     {"linear", ENH_KERNEL_LINEAR},    {"bilinear", ENH_KERNEL_LINEAR},
+    {"nearest", ENH_KERNEL_NEAREST},   {NULL, 0}};
+static const enh_named g_fit[] = {
+    {"bounds", ENH_FIT_INSIDE}, {"inside", ENH_FIT_INSIDE}, {"contain", ENH_FIT_INSIDE}, {"cover", ENH_FIT_COVER},
+    {"crop", ENH_FIT_COVER},    {"fill", ENH_FIT_FILL},     {"stretch", ENH_FIT_FILL},   {"canvas", ENH_FIT_PAD},
+    {"pad", ENH_FIT_PAD},       {NULL, 0}};
+static const enh_named g_gravity[] = {{"centre", ENH_GRAVITY_CENTRE}, {"center", ENH_GRAVITY_CENTRE},
+                                      {"smart", ENH_GRAVITY_SMART},   {"attention", ENH_GRAVITY_SMART},
+                                      {NULL, 0}};
+static const enh_named g_metadata[] = {{"strip", 0}, {"keep", 1}, {"true", 1}, {"false", 0}, {NULL, 0}};
+static const int g_bit_depths[] = {0, 8, 16, -1};
+
+/* ---- hooks ---- */
+
+/* restorations.upscale: a number F (1..8) is the factor, with the photo upscaler unless one
+ * is already chosen (`--upscale 2`, `upscale=2`, "upscale": 2); a name or a boolean chooses
+ * the upscaler. */
+static enh_status upscale_hook(const enh_opt *o, const enh_opt_value *v, enh_ops *ops, enh_ops_state *st,
+                               enh_error *err)
+{
+    double d;
+    char *end = NULL;
+    int numeric = v->kind == ENH_VAL_NUM;
+    if (v->kind == ENH_VAL_TEXT && v->str && *v->str) {
+        d = strtod(v->str, &end);
+        numeric = !*end && isfinite(d);
+    } else {
+        d = v->num;
+    }
+    if (!numeric) {
+        enh_status s = enh_opt_set_plain(o, v, ops, err);
+        if (!s)
+            st->upscale_named = 1;
+        return s;
+    }
+    enh_opt_value num = {.kind = ENH_VAL_NUM, .num = d, .path = v->path};
+    if (!(d >= o->min && d <= o->max))
+        return enh_opt_set_plain(o, &num, ops, err); /* refuses, with the row's message */
+    ops->scale = d;
+    if (ops->upscale == ENH_UPSCALE_NONE)
+        ops->upscale = ENH_UPSCALE_PHOTO;
+    return ENH_OK;
+}
+
+/* restorations.model: a model implies upscaling (photo) unless an upscaler was named, or the
+ * model is a same-size TF.js restorer (maxim-*), which runs before any upscaling. */
+static enh_status model_hook(const enh_opt *o, const enh_opt_value *v, enh_ops *ops, enh_ops_state *st,
+                             enh_error *err)
+{
+    enh_status s = enh_opt_set_plain(o, v, ops, err);
+    if (!s && ops->model[0] && !st->upscale_named && ops->upscale == ENH_UPSCALE_NONE &&
+        !enh_manifest_find_tfjs(ops->model))
+        ops->upscale = ENH_UPSCALE_PHOTO;
+    return s;
+}
+
+/* ---- the table ---- */
+
+#define STRENGTH_ROW(p, key, field, fl, levels, what)                                                          \
+    {p, NULL, key, key, NULL, 0, ENH_OPT_STRENGTH, fl, 0, 100, 0, NULL, levels, "off", OFF(field), 0, NULL, "L", \
+     what}
+#define SIGNED_ROW(p, key, field, what)                                                                        \
+    {p, NULL, key, key, NULL, 0, ENH_OPT_INT, 0, -100, 100, 0, NULL, NULL, "0", OFF(field), 0, NULL, "N", what}
+#define BOOL_ROW(p, key, cli, field, what)                                                                     \
+    {p, NULL, key, cli, NULL, 0, ENH_OPT_BOOL, 0, 0, 0, 0, NULL, NULL, "false", OFF(field), 0, NULL, NULL, what}
+
+const enh_opt enh_opts[] = {
+    /* restorations */
+    {"restorations.upscale", NULL, "upscale", "upscale upscaler", NULL, 0, ENH_OPT_ENUM, 0, 1, 8, 0, NULL,
+     g_upscale, "off", OFF(upscale), 0, upscale_hook, "KIND|F",
+     "AI super-resolution: photo = realesrgan-x4fast, art = realesr-animevideov3, quality = realesrgan-x4plus, "
+     "resample = no model (the resample kernel only); a number F means the photo upscaler (or the one named) at "
+     "factor F"},
+    {"restorations.scale", NULL, "scale upscale_scale", "upscale-scale", NULL, 0, ENH_OPT_DOUBLE,
+     ENH_OPT_OMIT_ZERO, 1, 8, 0, NULL, NULL, NULL, OFF(scale), 0, NULL, "F",
+     "output/input factor of the upscale (default: the model's native scale)"},
+    {"restorations.model", NULL, "model", "model", NULL, 0, ENH_OPT_STRING, 0, 0, sizeof(((enh_ops *)0)->model) - 1,
+     0, NULL, NULL, NULL, OFF(model), 0, model_hook, "NAME",
+     "a specific model (see `enhance models list`): overrides the upscaler's default model, and turns upscaling "
+     "on unless an upscaler is named; a same-size restorer (maxim-*) runs before any upscaling instead"},
+    STRENGTH_ROW("restorations.decompress", "decompress", decompress, 0, g_decompress_levels,
+                 "JPEG artifact removal (light = 25, moderate = 50, strong = 100)"),
+    STRENGTH_ROW("restorations.denoise", "denoise", denoise, 0, NULL, "noise removal; auto = from the measured noise level"),
+    STRENGTH_ROW("restorations.deblur", "deblur", deblur, ENH_OPT_CLI_VALUE_OPTIONAL, NULL,
+                 "blur compensation; auto = from the measured sharpness"),
+    STRENGTH_ROW("restorations.sharpen", "sharpen", sharpen, ENH_OPT_CLI_VALUE_OPTIONAL, NULL, "unsharp mask on lightness"),
+    {"restorations.resample_kernel", "resizing.kernel", "kernel resample_kernel", "kernel resample-kernel", NULL, 0,
+     ENH_OPT_ENUM, 0, 0, 0, 0, NULL, g_kernel, "lanczos3", OFF(resample_kernel), 0, NULL, "K",
+     "kernel of every plain resample (resizing, upscale=resample, a model's output brought to the requested "
+     "factor); cubic = MATLAB imresize bicubic, the SR papers' baseline"},
+    /* adjustments */
+    {"adjustments.auto_color", "adjustments.auto_colour", "auto_color auto_colour", "auto-color auto-colour", NULL, 0,
+     ENH_OPT_BOOL, 0, 0, 0, 0, NULL, NULL, "false", OFF(auto_color), 0, NULL, NULL,
+     "automatic white balance (shades-of-grey in linear light)"},
+    BOOL_ROW("adjustments.auto_exposure", "auto_exposure", "auto-exposure", auto_exposure,
+             "fix under- and over-exposure (exposure curve and local contrast on lightness)"),
+    {"adjustments.hdr", NULL, "hdr", "hdr", NULL, 0, ENH_OPT_INT, 0, 0, 100, 0, NULL, NULL, "0", OFF(hdr), 0, NULL,
+     "N", "local tone mapping strength"},
+    SIGNED_ROW("adjustments.exposure", "exposure", exposure, "exposure, -100..100 = -2..+2 EV"),
+    SIGNED_ROW("adjustments.contrast", "contrast", contrast, "contrast around mid-grey"),
+    SIGNED_ROW("adjustments.saturation", "saturation", saturation, "colourfulness (CIELCh chroma scale)"),
+    SIGNED_ROW("adjustments.sharpness", "sharpness", sharpness, "positive sharpens, negative softens"),
+    SIGNED_ROW("adjustments.white_balance.temperature", "temperature", temperature,
+               "positive = warmer (more yellow), negative = cooler (more blue)"),
+    SIGNED_ROW("adjustments.white_balance.tint", "tint", tint, "positive = more magenta, negative = more green"),
+    /* resizing */
+    {"resizing.width", NULL, "width", "width", NULL, 'w', ENH_OPT_SIZE, 0, 1, 65535, 800, NULL, NULL, NULL,
+     OFF(width), OFF(width_pct), NULL, "W", "target width: pixels, or a percentage of the input such as 50%"},
+    {"resizing.height", NULL, "height", "height", NULL, 0, ENH_OPT_SIZE, 0, 1, 65535, 800, NULL, NULL, NULL,
+     OFF(height), OFF(height_pct), NULL, "H", "target height: pixels, or a percentage of the input"},
+    {"resizing.scale", NULL, "resize", "scale resize", NULL, 0, ENH_OPT_DOUBLE, ENH_OPT_OMIT_ZERO, 0.1, 8, 0, NULL,
+     NULL, NULL, OFF(resize_scale), 0, NULL, "F", "plain resample by a factor (instead of a width or height)"},
+    {"resizing.fit", NULL, "fit", "fit", NULL, 0, ENH_OPT_ENUM, 0, 0, 0, 0, NULL, g_fit, "bounds", OFF(fit), 0, NULL,
+     "MODE",
+     "bounds = fit inside WxH; cover = fill WxH and crop; fill = stretch to WxH; canvas = fit inside, then pad "
+     "with the background"},
+    {"resizing.gravity", NULL, "gravity", "gravity", NULL, 0, ENH_OPT_ENUM, 0, 0, 0, 0, NULL, g_gravity, "centre",
+     OFF(gravity), 0, NULL, "G", "what fit=cover keeps: the centre, or smart (the most interesting part)"},
+    {"resizing.padding", NULL, "padding", "padding", NULL, 0, ENH_OPT_INT, 0, 0, 4096, 0, NULL, NULL, "0",
+     OFF(padding), 0, NULL, "N", "px of background added on every side"},
+    {"resizing.background", NULL, "background", "background", NULL, 0, ENH_OPT_COLOUR, 0, 0, 255, 0, NULL, NULL,
+     "0,0,0,255", OFF(background), 0, NULL, "C", "padding colour (default opaque black)"},
+    /* output */
+    {"output.format", NULL, "format", "format", NULL, 'f', ENH_OPT_ENUM, 0, 0, 0, 0, NULL, enh_format_names, "same",
+     OFF(format), 0, NULL, "F", "output format (default: from the output name, else the input's)"},
+    {"output.quality", NULL, "quality", "quality", NULL, 0, ENH_OPT_INT, ENH_OPT_OMIT_ZERO, 1, 100, 0, NULL, NULL,
+     NULL, OFF(quality), 0, NULL, "N", "encoder quality (default: JPEG/WebP 90, AVIF 65)"},
+    {"output.metadata", NULL, "metadata", "metadata", "keep-metadata", 0, ENH_OPT_ENUM, 0, 0, 0, 0, NULL, g_metadata,
+     "strip", OFF(keep_metadata), 0, NULL, "M", "keep or strip EXIF/XMP/ICC (pixels are always sRGB)"},
+    {"output.bit_depth", NULL, "bit_depth", "bit-depth", NULL, 0, ENH_OPT_INT, 0, 0, 16, 0, g_bit_depths, NULL, "0",
+     OFF(bit_depth), 0, NULL, "N",
+     "sample depth, 0 = as the input where the format allows (PNG/TIFF/AVIF hold 16 bits, AVIF stores 12)"},
+    BOOL_ROW("output.progressive", "progressive", "progressive", progressive, "progressive JPEG"),
+    BOOL_ROW("output.lossless", "lossless", "lossless", lossless, "lossless WebP/AVIF"),
+    /* one-click */
+    BOOL_ROW("auto", "auto", "auto", auto_mode,
+             "one-click mode: assess the photo and turn on what it needs, with strengths from the measured "
+             "severity; explicit settings win"),
+};
+const size_t enh_opts_count = sizeof enh_opts / sizeof enh_opts[0];
+
+_Static_assert(sizeof enh_opts / sizeof enh_opts[0] <= 64, "enh_ops_state.given has 64 bits");
+_Static_assert(sizeof(enh_upscale_kind) == sizeof(int) && sizeof(enh_fit) == sizeof(int) &&
+                   sizeof(enh_gravity) == sizeof(int) && sizeof(enh_format) == sizeof(int) &&
+                   sizeof(enh_kernel) == sizeof(int),
+               "ENUM fields are written as int");
+
+/* ---- lookup ---- */
+
+int enh_opt_list_has(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        size_t l = strcspn(p, " ");
+        if (l == n && !strncmp(p, name, n))
+            return 1;
+        p += l;
+        p += strspn(p, " ");
+    }
+    return 0;
+}
+
+const char *enh_opt_first(const char *list, char *buf, size_t n)
+{
+    size_t l = list ? strcspn(list, " ") : 0;
+    snprintf(buf, n, "%.*s", (int)l, list ? list : "");
+    return buf;
+}
+
+const enh_opt *enh_opt_by_path(const char *path)
+{
+    for (size_t i = 0; i < enh_opts_count; i++)
+        if (!strcmp(enh_opts[i].path, path) || (enh_opts[i].json_alias && !strcmp(enh_opts[i].json_alias, path)))
+            return &enh_opts[i];
+    return NULL;
+}
+
+const enh_opt *enh_opt_by_query(const char *key)
+{
+    for (size_t i = 0; key && i < enh_opts_count; i++)
+        if (enh_opt_list_has(enh_opts[i].query, key))
+            return &enh_opts[i];
+    return NULL;
+}
+
+size_t enh_opt_index(const enh_opt *o) { return (size_t)(o - enh_opts); }
+
+void enh_ops_query_keys(char *buf, size_t n, const char *sep)
+{
+    size_t len = 0;
+    if (n)
+        buf[0] = 0;
+    for (size_t i = 0; i < enh_opts_count; i++) {
+        for (const char *p = enh_opts[i].query; *p;) {
+            size_t l = strcspn(p, " ");
+            if (len < n)
+                len += (size_t)snprintf(buf + len, n - len, "%s%.*s", len ? sep : "", (int)l, p);
+            p += l;
+            p += strspn(p, " ");
+        }
+    }
+}
