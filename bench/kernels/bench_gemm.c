@@ -1,6 +1,8 @@
 /* bench_gemm.c - the fp32 GEMM of nn/gemm.h (Dense / 1x1 conv / im2col shapes of the TF.js
  * runtime) through each kernel path this CPU has: median and min time of R runs after a
- * warm-up, GFLOP/s (2*M*K*N per run) and the share of the FMA peak of the threads used.
+ * warm-up, GFLOP/s (2*M*K*N per run) and the share of the FMA peak of the threads used; and
+ * the median process CPU time, GFLOP per CPU-second and its share of one core's peak (steadier
+ * than wall time while other processes share the cores; the pool's idle spin counts as CPU).
  *   bench_gemm [--m M] [--k K] [--n N] [--threads T] [--runs R] [--paths LIST] [--act NAME]
  *              [--res] [--peak GFLOPS] [--sweep]
  * LIST: comma-separated paths (ref,portable,avx2,avx512); default: the one gemm picks.
@@ -22,6 +24,13 @@ static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double cpu_s(void) /* CPU time of the whole process (all its threads) */
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -95,18 +104,22 @@ static void bench_shape(const opts *o, int m, int k, int n)
             printf("%-9s %s\n", enh_isa_name(isas[ii]), err.msg);
             continue;
         }
-        double *t = malloc((size_t)o->runs * sizeof *t);
+        double *t = malloc(2 * (size_t)o->runs * sizeof *t), *cpu = t + o->runs;
         enh_gemm_run(pb, a, m, k, c, n, &epi, o->pool); /* warm-up */
         for (int r = 0; r < o->runs; r++) {
-            double t0 = now_s();
+            double t0 = now_s(), c0 = cpu_s();
             enh_gemm_run(pb, a, m, k, c, n, &epi, o->pool);
             t[r] = now_s() - t0;
+            cpu[r] = cpu_s() - c0;
         }
         qsort(t, (size_t)o->runs, sizeof *t, cmp_d);
-        double med = t[o->runs / 2], gf = 2.0 * m * k * n / med / 1e9;
-        printf("%-9s m=%-6d k=%-5d n=%-5d threads=%d  median %8.3f ms  min %8.3f ms  %6.1f GFLOP/s  %5.1f%% of peak\n",
+        qsort(cpu, (size_t)o->runs, sizeof *cpu, cmp_d);
+        const double flop = 2.0 * m * k * n, med = t[o->runs / 2], gf = flop / med / 1e9;
+        printf("%-9s m=%-6d k=%-5d n=%-5d threads=%d  median %8.3f ms  min %8.3f ms  %6.1f GFLOP/s  %5.1f%% of peak"
+               "  | CPU median %8.3f ms  %6.1f GFLOP/CPU-s  %5.1f%%\n",
                enh_gemm_b_kernel(pb), m, k, n, o->threads, med * 1e3, t[0] * 1e3, gf,
-               100.0 * gf / (o->peak * o->threads));
+               100.0 * gf / (o->peak * o->threads), cpu[o->runs / 2] * 1e3, flop / cpu[o->runs / 2] / 1e9,
+               100.0 * flop / cpu[o->runs / 2] / 1e9 / o->peak);
         fflush(stdout);
         free(t);
         enh_gemm_b_free(pb);
