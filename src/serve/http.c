@@ -16,7 +16,7 @@
 #include "serve/server_internal.h"
 #include "serve/web.h"
 
-enum route { R_NONE = 0, R_ENHANCE, R_MODELS, R_HEALTHZ, R_READYZ, R_METRICS, R_INDEX, R_NOTFOUND };
+enum route { R_NONE = 0, R_ENHANCE, R_MODELS, R_OPS, R_HEALTHZ, R_READYZ, R_METRICS, R_INDEX, R_NOTFOUND };
 
 typedef struct http_req {
     enh_server *srv;
@@ -104,6 +104,22 @@ static enum MHD_Result send_error(struct MHD_Connection *c, http_req *r, int cod
 static void http_job_done(serve_job *job) { MHD_resume_connection(job->conn); }
 
 /* ---- simple endpoints ---- */
+
+/* GET /v1/ops: every operation from the operations table (the web page builds its form from
+ * it). No API key: it is the public vocabulary, and the page reads it before a key is typed. */
+static enum MHD_Result do_ops(struct MHD_Connection *c, http_req *r)
+{
+    char *text = enh_ops_describe_json();
+    if (!text)
+        return send_error(c, r, 503, "out_of_memory", "out of memory", NULL, 0);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    return respond(c, r, 200, resp);
+}
 
 static enum MHD_Result do_healthz(struct MHD_Connection *c, http_req *r)
 {
@@ -371,6 +387,8 @@ static enum route route_of(const char *url)
         return R_ENHANCE;
     if (!strcmp(url, "/v1/models"))
         return R_MODELS;
+    if (!strcmp(url, "/v1/ops"))
+        return R_OPS;
     if (!strcmp(url, "/healthz"))
         return R_HEALTHZ;
     if (!strcmp(url, "/readyz"))
@@ -487,7 +505,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     case R_NOTFOUND: {
         char msg[300];
         snprintf(msg, sizeof msg,
-                 "no such endpoint %.200s (POST /v1/enhance, GET /v1/models, /healthz, /readyz, /metrics, /)", url);
+                 "no such endpoint %.200s (POST /v1/enhance, GET /v1/models, /v1/ops, /healthz, /readyz, /metrics, "
+                 "/)",
+                 url);
         return send_error(c, r, 404, "not_found", msg, NULL, 0);
     }
     default: break;
@@ -500,6 +520,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return send_error(c, r, 401, "unauthorized", "missing or wrong API key: send 'Authorization: Bearer <key>'",
                               NULL, 0);
         return do_models(c, r);
+    case R_OPS: return do_ops(c, r);
     case R_HEALTHZ: return do_healthz(c, r);
     case R_READYZ: return do_readyz(c, r);
     case R_METRICS: return do_metrics(c, r);

@@ -112,6 +112,17 @@ static void test_server_a(void)
     http_resp_free(&r);
     http_do("GET", url(&s, "/"), NULL, 0, NULL, 5, &r);
     CHECK(r.status == 200 && strstr(r.content_type, "text/html") && r.body && strstr(r.body, "/v1/enhance"));
+    CHECK(r.body && strstr(r.body, "/v1/ops")); /* the page builds its form from the operations table */
+    http_resp_free(&r);
+    /* GET /v1/ops: the operations table, without an API key (the page reads it first) */
+    http_do("GET", url(&s, "/v1/ops"), NULL, 0, NULL, 5, &r);
+    CHECK(r.status == 200 && strstr(r.content_type, "application/json"));
+    doc = json_body(&r);
+    json_t *opts = json_object_get(doc, "options");
+    CHECK(json_is_array(opts) && json_array_size(opts) >= 30);
+    const char *first = json_string_value(json_object_get(json_array_get(opts, 0), "path"));
+    CHECK(first && !strcmp(first, "restorations.upscale"));
+    json_decref(doc);
     http_resp_free(&r);
 
     /* 404, 405, request id echo */
