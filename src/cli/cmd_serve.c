@@ -53,8 +53,8 @@ static void usage(FILE *f)
             "                     curl --data-binary @in.jpg -H 'Content-Type: image/jpeg' \\\n"
             "                       'http://127.0.0.1:8080/v1/enhance?upscale=photo&scale=2&format=webp' -o out.webp\n"
             "                     or multipart/form-data with an 'image' part and an 'operations' JSON part\n"
-            "                     (schema: `enhance ops --schema`). Query keys (the CLI's operation flags,\n"
-            "                     values as in the operations JSON):\n");
+            "                     (schema: `enhance ops --schema`). Query keys (values as in the operations\n"
+            "                     JSON; `enhance ops --describe` or GET /v1/ops gives each one's CLI flag):\n");
     print_query_keys(f);
     fprintf(f,
             "                     priority=high|normal|batch, deadline_ms=N (also headers X-Priority,\n"

@@ -90,7 +90,8 @@ char *enh_ops_to_json(const enh_ops *ops);
 /* JSON Schema of the operations document, made from the operations table (static string). */
 const char *enh_ops_schema_json(void);
 /* Every option as the GET /v1/ops document: {"options": [{path, group, query, cli, type,
- * allowed, summary, help, values?, minimum?, maximum?, default?}]}; malloc'd, NULL on OOM. */
+ * allowed, summary, help, json_alias?, cli_switch?, values?, choices?, minimum?, maximum?,
+ * default?}]}; malloc'd, NULL on OOM. */
 char *enh_ops_describe_json(void);
 
 const char *enh_format_name(enh_format f);

@@ -194,6 +194,8 @@ char *enh_ops_describe_json(void)
         }
         if (r->json_alias)
             json_object_set_new(o, "json_alias", json_string(r->json_alias));
+        if (r->cli_switch)
+            json_object_set_new(o, "cli_switch", json_string(r->cli_switch));
         if (r->type == ENH_OPT_ENUM)
             json_object_set_new(o, "values", names_array(r->names, 1));
         if (r->type == ENH_OPT_STRENGTH) {

@@ -77,46 +77,53 @@ static enh_status model_hook(const enh_opt *o, const enh_opt_value *v, enh_ops *
 
 /* ---- the table ---- */
 
+/* Rows that differ only in their names and help. */
 #define STRENGTH_ROW(p, key, field, fl, levels, what)                                                          \
-    {p, NULL, key, key, NULL, 0, ENH_OPT_STRENGTH, fl, 0, 100, 0, NULL, levels, "off", OFF(field), 0, NULL, "L", \
-     what}
+    {.path = p, .query = key, .cli = key, .type = ENH_OPT_STRENGTH, .flags = fl, .min = 0, .max = 100,       \
+     .names = levels, .def = "off", .offset = OFF(field), .metavar = "L", .help = what}
 #define SIGNED_ROW(p, key, field, what)                                                                        \
-    {p, NULL, key, key, NULL, 0, ENH_OPT_INT, 0, -100, 100, 0, NULL, NULL, "0", OFF(field), 0, NULL, "N", what}
-#define BOOL_ROW(p, key, cli, field, what)                                                                     \
-    {p, NULL, key, cli, NULL, 0, ENH_OPT_BOOL, 0, 0, 0, 0, NULL, NULL, "false", OFF(field), 0, NULL, NULL, what}
+    {.path = p, .query = key, .cli = key, .type = ENH_OPT_INT, .min = -100, .max = 100, .def = "0",          \
+     .offset = OFF(field), .metavar = "N", .help = what}
+#define BOOL_ROW(p, key, flag, field, what)                                                                    \
+    {.path = p, .query = key, .cli = flag, .type = ENH_OPT_BOOL, .def = "false", .offset = OFF(field), .help = what}
 
 const enh_opt enh_opts[] = {
     /* restorations */
-    {"restorations.upscale", NULL, "upscale", "upscale upscaler", NULL, 0, ENH_OPT_ENUM, 0, 1, 8, 0, NULL,
-     g_upscale, "off", OFF(upscale), 0, upscale_hook, "KIND|F",
-     "AI super-resolution: photo = realesrgan-x4fast, art = realesr-animevideov3, quality = realesrgan-x4plus, "
-     "resample = no model (the resample kernel only); a number F means the photo upscaler (or the one named) at "
-     "factor F"},
-    {"restorations.scale", NULL, "scale upscale_scale", "upscale-scale", NULL, 0, ENH_OPT_DOUBLE,
-     ENH_OPT_OMIT_ZERO, 1, 8, 0, NULL, NULL, NULL, OFF(scale), 0, NULL, "F",
-     "output/input factor of the upscale (default: the model's native scale)"},
-    {"restorations.model", NULL, "model", "model", NULL, 0, ENH_OPT_STRING, 0, 0, sizeof(((enh_ops *)0)->model) - 1,
-     0, NULL, NULL, NULL, OFF(model), 0, model_hook, "NAME",
-     "a specific model (see `enhance models list`): overrides the upscaler's default model, and turns upscaling "
-     "on unless an upscaler is named; a same-size restorer (maxim-*) runs before any upscaling instead"},
+    {.path = "restorations.upscale", .query = "upscale", .cli = "upscale upscaler", .type = ENH_OPT_ENUM,
+     .min = 1, .max = 8, .names = g_upscale, .def = "off", .offset = OFF(upscale), .hook = upscale_hook,
+     .metavar = "KIND|F",
+     .help = "AI super-resolution: photo = realesrgan-x4fast, art = realesr-animevideov3, quality = "
+             "realesrgan-x4plus, resample = no model (the resample kernel only); a number F means the photo "
+             "upscaler (or the one named) at factor F"},
+    {.path = "restorations.scale", .query = "scale upscale_scale", .cli = "upscale-scale", .type = ENH_OPT_DOUBLE,
+     .flags = ENH_OPT_OMIT_ZERO, .min = 1, .max = 8, .offset = OFF(scale), .metavar = "F",
+     .help = "output/input factor of the upscale (default: the model's native scale)"},
+    {.path = "restorations.model", .query = "model", .cli = "model", .type = ENH_OPT_STRING,
+     .max = sizeof(((enh_ops *)0)->model) - 1, .offset = OFF(model), .hook = model_hook, .metavar = "NAME",
+     .help = "a specific model (see `enhance models list`): overrides the upscaler's default model, and turns "
+             "upscaling on unless an upscaler is named; a same-size restorer (maxim-*) runs before any upscaling "
+             "instead"},
     STRENGTH_ROW("restorations.decompress", "decompress", decompress, 0, g_decompress_levels,
                  "JPEG artifact removal (light = 25, moderate = 50, strong = 100)"),
-    STRENGTH_ROW("restorations.denoise", "denoise", denoise, 0, NULL, "noise removal; auto = from the measured noise level"),
+    STRENGTH_ROW("restorations.denoise", "denoise", denoise, 0, NULL,
+                 "noise removal; auto = from the measured noise level"),
     STRENGTH_ROW("restorations.deblur", "deblur", deblur, ENH_OPT_CLI_VALUE_OPTIONAL, NULL,
                  "blur compensation; auto = from the measured sharpness"),
-    STRENGTH_ROW("restorations.sharpen", "sharpen", sharpen, ENH_OPT_CLI_VALUE_OPTIONAL, NULL, "unsharp mask on lightness"),
-    {"restorations.resample_kernel", "resizing.kernel", "kernel resample_kernel", "kernel resample-kernel", NULL, 0,
-     ENH_OPT_ENUM, 0, 0, 0, 0, NULL, g_kernel, "lanczos3", OFF(resample_kernel), 0, NULL, "K",
-     "kernel of every plain resample (resizing, upscale=resample, a model's output brought to the requested "
-     "factor); cubic = MATLAB imresize bicubic, the SR papers' baseline"},
+    STRENGTH_ROW("restorations.sharpen", "sharpen", sharpen, ENH_OPT_CLI_VALUE_OPTIONAL, NULL,
+                 "unsharp mask on lightness"),
+    {.path = "restorations.resample_kernel", .json_alias = "resizing.kernel", .query = "kernel resample_kernel",
+     .cli = "kernel resample-kernel", .type = ENH_OPT_ENUM, .names = g_kernel, .def = "lanczos3",
+     .offset = OFF(resample_kernel), .metavar = "K",
+     .help = "kernel of every plain resample (resizing, upscale=resample, a model's output brought to the "
+             "requested factor); cubic = MATLAB imresize bicubic, the SR papers' baseline"},
     /* adjustments */
-    {"adjustments.auto_color", "adjustments.auto_colour", "auto_color auto_colour", "auto-color auto-colour", NULL, 0,
-     ENH_OPT_BOOL, 0, 0, 0, 0, NULL, NULL, "false", OFF(auto_color), 0, NULL, NULL,
-     "automatic white balance (shades-of-grey in linear light)"},
+    {.path = "adjustments.auto_color", .json_alias = "adjustments.auto_colour", .query = "auto_color auto_colour",
+     .cli = "auto-color auto-colour", .type = ENH_OPT_BOOL, .def = "false", .offset = OFF(auto_color),
+     .help = "automatic white balance (shades-of-grey in linear light)"},
     BOOL_ROW("adjustments.auto_exposure", "auto_exposure", "auto-exposure", auto_exposure,
              "fix under- and over-exposure (exposure curve and local contrast on lightness)"),
-    {"adjustments.hdr", NULL, "hdr", "hdr", NULL, 0, ENH_OPT_INT, 0, 0, 100, 0, NULL, NULL, "0", OFF(hdr), 0, NULL,
-     "N", "local tone mapping strength"},
+    {.path = "adjustments.hdr", .query = "hdr", .cli = "hdr", .type = ENH_OPT_INT, .min = 0, .max = 100, .def = "0",
+     .offset = OFF(hdr), .metavar = "N", .help = "local tone mapping strength"},
     SIGNED_ROW("adjustments.exposure", "exposure", exposure, "exposure, -100..100 = -2..+2 EV"),
     SIGNED_ROW("adjustments.contrast", "contrast", contrast, "contrast around mid-grey"),
     SIGNED_ROW("adjustments.saturation", "saturation", saturation, "colourfulness (CIELCh chroma scale)"),
@@ -125,32 +132,40 @@ const enh_opt enh_opts[] = {
                "positive = warmer (more yellow), negative = cooler (more blue)"),
     SIGNED_ROW("adjustments.white_balance.tint", "tint", tint, "positive = more magenta, negative = more green"),
     /* resizing */
-    {"resizing.width", NULL, "width", "width", NULL, 'w', ENH_OPT_SIZE, 0, 1, 65535, 800, NULL, NULL, NULL,
-     OFF(width), OFF(width_pct), NULL, "W", "target width: pixels, or a percentage of the input such as 50%"},
-    {"resizing.height", NULL, "height", "height", NULL, 0, ENH_OPT_SIZE, 0, 1, 65535, 800, NULL, NULL, NULL,
-     OFF(height), OFF(height_pct), NULL, "H", "target height: pixels, or a percentage of the input"},
-    {"resizing.scale", NULL, "resize", "scale resize", NULL, 0, ENH_OPT_DOUBLE, ENH_OPT_OMIT_ZERO, 0.1, 8, 0, NULL,
-     NULL, NULL, OFF(resize_scale), 0, NULL, "F", "plain resample by a factor (instead of a width or height)"},
-    {"resizing.fit", NULL, "fit", "fit", NULL, 0, ENH_OPT_ENUM, 0, 0, 0, 0, NULL, g_fit, "bounds", OFF(fit), 0, NULL,
-     "MODE",
-     "bounds = fit inside WxH; cover = fill WxH and crop; fill = stretch to WxH; canvas = fit inside, then pad "
-     "with the background"},
-    {"resizing.gravity", NULL, "gravity", "gravity", NULL, 0, ENH_OPT_ENUM, 0, 0, 0, 0, NULL, g_gravity, "centre",
-     OFF(gravity), 0, NULL, "G", "what fit=cover keeps: the centre, or smart (the most interesting part)"},
-    {"resizing.padding", NULL, "padding", "padding", NULL, 0, ENH_OPT_INT, 0, 0, 4096, 0, NULL, NULL, "0",
-     OFF(padding), 0, NULL, "N", "px of background added on every side"},
-    {"resizing.background", NULL, "background", "background", NULL, 0, ENH_OPT_COLOUR, 0, 0, 255, 0, NULL, NULL,
-     "0,0,0,255", OFF(background), 0, NULL, "C", "padding colour (default opaque black)"},
+    {.path = "resizing.width", .query = "width", .cli = "width", .cli_short = 'w', .type = ENH_OPT_SIZE, .min = 1,
+     .max = 65535, .max_pct = 800, .offset = OFF(width), .offset2 = OFF(width_pct), .metavar = "W",
+     .help = "target width: pixels, or a percentage of the input such as 50%"},
+    {.path = "resizing.height", .query = "height", .cli = "height", .type = ENH_OPT_SIZE, .min = 1, .max = 65535,
+     .max_pct = 800, .offset = OFF(height), .offset2 = OFF(height_pct), .metavar = "H",
+     .help = "target height: pixels, or a percentage of the input"},
+    {.path = "resizing.scale", .query = "resize", .cli = "scale resize", .type = ENH_OPT_DOUBLE,
+     .flags = ENH_OPT_OMIT_ZERO, .min = 0.1, .max = 8, .offset = OFF(resize_scale), .metavar = "F",
+     .help = "plain resample by a factor (instead of a width or height)"},
+    {.path = "resizing.fit", .query = "fit", .cli = "fit", .type = ENH_OPT_ENUM, .names = g_fit, .def = "bounds",
+     .offset = OFF(fit), .metavar = "MODE",
+     .help = "bounds = fit inside WxH; cover = fill WxH and crop; fill = stretch to WxH; canvas = fit inside, "
+             "then pad with the background"},
+    {.path = "resizing.gravity", .query = "gravity", .cli = "gravity", .type = ENH_OPT_ENUM, .names = g_gravity,
+     .def = "centre", .offset = OFF(gravity), .metavar = "G",
+     .help = "what fit=cover keeps: the centre, or smart (the most interesting part)"},
+    {.path = "resizing.padding", .query = "padding", .cli = "padding", .type = ENH_OPT_INT, .min = 0, .max = 4096,
+     .def = "0", .offset = OFF(padding), .metavar = "N", .help = "px of background added on every side"},
+    {.path = "resizing.background", .query = "background", .cli = "background", .type = ENH_OPT_COLOUR, .min = 0,
+     .max = 255, .def = "0,0,0,255", .offset = OFF(background), .metavar = "C",
+     .help = "padding colour (default opaque black)"},
     /* output */
-    {"output.format", NULL, "format", "format", NULL, 'f', ENH_OPT_ENUM, 0, 0, 0, 0, NULL, enh_format_names, "same",
-     OFF(format), 0, NULL, "F", "output format (default: from the output name, else the input's)"},
-    {"output.quality", NULL, "quality", "quality", NULL, 0, ENH_OPT_INT, ENH_OPT_OMIT_ZERO, 1, 100, 0, NULL, NULL,
-     NULL, OFF(quality), 0, NULL, "N", "encoder quality (default: JPEG/WebP 90, AVIF 65)"},
-    {"output.metadata", NULL, "metadata", "metadata", "keep-metadata", 0, ENH_OPT_ENUM, 0, 0, 0, 0, NULL, g_metadata,
-     "strip", OFF(keep_metadata), 0, NULL, "M", "keep or strip EXIF/XMP/ICC (pixels are always sRGB)"},
-    {"output.bit_depth", NULL, "bit_depth", "bit-depth", NULL, 0, ENH_OPT_INT, 0, 0, 16, 0, g_bit_depths, NULL, "0",
-     OFF(bit_depth), 0, NULL, "N",
-     "sample depth, 0 = as the input where the format allows (PNG/TIFF/AVIF hold 16 bits, AVIF stores 12)"},
+    {.path = "output.format", .query = "format", .cli = "format", .cli_short = 'f', .type = ENH_OPT_ENUM,
+     .names = enh_format_names, .def = "same", .offset = OFF(format), .metavar = "F",
+     .help = "output format (default: from the output name, else the input's)"},
+    {.path = "output.quality", .query = "quality", .cli = "quality", .type = ENH_OPT_INT,
+     .flags = ENH_OPT_OMIT_ZERO, .min = 1, .max = 100, .offset = OFF(quality), .metavar = "N",
+     .help = "encoder quality (default: JPEG/WebP 90, AVIF 65)"},
+    {.path = "output.metadata", .query = "metadata", .cli = "metadata", .cli_switch = "keep-metadata",
+     .type = ENH_OPT_ENUM, .names = g_metadata, .def = "strip", .offset = OFF(keep_metadata), .metavar = "M",
+     .help = "keep or strip EXIF/XMP/ICC (pixels are always sRGB)"},
+    {.path = "output.bit_depth", .query = "bit_depth", .cli = "bit-depth", .type = ENH_OPT_INT, .min = 0, .max = 16,
+     .choices = g_bit_depths, .def = "0", .offset = OFF(bit_depth), .metavar = "N",
+     .help = "sample depth, 0 = as the input where the format allows (PNG/TIFF/AVIF hold 16 bits, AVIF stores 12)"},
     BOOL_ROW("output.progressive", "progressive", "progressive", progressive, "progressive JPEG"),
     BOOL_ROW("output.lossless", "lossless", "lossless", lossless, "lossless WebP/AVIF"),
     /* one-click */

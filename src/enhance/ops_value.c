@@ -180,7 +180,10 @@ enh_status enh_opt_set_plain(const enh_opt *o, const enh_opt_value *v, enh_ops *
     int e = 0;
     switch (o->type) {
     case ENH_OPT_BOOL: {
-        int b = v->kind == ENH_VAL_NONE ? 1 : v->kind == ENH_VAL_BOOL ? v->b : v->kind == ENH_VAL_TEXT ? text_bool(v->str) : -1;
+        int b = v->kind == ENH_VAL_NONE   ? 1
+                : v->kind == ENH_VAL_BOOL ? v->b
+                : v->kind == ENH_VAL_TEXT ? text_bool(v->str)
+                                          : -1;
         if (b < 0)
             return refuse(o, v, err);
         *FIELD(ops, o->offset, int) = b;
@@ -199,18 +202,22 @@ enh_status enh_opt_set_plain(const enh_opt *o, const enh_opt_value *v, enh_ops *
             return refuse(o, v, err);
         *FIELD(ops, o->offset, double) = d;
         return ENH_OK;
-    case ENH_OPT_ENUM:
-        if (is_name(v) && v->str && named_value(o->names, v->str, v->kind == ENH_VAL_STR, &e)) {
-        } else if (has_bool_names(o->names) &&
-                   (v->kind == ENH_VAL_NONE || v->kind == ENH_VAL_BOOL ||
-                    (v->kind == ENH_VAL_TEXT && text_bool(v->str) >= 0))) {
-            int b = v->kind == ENH_VAL_NONE ? 1 : v->kind == ENH_VAL_BOOL ? v->b : text_bool(v->str);
-            named_value(o->names, b ? "true" : "false", 0, &e);
-        } else {
-            return refuse(o, v, err);
+    case ENH_OPT_ENUM: {
+        /* a name (a JSON string never reads as a boolean); else, where the row has "true" and
+         * "false" entries, a boolean in any front end's spelling */
+        int found = is_name(v) && v->str && named_value(o->names, v->str, v->kind == ENH_VAL_STR, &e);
+        if (!found && has_bool_names(o->names)) {
+            int b = v->kind == ENH_VAL_NONE   ? 1
+                    : v->kind == ENH_VAL_BOOL ? v->b
+                    : v->kind == ENH_VAL_TEXT ? text_bool(v->str)
+                                              : -1;
+            found = b >= 0 && named_value(o->names, b ? "true" : "false", 0, &e);
         }
+        if (!found)
+            return refuse(o, v, err);
         *FIELD(ops, o->offset, int) = e;
         return ENH_OK;
+    }
     case ENH_OPT_STRENGTH:
         if (v->kind == ENH_VAL_NONE || v->kind == ENH_VAL_BOOL) {
             e = v->kind == ENH_VAL_NONE || v->b ? ENH_AUTO : ENH_OFF;
@@ -222,10 +229,9 @@ enh_status enh_opt_set_plain(const enh_opt *o, const enh_opt_value *v, enh_ops *
             e = ENH_OFF;
         } else if (is_name(v) && !strcasecmp(v->str, "auto")) {
             e = ENH_AUTO;
-        } else if (is_name(v) && named_value(o->names, v->str, 1, &e)) {
         } else if (v->kind == ENH_VAL_TEXT && text_bool(v->str) >= 0) { /* as JSON true/false */
             e = text_bool(v->str) ? ENH_AUTO : ENH_OFF;
-        } else {
+        } else if (!(is_name(v) && named_value(o->names, v->str, 1, &e))) { /* a named level */
             return refuse(o, v, err);
         }
         *FIELD(ops, o->offset, int) = e;
