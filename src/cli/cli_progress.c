@@ -22,14 +22,6 @@ void cli_progress_destroy(cli_progress *p)
     pthread_mutex_destroy(&p->mu);
 }
 
-void cli_progress_start(cli_progress *p)
-{
-    pthread_mutex_lock(&p->mu);
-    p->t0 = enh_now();
-    p->last_draw = 0;
-    pthread_mutex_unlock(&p->mu);
-}
-
 static int term_width(void)
 {
     struct winsize ws;

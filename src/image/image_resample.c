@@ -383,8 +383,3 @@ enh_status enh_image_resize_by_kernel(VipsImage *in, double factor, enh_kernel k
                         ENH_IMAGE_MAX_SIDE);
     return enh_image_resize_kernel(in, w < 1 ? 1 : (int)w, h < 1 ? 1 : (int)h, kernel, out, err);
 }
-
-enh_status enh_image_resize_by(VipsImage *in, double factor, VipsImage **out, enh_error *err)
-{
-    return enh_image_resize_by_kernel(in, factor, ENH_KERNEL_LANCZOS3, out, err);
-}

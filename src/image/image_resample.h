@@ -24,14 +24,12 @@
 /* Resizes to exactly width x height (aspect ratio is the caller's business). */
 enh_status enh_image_resize_to(VipsImage *in, int width, int height, VipsImage **out, enh_error *err);
 
-/* Scales by factor (both axes); the size is rounded to the nearest pixel (at least 1). */
-enh_status enh_image_resize_by(VipsImage *in, double factor, VipsImage **out, enh_error *err);
-
-/* The same with a kernel choice (resample_kernel.h); the two above use ENH_KERNEL_LANCZOS3.
+/* The same with a kernel choice (resample_kernel.h); enh_image_resize_to uses ENH_KERNEL_LANCZOS3.
  * cubic/linear/nearest reproduce MATLAB imresize (both ways, antialiased reduction, mirrored
  * borders, 8/16-bit images rounded after each 1-D pass unless they have alpha). */
 enh_status enh_image_resize_kernel(VipsImage *in, int width, int height, enh_kernel kernel, VipsImage **out,
                                    enh_error *err);
+/* Scales by factor (both axes); the size is rounded to the nearest pixel (at least 1). */
 enh_status enh_image_resize_by_kernel(VipsImage *in, double factor, enh_kernel kernel, VipsImage **out,
                                       enh_error *err);
 

@@ -31,8 +31,9 @@
 
 #include "nn/conv_fast_vec_avx512.h"
 
-/* Defines wino_in_bf16f32, wino_out_bf16f32, group_lanes_bf16f32, ... and an fp32 table
- * enh_fast_isa_bf16f32 (the avx512 fp32 kernels again; nothing selects it). */
+/* Defines wino_in_bf16f32, wino_out_bf16f32, group_lanes_bf16f32, gemm_blocks_bf16f32, ...
+ * (no fp32 Winograd loop and no enh_fast_isa table: the avx512 file has those) */
+#define CONV_TMPL_PIECES_ONLY
 #include "nn/conv_fast_tmpl.h"
 
 /* ---- bf16 */

@@ -1,8 +1,7 @@
 /* conv_fast_tmpl.h - the fast convolution kernels, written once over a small vector
  * abstraction and instantiated per ISA (see conv_fast.h for the algorithms and layouts).
  *
- * Owner: fast-kernels engineer (issue 4). Include only from conv_fast_<isa>.c, after
- * defining: VW (floats per vector), MR (micro-kernel rows), NR (max vectors per row, <= 3),
+ * Include only from conv_fast_<isa>.c, after defining: VW (floats per vector), MR (micro-kernel rows), NR (max vectors per row, <= 3),
  * FN(name) (per-ISA suffix), the type vf and the inline functions
  *   v_load v_store v_load_n v_store_n v_set1 v_zero v_add v_sub v_mul v_fma v_fnma
  *   v_max v_min v_act v_tr4 v_tr4_01, and v_load_lr(row, x, lo, hi): lanes [lo, hi) of
@@ -12,6 +11,8 @@
  * into 4 "phase" vectors: lane l of phase k holds pixel k of tile perm(l). The GEMM does
  * not care about the order of its columns, and the output transform applies v_tr4 again,
  * which restores pixel order. No gathers, no cross-lane shuffles.
+ * With CONV_TMPL_PIECES_ONLY defined, the Winograd block loop and the enh_fast_isa table are
+ * left out (the bf16 file uses the fp32 pieces and GEMM blocks, with a Winograd loop of its own).
  */
 #include <string.h>
 
@@ -266,6 +267,7 @@ static void FN(wino_out)(const float *src, size_t pstride, float bias, float slo
     }
 }
 
+#ifndef CONV_TMPL_PIECES_ONLY
 static void FN(wino_blocks)(const enh_fast_job *j, size_t b0, size_t b1, float *scratch)
 {
     const enh_fast_conv *c = j->c;
@@ -320,6 +322,8 @@ static void FN(wino_blocks)(const enh_fast_job *j, size_t b0, size_t b1, float *
 }
 
 /* ---- GEMM path: im2col of TB output pixels, any shape. */
+#endif /* CONV_TMPL_PIECES_ONLY */
+
 static void FN(im2col_row)(const enh_fast_conv *c, const float *plane, int h, int w, int ow, int ky,
                            int kx, size_t q0, int cnt, float *dst)
 {
@@ -394,7 +398,9 @@ static void FN(gemm_blocks)(const enh_fast_job *j, size_t b0, size_t b1, float *
     }
 }
 
+#ifndef CONV_TMPL_PIECES_ONLY
 const enh_fast_isa FN(enh_fast_isa) = {
     .name = ISA_NAME, .vw = VW, .mr = MR, .nr = NR,
     .wino_blocks = FN(wino_blocks), .gemm_blocks = FN(gemm_blocks),
 };
+#endif

@@ -332,12 +332,3 @@ enh_status serve_batcher_submit(serve_batcher *b, const float *in, int n, int c,
     return ENH_OK;
 }
 
-int serve_batcher_queued(serve_batcher *b)
-{
-    pthread_mutex_lock(&b->mu);
-    int q = b->queued_tiles;
-    pthread_mutex_unlock(&b->mu);
-    return q;
-}
-
-const char *serve_batcher_name(const serve_batcher *b) { return b->cfg.name; }

@@ -58,8 +58,4 @@ enh_status serve_batcher_submit(serve_batcher *b, const float *in, int n, int c,
                                 serve_priority prio, double deadline, atomic_int *cancel,
                                 serve_tile_wait *wait, enh_error *err);
 
-/* Tiles waiting (not yet running). */
-int serve_batcher_queued(serve_batcher *b);
-const char *serve_batcher_name(const serve_batcher *b);
-
 #endif

@@ -34,7 +34,6 @@ enh_status serve_decode(const void *buf, size_t len, long long max_pixels, VipsI
     return ENH_OK;
 }
 
-const char *serve_format_mime(enh_format f) { return enh_format_mime(f); }
 
 enh_status serve_encode(VipsImage *img, const enh_ops *ops, enh_format in_fmt, void **buf, size_t *len,
                         const char **mime, enh_format *used, enh_error *err)

@@ -37,6 +37,4 @@ enh_status serve_encode(VipsImage *img, const enh_ops *ops, enh_format in_fmt, v
 enh_status serve_encode_cancellable(VipsImage *img, const enh_ops *ops, enh_format in_fmt, atomic_int *cancel,
                                     void **buf, size_t *len, const char **mime, enh_format *used, enh_error *err);
 
-const char *serve_format_mime(enh_format f);
-
 #endif

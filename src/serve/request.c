@@ -37,11 +37,6 @@ enh_status serve_priority_from_name(const char *name, serve_priority *p, enh_err
     return enh_fail(err, ENH_EINVAL, "priority must be high, normal or batch, got '%s'", name);
 }
 
-const char *serve_priority_name(serve_priority p)
-{
-    return (int)p >= 0 && p < SERVE_NPRIO ? g_prio_names[p] : "unknown";
-}
-
 static enh_status parse_double(const char *key, const char *v, double lo, double hi, double *out, enh_error *err)
 {
     char *end;

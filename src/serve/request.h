@@ -3,8 +3,8 @@
  * tokens compared in constant time, request ids.
  *
  * Query keys (all optional; unknown keys are ENH_EINVAL listing the known ones): one per
- * option of the operations table (enhance/ops_table.h), the same names as the CLI flags (with
- * '_' for '-') and the same values as the operations JSON, e.g. upscale=photo|art|quality|
+ * option of the operations table (enhance/ops_table.h; `enhance ops --describe` maps each to
+ * its CLI flag and JSON path), with the values of the operations JSON, e.g. upscale=photo|art|quality|
  * resample|off|F, denoise=off|auto|0..100, width=PX|N%, fit=cover, metadata=keep,
  * background=R,G,B[,A]|#rrggbb, kernel=cubic. `enhance serve --help` lists them all.
  * A key without a value means true (auto_color, sharpen=auto, metadata=keep).
@@ -36,7 +36,6 @@ void serve_params_init(serve_params *p);
 enh_status serve_query_apply(const char *key, const char *value, enh_ops *ops, serve_params *p, enh_error *err);
 
 enh_status serve_priority_from_name(const char *name, serve_priority *p, enh_error *err);
-const char *serve_priority_name(serve_priority p);
 
 typedef struct serve_part {
     char name[64];

@@ -8,7 +8,7 @@
 
 void sbuf_init(sbuf *b) { memset(b, 0, sizeof *b); }
 
-void sbuf_free(sbuf *b)
+static void sbuf_free(sbuf *b)
 {
     free(b->data);
     memset(b, 0, sizeof *b);
@@ -33,7 +33,7 @@ static int reserve(sbuf *b, size_t extra)
     return 1;
 }
 
-void sbuf_append(sbuf *b, const void *data, size_t len)
+static void sbuf_append(sbuf *b, const void *data, size_t len)
 {
     if (!reserve(b, len))
         return;
@@ -41,8 +41,6 @@ void sbuf_append(sbuf *b, const void *data, size_t len)
     b->len += len;
     b->data[b->len] = 0;
 }
-
-void sbuf_puts(sbuf *b, const char *s) { sbuf_append(b, s, strlen(s)); }
 
 void sbuf_printf(sbuf *b, const char *fmt, ...)
 {

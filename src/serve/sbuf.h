@@ -14,9 +14,6 @@ typedef struct sbuf {
 } sbuf;
 
 void sbuf_init(sbuf *b);
-void sbuf_free(sbuf *b);
-void sbuf_append(sbuf *b, const void *data, size_t len);
-void sbuf_puts(sbuf *b, const char *s);
 void sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Returns the NUL-terminated string (caller frees) and resets b; NULL on OOM. */
 char *sbuf_take(sbuf *b, size_t *len);
