@@ -25,10 +25,10 @@ static double now(void)
 int main(int argc, char **argv)
 {
     if (argc < 6) {
-        fprintf(stderr, "usage: maxim_run MODEL.json IN.f32 H W OUT.f32 [--threads N] [--runs R] [--pad 64]\n");
+        fprintf(stderr, "usage: maxim_run MODEL.json IN.f32 H W OUT.f32 [--threads N] [--runs R] [--pad 64] [--tile T --overlap O] [--profile RUNS]\n");
         return 2;
     }
-    int h = atoi(argv[3]), w = atoi(argv[4]), threads = 0, runs = 1, pad = 64, profile = 0;
+    int h = atoi(argv[3]), w = atoi(argv[4]), threads = 0, runs = 1, pad = 64, profile = 0, tile = 0, overlap = 64;
     for (int i = 6; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--threads"))
             threads = atoi(argv[i + 1]);
@@ -36,6 +36,10 @@ int main(int argc, char **argv)
             runs = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--pad"))
             pad = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--tile"))
+            tile = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--overlap"))
+            overlap = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--profile"))
             profile = atoi(argv[i + 1]);
     }
@@ -88,7 +92,27 @@ int main(int argc, char **argv)
                     printf("  %-22s %5d steps %8.1f ms\n", k <= TFS_DEAD ? kinds[k] : tf_op_name((tf_opk)(k - TFS_DEAD - 1)),
                            cnt[k], prof[k] * 1e3);
         }
-        for (int t = 0; t < 30; t++) { /* the slowest steps */
+        {
+            double tc = 0, tp = 0, ts = 0;
+            int nc = 0, np = 0, nsm = 0;
+            for (int i = 0; i < p->nsteps; i++)
+                if (p->steps[i].kind == TFS_EW) {
+                    int copy = p->steps[i].nin == 1 && g->nodes[p->steps[i].node].op != TFOP_ADD &&
+                               (g->nodes[p->steps[i].node].op == TFOP_TRANSPOSE ||
+                                g->nodes[p->steps[i].node].op == TFOP_STRIDEDSLICE ||
+                                g->nodes[p->steps[i].node].op == TFOP_BROADCASTTO);
+                    int small = p->val[p->steps[i].node].s.d[p->val[p->steps[i].node].s.rank - 1] == 1;
+                    if (copy)
+                        tc += prof[TF_PROF_SLOTS + i], nc++;
+                    else if (small)
+                        ts += prof[TF_PROF_SLOTS + i], nsm++;
+                    else
+                        tp += prof[TF_PROF_SLOTS + i], np++;
+                }
+            printf("ew: copies %d %.1f ms, [..,1]-shaped %d %.1f ms, other programs %d %.1f ms\n", nc, tc * 1e3, nsm,
+                   ts * 1e3, np, tp * 1e3);
+        }
+        for (int t = 0; t < 2000; t++) { /* the slowest steps */
             int best = -1;
             for (int i = 0; i < p->nsteps; i++)
                 if (prof[TF_PROF_SLOTS + i] > 0 && (best < 0 || prof[TF_PROF_SLOTS + i] > prof[TF_PROF_SLOTS + best]))
@@ -117,7 +141,9 @@ int main(int argc, char **argv)
     double tl = now() - t0, best = 1e30, first = 0;
     for (int r = 0; r < runs; r++) {
         t0 = now();
-        if (enh_tf_model_run(m, in, h, w, pad, out, pool, &err) != ENH_OK) {
+        enh_status st = tile ? enh_tf_model_run_tiled(m, in, h, w, pad, tile, overlap, out, pool, &err)
+                             : enh_tf_model_run(m, in, h, w, pad, out, pool, &err);
+        if (st != ENH_OK) {
             fprintf(stderr, "run: %s\n", err.msg);
             return 1;
         }

@@ -159,6 +159,15 @@ static void run_rows(void *c_, size_t r0, size_t r1, int slot)
 
 void tf_ew_run(const tf_ew_prog *e, const void *const *leaves, float *out, enh_pool *pool)
 {
+    if (e->ninstr == 0 && !e->leaf_int[0]) {
+        tf_copy_run(e, leaves[0], out, pool);
+        return;
+    }
+    tf_ew_run_generic(e, leaves, out, pool);
+}
+
+void tf_ew_run_generic(const tf_ew_prog *e, const void *const *leaves, float *out, enh_pool *pool)
+{
     run_ctx c = {e, leaves, out};
     size_t rows = e->count / (size_t)e->dim[e->rank - 1];
     size_t per = (size_t)e->dim[e->rank - 1];

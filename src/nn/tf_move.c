@@ -137,3 +137,111 @@ enh_status tf_reduce_steps(tf_plan *p, const int *readers, enh_error *err)
     return ENH_OK;
 }
 
+
+/* ---- the copy kernel */
+#define TT 16 /* transpose tile side: 16 x 16 floats = 1 KB in, 1 KB out */
+
+typedef struct {
+    const tf_ew_prog *e;
+    const float *src;
+    float *out;
+    int k;          /* the dim along which the source is contiguous (-1: rows are contiguous) */
+    long ost[TF_MAXRANK];
+    size_t ktiles;  /* tiles along k per outer index */
+} copy_ctx;
+
+/* Outer index j (all dims but k and the last, in order) -> source and output offsets. */
+static void outer_offsets(const copy_ctx *c, size_t j, long *so, long *oo)
+{
+    const tf_ew_prog *e = c->e;
+    long s = e->base[0], o = 0;
+    for (int d = e->rank - 2; d >= 0; d--) {
+        if (d == c->k)
+            continue;
+        long ix = (long)(j % (size_t)e->dim[d]);
+        j /= (size_t)e->dim[d];
+        s += ix * e->st[0][d];
+        o += ix * c->ost[d];
+    }
+    *so = s, *oo = o;
+}
+
+static void copy_rows(void *c_, size_t r0, size_t r1, int slot)
+{
+    (void)slot;
+    const copy_ctx *c = c_;
+    const tf_ew_prog *e = c->e;
+    int R = e->rank, inner = e->dim[R - 1];
+    for (size_t r = r0; r < r1; r++) {
+        long so, oo;
+        outer_offsets(c, r, &so, &oo);
+        memcpy(c->out + oo, c->src + so, (size_t)inner * sizeof(float));
+    }
+}
+
+static void copy_tiles(void *c_, size_t t0, size_t t1, int slot)
+{
+    (void)slot;
+    const copy_ctx *c = c_;
+    const tf_ew_prog *e = c->e;
+    int R = e->rank, inner = e->dim[R - 1], K = e->dim[c->k];
+    long sin = e->st[0][R - 1], okst = c->ost[c->k];
+    for (size_t t = t0; t < t1; t++) {
+        size_t j = t / c->ktiles;
+        int a0 = (int)(t % c->ktiles) * TT, na = K - a0 < TT ? K - a0 : TT;
+        long so, oo;
+        outer_offsets(c, j, &so, &oo);
+        so += (long)a0, oo += (long)a0 * okst;
+        for (int b0 = 0; b0 < inner; b0 += TT) {
+            int nb = inner - b0 < TT ? inner - b0 : TT;
+            float tile[TT][TT];
+            for (int b = 0; b < nb; b++) { /* source rows: contiguous along k */
+                const float *sp = c->src + so + (long)(b0 + b) * sin;
+                for (int a = 0; a < na; a++)
+                    tile[a][b] = sp[a];
+            }
+            for (int a = 0; a < na; a++)
+                memcpy(c->out + oo + (long)a * okst + b0, tile[a], (size_t)nb * sizeof(float));
+        }
+    }
+}
+
+void tf_copy_run(const tf_ew_prog *e, const void *src, float *out, enh_pool *pool)
+{
+    copy_ctx c = {.e = e, .src = src, .out = out, .k = -1};
+    int R = e->rank;
+    long k = 1;
+    for (int d = R - 1; d >= 0; d--) {
+        c.ost[d] = k;
+        k *= e->dim[d];
+    }
+    if (e->st[0][R - 1] != 1)
+        for (int d = R - 2; d >= 0; d--)
+            if (e->st[0][d] == 1 && e->dim[d] > 1) {
+                c.k = d;
+                break;
+            }
+    size_t inner = (size_t)e->dim[R - 1];
+    if (e->st[0][R - 1] == 1 || c.k < 0) {
+        if (e->st[0][R - 1] != 1) { /* no contiguous source dim: the generic strided program */
+            c.k = -1;
+        } else {
+            size_t rows = e->count / inner, grain = inner >= 1024 ? 1 : 1024 / inner;
+            if (!pool || e->count < 16384)
+                copy_rows(&c, 0, rows, 0);
+            else
+                enh_pool_run(pool, rows, grain, copy_rows, &c);
+            return;
+        }
+    }
+    if (c.k < 0) {
+        tf_ew_run_generic(e, &src, out, pool);
+        return;
+    }
+    c.ktiles = ((size_t)e->dim[c.k] + TT - 1) / TT;
+    size_t outer = e->count / inner / (size_t)e->dim[c.k], jobs = outer * c.ktiles;
+    if (!pool || e->count < 16384)
+        copy_tiles(&c, 0, jobs, 0);
+    else
+        enh_pool_run(pool, jobs, 1, copy_tiles, &c);
+}

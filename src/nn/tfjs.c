@@ -17,6 +17,7 @@ struct enh_tf_model {
     enh_tf_model_info info;
     pthread_mutex_t lock;
     tf_plan *plans[MAX_PLANS]; /* most recently used first */
+    size_t arena_per_px;       /* from the 64 x 64 plan, rounded up by 1/8 for larger sizes */
 };
 
 enh_status enh_tf_model_load(const char *model_json, enh_tf_model **out, enh_error *err)
@@ -54,6 +55,7 @@ enh_status enh_tf_model_load(const char *model_json, enh_tf_model **out, enh_err
     m->info.out_channels = os->d[3];
     m->info.scale = os->d[1] / 64;
     m->plans[0] = p;
+    m->arena_per_px = p->arena_bytes / (64 * 64) + p->arena_bytes / (64 * 64) / 8;
     *out = m;
     return ENH_OK;
 }
@@ -112,6 +114,11 @@ static int cached(enh_tf_model *m, const tf_plan *p)
         if (m->plans[i] == p)
             return 1;
     return 0;
+}
+
+size_t enh_tf_model_arena_per_pixel(const enh_tf_model *m)
+{
+    return m->arena_per_px;
 }
 
 size_t enh_tf_model_peak_bytes(const enh_tf_model *m, int h, int w)

@@ -43,6 +43,21 @@ const enh_tf_model_info *enh_tf_model_get_info(const enh_tf_model *m);
 enh_status enh_tf_model_run(enh_tf_model *m, const float *in, int h, int w, int pad_multiple, float *out,
                             enh_pool *pool, enh_error *err);
 
+/* Tiles of tile x tile input pixels overlapping by `overlap`, blended with linear feathers
+ * (the model's global mixing makes tiles inexact: bench/README.md has the measured seams).
+ * Images no larger than a tile run whole. */
+enh_status enh_tf_model_run_tiled(enh_tf_model *m, const float *in, int h, int w, int pad_multiple, int tile,
+                                  int overlap, float *out, enh_pool *pool, enh_error *err);
+/* Whole image when its working memory (enh_tf_model_bytes_for) fits memory_limit (0 = no
+ * limit), else the largest tiles that fit with a third of a tile of overlap; ENH_ETOOBIG when
+ * not even a 2 x pad_multiple tile fits. */
+enh_status enh_tf_model_run_fit(enh_tf_model *m, const float *in, int h, int w, int pad_multiple,
+                                size_t memory_limit, float *out, enh_pool *pool, enh_error *err);
+/* Working memory of one run on h x w (activations, padding copies, scratch), estimated. */
+size_t enh_tf_model_bytes_for(const enh_tf_model *m, int h, int w, int pad_multiple);
+/* Activation bytes per input pixel, measured on the plan built at load (64 x 64). */
+size_t enh_tf_model_arena_per_pixel(const enh_tf_model *m);
+
 /* Peak bytes of activations of the last specialisation built for h x w (0 before any run). */
 size_t enh_tf_model_peak_bytes(const enh_tf_model *m, int h, int w);
 
