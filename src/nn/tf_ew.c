@@ -157,16 +157,12 @@ static void run_rows(void *c_, size_t r0, size_t r1, int slot)
     }
 }
 
-void tf_ew_run(const tf_ew_prog *e, const void *const *leaves, float *out, enh_pool *pool)
+int tf_ew_is_copy(const tf_ew_prog *e)
 {
-    if (e->ninstr == 0 && !e->leaf_int[0]) {
-        tf_copy_run(e, leaves[0], out, pool);
-        return;
-    }
-    tf_ew_run_generic(e, leaves, out, pool);
+    return e->ninstr == 0 && !e->leaf_int[0];
 }
 
-void tf_ew_run_generic(const tf_ew_prog *e, const void *const *leaves, float *out, enh_pool *pool)
+void tf_ew_run(const tf_ew_prog *e, const void *const *leaves, float *out, enh_pool *pool)
 {
     run_ctx c = {e, leaves, out};
     size_t rows = e->count / (size_t)e->dim[e->rank - 1];
@@ -253,9 +249,6 @@ void tf_ew_compile_strides(tf_ew_prog *e, const tf_plan *p, const tf_shape *os, 
 
 enh_status tf_ew_group(tf_plan *p, const int *readers, enh_error *err)
 {
-    enh_status cst = tf_copy_steps(p, err);
-    if (cst != ENH_OK)
-        return cst;
     int ns = p->nsteps;
     unsigned char *taken = calloc((size_t)ns, 1), *cand = calloc((size_t)ns, 1);
     int *uses = calloc((size_t)p->g->n, sizeof *uses), *prod = malloc((size_t)p->g->n * sizeof *prod);

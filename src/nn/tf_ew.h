@@ -14,6 +14,13 @@ typedef struct tf_ew_prog tf_ew_prog;
 /* Forms the groups (pass 2 of tf_fuse.h) and turns them into TFS_EW steps. */
 enh_status tf_ew_group(tf_plan *p, const int *readers, enh_error *err);
 void tf_ew_free(tf_ew_prog *e);
+/* 1 when the program only copies its leaf through strides (tf_copy_run runs those faster). */
+int tf_ew_is_copy(const tf_ew_prog *e);
+/* Transpose / StridedSlice / BroadcastTo of computed floats -> instruction-less programs
+ * (tf_move.c; before tf_ew_group). */
+enh_status tf_copy_steps(tf_plan *p, enh_error *err);
+/* A strided copy: rows by memcpy, or 2-D tiles transposed through L1 (tf_move.c). */
+void tf_copy_run(const tf_ew_prog *e, const void *src, float *out, enh_pool *pool);
 /* Runs it: leaves[i] = data of the program's i-th leaf (the step's in[i]), out its output. */
 void tf_ew_run(const tf_ew_prog *e, const void *const *leaves, float *out, enh_pool *pool);
 

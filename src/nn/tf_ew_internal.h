@@ -30,12 +30,6 @@ struct tf_ew_prog {
 void tf_bcast_strides(const tf_shape *in, const tf_shape *out, long *st);
 /* Collapses os and the leaves' strides (leaf 0's given explicitly when leaf0_st != NULL). */
 void tf_ew_compile_strides(tf_ew_prog *e, const tf_plan *p, const tf_shape *os, const long *leaf0_st);
-/* Runs an instruction-less program (a strided copy of leaf 0): rows by memcpy when the
- * source is contiguous along the output's rows, else 2-D tiles transposed through L1. */
-void tf_copy_run(const tf_ew_prog *e, const void *src, float *out, enh_pool *pool);
-/* The block interpreter itself (any program). */
-void tf_ew_run_generic(const tf_ew_prog *e, const void *const *leaves, float *out, enh_pool *pool);
-/* Transpose / StridedSlice / BroadcastTo of computed floats -> instruction-less programs. */
-enh_status tf_copy_steps(tf_plan *p, enh_error *err);
+
 
 #endif

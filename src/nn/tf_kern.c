@@ -203,7 +203,10 @@ void tf_kern_run(const tf_plan *p, const tf_step *s, const void *const *in, cons
         run_deconv(p, s, in[0], out, pool);
         break;
     case TFS_EW:
-        tf_ew_run(s->ew, in, out, pool);
+        if (tf_ew_is_copy(s->ew))
+            tf_copy_run(s->ew, in[0], out, pool);
+        else
+            tf_ew_run(s->ew, in, out, pool);
         break;
     case TFS_REDUCE:
         tf_reduce_run(s, in[0], out, pool);

@@ -235,7 +235,7 @@ void tf_copy_run(const tf_ew_prog *e, const void *src, float *out, enh_pool *poo
         }
     }
     if (c.k < 0) {
-        tf_ew_run_generic(e, &src, out, pool);
+        tf_ew_run(e, &src, out, pool);
         return;
     }
     c.ktiles = ((size_t)e->dim[c.k] + TT - 1) / TT;

@@ -35,34 +35,6 @@ int tf_op_is_view(tf_opk op)
            op == TFOP_SQUEEZE;
 }
 
-int tf_broadcast_shape(const tf_shape *a, const tf_shape *b, tf_shape *out)
-{
-    int r = a->rank > b->rank ? a->rank : b->rank;
-    tf_shape o = {.rank = r};
-    for (int i = 0; i < r; i++) {
-        int da = i < r - a->rank ? 1 : a->d[i - (r - a->rank)];
-        int db = i < r - b->rank ? 1 : b->d[i - (r - b->rank)];
-        if (da != db && da != 1 && db != 1)
-            return -1;
-        o.d[i] = da == 1 ? db : da;
-    }
-    *out = o;
-    return 0;
-}
-
-/* Values of a constant int tensor (≤ TF_MAXRANK * 2 entries) into v; returns count or -1. */
-int tf_const_ints(const tf_tensor *t, int *v, int max)
-{
-    if (!t->data || t->dt == TF_F32)
-        return -1;
-    size_t n = tf_shape_count(&t->s);
-    if (t->s.rank > 1 || n > (size_t)max)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        v[i] = ((const int *)t->data)[i];
-    return (int)n;
-}
-
 static enh_status bad(const tf_node *n, enh_error *err, const char *what)
 {
     return enh_fail(err, ENH_EINVAL, "node '%s' (%s): %s", n->name, tf_op_name(n->op), what);
@@ -80,92 +52,6 @@ static enh_status check_count(const tf_node *n, const tf_shape *s, enh_error *er
         c *= (size_t)s->d[i];
     }
     return ENH_OK;
-}
-
-int tf_strided_slice_plan(const tf_node *n, const tf_tensor *ins, tf_slice_plan *p)
-{
-    int b[TF_MAXRANK * 2], e[TF_MAXRANK * 2], st[TF_MAXRANK * 2];
-    int nb = tf_const_ints(&ins[1], b, TF_MAXRANK * 2), ne = tf_const_ints(&ins[2], e, TF_MAXRANK * 2);
-    int ns = n->nin > 3 ? tf_const_ints(&ins[3], st, TF_MAXRANK * 2) : nb;
-    if (n->nin <= 3)
-        for (int i = 0; i < nb; i++)
-            st[i] = 1;
-    if (nb < 0 || nb != ne || nb != ns)
-        return -1;
-    const tf_shape *in = &ins[0].s;
-    int ndense_spec = 0; /* sparse entries that consume an input dim */
-    for (int i = 0; i < nb; i++)
-        if (!(n->new_axis_mask >> i & 1) && !(n->ellipsis_mask >> i & 1))
-            ndense_spec++;
-    memset(p, 0, sizeof *p);
-    int dim = 0; /* input dim */
-    int have_ellipsis = 0;
-    for (int i = 0; i < nb; i++) {
-        if (n->ellipsis_mask >> i & 1) {
-            if (have_ellipsis)
-                return -1;
-            have_ellipsis = 1;
-            int cover = in->rank - ndense_spec;
-            for (int k = 0; k < cover; k++, dim++) {
-                p->begin[dim] = 0, p->stride[dim] = 1, p->len[dim] = in->d[dim];
-                p->out.d[p->out.rank++] = in->d[dim];
-            }
-            continue;
-        }
-        if (n->new_axis_mask >> i & 1) {
-            p->out.d[p->out.rank++] = 1;
-            continue;
-        }
-        if (dim >= in->rank || st[i] == 0)
-            return -1;
-        int D = in->d[dim], s = st[i], lo, hi;
-        if (n->shrink_axis_mask >> i & 1) {
-            int x = b[i] < 0 ? b[i] + D : b[i];
-            if (x < 0 || x >= D)
-                return -1;
-            p->begin[dim] = x, p->stride[dim] = 1, p->len[dim] = 1;
-            dim++;
-            continue;
-        }
-        if (s > 0) {
-            lo = (n->begin_mask >> i & 1) ? 0 : b[i] < 0 ? b[i] + D : b[i];
-            hi = (n->end_mask >> i & 1) ? D : e[i] < 0 ? e[i] + D : e[i];
-            lo = lo < 0 ? 0 : lo > D ? D : lo;
-            hi = hi < 0 ? 0 : hi > D ? D : hi;
-            p->len[dim] = hi > lo ? (hi - lo + s - 1) / s : 0;
-        } else {
-            lo = (n->begin_mask >> i & 1) ? D - 1 : b[i] < 0 ? b[i] + D : b[i];
-            hi = (n->end_mask >> i & 1) ? -1 : e[i] < 0 ? e[i] + D : e[i];
-            lo = lo < -1 ? -1 : lo > D - 1 ? D - 1 : lo;
-            hi = hi < -1 ? -1 : hi > D - 1 ? D - 1 : hi;
-            p->len[dim] = lo > hi ? (lo - hi - s - 1) / -s : 0;
-        }
-        p->begin[dim] = lo, p->stride[dim] = s;
-        p->out.d[p->out.rank++] = p->len[dim];
-        dim++;
-    }
-    for (; dim < in->rank; dim++) {
-        p->begin[dim] = 0, p->stride[dim] = 1, p->len[dim] = in->d[dim];
-        p->out.d[p->out.rank++] = in->d[dim];
-    }
-    return p->out.rank <= TF_MAXRANK ? 0 : -1;
-}
-
-int tf_einsum_parse(const char *eq, tf_einsum *e)
-{
-    memset(e, 0, sizeof *e);
-    const char *arrow = strstr(eq, "->"), *comma = strchr(eq, ',');
-    if (!arrow || !comma || comma > arrow)
-        return -1;
-    int la = (int)(comma - eq), lb = (int)(arrow - comma - 1), lo = (int)strlen(arrow + 2);
-    if (la > TF_MAXRANK || lb > TF_MAXRANK || lo > TF_MAXRANK || strchr(arrow + 2, ','))
-        return -1;
-    memcpy(e->a, eq, (size_t)la), memcpy(e->b, comma + 1, (size_t)lb), memcpy(e->o, arrow + 2, (size_t)lo);
-    e->na = la, e->nb = lb, e->no = lo;
-    for (const char *s = eq; *s; s++)
-        if (*s != ',' && *s != '-' && *s != '>' && (*s < 'a' || *s > 'z') && (*s < 'A' || *s > 'Z'))
-            return -1; /* ellipsis, spaces: not supported */
-    return 0;
 }
 
 /* Size of einsum letter c from the operands' shapes; -1 when absent or inconsistent. */
