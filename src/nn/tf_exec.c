@@ -63,7 +63,9 @@ enh_status tf_plan_run(const tf_plan *p, const float *in, float *out, size_t out
         for (int k = 0; k < s->nin; k++)
             sin[k] = value_data(p, arena, in, s->in[k]);
         const void *res = s->residual >= 0 ? value_data(p, arena, in, s->residual) : NULL;
-        tf_kern_run(p, s, sin, res, o.data, pool);
+        if (tf_kern_run(p, s, sin, res, o.data, pool) != ENH_OK)
+            st = enh_fail(err, ENH_ENOMEM, "out of memory for the scratch of '%s' (%s); try a smaller image or tile",
+                          n->name, tf_op_name(n->op));
         if (prof) {
             double dt = now_s() - t0;
             prof[s->kind] += dt;

@@ -40,7 +40,7 @@ static void im2col_rows(void *c_, size_t r0, size_t r1, int slot)
     }
 }
 
-static void run_conv(const tf_plan *p, const tf_step *s, const float *x, const float *res, float *out,
+static enh_status run_conv(const tf_plan *p, const tf_step *s, const float *x, const float *res, float *out,
                      const enh_gemm_epi *epi, enh_pool *pool)
 {
     const tf_shape *xs = &p->val[s->in[0]].s, *os = &p->val[s->node].s;
@@ -57,7 +57,7 @@ static void run_conv(const tf_plan *p, const tf_step *s, const float *x, const f
         chunk = 1;
         col = enh_alloc((size_t)K * sizeof *col);
         if (!col)
-            return;
+            return ENH_ENOMEM;
     }
     for (int b = 0; b < B; b++)
         for (size_t p0 = 0; p0 < pix; p0 += chunk) {
@@ -74,6 +74,7 @@ static void run_conv(const tf_plan *p, const tf_step *s, const float *x, const f
             enh_gemm_run(s->gemm, col, (int)n, K, out + o, N, &e, pool);
         }
     enh_free(col);
+    return ENH_OK;
 }
 
 typedef struct {
@@ -107,14 +108,14 @@ static void deconv_scatter(void *c_, size_t r0, size_t r1, int slot)
     }
 }
 
-static void run_deconv(const tf_plan *p, const tf_step *s, const float *x, float *out, enh_pool *pool)
+static enh_status run_deconv(const tf_plan *p, const tf_step *s, const float *x, float *out, enh_pool *pool)
 {
     const tf_shape *xs = &p->val[s->in[0]].s;
     int B = xs->d[0], H = xs->d[1], W = xs->d[2];
     size_t M = (size_t)B * H * W, N = (size_t)s->kh * s->kw * s->cout;
     float *tmp = enh_alloc(M * N * sizeof *tmp);
     if (!tmp)
-        return;
+        return ENH_ENOMEM;
     enh_gemm_run(s->gemm, x, (int)M, s->cin, tmp, (int)N, NULL, pool);
     dc_ctx c = {s, tmp, s->bias, out, H, W, s->cout};
     if (pool)
@@ -122,6 +123,7 @@ static void run_deconv(const tf_plan *p, const tf_step *s, const float *x, float
     else
         deconv_scatter(&c, 0, (size_t)B * H, 0);
     enh_free(tmp);
+    return ENH_OK;
 }
 
 typedef struct {
@@ -183,8 +185,8 @@ void tf_reduce_run(const tf_step *s, const float *x, float *out, enh_pool *pool)
         enh_pool_run(pool, jobs, jobs / 64 + 1, reduce_jobs, &c);
 }
 
-void tf_kern_run(const tf_plan *p, const tf_step *s, const void *const *in, const void *residual, void *out,
-                 enh_pool *pool)
+enh_status tf_kern_run(const tf_plan *p, const tf_step *s, const void *const *in, const void *residual, void *out,
+                       enh_pool *pool)
 {
     enh_gemm_epi epi = {.act = (enh_gemm_act)s->act, .alpha = s->alpha};
     switch (s->kind) {
@@ -197,11 +199,9 @@ void tf_kern_run(const tf_plan *p, const tf_step *s, const void *const *in, cons
         break;
     }
     case TFS_CONV:
-        run_conv(p, s, in[0], residual, out, &epi, pool);
-        break;
+        return run_conv(p, s, in[0], residual, out, &epi, pool);
     case TFS_DECONV:
-        run_deconv(p, s, in[0], out, pool);
-        break;
+        return run_deconv(p, s, in[0], out, pool);
     case TFS_EW:
         if (tf_ew_is_copy(s->ew))
             tf_copy_run(s->ew, in[0], out, pool);
@@ -217,4 +217,5 @@ void tf_kern_run(const tf_plan *p, const tf_step *s, const void *const *in, cons
     default:
         break;
     }
+    return ENH_OK;
 }
