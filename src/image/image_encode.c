@@ -1,8 +1,15 @@
-/* image_encode.c - fit the image to the output format, then encode to a file or memory. */
+/* image_encode.c - fit the image to the output format, then encode to a file or memory.
+ * A file is written through a target of our own (file_sink) so that a failed write keeps its
+ * errno: a full disk, a quota or an I/O error is ENH_EIO by its code, not by words in the
+ * encoder's message. */
+#define _GNU_SOURCE /* O_CLOEXEC */
 #include "image/image_encode.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/fsutil.h"
 #include "image/image_decode.h"
@@ -172,8 +179,73 @@ static int save_target(VipsImage *img, VipsTarget *tgt, const enh_save_opts *o)
     }
 }
 
-/* Encodes into tgt with progress/cancel hooks; returns ENH_OK or a filled error. */
-static enh_status encode(VipsImage *img, VipsTarget *tgt, const enh_save_opts *o, const char *what, enh_error *err)
+/* ---- a file target that keeps the errno of a failed write (VipsTargetCustom over our fd) */
+typedef struct file_sink {
+    int fd;
+    int err; /* the first failed call's errno, 0 = none */
+} file_sink;
+
+static gint64 sink_write(VipsTargetCustom *t, const void *data, gint64 len, file_sink *s)
+{
+    (void)t;
+    gint64 done = 0;
+    while (done < len) {
+        ssize_t n = write(s->fd, (const char *)data + done, (size_t)(len - done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            s->err = s->err ? s->err : n < 0 ? errno : EIO;
+            return -1;
+        }
+        done += n;
+    }
+    return len;
+}
+
+static gint64 sink_read(VipsTargetCustom *t, void *buf, gint64 len, file_sink *s)
+{
+    (void)t;
+    ssize_t n;
+    do
+        n = read(s->fd, buf, (size_t)len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && !s->err)
+        s->err = errno;
+    return n;
+}
+
+static gint64 sink_seek(VipsTargetCustom *t, gint64 offset, int whence, file_sink *s)
+{
+    (void)t;
+    off_t r = lseek(s->fd, (off_t)offset, whence);
+    if (r < 0 && !s->err)
+        s->err = errno;
+    return r;
+}
+
+static int sink_end(VipsTargetCustom *t, file_sink *s)
+{
+    (void)t;
+    (void)s;
+    return 0; /* the fd is closed by its owner (enh_image_save_file) */
+}
+
+static VipsTarget *sink_target(file_sink *s)
+{
+    VipsTargetCustom *t = vips_target_custom_new();
+    if (!t)
+        return NULL;
+    g_signal_connect(t, "write", G_CALLBACK(sink_write), s);
+    g_signal_connect(t, "read", G_CALLBACK(sink_read), s);
+    g_signal_connect(t, "seek", G_CALLBACK(sink_seek), s);
+    g_signal_connect(t, "end", G_CALLBACK(sink_end), s);
+    return VIPS_TARGET(t);
+}
+
+/* Encodes into tgt with progress/cancel hooks; returns ENH_OK or a filled error. sink: the
+ * file under tgt (NULL for memory): its errno makes a failed write ENH_EIO. */
+static enh_status encode(VipsImage *img, VipsTarget *tgt, const file_sink *sink, const enh_save_opts *o,
+                         const char *what, enh_error *err)
 {
     VipsImage *prep = NULL;
     enh_status st = enh_image_prepare_for_save(img, o, &prep, err);
@@ -204,9 +276,11 @@ static enh_status encode(VipsImage *img, VipsTarget *tgt, const enh_save_opts *o
         }
         char msg[512];
         enh_vips_take_error(msg, sizeof msg);
-        int io = strstr(msg, "space") || strstr(msg, "write") || strstr(msg, "ermission");
-        return enh_fail(err, io ? ENH_EIO : ENH_EINTERNAL, "cannot write %s as %s: %s", what,
-                        enh_format_label(o->format), msg[0] ? msg : "encoder failed");
+        if (sink && sink->err)
+            return enh_fail(err, ENH_EIO, "cannot write %s as %s: %s", what, enh_format_label(o->format),
+                            strerror(sink->err));
+        return enh_fail(err, ENH_EINTERNAL, "cannot write %s as %s: %s", what, enh_format_label(o->format),
+                        msg[0] ? msg : "encoder failed");
     }
     return ENH_OK;
 }
@@ -219,11 +293,19 @@ enh_status enh_image_save_file(VipsImage *img, const char *path, const enh_save_
     char tmp[4096];
     if ((st = enh_tmp_path_for(path, tmp, sizeof tmp, err)))
         return st;
-    VipsTarget *tgt = vips_target_new_to_file(tmp);
-    if (!tgt)
-        return enh_vips_fail(err, ENH_EIO, "cannot create %s", path);
-    st = encode(img, tgt, o, path, err);
-    g_object_unref(tgt); /* closes the file */
+    file_sink sink = {open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666), 0};
+    if (sink.fd < 0)
+        return enh_fail(err, ENH_EIO, "cannot create %s: %s", path, strerror(errno));
+    VipsTarget *tgt = sink_target(&sink);
+    if (!tgt) {
+        close(sink.fd);
+        enh_discard_tmp(tmp);
+        return enh_vips_fail(err, ENH_ENOMEM, "cannot create a target for %s", path);
+    }
+    st = encode(img, tgt, &sink, o, path, err);
+    g_object_unref(tgt);
+    if (close(sink.fd) != 0 && !st) /* e.g. NFS reports a full disk at close */
+        st = enh_fail(err, ENH_EIO, "cannot write %s: %s", path, strerror(errno));
     if (st) {
         enh_discard_tmp(tmp);
         return st;
@@ -241,7 +323,7 @@ enh_status enh_image_save_buffer(VipsImage *img, const enh_save_opts *o, void **
     VipsTarget *tgt = vips_target_new_to_memory();
     if (!tgt)
         return enh_vips_fail(err, ENH_ENOMEM, "cannot create a memory target");
-    st = encode(img, tgt, o, "the result", err);
+    st = encode(img, tgt, NULL, o, "the result", err);
     if (!st) {
         VipsBlob *blob = NULL;
         g_object_get(tgt, "blob", &blob, NULL);

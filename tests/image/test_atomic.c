@@ -1,9 +1,12 @@
 /* test_atomic.c - output files are all-or-nothing: a failing or cancelled encode leaves
  * neither the destination nor a temporary file, and an existing destination survives a
- * failed overwrite untouched. */
+ * failed overwrite untouched. A write the system refuses (here: a file size limit, EFBIG, as
+ * a full disk gives ENOSPC) is ENH_EIO with the system's reason, in every output format. */
 #include "check.h"
 #include "img_util.h"
 
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "core/error.h"
@@ -124,6 +127,42 @@ int main(void)
     o.progress = NULL;
     snprintf(path, sizeof path, "%s/no/such/dir/x.png", g_dir);
     CHECK(enh_image_save_file(good, path, &o, &err) == ENH_EIO);
+
+    /* 7. the system refuses the write: ENH_EIO by its errno, whatever the encoder's words */
+    VipsImage *noisy = NULL, *nz = NULL;
+    vips_gaussnoise(&nz, 600, 400, "sigma", 60.0, NULL);
+    vips_cast(nz, &noisy, VIPS_FORMAT_UCHAR, NULL);
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 20000; /* bytes: the noise needs far more in any format */
+    signal(SIGXFSZ, SIG_IGN);
+    static const enh_format fmts[] = {ENH_FORMAT_JPEG, ENH_FORMAT_PNG, ENH_FORMAT_WEBP, ENH_FORMAT_TIFF};
+    for (size_t k = 0; k < sizeof fmts / sizeof fmts[0]; k++) {
+        enh_save_opts_init(&o);
+        o.format = fmts[k];
+        o.quality = 95;
+        snprintf(path, sizeof path, "%s/limited.%d", out_dir, (int)k);
+        CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+        st = enh_image_save_file(noisy, path, &o, &err);
+        setrlimit(RLIMIT_FSIZE, &old);
+        CHECK_MSG(st == ENH_EIO && strstr(err.msg, "too large"), "format %d: %s (%s)", (int)fmts[k],
+                  enh_status_name(st), err.msg);
+        CHECK_MSG(tu_count_entries(out_dir) == 1, "%d files after a refused write", tu_count_entries(out_dir));
+    }
+    /* and without the limit the same saves work (the target reads and seeks too: TIFF) */
+    for (size_t k = 0; k < sizeof fmts / sizeof fmts[0]; k++) {
+        enh_save_opts_init(&o);
+        o.format = fmts[k];
+        snprintf(path, sizeof path, "%s/unlimited.%d", out_dir, (int)k);
+        CHECK_MSG(enh_image_save_file(noisy, path, &o, &err) == ENH_OK, "format %d: %s", (int)fmts[k], err.msg);
+        VipsImage *back = vips_image_new_from_file(path, NULL);
+        CHECK(back && vips_image_get_width(back) == 600 && vips_image_get_height(back) == 400);
+        if (back)
+            g_object_unref(back);
+    }
+    g_object_unref(nz);
+    g_object_unref(noisy);
     g_object_unref(good);
 
     tu_rmdir(g_dir);
