@@ -104,8 +104,11 @@ enh_status enh_pipeline_run(VipsImage *in, const enh_ops *ops_in, const enh_pipe
             return st;
     }
 
-    const stage_fn stages[] = {enh_stage_restore, enh_stage_upscale, enh_stage_adjust, enh_stage_resize};
-    double *timers[] = {&report->seconds_restore, &report->seconds_upscale, &report->seconds_adjust,
+    /* a same-size TF.js model (stage_model.c) counts as restoration: its time joins seconds_restore */
+    double seconds_model = 0;
+    const stage_fn stages[] = {enh_stage_restore, enh_stage_model, enh_stage_upscale, enh_stage_adjust,
+                               enh_stage_resize};
+    double *timers[] = {&report->seconds_restore, &seconds_model, &report->seconds_upscale, &report->seconds_adjust,
                         &report->seconds_resize};
     VipsImage *cur = in;
     g_object_ref(cur);
@@ -125,6 +128,7 @@ enh_status enh_pipeline_run(VipsImage *in, const enh_ops *ops_in, const enh_pipe
             break;
     }
     upscale_stream_capture_end(&cap);
+    report->seconds_restore += seconds_model;
     /* kept only while a stream is still lazy: one the upscale stage computed has done its work */
     keep_lazy(&cap, st == ENH_OK && report->tiles_pending > 0 ? cur : NULL);
     if (st) {

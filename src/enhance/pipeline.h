@@ -1,9 +1,10 @@
 /* pipeline.h - runs an enh_ops description on a decoded image.
  *
  * Stages, in order: auto-plan (if ops->auto_mode) -> restore (decompress/denoise/deblur)
- * -> upscale (NN or lanczos) -> adjust (colour, exposure, tone) -> resize/fit -> output
- * depth. Each stage takes a VipsImage and returns a new reference; libvips images are
- * lazy and reference counted, so stages pass pixels without copies until something
+ * -> same-size TF.js model (ops->model = maxim-*, stage_model.c) -> upscale (NN or lanczos)
+ * -> adjust (colour, exposure, tone) -> resize/fit -> output depth. Each stage takes a
+ * VipsImage and returns a new reference; libvips images are lazy and reference counted, so
+ * stages pass pixels without copies until something
  * must be materialised (the NN stage does, into its tiles).
  * The AI upscale is lazy too (upscale_stream.h): the model runs tile row by tile row while
  * *out is consumed (e.g. streamed to disk by the saver), so peak memory stays bounded as

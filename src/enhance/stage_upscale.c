@@ -1,10 +1,11 @@
 /* stage_upscale.c - the upscale stage: AI super-resolution with the NN runtime, or lanczos.
  *
- * Model choice: ops->model if set, else PHOTO -> realesrgan-x4fast, QUALITY ->
- * realesrgan-x4plus, ART -> realesr-animevideov3-x2/x3/x4 (the smallest native scale >=
- * the requested one); RESAMPLE -> no model, a plain resample with ops->resample_kernel
- * (lanczos3 by default; cubic = MATLAB bicubic). The model runs at its native scale through
- * the tiler (bounded memory, seam-free), then, when ops->scale (1..8; 0 = native) differs,
+ * Model choice: ops->model if set (unless it is a same-size TF.js model: stage_model.c ran it),
+ * else PHOTO -> realesrgan-x4fast, QUALITY -> realesrgan-x4plus, ART ->
+ * realesr-animevideov3-x2/x3/x4 (the smallest native scale >= the requested one); RESAMPLE ->
+ * no model, a plain resample with ops->resample_kernel (lanczos3 by default; cubic = MATLAB
+ * bicubic). The model runs at its native scale through the tiler (bounded memory, seam-free),
+ * then, when ops->scale (1..8; 0 = native) differs,
  * a resample (ops->resample_kernel) brings it to the requested factor (x1 = restore at the same size).
  * Pixels: uchar or ushort, grey / grey+alpha / RGB / RGBA; other colour spaces are
  * converted to sRGB first. The model sees float RGB in [0, 1] (grey replicated to RGB,
@@ -31,10 +32,11 @@
 #include "enhance/upscale_io.h"
 #include "enhance/upscale_stream.h"
 #include "image/image_resample.h"
+#include "nn/manifest.h"
 
 static const char *pick_model(const enh_ops *ops)
 {
-    if (ops->model[0])
+    if (ops->model[0] && !enh_manifest_find_tfjs(ops->model))
         return ops->model;
     switch (ops->upscale) {
     case ENH_UPSCALE_QUALITY: return "realesrgan-x4plus";

@@ -17,6 +17,13 @@ enh_status enh_stage_auto_plan(VipsImage *in, const enh_ops *ops, enh_ops *plann
 /* decompress, denoise, deblur/sharpen (classical or learned at x1) */
 enh_status enh_stage_restore(VipsImage *in, const enh_ops *ops, const enh_pipeline_ctx *ctx,
                              VipsImage **out, enh_pipeline_report *report, enh_error *err);
+/* The manifest entry of ops->model when it is a TF.js graph model (MAXIM), run by
+ * enh_stage_model and never by the upscaler; NULL otherwise. */
+struct enh_model_entry;
+const struct enh_model_entry *enh_stage_model_entry(const enh_ops *ops);
+/* a same-size TF.js model (ops->model, e.g. maxim-denoising) on the whole image (stage_model.c) */
+enh_status enh_stage_model(VipsImage *in, const enh_ops *ops, const enh_pipeline_ctx *ctx,
+                           VipsImage **out, enh_pipeline_report *report, enh_error *err);
 /* AI or lanczos upscaling by ops->upscale / ops->scale / ops->model */
 enh_status enh_stage_upscale(VipsImage *in, const enh_ops *ops, const enh_pipeline_ctx *ctx,
                              VipsImage **out, enh_pipeline_report *report, enh_error *err);
