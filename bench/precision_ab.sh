@@ -1,5 +1,5 @@
 #!/bin/bash
-# precision_ab.sh - the opt-in bf16 precision against fp32 (issue 4): speed and output quality.
+# precision_ab.sh - the opt-in bf16 precision against fp32: speed and output quality.
 #
 # 1. Speed: `enhance bench` per case, fp32 and bf16 back to back, alternating A B A B on the same
 #    synthetic input; prints the median (over rounds) of each invocation's median wall ms and

@@ -1,4 +1,4 @@
-/* bench_conv.c - per-layer microbenchmark of the conv kernels (issue 4): the 3x3 shapes of
+/* bench_conv.c - per-layer microbenchmark of the conv kernels: the 3x3 shapes of
  * realesrgan-x4fast (64->64, PReLU) and realesrgan-x4plus (64/96/128/160/192 -> 32/64, LeakyReLU)
  * through every path this CPU has: ref, {portable,avx2,avx512} x {winograd4x4, gemm}, and the
  * opt-in bf16 Winograd (avx512bf16-winograd4x4) where the CPU has AVX512_BF16.

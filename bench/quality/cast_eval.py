@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Colour-cast and exposure estimator study (issue 6), in numpy, beside the C implementation
+"""Colour-cast and exposure estimator study, in numpy, beside the C implementation
 (src/enhance/colour_estimate.c, assess.c). Used to choose the estimators and thresholds; images
 are never written, results go to a pickle under --work.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Learned illuminant (colour cast) estimator for auto white balance (issue 6): trainer and C
+"""Learned illuminant (colour cast) estimator for auto white balance: trainer and C
 coefficient generator. numpy only, deterministic (fixed seeds).
 
   cast_learn.py train [--out src/enhance/colour_learned_coef.c] [--cv] [--crops C] [--cvcrops]

@@ -12,7 +12,7 @@ What MATLAB does (imresize.m, contributions/cubic), mirrored here:
 - borders: out-of-range indices mirrored symmetrically (0 -> 1, -1 -> 2, n+1 -> n; 1-based)
 - one dimension at a time, the smaller scale first (equal scales: rows/height first); for uint8
   input every pass rounds half away from zero and clamps to 0..255 (uint8 between the passes).
-Owner: SR benchmark engineer. Pure function of its inputs; no state.
+Pure function of its inputs; no state.
 """
 import math, sys
 import numpy as np

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Quality benchmark for restorations, adjustments and auto mode (issue 6).
+"""Quality benchmark for restorations, adjustments and auto mode.
 
   run.py [--bin PATH] [--work DIR] [--limit N] SUITE...
 

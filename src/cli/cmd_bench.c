@@ -1,4 +1,4 @@
-/* cmd_bench.c - `enhance bench`: times a model on this CPU (issue 4).
+/* cmd_bench.c - `enhance bench`: times a model on this CPU.
  *
  *   enhance bench --model NAME|--param P --bin B [--size S] [--threads N] [--runs R]
  *                 [--precision fp32|bf16] [--input-f32 F] [--out-f32 F] [--json]
@@ -8,7 +8,7 @@
  * x S x S), % of the FMA peak measured here (1 core, AVX-512 or AVX2, x threads), output
  * megapixels/s, peak RSS. Input: a deterministic synthetic image, or --input-f32 (raw float32
  * NCHW 1x3xSxS, e.g. the ORT harness input) for like-for-like comparisons; --out-f32 writes
- * the raw output. Exit codes as commands.h. Owner: fast-kernels engineer.
+ * the raw output. Exit codes as commands.h.
  */
 #include <jansson.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
  *             from zero after each 1-D pass. This is the "bicubic" of SR papers' baselines.
  *   linear    MATLAB 'bilinear' (triangle, antialiased when reducing), same conventions.
  *   nearest   MATLAB 'nearest' (box, no antialiasing), same conventions.
- * Owner: SR benchmark engineer. Thread-safe (constant tables). Errors: ENH_EINVAL naming
+ * Thread-safe (constant tables). Errors: ENH_EINVAL naming
  * the allowed kernels. */
 #ifndef ENH_IMAGE_RESAMPLE_KERNEL_H
 #define ENH_IMAGE_RESAMPLE_KERNEL_H

@@ -2,7 +2,6 @@
  * per-ISA fast kernels (conv_fast_portable.c, conv_fast_avx2.c, conv_fast_avx512.c, all
  * generated from conv_fast_tmpl.h). Not a public API: the executor only sees conv.h.
  *
- * Owner: fast-kernels engineer (issue 4).
  * Two algorithms, both ending in one register-blocked GEMM micro-kernel
  *   C[co][n] = sum_k A[co][k] * B[k][n]   (A packed in panels of MR rows, n vectorised):
  *  - WINO: Winograd F(4x4,3x3) for 3x3 / stride 1 / dilation 1 / pad 1 / groups 1.

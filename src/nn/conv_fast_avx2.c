@@ -1,6 +1,5 @@
 /* conv_fast_avx2.c - AVX2+FMA instance of the fast conv kernels (conv_fast_tmpl.h).
- * Owner: fast-kernels engineer. Compiled with -mavx2 -mfma (CMake, by file name); only
- * called after enh_cpu_isa_supported(ENH_ISA_AVX2). Thread-safe, never fails. */
+ * Compiled with -mavx2 -mfma (CMake, by file name); only called after enh_cpu_isa_supported(ENH_ISA_AVX2). Thread-safe, never fails. */
 #include <immintrin.h>
 
 #include "nn/conv_fast.h"

@@ -1,5 +1,5 @@
 /* conv_fast_avx512.c - AVX-512 instance of the fast conv kernels (conv_fast_tmpl.h).
- * Owner: fast-kernels engineer. Compiled with -mavx512f/bw/vl/dq -mfma (CMake, by file name);
+ * Compiled with -mavx512f/bw/vl/dq -mfma (CMake, by file name);
  * only called after enh_cpu_isa_supported(ENH_ISA_AVX512). Thread-safe, never fails. */
 #include <immintrin.h>
 

@@ -1,6 +1,6 @@
-/* conv_fast_avx512bf16.c - the optional bf16 Winograd F(4x4,3x3) kernel (issue 4, precision.h).
+/* conv_fast_avx512bf16.c - the optional bf16 Winograd F(4x4,3x3) kernel (precision.h).
  *
- * Owner: bf16 engineer. Compiled with -mavx512f/bw/vl/dq -mfma -mavx512bf16 (CMake, by file
+ * Compiled with -mavx512f/bw/vl/dq -mfma -mavx512bf16 (CMake, by file
  * name); only called after enh_cpu_has_bf16(). Thread-safe (plans are read-only, each call
  * works in the scratch it is given), never fails, never allocates.
  *

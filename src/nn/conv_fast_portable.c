@@ -1,6 +1,6 @@
 /* conv_fast_portable.c - portable instance of the fast conv kernels (conv_fast_tmpl.h),
  * using GCC/Clang vector extensions (4 floats: SSE2 on x86-64, NEON elsewhere).
- * Owner: fast-kernels engineer. Runs on any CPU. Thread-safe, never fails. */
+ * Runs on any CPU. Thread-safe, never fails. */
 #include <string.h>
 
 #include "nn/conv_fast.h"

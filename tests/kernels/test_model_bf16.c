@@ -1,7 +1,7 @@
 /* test_model_bf16.c - the bf16 precision end to end on the real realesrgan-x4fast: the model
- * loaded with ENH_PRECISION_BF16 (and through the process default options) runs its wide 3x3 layers in
- * bf16, and its output on a real photo crop stays >= 40 dB PSNR from the fp32 output (issue 4's
- * bar; bench/README.md has the figures on 256x256 crops: ~51-60 dB). Also the refusals: bf16 with
+ * loaded with ENH_PRECISION_BF16 (and through the process default options) runs its wide 3x3
+ * layers in bf16, and its output on a real photo crop stays >= 40 dB PSNR from the fp32 output
+ * (the bar; bench/README.md has the figures on 256x256 crops: ~51-60 dB). Also the refusals: bf16 with
  * another kernel path forced, bf16 on a CPU without AVX512_BF16.
  * Skips (exit 77) when the model is not installed or the CPU lacks AVX512_BF16 (after checking
  * the refusal). */
