@@ -62,10 +62,27 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s\n", err.msg);
             return 1;
         }
-        printf("load+plan %.3f s, arena %.1f MB\n", now() - t0, p->arena_bytes / 1048576.0);
-        int cnt[TF_PROF_SLOTS] = {0};
         static const char *kinds[] = {"ref", "view", "dense", "conv", "deconv", "ew", "layernorm", "axismix",
                                       "reduce", "dead"};
+        printf("load+plan %.3f s, arena %.1f MB\n", now() - t0, p->arena_bytes / 1048576.0);
+        if (getenv("MAXIM_DUMP_STEPS")) { /* bench only: the fused steps, to study patterns */
+            int *prod = calloc((size_t)g->n, sizeof *prod);
+            for (int i = 0; i < p->nsteps; i++)
+                prod[p->steps[i].node] = i;
+            for (int i = 0; i < p->nsteps; i++) {
+                const tf_step *s = &p->steps[i];
+                if (s->kind == TFS_DEAD || s->kind == TFS_VIEW)
+                    continue;
+                char b[64];
+                const char *nm = g->nodes[s->node].name;
+                printf("%5d %-8s %-18s", i, kinds[s->kind], tf_shape_str(&p->val[s->node].s, b, sizeof b));
+                for (int k = 0; k < s->nin; k++)
+                    printf(" %s%d", p->is_const[s->in[k]] ? "c" : "s", p->is_const[s->in[k]] ? s->in[k] : prod[s->in[k]]);
+                printf("  %s\n", strlen(nm) > 70 ? nm + strlen(nm) - 70 : nm);
+            }
+            free(prod);
+        }
+        int cnt[TF_PROF_SLOTS] = {0};
         for (int i = 0; i < p->nsteps; i++)
             cnt[p->steps[i].kind == TFS_REF ? TFS_DEAD + 1 + g->nodes[p->steps[i].node].op : p->steps[i].kind]++;
         int acts[8] = {0}, resid = 0;

@@ -23,3 +23,4 @@ set_source_files_properties(${CMAKE_SOURCE_DIR}/src/nn/conv_ref.c PROPERTIES COM
 # blocks: at -O2 GCC 12 vectorises only loops without a remainder, which these never are.
 set_source_files_properties(${CMAKE_SOURCE_DIR}/src/nn/tf_ew.c ${CMAKE_SOURCE_DIR}/src/nn/tf_move.c
   ${CMAKE_SOURCE_DIR}/src/nn/tf_kern.c ${CMAKE_SOURCE_DIR}/src/nn/tf_axismix.c PROPERTIES COMPILE_OPTIONS "-O3")
+set_source_files_properties(${CMAKE_SOURCE_DIR}/src/nn/tf_layernorm.c PROPERTIES COMPILE_OPTIONS "-O3")

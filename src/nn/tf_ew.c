@@ -393,6 +393,26 @@ enh_status tf_ew_group(tf_plan *p, const int *readers, enh_error *err)
     return st;
 }
 
+int tf_ew_nleaf(const tf_ew_prog *e)
+{
+    return e->nleaf;
+}
+
+int tf_ew_leaf(const tf_ew_prog *e, int i)
+{
+    return e->leaf_val[i];
+}
+
+void tf_ew_eval(const tf_ew_prog *e, const float *const *leaf_arrays, int n, float *out)
+{
+    float scratch[EW_MAXINSTR * EW_BLOCK];
+    const float *reg[TF_STEP_MAXIN + EW_MAXINSTR];
+    for (int l = 0; l < e->nleaf; l++)
+        reg[l] = leaf_arrays[l];
+    const float *r = exec_block(e, reg, scratch, n < EW_BLOCK ? n : EW_BLOCK, NULL);
+    memcpy(out, r, (size_t)(n < EW_BLOCK ? n : EW_BLOCK) * sizeof *out);
+}
+
 /* ---- epilogue matching */
 static float gelu_t(float x)
 {

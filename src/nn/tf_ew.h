@@ -24,6 +24,12 @@ void tf_copy_run(const tf_ew_prog *e, const void *src, float *out, enh_pool *poo
 /* Runs it: leaves[i] = data of the program's i-th leaf (the step's in[i]), out its output. */
 void tf_ew_run(const tf_ew_prog *e, const void *const *leaves, float *out, enh_pool *pool);
 
+/* The program's leaves (value ids), and its value on n <= 256 elements given one array per
+ * leaf (already broadcast): for probing what a program computes. */
+int tf_ew_nleaf(const tf_ew_prog *e);
+int tf_ew_leaf(const tf_ew_prog *e, int i);
+void tf_ew_eval(const tf_ew_prog *e, const float *const *leaf_arrays, int n, float *out);
+
 typedef struct {
     int act;      /* enh_gemm_act */
     float alpha;
@@ -35,6 +41,10 @@ int tf_ew_match_epilogue(const tf_ew_prog *e, int x, const tf_plan *p, tf_ew_mat
 /* Sum / Mean over contiguous axes of a computed float tensor -> TFS_REDUCE steps. */
 enh_status tf_reduce_steps(tf_plan *p, const int *readers, enh_error *err);
 void tf_reduce_run(const tf_step *s, const float *x, float *out, enh_pool *pool);
+
+/* LayerNorm over the last axis (tf_layernorm.c): the Flax pattern -> TFS_LAYERNORM steps. */
+enh_status tf_layernorm_fuse(tf_plan *p, const int *readers, enh_error *err);
+void tf_layernorm_run(const tf_step *s, const float *x, float *out, enh_pool *pool);
 
 /* Sparse axis mixes (the resize Einsums; tf_axismix.c). */
 typedef struct tf_axismix tf_axismix;

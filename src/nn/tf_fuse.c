@@ -250,6 +250,10 @@ enh_status tf_fuse(tf_plan *p, enh_error *err)
     }
     if (st == ENH_OK)
         st = tf_axismix_fuse(p, err);
+    if (st == ENH_OK) {
+        count_readers(&c);
+        st = tf_layernorm_fuse(p, c.readers, err);
+    }
     if (st == ENH_OK)
         st = fuse_epilogues(&c, err);
 done:
