@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/cpu.h"
 #include "nn/tf_ew_internal.h"
+#include "nn/tf_move_avx2.h"
 #include "nn/tf_ops_internal.h"
 
 /* Transpose, StridedSlice and BroadcastTo of a computed float tensor: a program without
@@ -146,6 +148,7 @@ typedef struct {
     const float *src;
     float *out;
     int k;          /* the dim along which the source is contiguous (-1: rows are contiguous) */
+    int avx2;
     long ost[TF_MAXRANK];
     size_t ktiles;  /* tiles along k per outer index */
 } copy_ctx;
@@ -194,6 +197,13 @@ static void copy_tiles(void *c_, size_t t0, size_t t1, int slot)
         so += (long)a0, oo += (long)a0 * okst;
         for (int b0 = 0; b0 < inner; b0 += TT) {
             int nb = inner - b0 < TT ? inner - b0 : TT;
+            if (c->avx2 && na == TT && nb == TT) { /* four 8 x 8 register transposes */
+                for (int a = 0; a < TT; a += 8)
+                    for (int b = 0; b < TT; b += 8)
+                        tf_transpose8x8_avx2(c->src + so + a + (long)(b0 + b) * sin, sin,
+                                             c->out + oo + (long)a * okst + b0 + b, okst);
+                continue;
+            }
             float tile[TT][TT];
             for (int b = 0; b < nb; b++) { /* source rows: contiguous along k */
                 const float *sp = c->src + so + (long)(b0 + b) * sin;
@@ -208,7 +218,7 @@ static void copy_tiles(void *c_, size_t t0, size_t t1, int slot)
 
 void tf_copy_run(const tf_ew_prog *e, const void *src, float *out, enh_pool *pool)
 {
-    copy_ctx c = {.e = e, .src = src, .out = out, .k = -1};
+    copy_ctx c = {.e = e, .src = src, .out = out, .k = -1, .avx2 = enh_cpu_isa_supported(ENH_ISA_AVX2)};
     int R = e->rank;
     long k = 1;
     for (int d = R - 1; d >= 0; d--) {
