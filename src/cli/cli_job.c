@@ -134,7 +134,7 @@ enh_status cli_job_run(const char *in_path, const char *out_path, const cli_sett
     r->out_height = vips_image_get_height(out);
     st = make_parent_dirs(out_path, err);
     if (!st)
-        st = enh_image_save_file(out, out_path, &so, err);
+        st = enh_pipeline_save_file(out, out_path, &so, err); /* a lazy upscale fails with its own status */
     g_object_unref(out);
     if (st)
         return st;

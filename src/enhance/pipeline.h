@@ -80,4 +80,11 @@ enh_status enh_pipeline_run(VipsImage *in, const enh_ops *ops, const enh_pipelin
  * Thread-safety: may be called from any thread, also while *out is being read. */
 enh_status enh_pipeline_lazy_status(VipsImage *out, enh_error *err);
 
+/* Saves `out` (the very image enh_pipeline_run returned) to path with enh_image_save_file; when
+ * the save fails because a lazy stage behind it failed, returns that stage's status and message
+ * (enh_pipeline_lazy_status: ENH_ENOMEM, ENH_ETIMEOUT, a model error), not the saver's libvips
+ * error (ENH_EINTERNAL / ENH_EIO). A cancelled save stays ENH_ECANCELLED. (pipeline_save.c) */
+struct enh_save_opts;
+enh_status enh_pipeline_save_file(VipsImage *out, const char *path, const struct enh_save_opts *o, enh_error *err);
+
 #endif

@@ -5,7 +5,11 @@
  *     equal those of a run without a runner;
  *  2. when a later stage reads the upscaled image twice (smart crop), the stage computes it
  *     inside enh_pipeline_run: every tile there, none pending, none more while encoding;
- *  3. a cancel set while the result is encoded stops the runner's work: the encode fails.
+ *  3. a cancel set while the result is encoded stops the runner's work: the encode fails;
+ *  4. saved to a file with enh_pipeline_save_file (what the CLI does), a lazy stage's failure
+ *     during the save is reported with its own status and message: a model run that fails
+ *     for lack of memory is ENH_ENOMEM and a deadline that passes is ENH_ETIMEOUT, where the
+ *     saver alone says ENH_EINTERNAL / ENH_EIO; the file is not written.
  * A small synthetic ncnn model (tests/nn/ncnn_synth.h, x2, written to a temporary folder)
  * keeps it fast under ASan. */
 #include <math.h>
@@ -17,6 +21,7 @@
 
 #include "../check.h"
 #include "../nn/ncnn_synth.h"
+#include "core/fsutil.h"
 #include "core/pool.h"
 #include "enhance/pipeline.h"
 #include "image/image_encode.h"
@@ -174,6 +179,73 @@ static void test_cancel(VipsImage *in, const char *param)
     g_object_unref(out);
 }
 
+/* a runner whose model runs fail for lack of memory after `ok` tiles */
+typedef struct failing {
+    atomic_int calls;
+    int ok;
+} failing;
+
+static enh_status failing_runner(void *user, struct enh_model *model, const float *in, int n, int c, int h, int w,
+                                 float *out, enh_error *err)
+{
+    (void)c;
+    failing *f = user;
+    if (atomic_fetch_add(&f->calls, 1) >= f->ok)
+        return enh_fail(err, ENH_ENOMEM, "the model needs 123 MiB of activations, 12 MiB are left");
+    return enh_model_run(model, in, n, h, w, out, NULL, err);
+}
+
+static void test_save_status(VipsImage *in, const char *param, const char *dir)
+{
+    enh_ops ops;
+    photo_ops(&ops, param);
+    enh_save_opts so;
+    enh_save_opts_init(&so);
+    so.format = ENH_FORMAT_PNG;
+    char path[256];
+    snprintf(path, sizeof path, "%s/saved.png", dir);
+    for (int pass = 0; pass < 2; pass++) { /* the saver alone, then enh_pipeline_save_file */
+        failing f = {0, 2};
+        enh_pipeline_ctx ctx;
+        enh_pipeline_ctx_init(&ctx);
+        ctx.tile_size = 16;
+        ctx.tile_runner = failing_runner;
+        ctx.tile_runner_user = &f;
+        VipsImage *out = NULL;
+        enh_pipeline_report rep;
+        enh_error err;
+        enh_status st = enh_pipeline_run(in, &ops, &ctx, &out, &rep, &err);
+        CHECK_MSG(st == ENH_OK && out && rep.tiles_pending > 2, "%s", err.msg);
+        if (!out)
+            return;
+        st = pass ? enh_pipeline_save_file(out, path, &so, &err) : enh_image_save_file(out, path, &so, &err);
+        if (pass)
+            CHECK_MSG(st == ENH_ENOMEM && strstr(err.msg, "123 MiB") && strstr(err.msg, "saved.png"),
+                      "a failed model run while saving: %s (%s)", enh_status_name(st), err.msg);
+        else
+            CHECK_MSG(st == ENH_EINTERNAL || st == ENH_EIO, "the saver alone: %s (%s)", enh_status_name(st), err.msg);
+        CHECK(access(path, F_OK) != 0);
+        g_object_unref(out);
+    }
+    /* a deadline that passes between the pipeline call and the save */
+    enh_pipeline_ctx ctx;
+    enh_pipeline_ctx_init(&ctx);
+    ctx.tile_size = 16;
+    ctx.deadline = enh_now() + 0.3;
+    VipsImage *out = NULL;
+    enh_error err;
+    enh_status st = enh_pipeline_run(in, &ops, &ctx, &out, NULL, &err);
+    CHECK_MSG(st == ENH_OK && out, "%s", err.msg);
+    if (!out)
+        return;
+    while (enh_now() < ctx.deadline + 0.05)
+        usleep(10000);
+    st = enh_pipeline_save_file(out, path, &so, &err);
+    CHECK_MSG(st == ENH_ETIMEOUT, "a deadline while saving: %s (%s)", enh_status_name(st), err.msg);
+    CHECK(access(path, F_OK) != 0);
+    g_object_unref(out);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -190,6 +262,7 @@ int main(int argc, char **argv)
     test_lazy(in, param);
     test_materialised(in, param);
     test_cancel(in, param);
+    test_save_status(in, param, dir);
     g_object_unref(in);
 
     CHECK(enh_model_cache_clear() == 0); /* encoded and unreferenced results keep no model */
