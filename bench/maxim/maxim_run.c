@@ -11,6 +11,7 @@
 
 #include "core/mem.h"
 #include "core/pool.h"
+#include "nn/gemm.h"
 #include "nn/tf_plan.h"
 #include "nn/tfjs.h"
 #include "nn/tfjs_load.h"
@@ -108,6 +109,23 @@ int main(int argc, char **argv)
                 if (cnt[k] && r == profile - 1)
                     printf("  %-22s %5d steps %8.1f ms\n", k <= TFS_DEAD ? kinds[k] : tf_op_name((tf_opk)(k - TFS_DEAD - 1)),
                            cnt[k], prof[k] * 1e3);
+        }
+        { /* GEMM work: 2*M*K*N per Dense / conv / transposed conv step */
+            double gf[3] = {0}, gt[3] = {0};
+            for (int i = 0; i < p->nsteps; i++) {
+                const tf_step *s = &p->steps[i];
+                int k = s->kind == TFS_DENSE ? 0 : s->kind == TFS_CONV ? 1 : s->kind == TFS_DECONV ? 2 : -1;
+                if (k < 0)
+                    continue;
+                double M = (double)tf_shape_count(&p->val[s->in[0]].s) / enh_gemm_b_k(s->gemm);
+                if (s->kind == TFS_CONV)
+                    M = (double)tf_shape_count(&p->val[s->node].s) / s->cout;
+                gf[k] += 2.0 * M * enh_gemm_b_k(s->gemm) * enh_gemm_b_n(s->gemm) / 1e9;
+                gt[k] += prof[TF_PROF_SLOTS + i];
+            }
+            printf("gemm work: dense %.1f GFLOP in %.3f s (%.1f GFLOP/s), conv %.1f GFLOP in %.3f s (%.1f GFLOP/s), "
+                   "transposed conv %.1f GFLOP in %.3f s; %.2f M MAC per input pixel\n", gf[0], gt[0], gf[0] / gt[0],
+                   gf[1], gt[1], gf[1] / gt[1], gf[2], gt[2], (gf[0] + gf[1] + gf[2]) * 1e9 / 2 / ((double)h * w) / 1e6);
         }
         {
             double tc = 0, tp = 0, ts = 0;
