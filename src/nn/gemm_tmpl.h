@@ -6,13 +6,16 @@
  * of MR), KC (K block), FN(name) (per-ISA suffix), KERN_NAME, the type vf and the inline
  * functions v_load v_store v_bcast v_set1 v_zero v_add v_mul v_fma v_max v_min v_div v_exp.
  *
- * Design (measured on Zen 3, bench/kernels/bench_gemm, see bench/README.md):
+ * Design (Zen 3; figures from bench/kernels/bench_gemm and bench/README.md):
  * - B is packed at load into NR-wide panels per K block; A is NOT packed: the micro-kernel
- *   broadcasts straight from MR rows of A (stride lda). Packing A (the textbook way) costs a
- *   transpose of every A block per K block, which is as much time as the FMAs when N is 16-32,
- *   while the MR row streams of a block stay in L1/L2 (the block is MC x KC floats).
+ *   broadcasts straight from MR rows of A (stride lda), which keeps 85-90% of the FMA peak at
+ *   K, N >= 128. Packing A (the textbook way) would transpose every A block once per call, about
+ *   K cycles per row against K*N/16 cycles of FMAs: +100% at N = 16, +50% at N = 32 (an
+ *   estimate; not built).
  * - Loop order per block: K blocks, then B panels (a KC x NR panel stays in L1), then MR-row
- *   micro-tiles (A rows from L2). The MR x NR accumulators live in registers over a K block.
+ *   micro-tiles (A rows from L2, the next tile's rows prefetched). With one K block and at most
+ *   2 panels, the panels are swept per tile row instead. The MR x NR accumulators live in
+ *   registers over a K block.
  * - Partial sums of all K blocks but the last go to C (or to cbuf when C is the residual);
  *   the epilogue (bias, activation, residual) runs on the registers of the last K block.
  */
