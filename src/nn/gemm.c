@@ -14,8 +14,9 @@
 #include "nn/conv_plan_internal.h"
 #include "nn/gemm_internal.h"
 
-/* Below this many multiply-adds (about 5 us on one core) a call stays on the calling thread:
- * a pool job costs a few microseconds of wake-up and join. */
+/* Below this many multiply-adds (about 9 us on one core at 90 GFLOP/s) a call stays on the
+ * calling thread: a pool job's hand-off and join cost microseconds, and a sleeping worker's
+ * wake-up through the hypervisor 10-50 us (docs/DESIGN.md). */
 #define GEMM_SERIAL_MACS 400000.0
 
 /* The kernel path a new packed B gets: the one place the choice is made (the process default
