@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""file_cycles.py LIB.a SRC_DIR [--allow FILE:INCLUDE]... [--known A.c,B.c]... - fails (exit 1) when files of src/ depend on each other in a cycle,
-or a module includes a module above it (core <- image <- nn <- enhance <- serve <- cli).
+"""file_cycles.py LIB.a SRC_DIR [--allow FILE:INCLUDE]... [--known A.c,B.c]...
+
+Fails (exit 1) when files of src/ depend on each other in a cycle, or a module includes a module
+above it (core <- image <- nn <- enhance <- serve <- cli).
 
   uses:     one node per .c file; A -> B when A's object uses a function or object that B's
             object defines (nm on the library's members). This is the file-level dependency
