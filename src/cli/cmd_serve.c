@@ -62,6 +62,14 @@ static void usage(FILE *f)
             "                     Answer: the image, with X-Image-Width/Height, X-Model, X-Tiles, X-Timing-*-Ms,\n"
             "                     Server-Timing, X-Request-Id. Errors: JSON {\"error\": {code, type, message, details}}\n"
             "                     400 413 415 422 429(+Retry-After) 503 504.\n"
+            "                     filename=NAME (the upload's name) names the result: Content-Disposition\n"
+            "                     garden_x4_photo.jpg. A deadline error says what to do instead.\n"
+            "  POST /v1/jobs      the same request as an asynchronous job, for big images: 202 {id, estimate}\n"
+            "                     (+ Location) at once; GET /v1/jobs/ID: state (queued|running|done|failed|\n"
+            "                     cancelled), tiles_done/tiles_total, progress, eta_s, explain; GET /v1/jobs/ID/result:\n"
+            "                     the image (409 while running); DELETE /v1/jobs/ID cancels (the compute stops at\n"
+            "                     the next tile) or removes. No default deadline. Results are kept --job-ttl\n"
+            "                     seconds and --job-max-bytes in all (the oldest go first).\n"
             "  GET /v1/ops        every operation: its query key, CLI flag, JSON path, type, values, default\n"
             "  GET /v1/models     served models (name, scale, purpose, loaded, ready, settings)\n"
             "  GET /healthz       liveness;  GET /readyz  readiness (200 once every model is loaded and warmed up,\n"
@@ -71,8 +79,9 @@ static void usage(FILE *f)
             "  --host ADDR              listen address (default 127.0.0.1; 0.0.0.0 for all interfaces)\n"
             "  --port N                 TCP port (default 8080; 0 = any free port, see --port-file)\n"
             "  --port-file FILE         write the bound port to FILE once listening\n"
-            "  --models-config PATH     JSON model config or model-repository folder (default: none, so only\n"
-            "                           non-AI operations and upscale=resample are served). JSON:\n"
+            "  --models-config PATH     JSON model config or model-repository folder (default: every model of\n"
+            "                           the manifest installed in $ENHANCE_MODELS_DIR or ~/.cache/enhance/models,\n"
+            "                           as the CLI uses them; the log says which; SIGHUP picks up new ones). JSON:\n"
             "                           {\"models_dir\": DIR, \"defaults\": {...}, \"models\": [{\"name\": ..,\n"
             "                           \"instances\": 1, \"tile_size\": 0, \"max_batch\": 4,\n"
             "                           \"max_queue_delay_ms\": 2, \"max_queue\": 32, \"default_deadline_ms\": 60000}]}\n"
@@ -88,6 +97,11 @@ static void usage(FILE *f)
             "  --http-threads N         HTTP threads (default 2)\n"
             "  --drain-timeout S        seconds in-flight requests get to finish on SIGTERM (default 30)\n"
             "  --web-dir DIR            serve DIR/index.html at / instead of the built-in page\n"
+            "  --cors-origin ORIGIN     send Access-Control-Allow-Origin: ORIGIN (e.g. https://app.example or *)\n"
+            "                           and answer preflights, for pages served elsewhere (default: off)\n"
+            "  --job-ttl S              asynchronous results are kept S seconds after they finish (default 600)\n"
+            "  --job-max-bytes SIZE     ... and at most SIZE in all (default 512M)\n"
+            "  --no-access-log          no log line per request (default: one at info; probes at debug)\n"
             "  --log-level LEVEL        error|warn|info|debug (default info)\n"
             DEBUG_DELAY_HELP
             "  -h, --help               this help\n"
@@ -242,6 +256,24 @@ int cmd_serve(int argc, char **argv)
         } else if (!strcmp(a, "--web-dir")) {
             NEED_VALUE;
             o.web_dir = v;
+        } else if (!strcmp(a, "--cors-origin")) {
+            NEED_VALUE;
+            if (!*v || strlen(v) >= sizeof o.cors_origin || strpbrk(v, "\r\n")) {
+                fprintf(stderr, "enhance serve: --cors-origin needs an origin such as https://app.example or *\n");
+                return 1;
+            }
+            snprintf(o.cors_origin, sizeof o.cors_origin, "%s", v);
+        } else if (!strcmp(a, "--job-ttl")) {
+            NEED_VALUE;
+            if (parse_long(a, v, 1, 7 * 86400, &x))
+                return 1;
+            o.job_ttl_s = (double)x;
+        } else if (!strcmp(a, "--job-max-bytes")) {
+            NEED_VALUE;
+            if (parse_size(a, v, &o.job_max_bytes))
+                return 1;
+        } else if (!strcmp(a, "--no-access-log")) {
+            o.access_log = 0;
 #ifdef ENH_TEST_HOOKS
         } else if (!strcmp(a, "--debug-delay-ms")) {
             NEED_VALUE;
@@ -314,7 +346,8 @@ int cmd_serve(int argc, char **argv)
             break;
         }
         if (sig == SIGHUP) {
-            ENH_LOGI("serve: SIGHUP: reloading %s", o.models_config[0] ? o.models_config : "(no model config)");
+            ENH_LOGI("serve: SIGHUP: reloading %s",
+                     o.models_config[0] ? o.models_config : "the installed models (no --models-config)");
             if (enh_serve_reload(srv, &err))
                 ENH_LOGE("serve: %s", err.msg);
         } else if (sig == SIGTERM || sig == SIGINT) {

@@ -21,10 +21,14 @@ static const char *const g_allowed_loaders[] = {
 static void vips_log_handler(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer user)
 {
     (void)user;
+    /* libvips reports its plans at info/debug ("reducev: 13 point mask", several lines per
+     * resize): ours at debug only, so `info` stays one line per event that matters */
     if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
         ENH_LOGW("%s: %s", domain ? domain : "vips", message);
-    else
+    else if (level & G_LOG_LEVEL_WARNING)
         ENH_LOGI("%s: %s", domain ? domain : "vips", message);
+    else
+        ENH_LOGD("%s: %s", domain ? domain : "vips", message);
 }
 
 static void do_init(void)

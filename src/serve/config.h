@@ -52,6 +52,9 @@ enh_status serve_models_config_load(const char *path, serve_models_config *c, en
 /* Parses JSON text; base_dir resolves relative paths. */
 enh_status serve_models_config_parse(const char *json, const char *base_dir, serve_models_config *c,
                                      enh_error *err);
+/* Zero-config (no --models-config; config_installed.c): every ncnn model of the manifest installed
+ * in the default models folder, with per-model defaults; logs what it serves and what is missing. */
+enh_status serve_models_config_installed(serve_models_config *c, enh_error *err);
 void serve_models_config_free(serve_models_config *c);
 const serve_model_cfg *serve_models_config_find(const serve_models_config *c, const char *name);
 

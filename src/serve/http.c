@@ -3,6 +3,7 @@
  * the scheduler (server.c). */
 #include <arpa/inet.h>
 #include <jansson.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,10 +14,28 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "serve/codec.h"
+#include "serve/filename.h"
+#include "serve/jobs.h"
 #include "serve/server_internal.h"
 #include "serve/web.h"
 
-enum route { R_NONE = 0, R_ENHANCE, R_MODELS, R_OPS, R_HEALTHZ, R_READYZ, R_METRICS, R_INDEX, R_NOTFOUND };
+enum route {
+    R_NONE = 0,
+    R_ENHANCE,
+    R_JOBS,       /* POST /v1/jobs */
+    R_JOB,        /* GET / DELETE /v1/jobs/ID */
+    R_JOB_RESULT, /* GET /v1/jobs/ID/result */
+    R_MODELS,
+    R_OPS,
+    R_HEALTHZ,
+    R_READYZ,
+    R_METRICS,
+    R_INDEX,
+    R_NOTFOUND
+};
+
+/* Routes whose request carries an image body. */
+static int takes_image(enum route r) { return r == R_ENHANCE || r == R_JOBS; }
 
 typedef struct http_req {
     enh_server *srv;
@@ -29,21 +48,45 @@ typedef struct http_req {
     serve_job *job;
     int admitted;
     double t0;
+    char job_id[40];     /* R_JOB, R_JOB_RESULT */
+    char filename[256];  /* the query key filename= (the download name's stem) */
+    /* the access log line (on_completed) */
+    char method[8], path[96];
+    int code;
+    size_t bytes;
 } http_req;
 
 /* ---- responses ---- */
 
-static enum MHD_Result respond(struct MHD_Connection *c, http_req *r, int code, struct MHD_Response *resp)
+static void add_cors(struct MHD_Response *resp, const enh_server *s)
+{
+    if (!s->opt.cors_origin[0])
+        return;
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", s->opt.cors_origin);
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                            "X-Request-Id, X-Image-Width, X-Image-Height, X-Model, X-Tiles, Server-Timing, "
+                            "Content-Disposition, Location, Retry-After");
+    if (strcmp(s->opt.cors_origin, "*"))
+        MHD_add_response_header(resp, "Vary", "Origin");
+}
+
+static enum MHD_Result respond_len(struct MHD_Connection *c, http_req *r, int code, struct MHD_Response *resp,
+                                   size_t len)
 {
     if (!resp)
         return MHD_NO;
+    r->code = code;
+    r->bytes = len;
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
+    add_cors(resp, r->srv);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)code, resp);
     MHD_destroy_response(resp);
     serve_metrics_http(r->srv->metrics, code);
     return ret;
 }
+
+#define respond(c, r, code, resp) respond_len((c), (r), (code), (resp), 0)
 
 static enum MHD_Result send_text(struct MHD_Connection *c, http_req *r, int code, const char *ctype, char *text,
                                  size_t len)
@@ -54,7 +97,7 @@ static enum MHD_Result send_text(struct MHD_Connection *c, http_req *r, int code
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", ctype);
-    return respond(c, r, code, resp);
+    return respond_len(c, r, code, resp, len);
 }
 
 static enum MHD_Result send_json(struct MHD_Connection *c, http_req *r, int code, json_t *doc,
@@ -76,8 +119,13 @@ static enum MHD_Result send_json(struct MHD_Connection *c, http_req *r, int code
     if (code == 401)
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"enhance\"");
     if (code == 405)
-        MHD_add_response_header(resp, "Allow", r->route == R_ENHANCE ? "POST" : "GET");
-    return respond(c, r, code, resp);
+        MHD_add_response_header(resp, "Allow", takes_image(r->route) ? "POST" : r->route == R_JOB ? "GET, DELETE" : "GET");
+    if (code == 202 && r->job_id[0]) {
+        char loc[64];
+        snprintf(loc, sizeof loc, "/v1/jobs/%s", r->job_id);
+        MHD_add_response_header(resp, "Location", loc);
+    }
+    return respond_len(c, r, code, resp, len);
 }
 
 /* {"error": {"code", "type", "message", "details"}}; details (stolen) may be NULL. */
@@ -94,7 +142,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, http_req *r, int cod
     }
     json_t *doc = json_pack("{s:{s:i,s:s,s:s,s:o}}", "error", "code", code, "type", type, "message", message,
                             "details", details);
-    if (r->route == R_ENHANCE && !r->admitted)
+    if (takes_image(r->route) && !r->admitted)
         serve_metrics_request_done(r->srv->metrics, r->job && r->job->route[0] ? r->job->route : "none", 0, type,
                                    -1, -1, enh_now() - r->t0);
     return send_json(c, r, code, doc, ra[0] ? ra : NULL);
@@ -118,7 +166,7 @@ static enum MHD_Result do_ops(struct MHD_Connection *c, http_req *r)
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", "application/json");
-    return respond(c, r, 200, resp);
+    return respond_len(c, r, 200, resp, strlen(text));
 }
 
 static enum MHD_Result do_healthz(struct MHD_Connection *c, http_req *r)
@@ -145,17 +193,6 @@ static enum MHD_Result do_metrics(struct MHD_Connection *c, http_req *r)
     return send_text(c, r, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
 }
 
-static const char *purpose_of(const serve_model_cfg *m)
-{
-    if (m->purpose[0])
-        return m->purpose;
-    if (strstr(m->name, "anime") || strstr(m->name, "cugan"))
-        return "art";
-    if (strstr(m->name, "x4plus"))
-        return "quality";
-    return "photo";
-}
-
 static enum MHD_Result do_models(struct MHD_Connection *c, http_req *r)
 {
     enh_server *s = r->srv;
@@ -167,7 +204,7 @@ static enum MHD_Result do_models(struct MHD_Connection *c, http_req *r)
         serve_model *m = reg ? serve_registry_find(reg, mc->name) : NULL;
         int ready = m && atomic_load(&m->ready);
         json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:i,s:i,s:i,s:i,s:f,s:f,s:i}", "name", mc->name, "purpose",
-                              purpose_of(mc), "loaded", m != NULL, "ready", ready, "instances", mc->instances,
+                              serve_purpose_of(mc), "loaded", m != NULL, "ready", ready, "instances", mc->instances,
                               "max_batch", mc->max_batch, "tile_size", mc->tile_size, "max_queue", mc->max_queue,
                               "max_queue_delay_ms", mc->max_queue_delay_ms, "default_deadline_ms",
                               mc->default_deadline_ms, "queue_depth",
@@ -200,7 +237,7 @@ static enum MHD_Result do_index(struct MHD_Connection *c, http_req *r)
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
-    return respond(c, r, 200, resp);
+    return respond_len(c, r, 200, resp, enh_serve_web_index_len);
 }
 
 /* ---- POST /v1/enhance ---- */
@@ -209,6 +246,7 @@ typedef struct query_ctx {
     serve_job *job;
     enh_status st;
     enh_error *err;
+    http_req *r;
 } query_ctx;
 
 static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -217,8 +255,128 @@ static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind, const ch
     query_ctx *q = cls;
     if (q->st)
         return MHD_NO;
+    if (!strcmp(key, "filename")) { /* the download name's stem, not an operation */
+        snprintf(q->r->filename, sizeof q->r->filename, "%s", value ? value : "");
+        return MHD_YES;
+    }
     q->st = serve_query_apply(key, value, &q->job->ops, &q->job->params, q->err);
     return q->st ? MHD_NO : MHD_YES;
+}
+
+/* The output size of w x h under the job's operations, roughly (the upscale only): for estimates. */
+static double out_pixels_of(const serve_job *j, int w, int h)
+{
+    double f = serve_job_scale(j);
+    if (f <= 0)
+        f = 1;
+    return (double)w * h * f * f;
+}
+
+/* POST /v1/jobs: the job of enhance_submit, admitted into the scheduler with its answer kept
+ * in the jobs table (jobs.h); answered 202 at once with the job's id and cost. Asynchronous jobs
+ * have no default deadline (deadline_ms still applies when given): following and cancelling
+ * them is the client's way to bound them. */
+static enum MHD_Result jobs_submit(struct MHD_Connection *c, http_req *r, int w, int h)
+{
+    enh_server *s = r->srv;
+    serve_job *j = r->job;
+    enh_error err;
+    enh_error_clear(&err);
+    if (j->params.deadline_ms <= 0)
+        j->params.deadline_ms = 86400000.0;
+    j->conn = NULL;
+    j->fd = -1; /* no connection to watch: the job outlives the request */
+    /* about a dozen tiles or more, so progress and time left move in steps a person sees
+     * (the tiler's own pick, from its memory budget, gives a 640x480 image 2 tiles); not under
+     * 256 px, where the tiles' overlaps cost more than 25% extra work */
+    double side = sqrt((double)w * h / 12.0);
+    j->tile_size = side < 256 ? 256 : side > 512 ? 512 : (int)side;
+    /* the route is decided by serve_admit; the estimate needs it first (no lock needed: a
+     * snapshot of the registry is enough for a cost estimate) */
+    serve_model *m = NULL;
+    char route[64] = "none";
+    pthread_mutex_lock(&s->mu);
+    if (s->registry)
+        serve_route(s->registry, &j->ops, &m, route, sizeof route, &err);
+    pthread_mutex_unlock(&s->mu);
+    enh_error_clear(&err);
+    j->model = m; /* serve_admit routes it again */
+    double outpx = out_pixels_of(j, w, h);
+    j->model = NULL;
+    double est = serve_jobs_speed_estimate(s->jobs, route, outpx);
+    char id[40];
+    if (serve_jobs_add(s->jobs, j, r->filename, est, outpx / 1e6, id, &err))
+        return send_error(c, r, 429, "queue_full", err.msg, NULL, 5);
+    const char *type = NULL;
+    double retry_after = 0;
+    enh_status st = serve_admit(s, j, &type, &retry_after, &err);
+    if (st) {
+        serve_jobs_forget(s->jobs, id);
+        return send_error(c, r, serve_http_code(type), type, err.msg, NULL, retry_after);
+    }
+    r->admitted = 1;
+    r->job = NULL; /* the table owns it now */
+    snprintf(r->job_id, sizeof r->job_id, "%s", id);
+    json_t *doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:i,s:i},s:{s:f,s:o}}", "id", id, "state", "queued", "model",
+                            j->route, "status_url", "", "result_url", "", "input", "width", w, "height", h,
+                            "estimate", "output_megapixels", outpx / 1e6, "seconds",
+                            est >= 0 ? json_real(est) : json_null());
+    json_object_set_new(doc, "status_url", json_sprintf("/v1/jobs/%s", id));
+    json_object_set_new(doc, "result_url", json_sprintf("/v1/jobs/%s/result", id));
+    serve_job_start(j); /* after the answer is built: the job may finish and be evicted at once */
+    return send_json(c, r, 202, doc, NULL);
+}
+
+static enum MHD_Result job_status(struct MHD_Connection *c, http_req *r)
+{
+    json_t *doc = serve_jobs_status(r->srv->jobs, r->srv, r->job_id);
+    if (!doc)
+        return send_error(c, r, 404, "not_found",
+                          "no such job (finished jobs are kept for a limited time; submit it again with POST /v1/jobs)",
+                          NULL, 0);
+    return send_json(c, r, 200, doc, NULL);
+}
+
+static enum MHD_Result job_cancel(struct MHD_Connection *c, http_req *r)
+{
+    int running = 0;
+    if (serve_jobs_cancel(r->srv->jobs, r->srv, r->job_id, &running))
+        return send_error(c, r, 404, "not_found", "no such job (already removed?)", NULL, 0);
+    return send_json(c, r, 200,
+                     json_pack("{s:s,s:s}", "id", r->job_id, "state", running ? "cancelled" : "removed"), NULL);
+}
+
+static enum MHD_Result job_result(struct MHD_Connection *c, http_req *r)
+{
+    void *buf = NULL;
+    size_t len = 0;
+    char mime[64], fname[160], msg[600];
+    int code = 0, done = 0, total = 0;
+    const char *type = NULL;
+    int rc = serve_jobs_result(r->srv->jobs, r->srv, r->job_id, &buf, &len, mime, sizeof mime, fname, sizeof fname,
+                               &code, &type, msg, sizeof msg, &done, &total);
+    if (rc < 0)
+        return send_error(c, r, 404, "not_found",
+                          "no such job (finished jobs are kept for a limited time; submit it again with POST /v1/jobs)",
+                          NULL, 0);
+    if (rc == 1) {
+        char m[200];
+        snprintf(m, sizeof m, "the job is still running (%d of %d tiles done); poll GET /v1/jobs/%s until its state is done",
+                 done, total, r->job_id);
+        return send_error(c, r, 409, "not_ready", m, NULL, 1);
+    }
+    if (rc == 2)
+        return send_error(c, r, code, type, msg, NULL, 0);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(buf);
+        return MHD_NO;
+    }
+    char cd[220];
+    serve_content_disposition("attachment", fname, cd, sizeof cd);
+    MHD_add_response_header(resp, "Content-Type", mime);
+    MHD_add_response_header(resp, "Content-Disposition", cd);
+    return respond_len(c, r, 200, resp, len);
 }
 
 static int is_multipart(const char *ctype) { return ctype && !strncasecmp(ctype, "multipart/form-data", 19); }
@@ -274,6 +432,8 @@ static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
         }
         if (!img)
             return send_error(c, r, 400, "invalid_request", "multipart body has no 'image' part", NULL, 0);
+        if (img->filename[0])
+            snprintf(r->filename, sizeof r->filename, "%s", img->filename);
         j->image = img->data;
         j->image_len = img->len;
         if (ops && ops->len) {
@@ -290,7 +450,7 @@ static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
                  ctype);
         return send_error(c, r, 415, "unsupported_media_type", msg, NULL, 0);
     }
-    query_ctx q = {j, ENH_OK, &err};
+    query_ctx q = {j, ENH_OK, &err, r};
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_query_arg, &q);
     if (q.st)
         return send_error(c, r, 400, "invalid_request", err.msg, NULL, 0);
@@ -315,6 +475,8 @@ static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
     }
     const char *type = NULL;
     double retry_after = 0;
+    if (r->route == R_JOBS)
+        return jobs_submit(c, r, w, h);
     j->conn = c; /* before admission: the monitor may look at the job from then on */
     j->done = http_job_done;
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -344,8 +506,23 @@ static enum MHD_Result enhance_respond(struct MHD_Connection *c, http_req *r)
         json_t *d = json_pack("{s:s}", "model", j->model || !j->report.model[0] ? j->route : j->report.model);
         if (j->status == ENH_ETOOBIG)
             json_object_set_new(d, "limit_output_pixels", json_integer(s->opt.max_output_pixels));
+        if (j->err_type && !strcmp(j->err_type, "deadline_exceeded")) {
+            /* say what to do instead, with the cost at this server's measured speed */
+            char msg[sizeof j->err.msg + 400], cost[120] = "";
+            int w = j->report.in_width, h = j->report.in_height;
+            double px = w > 0 ? out_pixels_of(j, w, h) : 0;
+            double est = px > 0 ? serve_jobs_speed_estimate(s->jobs, j->route, px) : -1;
+            if (est > 0)
+                snprintf(cost, sizeof cost, " (this %.1f MP result needs about %.0f s here)", px / 1e6, est);
+            snprintf(msg, sizeof msg,
+                     "%s. For a long job%s, submit it with POST /v1/jobs instead (asynchronous: progress, cancel, no "
+                     "deadline), or ask for a smaller scale",
+                     j->err.msg, cost);
+            return send_error(c, r, serve_http_code(j->err_type), j->err_type, msg, d, 0);
+        }
         return send_error(c, r, serve_http_code(j->err_type), j->err_type, j->err.msg, d, 0);
     }
+    serve_jobs_speed_record(s->jobs, j->route, (double)j->out_w * j->out_h, j->compute_s);
     struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(j->out_len, j->out_buf, g_free);
     if (!resp)
         return MHD_NO;
@@ -376,15 +553,40 @@ static enum MHD_Result enhance_respond(struct MHD_Connection *c, http_req *r)
                                 tm[i].name[0] + 32, tm[i].name + 1, tm[i].v * 1000);
     }
     MHD_add_response_header(resp, "Server-Timing", st_hdr);
-    return respond(c, r, 200, resp);
+    char fname[160], cd[220];
+    serve_result_filename(r->filename, &j->ops, serve_job_scale(j), j->mime, fname, sizeof fname);
+    serve_content_disposition("inline", fname, cd, sizeof cd);
+    MHD_add_response_header(resp, "Content-Disposition", cd);
+    return respond_len(c, r, 200, resp, j->out_len);
 }
 
 /* ---- dispatch ---- */
 
-static enum route route_of(const char *url)
+static int id_ok(const char *p, size_t n)
+{
+    if (!n || n >= 40)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+static enum route route_of(const char *url, char *job_id)
 {
     if (!strcmp(url, "/v1/enhance"))
         return R_ENHANCE;
+    if (!strcmp(url, "/v1/jobs"))
+        return R_JOBS;
+    if (!strncmp(url, "/v1/jobs/", 9)) {
+        const char *id = url + 9, *slash = strchr(id, '/');
+        size_t n = slash ? (size_t)(slash - id) : strlen(id);
+        if (!id_ok(id, n) || (slash && strcmp(slash, "/result")))
+            return R_NOTFOUND;
+        memcpy(job_id, id, n);
+        job_id[n] = 0;
+        return slash ? R_JOB_RESULT : R_JOB;
+    }
     if (!strcmp(url, "/v1/models"))
         return R_MODELS;
     if (!strcmp(url, "/v1/ops"))
@@ -428,15 +630,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *con_cls = r;
         r->srv = s;
         r->t0 = enh_now();
-        r->route = route_of(url);
+        r->route = route_of(url, r->job_id);
+        snprintf(r->method, sizeof r->method, "%s", method);
+        snprintf(r->path, sizeof r->path, "%s", url);
+        if (!strcmp(method, "OPTIONS") && s->opt.cors_origin[0]) { /* CORS preflight */
+            struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+            if (!resp)
+                return MHD_NO;
+            MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+            MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                                    "Authorization, Content-Type, X-Request-Id, X-Priority, X-Deadline-Ms");
+            MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+            return respond(c, r, 204, resp);
+        }
         const char *rid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
         if (rid && serve_request_id_ok(rid))
             snprintf(r->request_id, sizeof r->request_id, "%s", rid);
         else
             serve_new_request_id(r->request_id);
-        if (r->route == R_ENHANCE) {
+        if (r->route == R_JOB || r->route == R_JOB_RESULT) {
+            if (!authorized(c, s))
+                return send_error(c, r, 401, "unauthorized",
+                                  "missing or wrong API key: send 'Authorization: Bearer <key>'", NULL, 0);
+        }
+        if (takes_image(r->route)) {
             if (strcmp(method, "POST"))
-                return send_error(c, r, 405, "method_not_allowed", "use POST /v1/enhance with the image as body",
+                return send_error(c, r, 405, "method_not_allowed",
+                                  r->route == R_JOBS ? "use POST /v1/jobs with the image as body (GET /v1/jobs/ID "
+                                                       "follows a job)"
+                                                     : "use POST /v1/enhance with the image as body",
                                   NULL, 0);
             if (!authorized(c, s))
                 return send_error(c, r, 401, "unauthorized",
@@ -470,7 +692,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_size) {
-        if (r->route == R_ENHANCE && !r->too_big) {
+        if (takes_image(r->route) && !r->too_big) {
             size_t n = *upload_size;
             if (r->len + n > s->opt.max_body_bytes) {
                 r->too_big = 1;
@@ -502,11 +724,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     switch (r->route) {
     case R_ENHANCE: return r->job ? enhance_respond(c, r) : enhance_submit(c, r);
+    case R_JOBS: return enhance_submit(c, r);
+    case R_JOB:
+        if (!strcmp(method, "DELETE"))
+            return job_cancel(c, r);
+        if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+            return send_error(c, r, 405, "method_not_allowed", "GET follows a job, DELETE cancels it", NULL, 0);
+        return job_status(c, r);
     case R_NOTFOUND: {
-        char msg[300];
+        char msg[400];
         snprintf(msg, sizeof msg,
-                 "no such endpoint %.200s (POST /v1/enhance, GET /v1/models, /v1/ops, /healthz, /readyz, /metrics, "
-                 "/)",
+                 "no such endpoint %.200s (POST /v1/enhance, POST /v1/jobs, GET /v1/jobs/ID[/result], GET /v1/models, "
+                 "/v1/ops, /healthz, /readyz, /metrics, /)",
                  url);
         return send_error(c, r, 404, "not_found", msg, NULL, 0);
     }
@@ -525,6 +754,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     case R_READYZ: return do_readyz(c, r);
     case R_METRICS: return do_metrics(c, r);
     case R_INDEX: return do_index(c, r);
+    case R_JOB_RESULT: return job_result(c, r);
     default: return MHD_NO;
     }
 }
@@ -546,6 +776,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
         }
     }
     enh_server *s = r->srv;
+    if (s->opt.access_log && r->code) {
+        /* one line per request; probes and scrapes only at debug (a kubelet asks every few seconds) */
+        int probe = r->route == R_HEALTHZ || r->route == R_READYZ || r->route == R_METRICS;
+        enh_log(probe ? ENH_LOG_DEBUG : ENH_LOG_INFO, "access: %s %s %s %d %zu bytes %.1f ms%s", r->request_id, r->method,
+                r->path, r->code, r->bytes, (enh_now() - r->t0) * 1000,
+                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
+    }
     free(r->body);
     free(r);
     atomic_fetch_sub(&s->open_requests, 1);

@@ -213,12 +213,31 @@ int serve_registry_instances(const serve_models_config *cfg)
     return n;
 }
 
-/* The model the upscale stage picks for these operations (same rule as stage_upscale). A TF.js
- * restorer (maxim-*) is not served by a batcher: the pipeline runs it itself (stage_model.c). */
-static const char *model_for_ops(const enh_ops *ops)
+const char *serve_purpose_of(const serve_model_cfg *m)
 {
-    if (ops->model[0] && !enh_manifest_find_tfjs(ops->model))
-        return ops->model;
+    if (m->purpose[0])
+        return m->purpose;
+    if (strstr(m->name, "anime") || strstr(m->name, "cugan"))
+        return "art";
+    if (strstr(m->name, "x4plus"))
+        return "quality";
+    return "photo";
+}
+
+static const char *purpose_of_ops(const enh_ops *ops)
+{
+    switch (ops->upscale) {
+    case ENH_UPSCALE_PHOTO: return "photo";
+    case ENH_UPSCALE_QUALITY: return "quality";
+    case ENH_UPSCALE_ART: return "art";
+    default: return NULL;
+    }
+}
+
+/* The model the upscale stage would pick for a purpose when every model were installed
+ * (stage_upscale.c); only named in messages. */
+static const char *default_model_of(const enh_ops *ops)
+{
     switch (ops->upscale) {
     case ENH_UPSCALE_PHOTO: return "realesrgan-x4fast";
     case ENH_UPSCALE_QUALITY: return "realesrgan-x4plus";
@@ -232,23 +251,91 @@ static const char *model_for_ops(const enh_ops *ops)
     }
 }
 
+/* Among the served models of the purpose: the smallest native scale that reaches the requested
+ * one (0 = the purpose's largest), else the largest; ties go to the first configured. The
+ * upscale stage brings the model's output to the requested scale, so art x2 runs on the x4
+ * model when only that one is served, as photo x2 runs x4fast and reduces. */
+static serve_model *nearest(serve_registry *r, const char *purpose, double scale)
+{
+    serve_model *best = NULL;
+    for (int i = 0; i < r->n; i++) {
+        serve_model *m = r->models[i];
+        if (strcmp(serve_purpose_of(&m->cfg), purpose) || !atomic_load(&m->ready))
+            continue;
+        if (!best) {
+            best = m;
+            continue;
+        }
+        int reach_b = scale <= 0 ? 0 : best->scale >= scale, reach_m = scale <= 0 ? 0 : m->scale >= scale;
+        if (scale <= 0 ? m->scale > best->scale
+                       : (reach_m && (!reach_b || m->scale < best->scale)) || (!reach_b && !reach_m && m->scale > best->scale))
+            best = m;
+    }
+    return best;
+}
+
+static void served_list(serve_registry *r, char *out, size_t n)
+{
+    size_t off = 0;
+    out[0] = 0;
+    for (int i = 0; i < r->n && off < n - 80; i++)
+        off += (size_t)snprintf(out + off, n - off, "%s%s (%s)", i ? ", " : "", r->models[i]->cfg.name,
+                                serve_purpose_of(&r->models[i]->cfg));
+    if (!r->n)
+        snprintf(out, n, "none; only upscale=resample and non-AI operations work");
+}
+
+/* How to get a missing model served: install it, then serve it (zero-config serves every
+ * installed model; a config file needs the model named in it). */
+static enh_status not_served(serve_registry *r, const char *name, const char *asked, enh_error *err)
+{
+    char served[512];
+    served_list(r, served, sizeof served);
+    int zero = !strncmp(r->source, "installed models", 16);
+    if (zero)
+        return enh_fail(err, ENH_ENOTFOUND,
+                        "%s needs model '%s', which is not installed in %s: install it with `enhance models fetch "
+                        "%s`, then restart `enhance serve` or send it SIGHUP to serve it (served now: %s)",
+                        asked, name, r->models_dir, name, served);
+    return enh_fail(err, ENH_ENOTFOUND,
+                    "%s needs model '%s', which is not served here: add {\"name\": \"%s\"} to the \"models\" of %s "
+                    "(install it into %s with `ENHANCE_MODELS_DIR=%s enhance models fetch %s`) and send SIGHUP, or "
+                    "run `enhance serve` without --models-config to serve every installed model (served now: %s)",
+                    asked, name, name, r->source[0] ? r->source : "the --models-config file", r->models_dir,
+                    r->models_dir, name, served);
+}
+
 enh_status serve_route(serve_registry *r, const enh_ops *ops, serve_model **model, char *route, size_t route_size,
                        enh_error *err)
 {
     *model = NULL;
-    const char *name = model_for_ops(ops);
-    if (!name) {
-        snprintf(route, route_size, "none");
+    snprintf(route, route_size, "none");
+    if (ops->model[0] && enh_manifest_find_tfjs(ops->model) && ops->upscale == ENH_UPSCALE_NONE)
+        return ENH_OK; /* a same-size TF.js restorer: the pipeline runs it itself */
+    if (ops->scale > 0 && ops->upscale == ENH_UPSCALE_NONE && !ops->auto_mode && !ops->model[0])
+        return enh_fail(err, ENH_EINVAL,
+                        "scale=%g needs an upscale method: add upscale=photo (AI), upscale=art (drawings), "
+                        "upscale=quality (AI, slower) or upscale=resample (no AI); resize=%g resizes without one",
+                        ops->scale, ops->scale);
+    if (ops->model[0] && !enh_manifest_find_tfjs(ops->model)) {
+        serve_model *m = serve_registry_find(r, ops->model);
+        if (!m) {
+            char asked[96];
+            snprintf(asked, sizeof asked, "model=%.63s", ops->model);
+            return not_served(r, ops->model, asked, err);
+        }
+        *model = m;
+        snprintf(route, route_size, "%s", m->cfg.name);
         return ENH_OK;
     }
-    serve_model *m = serve_registry_find(r, name);
+    const char *purpose = purpose_of_ops(ops);
+    if (!purpose)
+        return ENH_OK;
+    serve_model *m = nearest(r, purpose, ops->scale);
     if (!m) {
-        char served[512] = "";
-        size_t off = 0;
-        for (int i = 0; i < r->n && off < sizeof served - 70; i++)
-            off += (size_t)snprintf(served + off, sizeof served - off, "%s%s", i ? ", " : "", r->models[i]->cfg.name);
-        return enh_fail(err, ENH_ENOTFOUND, "model '%s' is not served here (served: %s)", name,
-                        r->n ? served : "none; only upscale=resample and non-AI operations work");
+        char asked[64];
+        snprintf(asked, sizeof asked, "upscale=%s", purpose);
+        return not_served(r, default_model_of(ops), asked, err);
     }
     *model = m;
     snprintf(route, route_size, "%s", m->cfg.name);

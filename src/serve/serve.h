@@ -4,7 +4,8 @@
  * admitted into bounded per-model queues, decoded and encoded on I/O workers, run through
  * enh_pipeline_run on pipeline workers whose NN tiles go to a per-model dynamic batcher
  * (src/serve/batcher.h) with `instances` threads sharing one intra-op pool. Endpoints:
- * POST /v1/enhance, GET /v1/models, /healthz, /readyz, /metrics, / (web UI). See
+ * POST /v1/enhance, POST /v1/jobs (asynchronous, jobs.h), GET /v1/models, /v1/ops, /healthz,
+ * /readyz, /metrics, / (web UI). See
  * docs in cmd_serve.c's --help and README.
  *
  * Ownership: enh_serve_start returns a server the caller stops with enh_serve_stop.
@@ -35,6 +36,10 @@ typedef struct enh_serve_options {
     int max_connections;        /* default 512 */
     double drain_timeout_s;     /* default 30 */
     const char *web_dir;        /* NULL = the web UI built into the binary */
+    char cors_origin[256];      /* "" = no CORS headers; else Access-Control-Allow-Origin (e.g. "*") */
+    double job_ttl_s;           /* asynchronous jobs: a result is kept this long (default 600) */
+    size_t job_max_bytes;       /* ... and the results together at most this much (default 512 MiB) */
+    int access_log;             /* 1 = one log line per request at info (default) */
     double debug_delay_ms;      /* test hook: every pipeline run takes this much longer (cancellable) */
     /* test hook, NULL = none: called with debug_user on the worker right before a result is
      * encoded (after the pipeline call; for a lazy upscale before its tiler runs) */

@@ -31,6 +31,9 @@ void enh_serve_options_init(enh_serve_options *o)
     o->vips_threads = 1;
     o->max_connections = 512;
     o->drain_timeout_s = 30;
+    o->job_ttl_s = 600;
+    o->job_max_bytes = (size_t)512 << 20;
+    o->access_log = 1;
 }
 
 /* ---- work queues (under s->mu) ---- */
@@ -260,7 +263,7 @@ static void do_pipeline(enh_server *s, serve_job *j)
         ctx.nn = j->model->nn;
     ctx.cancel = &j->cancel;
     ctx.deadline = j->deadline;
-    ctx.tile_size = j->model ? j->model->cfg.tile_size : 0;
+    ctx.tile_size = j->model ? (j->model->cfg.tile_size ? j->model->cfg.tile_size : j->tile_size) : 0;
     ctx.tile_runner = serve_tile_runner;
     ctx.tile_runner_user = j;
     if (!j->model)
@@ -376,7 +379,7 @@ enh_status serve_admit(enh_server *s, serve_job *j, const char **type, double *r
     }
     serve_registry *reg = s->registry;
     if ((st = serve_route(reg, &j->ops, &j->model, j->route, sizeof j->route, err))) {
-        *type = "model_not_found";
+        *type = st == ENH_ENOTFOUND ? "model_not_found" : "unprocessable";
         goto out;
     }
     const serve_model_cfg *mc = j->model ? &j->model->cfg : &reg->resample;
@@ -391,7 +394,9 @@ enh_status serve_admit(enh_server *s, serve_job *j, const char **type, double *r
                       j->route, depth, mc->max_queue, *retry_after);
         goto out;
     }
-    if (j->model && j->model->custom) /* the upscale stage finds custom models by path */
+    /* the upscale stage runs the routed model (custom models it finds by path); the route may
+     * differ from the stage's own pick, e.g. art x2 on the x4 model when only that is served */
+    if (j->model)
         snprintf(j->ops.model, sizeof j->ops.model, "%.63s", j->model->cache_name);
     double dl_ms = j->params.deadline_ms > 0 ? j->params.deadline_ms : mc->default_deadline_ms;
     j->deadline = dl_ms > 0 ? j->t_admit + dl_ms / 1000.0 : 0;

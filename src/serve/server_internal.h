@@ -61,8 +61,13 @@ void serve_registry_unref(serve_registry *r);
 serve_model *serve_registry_find(serve_registry *r, const char *name);
 serve_model *serve_registry_find_ptr(serve_registry *r, const struct enh_model *m);
 int serve_registry_instances(const serve_models_config *cfg);
-/* Model a request will run (NULL: none; *route gets its metrics label). ENH_ENOTFOUND when
- * the operations need a model this server does not serve. */
+/* A model's purpose: its configured one, else photo / art / quality from its name. */
+const char *serve_purpose_of(const serve_model_cfg *m);
+/* Model a request will run (NULL: none; *route gets its metrics label): the named model, or for
+ * upscale=PURPOSE the served model of that purpose whose native scale is nearest above the
+ * requested one (the stage reduces its output). ENH_ENOTFOUND when the operations need a model
+ * this server does not serve (the message says how to install and serve it); ENH_EINVAL for a
+ * scale without an upscale method. */
 enh_status serve_route(serve_registry *r, const enh_ops *ops, serve_model **model, char *route, size_t route_size,
                        enh_error *err);
 
@@ -81,6 +86,8 @@ typedef struct serve_job {
     size_t image_len;
     enh_ops ops;
     serve_params params;
+    int tile_size;       /* LR tile side for this job, 0 = its model's setting (async jobs: smaller
+                            tiles, so progress moves in steps a person can follow) */
     /* state */
     serve_stage stage;
     int in_queue, queued_counted;
@@ -141,6 +148,7 @@ struct enh_server {
     pthread_t *io_threads, *pipe_threads, monitor, loader;
     int n_io, n_pipe, loader_started, monitor_started;
     char web_index_path[1024];
+    struct serve_jobs *jobs; /* asynchronous jobs (jobs.h) */
 };
 
 /* Admits a job (job->done set): takes ownership of job (on error it is not queued and the caller

@@ -8,6 +8,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "serve/codec.h"
+#include "serve/jobs.h"
 #include "serve/server_internal.h"
 #include "serve/sync.h"
 
@@ -60,15 +61,19 @@ enh_status enh_serve_start(const enh_serve_options *o, enh_server **out, enh_err
     pthread_cond_init(&s->pipe_cv, NULL);
     serve_cond_init(&s->idle_cv);
     s->metrics = serve_metrics_create();
-    if (!s->metrics) {
+    s->jobs = serve_jobs_create(o->job_ttl_s, o->job_max_bytes, 64);
+    if (!s->metrics || !s->jobs) {
+        serve_metrics_free(s->metrics);
+        serve_jobs_free(s->jobs);
         free(s);
         return enh_fail(err, ENH_ENOMEM, "out of memory");
     }
     if (o->models_config[0])
         st = serve_models_config_load(o->models_config, &s->config, err);
     else
-        serve_models_config_init(&s->config);
+        st = serve_models_config_installed(&s->config, err);
     if (st) {
+        serve_jobs_free(s->jobs);
         serve_metrics_free(s->metrics);
         free(s);
         return st;
@@ -78,6 +83,7 @@ enh_status enh_serve_start(const enh_serve_options *o, enh_server **out, enh_err
     int inst = serve_registry_instances(&s->config);
     if (inst > cores) {
         serve_models_config_free(&s->config);
+        serve_jobs_free(s->jobs);
         serve_metrics_free(s->metrics);
         free(s);
         return enh_fail(err, ENH_EINVAL,
@@ -105,6 +111,7 @@ enh_status enh_serve_start(const enh_serve_options *o, enh_server **out, enh_err
         free(s->io_threads);
         free(s->pipe_threads);
         serve_models_config_free(&s->config);
+        serve_jobs_free(s->jobs);
         serve_metrics_free(s->metrics);
         free(s);
         return enh_fail(err, ENH_ENOMEM, "out of memory");
@@ -147,10 +154,8 @@ enh_status enh_serve_reload(enh_server *s, enh_error *err)
     enh_status st;
     if (s->opt.models_config[0])
         st = serve_models_config_load(s->opt.models_config, &cfg, err);
-    else {
-        serve_models_config_init(&cfg);
-        st = ENH_OK;
-    }
+    else /* zero-config: models installed since the start are served from now on */
+        st = serve_models_config_installed(&cfg, err);
     if (st)
         return st;
     int cores = s->opt.cores > 0 ? s->opt.cores : online_cpus();
@@ -235,6 +240,7 @@ void enh_serve_stop(enh_server *s)
     if (s->monitor_started)
         pthread_join(s->monitor, NULL);
     serve_http_stop(s);
+    serve_jobs_free(s->jobs); /* every job finished: the workers are gone */
     serve_registry_unref(s->registry);
     serve_models_config_free(&s->config);
     serve_metrics_free(s->metrics);

@@ -61,6 +61,9 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
     grab(p, len, "X-Model", r->model, sizeof r->model);
     grab(p, len, "Server-Timing", r->server_timing, sizeof r->server_timing);
     grab(p, len, "X-Timing-Queue-Ms", r->timing_queue, sizeof r->timing_queue);
+    grab(p, len, "Content-Disposition", r->disposition, sizeof r->disposition);
+    grab(p, len, "Location", r->location, sizeof r->location);
+    grab(p, len, "Access-Control-Allow-Origin", r->allow_origin, sizeof r->allow_origin);
     return len;
 }
 

@@ -13,6 +13,7 @@ typedef struct http_resp {
     size_t len;
     char request_id[160], retry_after[32], content_type[128], width[16], height[16], model[96];
     char server_timing[256], timing_queue[32];
+    char disposition[256], location[128], allow_origin[128]; /* Content-Disposition, Location, CORS */
     double seconds;
 } http_resp;
 
