@@ -15,46 +15,12 @@
 #include "core/log.h"
 #include "serve/codec.h"
 #include "serve/filename.h"
+#include "serve/http_internal.h"
 #include "serve/jobs.h"
 #include "serve/server_internal.h"
 #include "serve/web.h"
 
-enum route {
-    R_NONE = 0,
-    R_ENHANCE,
-    R_JOBS,       /* POST /v1/jobs */
-    R_JOB,        /* GET / DELETE /v1/jobs/ID */
-    R_JOB_RESULT, /* GET /v1/jobs/ID/result */
-    R_MODELS,
-    R_OPS,
-    R_HEALTHZ,
-    R_READYZ,
-    R_METRICS,
-    R_INDEX,
-    R_NOTFOUND
-};
-
-/* Routes whose request carries an image body. */
-static int takes_image(enum route r) { return r == R_ENHANCE || r == R_JOBS; }
-
-typedef struct http_req {
-    enh_server *srv;
-    enum route route;
-    char request_id[136];
-    char *body;
-    size_t len, cap;
-    int too_big;
-    unsigned long long declared;
-    serve_job *job;
-    int admitted;
-    double t0;
-    char job_id[40];     /* R_JOB, R_JOB_RESULT */
-    char filename[256];  /* the query key filename= (the download name's stem) */
-    /* the access log line (on_completed) */
-    char method[8], path[96];
-    int code;
-    size_t bytes;
-} http_req;
+/* enum route, http_req, takes_image: http_internal.h */
 
 /* ---- responses ---- */
 
@@ -70,7 +36,7 @@ static void add_cors(struct MHD_Response *resp, const enh_server *s)
         MHD_add_response_header(resp, "Vary", "Origin");
 }
 
-static enum MHD_Result respond_len(struct MHD_Connection *c, http_req *r, int code, struct MHD_Response *resp,
+enum MHD_Result serve_respond_len(struct MHD_Connection *c, http_req *r, int code, struct MHD_Response *resp,
                                    size_t len)
 {
     if (!resp)
@@ -86,7 +52,7 @@ static enum MHD_Result respond_len(struct MHD_Connection *c, http_req *r, int co
     return ret;
 }
 
-#define respond(c, r, code, resp) respond_len((c), (r), (code), (resp), 0)
+#define respond(c, r, code, resp) serve_respond_len((c), (r), (code), (resp), 0)
 
 static enum MHD_Result send_text(struct MHD_Connection *c, http_req *r, int code, const char *ctype, char *text,
                                  size_t len)
@@ -97,10 +63,10 @@ static enum MHD_Result send_text(struct MHD_Connection *c, http_req *r, int code
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", ctype);
-    return respond_len(c, r, code, resp, len);
+    return serve_respond_len(c, r, code, resp, len);
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *c, http_req *r, int code, json_t *doc,
+enum MHD_Result serve_send_json(struct MHD_Connection *c, http_req *r, int code, json_t *doc,
                                  const char *retry_after)
 {
     char *text = json_dumps(doc, JSON_COMPACT);
@@ -125,11 +91,11 @@ static enum MHD_Result send_json(struct MHD_Connection *c, http_req *r, int code
         snprintf(loc, sizeof loc, "/v1/jobs/%s", r->job_id);
         MHD_add_response_header(resp, "Location", loc);
     }
-    return respond_len(c, r, code, resp, len);
+    return serve_respond_len(c, r, code, resp, len);
 }
 
 /* {"error": {"code", "type", "message", "details"}}; details (stolen) may be NULL. */
-static enum MHD_Result send_error(struct MHD_Connection *c, http_req *r, int code, const char *type,
+enum MHD_Result serve_send_error(struct MHD_Connection *c, http_req *r, int code, const char *type,
                                   const char *message, json_t *details, double retry_after)
 {
     if (!details)
@@ -145,7 +111,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, http_req *r, int cod
     if (takes_image(r->route) && !r->admitted)
         serve_metrics_request_done(r->srv->metrics, r->job && r->job->route[0] ? r->job->route : "none", 0, type,
                                    -1, -1, enh_now() - r->t0);
-    return send_json(c, r, code, doc, ra[0] ? ra : NULL);
+    return serve_send_json(c, r, code, doc, ra[0] ? ra : NULL);
 }
 
 /* A job's completion callback (serve_job.done): its answer is ready, resume the connection. */
@@ -159,19 +125,19 @@ static enum MHD_Result do_ops(struct MHD_Connection *c, http_req *r)
 {
     char *text = enh_ops_describe_json();
     if (!text)
-        return send_error(c, r, 503, "out_of_memory", "out of memory", NULL, 0);
+        return serve_send_error(c, r, 503, "out_of_memory", "out of memory", NULL, 0);
     struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(text);
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", "application/json");
-    return respond_len(c, r, 200, resp, strlen(text));
+    return serve_respond_len(c, r, 200, resp, strlen(text));
 }
 
 static enum MHD_Result do_healthz(struct MHD_Connection *c, http_req *r)
 {
-    return send_json(c, r, 200, json_pack("{s:s}", "status", "alive"), NULL);
+    return serve_send_json(c, r, 200, json_pack("{s:s}", "status", "alive"), NULL);
 }
 
 static enum MHD_Result do_readyz(struct MHD_Connection *c, http_req *r)
@@ -182,14 +148,14 @@ static enum MHD_Result do_readyz(struct MHD_Connection *c, http_req *r)
                          : !atomic_load(&s->ready)      ? "loading"
                                                         : "ready";
     int ok = !strcmp(status, "ready");
-    return send_json(c, r, ok ? 200 : 503, json_pack("{s:s}", "status", status), ok ? NULL : "1");
+    return serve_send_json(c, r, ok ? 200 : 503, json_pack("{s:s}", "status", status), ok ? NULL : "1");
 }
 
 static enum MHD_Result do_metrics(struct MHD_Connection *c, http_req *r)
 {
     char *text = serve_metrics_render(r->srv->metrics);
     if (!text)
-        return send_error(c, r, 500, "internal", "out of memory rendering metrics", NULL, 0);
+        return serve_send_error(c, r, 500, "internal", "out of memory rendering metrics", NULL, 0);
     return send_text(c, r, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
 }
 
@@ -216,7 +182,7 @@ static enum MHD_Result do_models(struct MHD_Connection *c, http_req *r)
                             atomic_load(&s->draining), "generation", atomic_load(&s->generation), "config",
                             s->config.source);
     pthread_mutex_unlock(&s->mu);
-    return send_json(c, r, 200, doc, NULL);
+    return serve_send_json(c, r, 200, doc, NULL);
 }
 
 static enum MHD_Result do_index(struct MHD_Connection *c, http_req *r)
@@ -229,7 +195,7 @@ static enum MHD_Result do_index(struct MHD_Connection *c, http_req *r)
         size_t len = 0;
         enh_error err;
         if (enh_read_file(path, 4u << 20, &text, &len, &err))
-            return send_error(c, r, 404, "not_found", err.msg, NULL, 0);
+            return serve_send_error(c, r, 404, "not_found", err.msg, NULL, 0);
         return send_text(c, r, 200, "text/html; charset=utf-8", text, len);
     }
     struct MHD_Response *resp = MHD_create_response_from_buffer(
@@ -237,7 +203,7 @@ static enum MHD_Result do_index(struct MHD_Connection *c, http_req *r)
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
-    return respond_len(c, r, 200, resp, enh_serve_web_index_len);
+    return serve_respond_len(c, r, 200, resp, enh_serve_web_index_len);
 }
 
 /* ---- POST /v1/enhance ---- */
@@ -263,122 +229,6 @@ static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind, const ch
     return q->st ? MHD_NO : MHD_YES;
 }
 
-/* The output size of w x h under the job's operations, roughly (the upscale only): for estimates. */
-static double out_pixels_of(const serve_job *j, int w, int h)
-{
-    double f = serve_job_scale(j);
-    if (f <= 0)
-        f = 1;
-    return (double)w * h * f * f;
-}
-
-/* POST /v1/jobs: the job of enhance_submit, admitted into the scheduler with its answer kept
- * in the jobs table (jobs.h); answered 202 at once with the job's id and cost. Asynchronous jobs
- * have no default deadline (deadline_ms still applies when given): following and cancelling
- * them is the client's way to bound them. */
-static enum MHD_Result jobs_submit(struct MHD_Connection *c, http_req *r, int w, int h)
-{
-    enh_server *s = r->srv;
-    serve_job *j = r->job;
-    enh_error err;
-    enh_error_clear(&err);
-    if (j->params.deadline_ms <= 0)
-        j->params.deadline_ms = 86400000.0;
-    j->conn = NULL;
-    j->fd = -1; /* no connection to watch: the job outlives the request */
-    /* about a dozen tiles or more, so progress and time left move in steps a person sees
-     * (the tiler's own pick, from its memory budget, gives a 640x480 image 2 tiles); not under
-     * 256 px, where the tiles' overlaps cost more than 25% extra work */
-    double side = sqrt((double)w * h / 12.0);
-    j->tile_size = side < 256 ? 256 : side > 512 ? 512 : (int)side;
-    /* the route is decided by serve_admit; the estimate needs it first (no lock needed: a
-     * snapshot of the registry is enough for a cost estimate) */
-    serve_model *m = NULL;
-    char route[64] = "none";
-    pthread_mutex_lock(&s->mu);
-    if (s->registry)
-        serve_route(s->registry, &j->ops, &m, route, sizeof route, &err);
-    pthread_mutex_unlock(&s->mu);
-    enh_error_clear(&err);
-    j->model = m; /* serve_admit routes it again */
-    double outpx = out_pixels_of(j, w, h);
-    j->model = NULL;
-    double est = serve_jobs_speed_estimate(s->jobs, route, outpx);
-    char id[40];
-    if (serve_jobs_add(s->jobs, j, r->filename, est, outpx / 1e6, id, &err))
-        return send_error(c, r, 429, "queue_full", err.msg, NULL, 5);
-    const char *type = NULL;
-    double retry_after = 0;
-    enh_status st = serve_admit(s, j, &type, &retry_after, &err);
-    if (st) {
-        serve_jobs_forget(s->jobs, id);
-        return send_error(c, r, serve_http_code(type), type, err.msg, NULL, retry_after);
-    }
-    r->admitted = 1;
-    r->job = NULL; /* the table owns it now */
-    snprintf(r->job_id, sizeof r->job_id, "%s", id);
-    json_t *doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:i,s:i},s:{s:f,s:o}}", "id", id, "state", "queued", "model",
-                            j->route, "status_url", "", "result_url", "", "input", "width", w, "height", h,
-                            "estimate", "output_megapixels", outpx / 1e6, "seconds",
-                            est >= 0 ? json_real(est) : json_null());
-    json_object_set_new(doc, "status_url", json_sprintf("/v1/jobs/%s", id));
-    json_object_set_new(doc, "result_url", json_sprintf("/v1/jobs/%s/result", id));
-    serve_job_start(j); /* after the answer is built: the job may finish and be evicted at once */
-    return send_json(c, r, 202, doc, NULL);
-}
-
-static enum MHD_Result job_status(struct MHD_Connection *c, http_req *r)
-{
-    json_t *doc = serve_jobs_status(r->srv->jobs, r->srv, r->job_id);
-    if (!doc)
-        return send_error(c, r, 404, "not_found",
-                          "no such job (finished jobs are kept for a limited time; submit it again with POST /v1/jobs)",
-                          NULL, 0);
-    return send_json(c, r, 200, doc, NULL);
-}
-
-static enum MHD_Result job_cancel(struct MHD_Connection *c, http_req *r)
-{
-    int running = 0;
-    if (serve_jobs_cancel(r->srv->jobs, r->srv, r->job_id, &running))
-        return send_error(c, r, 404, "not_found", "no such job (already removed?)", NULL, 0);
-    return send_json(c, r, 200,
-                     json_pack("{s:s,s:s}", "id", r->job_id, "state", running ? "cancelled" : "removed"), NULL);
-}
-
-static enum MHD_Result job_result(struct MHD_Connection *c, http_req *r)
-{
-    void *buf = NULL;
-    size_t len = 0;
-    char mime[64], fname[160], msg[600];
-    int code = 0, done = 0, total = 0;
-    const char *type = NULL;
-    int rc = serve_jobs_result(r->srv->jobs, r->srv, r->job_id, &buf, &len, mime, sizeof mime, fname, sizeof fname,
-                               &code, &type, msg, sizeof msg, &done, &total);
-    if (rc < 0)
-        return send_error(c, r, 404, "not_found",
-                          "no such job (finished jobs are kept for a limited time; submit it again with POST /v1/jobs)",
-                          NULL, 0);
-    if (rc == 1) {
-        char m[200];
-        snprintf(m, sizeof m, "the job is still running (%d of %d tiles done); poll GET /v1/jobs/%s until its state is done",
-                 done, total, r->job_id);
-        return send_error(c, r, 409, "not_ready", m, NULL, 1);
-    }
-    if (rc == 2)
-        return send_error(c, r, code, type, msg, NULL, 0);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(buf);
-        return MHD_NO;
-    }
-    char cd[220];
-    serve_content_disposition("attachment", fname, cd, sizeof cd);
-    MHD_add_response_header(resp, "Content-Type", mime);
-    MHD_add_response_header(resp, "Content-Disposition", cd);
-    return respond_len(c, r, 200, resp, len);
-}
-
 static int is_multipart(const char *ctype) { return ctype && !strncasecmp(ctype, "multipart/form-data", 19); }
 
 static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
@@ -388,14 +238,14 @@ static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
         char msg[256];
         snprintf(msg, sizeof msg, "request body is %zu bytes; the limit is %zu bytes (server option --max-body)",
                  r->len, s->opt.max_body_bytes);
-        return send_error(c, r, 413, "too_large", msg,
+        return serve_send_error(c, r, 413, "too_large", msg,
                           json_pack("{s:I,s:I}", "limit_bytes", (json_int_t)s->opt.max_body_bytes, "actual_bytes",
                                     (json_int_t)r->len),
                           0);
     }
     serve_job *j = calloc(1, sizeof *j);
     if (!j)
-        return send_error(c, r, 503, "out_of_memory", "out of memory", NULL, 0);
+        return serve_send_error(c, r, 503, "out_of_memory", "out of memory", NULL, 0);
     r->job = j;
     j->srv = s;
     j->fd = -1;
@@ -416,7 +266,7 @@ static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
         serve_part parts[8];
         int np = 0;
         if (serve_multipart_parse(ctype, j->body, j->body_len, parts, 8, &np, &err))
-            return send_error(c, r, 400, "invalid_request", err.msg, NULL, 0);
+            return serve_send_error(c, r, 400, "invalid_request", err.msg, NULL, 0);
         const serve_part *img = NULL, *ops = NULL;
         for (int i = 0; i < np; i++) {
             if (!strcmp(parts[i].name, "image") || !strcmp(parts[i].name, "file"))
@@ -427,11 +277,11 @@ static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
                 char msg[160];
                 snprintf(msg, sizeof msg, "unknown multipart part '%.60s' (expected 'image' and 'operations')",
                          parts[i].name);
-                return send_error(c, r, 400, "invalid_request", msg, NULL, 0);
+                return serve_send_error(c, r, 400, "invalid_request", msg, NULL, 0);
             }
         }
         if (!img)
-            return send_error(c, r, 400, "invalid_request", "multipart body has no 'image' part", NULL, 0);
+            return serve_send_error(c, r, 400, "invalid_request", "multipart body has no 'image' part", NULL, 0);
         if (img->filename[0])
             snprintf(r->filename, sizeof r->filename, "%s", img->filename);
         j->image = img->data;
@@ -439,7 +289,7 @@ static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
         if (ops && ops->len) {
             enh_status st = enh_ops_from_json(ops->data, ops->len, &j->ops, &err);
             if (st)
-                return send_error(c, r, st == ENH_EINVAL ? 400 : 422, st == ENH_EINVAL ? "invalid_request" : "unprocessable",
+                return serve_send_error(c, r, st == ENH_EINVAL ? 400 : 422, st == ENH_EINVAL ? "invalid_request" : "unprocessable",
                                   err.msg, NULL, 0);
         }
     } else if (ctype && strncasecmp(ctype, "image/", 6) && strncasecmp(ctype, "application/octet-stream", 24)) {
@@ -448,20 +298,20 @@ static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
                  "Content-Type '%.100s' is not accepted: send the image bytes as image/* (or "
                  "application/octet-stream), or multipart/form-data with 'image' and 'operations' parts",
                  ctype);
-        return send_error(c, r, 415, "unsupported_media_type", msg, NULL, 0);
+        return serve_send_error(c, r, 415, "unsupported_media_type", msg, NULL, 0);
     }
     query_ctx q = {j, ENH_OK, &err, r};
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_query_arg, &q);
     if (q.st)
-        return send_error(c, r, 400, "invalid_request", err.msg, NULL, 0);
+        return serve_send_error(c, r, 400, "invalid_request", err.msg, NULL, 0);
     const char *prio = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Priority");
     if (prio && serve_priority_from_name(prio, &j->params.priority, &err))
-        return send_error(c, r, 400, "invalid_request", err.msg, NULL, 0);
+        return serve_send_error(c, r, 400, "invalid_request", err.msg, NULL, 0);
     const char *dl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Deadline-Ms");
     if (dl && serve_query_apply("deadline_ms", dl, &j->ops, &j->params, &err))
-        return send_error(c, r, 400, "invalid_request", err.msg, NULL, 0);
+        return serve_send_error(c, r, 400, "invalid_request", err.msg, NULL, 0);
     if (enh_ops_validate(&j->ops, &err))
-        return send_error(c, r, 422, "unprocessable", err.msg, NULL, 0);
+        return serve_send_error(c, r, 422, "unprocessable", err.msg, NULL, 0);
     /* header-only probe: wrong format / too many pixels answered before any queueing */
     enh_format fmt;
     int w, h;
@@ -471,19 +321,19 @@ static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
         if (st == ENH_ETOOBIG)
             d = json_pack("{s:I}", "limit_pixels", (json_int_t)s->opt.max_pixels);
         const char *type = serve_outcome_type(st, STAGE_DECODE);
-        return send_error(c, r, serve_http_code(type), type, err.msg, d, 0);
+        return serve_send_error(c, r, serve_http_code(type), type, err.msg, d, 0);
     }
     const char *type = NULL;
     double retry_after = 0;
     if (r->route == R_JOBS)
-        return jobs_submit(c, r, w, h);
+        return serve_jobs_submit(c, r, w, h);
     j->conn = c; /* before admission: the monitor may look at the job from then on */
     j->done = http_job_done;
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     j->fd = ci ? ci->connect_fd : -1;
     st = serve_admit(s, j, &type, &retry_after, &err);
     if (st)
-        return send_error(c, r, serve_http_code(type), type, err.msg, NULL, retry_after);
+        return serve_send_error(c, r, serve_http_code(type), type, err.msg, NULL, retry_after);
     r->admitted = 1;
     MHD_suspend_connection(c); /* before queueing, so a fast job cannot resume it first */
     serve_job_start(j);
@@ -510,7 +360,7 @@ static enum MHD_Result enhance_respond(struct MHD_Connection *c, http_req *r)
             /* say what to do instead, with the cost at this server's measured speed */
             char msg[sizeof j->err.msg + 400], cost[120] = "";
             int w = j->report.in_width, h = j->report.in_height;
-            double px = w > 0 ? out_pixels_of(j, w, h) : 0;
+            double px = w > 0 ? serve_out_pixels_of(j, w, h) : 0;
             double est = px > 0 ? serve_jobs_speed_estimate(s->jobs, j->route, px) : -1;
             if (est > 0)
                 snprintf(cost, sizeof cost, " (this %.1f MP result needs about %.0f s here)", px / 1e6, est);
@@ -518,9 +368,9 @@ static enum MHD_Result enhance_respond(struct MHD_Connection *c, http_req *r)
                      "%s. For a long job%s, submit it with POST /v1/jobs instead (asynchronous: progress, cancel, no "
                      "deadline), or ask for a smaller scale",
                      j->err.msg, cost);
-            return send_error(c, r, serve_http_code(j->err_type), j->err_type, msg, d, 0);
+            return serve_send_error(c, r, serve_http_code(j->err_type), j->err_type, msg, d, 0);
         }
-        return send_error(c, r, serve_http_code(j->err_type), j->err_type, j->err.msg, d, 0);
+        return serve_send_error(c, r, serve_http_code(j->err_type), j->err_type, j->err.msg, d, 0);
     }
     serve_jobs_speed_record(s->jobs, j->route, (double)j->out_w * j->out_h, j->compute_s);
     struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(j->out_len, j->out_buf, g_free);
@@ -557,7 +407,7 @@ static enum MHD_Result enhance_respond(struct MHD_Connection *c, http_req *r)
     serve_result_filename(r->filename, &j->ops, serve_job_scale(j), j->mime, fname, sizeof fname);
     serve_content_disposition("inline", fname, cd, sizeof cd);
     MHD_add_response_header(resp, "Content-Disposition", cd);
-    return respond_len(c, r, 200, resp, j->out_len);
+    return serve_respond_len(c, r, 200, resp, j->out_len);
 }
 
 /* ---- dispatch ---- */
@@ -650,21 +500,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             serve_new_request_id(r->request_id);
         if (r->route == R_JOB || r->route == R_JOB_RESULT) {
             if (!authorized(c, s))
-                return send_error(c, r, 401, "unauthorized",
+                return serve_send_error(c, r, 401, "unauthorized",
                                   "missing or wrong API key: send 'Authorization: Bearer <key>'", NULL, 0);
         }
         if (takes_image(r->route)) {
             if (strcmp(method, "POST"))
-                return send_error(c, r, 405, "method_not_allowed",
+                return serve_send_error(c, r, 405, "method_not_allowed",
                                   r->route == R_JOBS ? "use POST /v1/jobs with the image as body (GET /v1/jobs/ID "
                                                        "follows a job)"
                                                      : "use POST /v1/enhance with the image as body",
                                   NULL, 0);
             if (!authorized(c, s))
-                return send_error(c, r, 401, "unauthorized",
+                return serve_send_error(c, r, 401, "unauthorized",
                                   "missing or wrong API key: send 'Authorization: Bearer <key>'", NULL, 0);
             if (atomic_load(&s->draining))
-                return send_error(c, r, 503, "unavailable",
+                return serve_send_error(c, r, 503, "unavailable",
                                   "the server is draining (shutting down); retry on another replica", NULL, 1);
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
             if (cl) {
@@ -682,7 +532,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                     snprintf(msg, sizeof msg,
                              "request body is %llu bytes; the limit is %zu bytes (server option --max-body)",
                              r->declared, s->opt.max_body_bytes);
-                    return send_error(c, r, 413, "too_large", msg,
+                    return serve_send_error(c, r, 413, "too_large", msg,
                                       json_pack("{s:I,s:I}", "limit_bytes", (json_int_t)s->opt.max_body_bytes,
                                                 "actual_bytes", (json_int_t)r->declared),
                                       0);
@@ -727,26 +577,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     case R_JOBS: return enhance_submit(c, r);
     case R_JOB:
         if (!strcmp(method, "DELETE"))
-            return job_cancel(c, r);
+            return serve_job_cancel(c, r);
         if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-            return send_error(c, r, 405, "method_not_allowed", "GET follows a job, DELETE cancels it", NULL, 0);
-        return job_status(c, r);
+            return serve_send_error(c, r, 405, "method_not_allowed", "GET follows a job, DELETE cancels it", NULL, 0);
+        return serve_job_status(c, r);
     case R_NOTFOUND: {
         char msg[400];
         snprintf(msg, sizeof msg,
                  "no such endpoint %.200s (POST /v1/enhance, POST /v1/jobs, GET /v1/jobs/ID[/result], GET /v1/models, "
                  "/v1/ops, /healthz, /readyz, /metrics, /)",
                  url);
-        return send_error(c, r, 404, "not_found", msg, NULL, 0);
+        return serve_send_error(c, r, 404, "not_found", msg, NULL, 0);
     }
     default: break;
     }
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-        return send_error(c, r, 405, "method_not_allowed", "this endpoint only answers GET", NULL, 0);
+        return serve_send_error(c, r, 405, "method_not_allowed", "this endpoint only answers GET", NULL, 0);
     switch (r->route) {
     case R_MODELS:
         if (!authorized(c, s))
-            return send_error(c, r, 401, "unauthorized", "missing or wrong API key: send 'Authorization: Bearer <key>'",
+            return serve_send_error(c, r, 401, "unauthorized", "missing or wrong API key: send 'Authorization: Bearer <key>'",
                               NULL, 0);
         return do_models(c, r);
     case R_OPS: return do_ops(c, r);
@@ -754,7 +604,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     case R_READYZ: return do_readyz(c, r);
     case R_METRICS: return do_metrics(c, r);
     case R_INDEX: return do_index(c, r);
-    case R_JOB_RESULT: return job_result(c, r);
+    case R_JOB_RESULT: return serve_job_result(c, r);
     default: return MHD_NO;
     }
 }
