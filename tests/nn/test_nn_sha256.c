@@ -73,15 +73,24 @@ int main(void)
         CHECK(m && enh_model_bytes(m) > 70000000);
     }
     CHECK(enh_manifest_find("nope") == NULL);
-    /* models folder from the environment */
-    setenv("ENHANCE_MODELS_DIR", "/some/where", 1);
-    CHECK(!strcmp(enh_models_default_dir(), "/some/where"));
-    unsetenv("ENHANCE_MODELS_DIR");
-    setenv("XDG_CACHE_HOME", "/xdg", 1);
-    CHECK(!strcmp(enh_models_default_dir(), "/xdg/enhance/models"));
-    unsetenv("XDG_CACHE_HOME");
+    /* the models folder: the front end's rule over its environment, then what it sets; the
+     * library reads no environment (HOME set here changes nothing) */
+    char md[4096];
+    enh_models_dir_rule("/some/where", "/xdg", "/home/u", md, sizeof md);
+    CHECK(!strcmp(md, "/some/where"));
+    enh_models_dir_rule("", "/xdg", "/home/u", md, sizeof md);
+    CHECK(!strcmp(md, "/xdg/enhance/models"));
+    enh_models_dir_rule(NULL, NULL, "/home/u", md, sizeof md);
+    CHECK(!strcmp(md, "/home/u/.cache/enhance/models"));
+    enh_models_dir_rule(NULL, NULL, NULL, md, sizeof md); /* the user's home from the password database */
+    CHECK(strstr(md, "/.cache/enhance/models") != NULL);
     setenv("HOME", "/home/u", 1);
-    CHECK(!strcmp(enh_models_default_dir(), "/home/u/.cache/enhance/models"));
+    setenv("ENHANCE_MODELS_DIR", "/ignored", 1);
+    CHECK_MSG(!strcmp(enh_models_default_dir(), md), "%s", enh_models_default_dir());
+    enh_models_set_default_dir("/some/where");
+    CHECK(!strcmp(enh_models_default_dir(), "/some/where"));
+    enh_models_set_default_dir(NULL);
+    CHECK(!strcmp(enh_models_default_dir(), md));
     /* verification of a missing model says how to fetch it */
     CHECK(enh_model_verify(enh_manifest_find("realesrgan-x4fast"), "/nonexistent", &err) == ENH_ENOTFOUND);
     CHECK(strstr(err.msg, "enhance models fetch realesrgan-x4fast") != NULL);

@@ -27,9 +27,9 @@ static void *up_main(void *arg)
 
 static int test_model(void)
 {
-    const char *dir = enh_models_default_dir();
-    char dirbuf[1024];
-    snprintf(dirbuf, sizeof dirbuf, "%s", dir);
+    char dirbuf[1024]; /* the models folder the enhance command would use here */
+    enh_models_dir_rule(getenv("ENHANCE_MODELS_DIR"), getenv("XDG_CACHE_HOME"), getenv("HOME"), dirbuf,
+                        sizeof dirbuf);
     const enh_model_entry *e = enh_manifest_find("realesrgan-x4fast");
     if (!e || !enh_model_installed(e, dirbuf)) {
         printf("SKIP: realesrgan-x4fast is not installed in %s (enhance models fetch realesrgan-x4fast)\n", dirbuf);
