@@ -1,0 +1,598 @@
+/* test_tfjs_ops.c - the TF.js runtime op by op: small synthetic graph models (tfjs_synth.h)
+ * written to a temp folder, loaded by the real loader (enh_tfjs_load_graph) and run both as
+ * reference steps (tf_plan_build_ex fuse 0) and fused (tf_plan_build), against values
+ * computed by hand. Also the quantised weight encodings (uint8 / uint16 with scale and min,
+ * float16 with subnormals and infinity) and shards split over several files. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include "nn/tf_plan.h"
+#include "nn/tfjs_load.h"
+#include "tfjs_synth.h"
+
+static char g_dir[64];
+static int g_case;
+
+/* step kinds of the last fused plan */
+static int g_kinds[TFS_DEAD + 1];
+static int g_ref_ops[TFOP_COUNT];
+
+/* Writes m with output `out`, loads it and runs it on in (1 x h x w x c) unfused and fused;
+ * both must give oshape and expect (|d| <= tol * (1 + |expect|)). */
+static void run_case(const char *label, tfs_model *m, const char *out, int h, int w, int c, const float *in, int orank,
+                     const int *oshape, const float *expect, float tol)
+{
+    char sub[128], path[4096];
+    snprintf(sub, sizeof sub, "%s/c%d", g_dir, g_case++);
+    CHECK(mkdir(sub, 0700) == 0);
+    CHECK(tfs_write(m, sub, out, path, sizeof path) == 0);
+    tfs_free(m);
+    tf_graph *g = NULL;
+    enh_error err = {0};
+    enh_status st = enh_tfjs_load_graph(path, &g, &err);
+    CHECK_MSG(st == ENH_OK, "%s: load: %s", label, err.msg);
+    if (st != ENH_OK)
+        return;
+    size_t n = tfs_count(orank, oshape);
+    float *got = malloc((n ? n : 1) * sizeof *got);
+    for (int fuse = 0; fuse < 2; fuse++) {
+        tf_plan *p = NULL;
+        st = tf_plan_build_ex(g, h, w, c, fuse, &p, &err);
+        CHECK_MSG(st == ENH_OK, "%s (fuse %d): plan: %s", label, fuse, err.msg);
+        if (st != ENH_OK)
+            continue;
+        const tf_shape *os = &p->val[p->output].s;
+        int same = os->rank == orank;
+        for (int i = 0; same && i < orank; i++)
+            same = os->d[i] == oshape[i];
+        char b1[128];
+        CHECK_MSG(same, "%s (fuse %d): output shape %s", label, fuse, tf_shape_str(os, b1, sizeof b1));
+        if (fuse) {
+            memset(g_kinds, 0, sizeof g_kinds);
+            memset(g_ref_ops, 0, sizeof g_ref_ops);
+            for (int s = 0; s < p->nsteps; s++) {
+                g_kinds[p->steps[s].kind]++;
+                if (p->steps[s].kind == TFS_REF)
+                    g_ref_ops[g->nodes[p->steps[s].node].op]++;
+            }
+        } else
+            for (int s = 0; s < p->nsteps; s++)
+                CHECK_MSG(p->steps[s].kind == TFS_REF || p->steps[s].kind == TFS_VIEW, "%s: unfused plan has a "
+                          "fused step", label);
+        if (same) {
+            st = tf_plan_run(p, in, got, n, NULL, NULL, &err);
+            CHECK_MSG(st == ENH_OK, "%s (fuse %d): run: %s", label, fuse, err.msg);
+            for (size_t i = 0; st == ENH_OK && i < n; i++) {
+                int ok = isinf(expect[i]) ? got[i] == expect[i]
+                                          : fabsf(got[i] - expect[i]) <= tol * (1.0f + fabsf(expect[i]));
+                CHECK_MSG(ok, "%s (fuse %d): [%zu] = %.9g, expected %.9g", label, fuse, i, got[i], expect[i]);
+                if (!ok)
+                    break;
+            }
+        }
+        tf_plan_free(p);
+    }
+    free(got);
+    tf_graph_free(g);
+}
+
+static float *iota(int n, float start)
+{
+    static float buf[4][256];
+    static int k;
+    float *b = buf[k++ & 3];
+    for (int i = 0; i < n && i < 256; i++)
+        b[i] = start + (float)i;
+    return b;
+}
+
+#define OSHAPE(...) TFS_DIMS(__VA_ARGS__)
+
+static void test_conv(void)
+{
+    tfs_model m;
+    /* SAME, stride 1, 2 output channels: a 3x3 box sum and 2x the centre */
+    tfs_init(&m);
+    const char *x = tfs_input(&m, 1);
+    float f[18];
+    for (int k = 0; k < 9; k++)
+        f[2 * k] = 1, f[2 * k + 1] = k == 4 ? 2 : 0;
+    const char *y = tfs_conv(&m, x, tfs_cf(&m, TFS_DIMS(3, 3, 1, 2), f), "SAME", 1);
+    static const float e1[] = {12, 2, 21, 4, 16, 6, 27, 8, 45, 10, 33, 12, 24, 14, 39, 16, 28, 18};
+    run_case("conv SAME s1", &m, y, 3, 3, 1, iota(9, 1), OSHAPE(1, 3, 3, 2), e1, 1e-6f);
+    CHECK(g_kinds[TFS_CONV] == 1 && g_kinds[TFS_REF] == 0);
+
+    /* VALID, stride 2, + bias: 3x3 box sums of x[i][j] = 5i + j at (0,0) (0,2) (2,0) (2,2), + 1 */
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    for (int k = 0; k < 9; k++)
+        f[k] = 1;
+    y = tfs_conv(&m, x, tfs_cf(&m, TFS_DIMS(3, 3, 1, 1), f), "VALID", 2);
+    y = tfs_bin(&m, "AddV2", y, tfs_cf(&m, TFS_DIMS(1), (float[]){1}));
+    static const float e2[] = {55, 73, 145, 163};
+    run_case("conv VALID s2 + bias", &m, y, 5, 5, 1, iota(25, 0), OSHAPE(1, 2, 2, 1), e2, 1e-6f);
+    CHECK(g_kinds[TFS_CONV] == 1 && g_kinds[TFS_REF] == 0 && g_kinds[TFS_EW] == 0);
+
+    /* SAME, stride 2 on an even size: TF pads 0 before and 1 after */
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    y = tfs_conv(&m, x, tfs_cf(&m, TFS_DIMS(3, 3, 1, 1), f), "SAME", 2);
+    static const float e3[] = {45, 39, 66, 50};
+    run_case("conv SAME s2", &m, y, 4, 4, 1, iota(16, 0), OSHAPE(1, 2, 2, 1), e3, 1e-6f);
+
+    /* 1x1 SAME: a Dense over channels; x = (1,2),(3,4) -> (x0 - x1, 2 x1) */
+    tfs_init(&m);
+    x = tfs_input(&m, 2);
+    y = tfs_conv(&m, x, tfs_cf(&m, TFS_DIMS(1, 1, 2, 2), (float[]){1, 0, -1, 2}), "SAME", 1);
+    static const float e4[] = {-1, 4, -1, 8};
+    run_case("conv 1x1", &m, y, 1, 2, 2, iota(4, 1), OSHAPE(1, 1, 2, 2), e4, 1e-6f);
+    CHECK(g_kinds[TFS_DENSE] == 1 && g_kinds[TFS_REF] == 0);
+}
+
+static void test_deconv(void)
+{
+    /* 2x2 stride 2 VALID, 1 -> 2 channels: each input pixel scales the 2x2 filter */
+    static const float ch0[] = {1, 2, 2, 4, 3, 4, 6, 8, 3, 6, 4, 8, 9, 12, 12, 16};
+    static const float ch1[] = {-1, 0, -2, 0, 0, 1, 0, 2, -3, 0, -4, 0, 0, 3, 0, 4};
+    float e[32], f[8] = {1, -1, 2, 0, 3, 0, 4, 1}; /* [ky][kx][out][in] */
+    for (int i = 0; i < 16; i++)
+        e[2 * i] = ch0[i], e[2 * i + 1] = ch1[i];
+    tfs_model m;
+    tfs_init(&m);
+    const char *x = tfs_input(&m, 1);
+    const char *y = tfs_deconv(&m, TFS_VI(&m, 1, 4, 4, 2), tfs_cf(&m, TFS_DIMS(2, 2, 2, 1), f), x, "VALID", 2);
+    run_case("deconv 2x2 s2", &m, y, 2, 2, 1, iota(4, 1), OSHAPE(1, 4, 4, 2), e, 1e-6f);
+    CHECK(g_kinds[TFS_DECONV] == 1 && g_kinds[TFS_REF] == 0);
+
+    /* + bias (fused into the scatter) */
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    y = tfs_deconv(&m, TFS_VI(&m, 1, 4, 4, 2), tfs_cf(&m, TFS_DIMS(2, 2, 2, 1), f), x, "VALID", 2);
+    y = tfs_bin(&m, "AddV2", y, tfs_cf(&m, TFS_DIMS(2), (float[]){0.5f, -1}));
+    float eb[32];
+    for (int i = 0; i < 32; i++)
+        eb[i] = e[i] + (i % 2 ? -1 : 0.5f);
+    run_case("deconv + bias", &m, y, 2, 2, 1, iota(4, 1), OSHAPE(1, 4, 4, 2), eb, 1e-6f);
+    CHECK(g_kinds[TFS_DECONV] == 1 && g_kinds[TFS_EW] == 0);
+
+    /* input_sizes one larger than 2 x input (TF allows it with VALID): the extra last row and
+     * column are 0 */
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    y = tfs_deconv(&m, TFS_VI(&m, 1, 5, 5, 1), tfs_cf(&m, TFS_DIMS(2, 2, 1, 1), (float[]){1, 2, 3, 4}), x, "VALID", 2);
+    float e5[25] = {0};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++)
+            e5[i * 5 + j] = ch0[i * 4 + j];
+    run_case("deconv to 5x5", &m, y, 2, 2, 1, iota(4, 1), OSHAPE(1, 5, 5, 1), e5, 1e-6f);
+}
+
+static void test_einsum(void)
+{
+    /* Dense abcg,gf->abcf + bias: (x0 + x2, x1 + x2) + (0.5, -0.5) */
+    tfs_model m;
+    tfs_init(&m);
+    const char *x = tfs_input(&m, 3);
+    const char *y = tfs_einsum(&m, "abcg,gf->abcf", x, tfs_cf(&m, TFS_DIMS(3, 2), (float[]){1, 0, 0, 1, 1, 1}));
+    y = tfs_bin(&m, "AddV2", y, tfs_cf(&m, TFS_DIMS(2), (float[]){0.5f, -0.5f}));
+    static const float e1[] = {4.5f, 4.5f, 10.5f, 10.5f, 16.5f, 16.5f, 22.5f, 22.5f};
+    run_case("einsum dense + bias", &m, y, 2, 2, 3, iota(12, 1), OSHAPE(1, 2, 2, 2), e1, 1e-6f);
+    CHECK(g_kinds[TFS_DENSE] == 1 && g_kinds[TFS_REF] == 0 && g_kinds[TFS_EW] == 0);
+
+    /* the resize forms with a sparse matrix M[g][b] = (b / 2 == g) * (1 + b % 2) */
+    float mat[32] = {0};
+    for (int b = 0; b < 8; b++)
+        mat[(b / 2) * 8 + b] = (float)(1 + b % 2);
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    y = tfs_einsum(&m, "gb,cgef->bcef", tfs_cf(&m, TFS_DIMS(4, 8), mat), x);
+    static const float e2[] = {1, 2, 2, 4, 3, 4, 6, 8, 5, 6, 10, 12, 7, 8, 14, 16};
+    run_case("einsum gb,cgef->bcef", &m, y, 4, 2, 1, iota(8, 1), OSHAPE(8, 1, 2, 1), e2, 1e-6f);
+    CHECK(g_kinds[TFS_AXISMIX] == 1 && g_kinds[TFS_REF] == 0);
+
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    y = tfs_einsum(&m, "abgd,gf->abdf", x, tfs_cf(&m, TFS_DIMS(4, 8), mat));
+    static const float e3[] = {1, 2, 2, 4, 3, 6, 4, 8, 5, 10, 6, 12, 7, 14, 8, 16};
+    run_case("einsum abgd,gf->abdf", &m, y, 2, 4, 1, iota(8, 1), OSHAPE(1, 2, 1, 8), e3, 1e-6f);
+    CHECK(g_kinds[TFS_AXISMIX] == 1 && g_kinds[TFS_REF] == 0);
+}
+
+static void test_movement(void)
+{
+    tfs_model m;
+    static const float tr[] = {0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11};
+    /* NHWC -> NCHW */
+    tfs_init(&m);
+    const char *x = tfs_input(&m, 3);
+    const char *y = TFS_TRANSPOSE(&m, x, 0, 3, 1, 2);
+    run_case("transpose", &m, y, 2, 2, 3, iota(12, 0), OSHAPE(1, 3, 2, 2), tr, 0);
+    CHECK(g_kinds[TFS_EW] == 1 && g_kinds[TFS_REF] == 0);
+
+    /* Reshape with -1, then a 2-D transpose */
+    tfs_init(&m);
+    x = tfs_input(&m, 3);
+    y = TFS_TRANSPOSE(&m, tfs_reshape(&m, x, TFS_VI(&m, -1, 3)), 1, 0);
+    run_case("reshape -1", &m, y, 2, 2, 3, iota(12, 0), OSHAPE(3, 4), tr, 0);
+
+    /* StridedSlice on 0..15 as 1x4x4x1 */
+    struct {
+        const char *label;
+        int nb, b[4], e[4], s[4], bm, em, ell, na, sh, rank, shape[5], c;
+        float expect[16];
+    } ss[] = {
+        {"x[:,1:3,::2,:]", 4, {0, 1, 0, 0}, {0, 3, 0, 0}, {1, 1, 2, 1}, 13, 13, 0, 0, 0, 4, {1, 2, 2, 1}, 1,
+         {4, 6, 8, 10}},
+        {"x[:,-1]", 2, {0, -1}, {0, 0}, {1, 1}, 1, 1, 0, 0, 2, 3, {1, 4, 1}, 1, {12, 13, 14, 15}},
+        {"x[:,::-1]", 2, {0, 0}, {0, 0}, {1, -1}, 3, 3, 0, 0, 0, 4, {1, 4, 4, 1}, 1,
+         {12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3}},
+        {"x[:,3:0:-2]", 2, {0, 3}, {0, 0}, {1, -2}, 1, 1, 0, 0, 0, 4, {1, 2, 4, 1}, 1, {12, 13, 14, 15, 4, 5, 6, 7}},
+        {"x[:,newaxis,1:]", 3, {0, 0, 1}, {0, 0, 0}, {1, 1, 1}, 1, 5, 0, 2, 0, 5, {1, 1, 3, 4, 1}, 1,
+         {4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}},
+        {"x[...,1:3] (c 4)", 2, {0, 1}, {0, 3}, {1, 1}, 0, 0, 1, 0, 0, 4, {1, 2, 2, 2}, 4,
+         {1, 2, 5, 6, 9, 10, 13, 14}},
+    };
+    for (size_t i = 0; i < sizeof ss / sizeof *ss; i++) {
+        tfs_init(&m);
+        x = tfs_input(&m, ss[i].c);
+        y = tfs_sslice(&m, TFS_TF, x, tfs_vi(&m, ss[i].nb, ss[i].b), tfs_vi(&m, ss[i].nb, ss[i].e),
+                       tfs_vi(&m, ss[i].nb, ss[i].s), ss[i].bm, ss[i].em, ss[i].ell, ss[i].na, ss[i].sh);
+        int hw = ss[i].c == 4 ? 2 : 4;
+        run_case(ss[i].label, &m, y, hw, hw, ss[i].c, iota(16, 0), ss[i].rank, ss[i].shape, ss[i].expect, 0);
+    }
+
+    /* ConcatV2 of x and 10x on the last axis and on axis 1 */
+    for (int ax = 0; ax < 2; ax++) {
+        tfs_init(&m);
+        x = tfs_input(&m, 1);
+        const char *parts[2] = {x, tfs_bin(&m, "Mul", x, tfs_sf(&m, 10))};
+        y = tfs_concatv(&m, TFS_TF, 2, parts, ax ? 1 : -1);
+        static const float c0[] = {1, 10, 2, 20, 3, 30, 4, 40}, c1[] = {1, 2, 3, 4, 10, 20, 30, 40};
+        if (ax)
+            run_case("concat axis 1", &m, y, 2, 2, 1, iota(4, 1), OSHAPE(1, 4, 2, 1), c1, 0);
+        else
+            run_case("concat axis -1", &m, y, 2, 2, 1, iota(4, 1), OSHAPE(1, 2, 2, 2), c0, 0);
+    }
+
+    /* Pack of r = [[1,2],[3,4]] and 10r on axes 0, 1, -1 */
+    static const float pk[3][8] = {{1, 2, 3, 4, 10, 20, 30, 40}, {1, 2, 10, 20, 3, 4, 30, 40},
+                                   {1, 10, 2, 20, 3, 30, 4, 40}};
+    static const int axes[3] = {0, 1, -1};
+    for (int a = 0; a < 3; a++) {
+        tfs_init(&m);
+        x = tfs_input(&m, 1);
+        const char *r = tfs_reshape(&m, x, TFS_VI(&m, 2, 2));
+        const char *parts[2] = {r, tfs_bin(&m, "Mul", r, tfs_sf(&m, 10))};
+        y = tfs_packv(&m, TFS_TF, axes[a], 2, parts);
+        run_case("pack", &m, y, 2, 2, 1, iota(4, 1), OSHAPE(2, 2, 2), pk[a], 0);
+    }
+
+    /* GatherV2: rows (axis 1), columns (axis -2), and a 2-D index */
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    y = tfs_gather(&m, x, TFS_VI(&m, 2, 0, 2), 1);
+    run_case("gather axis 1", &m, y, 3, 2, 1, iota(6, 1), OSHAPE(1, 3, 2, 1), ((float[]){5, 6, 1, 2, 5, 6}), 0);
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    y = tfs_gather(&m, x, TFS_VI(&m, 2, 0), -2);
+    run_case("gather axis -2", &m, y, 2, 3, 1, iota(6, 1), OSHAPE(1, 2, 2, 1), ((float[]){3, 1, 6, 4}), 0);
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    y = tfs_gather(&m, x, tfs_ci(&m, TFS_DIMS(2, 1), (int32_t[]){1, 0}), 1);
+    run_case("gather 2-D index", &m, y, 2, 3, 1, iota(6, 1), OSHAPE(1, 2, 1, 3, 1), ((float[]){4, 5, 6, 1, 2, 3}), 0);
+}
+
+static void test_reduce(void)
+{
+    /* x = 1..12 as 1x2x3x2 */
+    struct {
+        const char *label, *op;
+        int na, ax[2], keep, rank, shape[4];
+        float e[6];
+    } rc[] = {
+        {"sum H,W keep", "Sum", 2, {1, 2}, 1, 4, {1, 1, 1, 2}, {36, 42}},
+        {"sum -1", "Sum", 1, {-1}, 0, 3, {1, 2, 3}, {3, 7, 11, 15, 19, 23}},
+        {"mean H,W keep", "Mean", 2, {1, 2}, 1, 4, {1, 1, 1, 2}, {6, 7}},
+        {"sum H,C keep", "Sum", 2, {1, 3}, 1, 4, {1, 1, 3, 1}, {18, 26, 34}},
+        {"sum W", "Sum", 1, {2}, 0, 3, {1, 2, 2}, {9, 12, 27, 30}},
+    };
+    for (size_t i = 0; i < sizeof rc / sizeof *rc; i++) {
+        tfs_model m;
+        tfs_init(&m);
+        const char *x = tfs_input(&m, 2);
+        const char *y = tfs_sum(&m, rc[i].op, x, tfs_vi(&m, rc[i].na, rc[i].ax), rc[i].keep);
+        run_case(rc[i].label, &m, y, 2, 3, 2, iota(12, 1), rc[i].rank, rc[i].shape, rc[i].e, 1e-6f);
+    }
+}
+
+/* y = op(x, const) or op(const, x) with x = [1, 2] as 1x2x1x1 and const [3, 1]. */
+static void bin_case(const char *op, int const_first, const float *cv, const float *e)
+{
+    tfs_model m;
+    tfs_init(&m);
+    const char *x = tfs_input(&m, 1), *c = tfs_cf(&m, TFS_DIMS(3, 1), cv);
+    const char *y = const_first ? tfs_bin(&m, op, c, x) : tfs_bin(&m, op, x, c);
+    run_case(op, &m, y, 2, 1, 1, iota(2, 1), OSHAPE(1, 2, 3, 1), e, 1e-6f);
+}
+
+static void test_elementwise(void)
+{
+    static const float b[3] = {10, 20, 30}, mm[3] = {1.5f, 0, 5};
+    bin_case("AddV2", 0, b, (float[]){11, 21, 31, 12, 22, 32});
+    bin_case("Sub", 1, b, (float[]){9, 19, 29, 8, 18, 28});
+    bin_case("Mul", 0, b, (float[]){10, 20, 30, 20, 40, 60});
+    bin_case("RealDiv", 1, b, (float[]){10, 20, 30, 5, 10, 15});
+    bin_case("Maximum", 0, mm, (float[]){1.5f, 1, 5, 2, 2, 5});
+    bin_case("Minimum", 0, mm, (float[]){1, 0, 1, 1.5f, 0, 2});
+    bin_case("SquaredDifference", 0, b, (float[]){81, 361, 841, 64, 324, 784});
+
+    tfs_model m;
+    /* Pow, FloorDiv, FloorMod (float): x = [-7, 7] */
+    const char *ops[3] = {"Pow", "FloorDiv", "FloorMod"};
+    static const float pe[3][2] = {{-343, 343}, {-3, 2}, {2, 1}};
+    for (int i = 0; i < 3; i++) {
+        tfs_init(&m);
+        const char *x = tfs_input(&m, 1);
+        const char *y = tfs_bin(&m, ops[i], x, tfs_sf(&m, i ? 3.0f : 3.0f));
+        run_case(ops[i], &m, y, 2, 1, 1, ((float[]){-7, 7}), OSHAPE(1, 2, 1, 1), pe[i], 1e-6f);
+    }
+
+    /* SelectV2: where(x > 0, x, -1), and a bool constant condition broadcast over rows */
+    static const float sx[] = {-2, -0.5f, 0, 1.5f};
+    tfs_init(&m);
+    const char *x = tfs_input(&m, 1);
+    const char *y = tfs_select(&m, tfs_op(&m, "Greater", TFS_TF, x, tfs_sf(&m, 0), NULL), x, tfs_sf(&m, -1));
+    run_case("select", &m, y, 2, 2, 1, sx, OSHAPE(1, 2, 2, 1), ((float[]){-1, -1, -1, 1.5f}), 0);
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    const char *cb = tfs_const_raw(&m, NULL, "bool", 4, (int[]){1, 1, 2, 1}, (unsigned char[]){1, 0}, 2, NULL);
+    y = tfs_select(&m, cb, x, tfs_un(&m, "Neg", x));
+    run_case("select bool const", &m, y, 2, 2, 1, sx, OSHAPE(1, 2, 2, 1), ((float[]){-2, 0.5f, 0, -1.5f}), 0);
+
+    /* unary ops on [0.25, 1, 4, 9] */
+    static const float ux[] = {0.25f, 1, 4, 9};
+    struct {
+        const char *op;
+        float e[4];
+        float tol;
+    } un[] = {
+        {"Sqrt", {0.5f, 1, 2, 3}, 0},   {"Rsqrt", {2, 1, 0.5f, 1 / 3.f}, 0}, {"Reciprocal", {4, 1, 0.25f, 1 / 9.f}, 0},
+        {"Square", {0.0625f, 1, 16, 81}, 0}, {"Neg", {-0.25f, -1, -4, -9}, 0}, {"Log", {-1.3862944f, 0, 1.3862944f, 2.1972246f}, 0},
+        {"Exp", {1.2840254f, 2.7182818f, 54.59815f, 8103.084f}, 1e-5f /* the fused exp: ~6e-6 */}, {"Abs", {0.25f, 1, 4, 9}, 0},
+    };
+    for (size_t i = 0; i < sizeof un / sizeof *un; i++) {
+        tfs_init(&m);
+        x = tfs_input(&m, 1);
+        y = tfs_un(&m, un[i].op, x);
+        run_case(un[i].op, &m, y, 1, 4, 1, ux, OSHAPE(1, 1, 4, 1), un[i].e, un[i].tol > 0 ? un[i].tol : 1e-6f);
+    }
+}
+
+static void test_int_and_shape(void)
+{
+    tfs_model m;
+    /* Cast float -> int32 truncates; int arithmetic on computed values; Cast -> bool */
+    static const float cx[] = {1.7f, -1.7f, 2.5f, -0.2f};
+    tfs_init(&m);
+    const char *x = tfs_input(&m, 1);
+    const char *xi = tfs_cast(&m, x, "DT_FLOAT", "DT_INT32");
+    const char *y = tfs_cast(&m, xi, "DT_INT32", "DT_FLOAT");
+    run_case("cast f->i->f", &m, y, 1, 4, 1, cx, OSHAPE(1, 1, 4, 1), ((float[]){1, -1, 2, 0}), 0);
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    xi = tfs_bini(&m, "AddV2", tfs_cast(&m, x, "DT_FLOAT", "DT_INT32"), tfs_si(&m, 5)); /* 6 4 7 5 */
+    const char *q = tfs_bini(&m, "FloorDiv", xi, tfs_si(&m, 2));                        /* 3 2 3 2 */
+    const char *r = tfs_bini(&m, "FloorMod", xi, tfs_si(&m, 4));                        /* 2 0 3 1 */
+    y = tfs_cast(&m, tfs_bini(&m, "Mul", q, tfs_bini(&m, "Sub", r, tfs_si(&m, 1))), "DT_INT32", "DT_FLOAT");
+    run_case("int arithmetic", &m, y, 1, 4, 1, cx, OSHAPE(1, 1, 4, 1), ((float[]){3, -2, 6, 0}), 0);
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    y = tfs_cast(&m, tfs_cast(&m, x, "DT_FLOAT", "DT_BOOL"), "DT_BOOL", "DT_FLOAT");
+    run_case("cast -> bool", &m, y, 1, 4, 1, ((float[]){1.7f, 0, 2.5f, -0.2f}), OSHAPE(1, 1, 4, 1),
+             ((float[]){1, 0, 1, 1}), 0);
+
+    /* Range from the input's width (folded per size), up and down, added along W */
+    for (int down = 0; down < 2; down++) {
+        tfs_init(&m);
+        x = tfs_input(&m, 1);
+        const char *W = tfs_elem(&m, tfs_shape(&m, x), 2);
+        const char *rg = down ? tfs_range(&m, W, tfs_si(&m, 0), tfs_si(&m, -1)) : tfs_range(&m, tfs_si(&m, 0), W,
+                                                                                         tfs_si(&m, 1));
+        const char *rf = tfs_reshape(&m, tfs_cast(&m, rg, "DT_INT32", "DT_FLOAT"), TFS_VI(&m, -1, 1));
+        y = tfs_bin(&m, down ? "Mul" : "AddV2", x, rf);
+        static const float re[2][6] = {{0, 2, 4, 3, 5, 7}, {0, 2, 2, 9, 8, 5}};
+        run_case(down ? "range down" : "range", &m, y, 2, 3, 1, iota(6, 0), OSHAPE(1, 2, 3, 1), re[down], 0);
+    }
+
+    /* Shape -> StridedSlice -> Mul -> Pack -> Reshape at two sizes: [1, H*W, C] */
+    for (int sz = 0; sz < 2; sz++) {
+        tfs_init(&m);
+        x = tfs_input(&m, 2);
+        const char *s = tfs_shape(&m, x);
+        const char *hw = tfs_bini(&m, "Mul", tfs_elem(&m, s, 1), tfs_elem(&m, s, 2));
+        const char *parts[3] = {tfs_si(&m, 1), hw, tfs_elem(&m, s, 3)};
+        y = tfs_reshape(&m, x, tfs_packv(&m, TFS_TI, 0, 3, parts));
+        y = tfs_bin(&m, "Mul", y, tfs_sf(&m, 2));
+        int h = sz ? 4 : 2, w = sz ? 1 : 3;
+        float e[12];
+        for (int i = 0; i < 12; i++)
+            e[i] = 2.0f * (float)i;
+        run_case("shape arithmetic", &m, y, h, w, 2, iota(12, 0), OSHAPE(1, h * w, 2), e, 0);
+    }
+}
+
+static float gelu_ref(float x)
+{
+    return (float)(0.5 * x * (1 + tanh(0.7978845608028654 * (x + 0.044715 * (double)x * x * x))));
+}
+
+static const char *gelu(tfs_model *m, const char *x)
+{
+    const char *x3 = tfs_bin(m, "Mul", x, tfs_bin(m, "Mul", x, x));
+    const char *in = tfs_bin(m, "Mul", tfs_bin(m, "AddV2", x, tfs_bin(m, "Mul", x3, tfs_sf(m, 0.044715f))),
+                             tfs_sf(m, 0.7978845608f));
+    const char *t = tfs_bin(m, "AddV2", tfs_sf(m, 1), tfs_un(m, "Tanh", in));
+    return tfs_bin(m, "Mul", tfs_bin(m, "Mul", x, tfs_sf(m, 0.5f)), t);
+}
+
+static void test_activations(void)
+{
+    enum { N = 24 };
+    float x[N], eg[N], es[N], el[N];
+    for (int i = 0; i < N; i++) {
+        x[i] = -6.0f + 0.5f * (float)i + 0.01f;
+        eg[i] = gelu_ref(x[i]);
+        es[i] = (float)(1 / (1 + exp(-(double)x[i])));
+        el[i] = x[i] >= 0 ? x[i] : 0.2f * x[i];
+    }
+    tfs_model m;
+    tfs_init(&m);
+    const char *in = tfs_input(&m, 1);
+    run_case("gelu tanh", &m, gelu(&m, in), 1, N, 1, x, OSHAPE(1, 1, N, 1), eg, 2e-6f);
+    CHECK(g_kinds[TFS_EW] == 1 && g_kinds[TFS_REF] == 0);
+    tfs_init(&m);
+    in = tfs_input(&m, 1);
+    const char *y = tfs_un(&m, "Reciprocal", tfs_bin(&m, "AddV2", tfs_sf(&m, 1), tfs_un(&m, "Exp", tfs_un(&m, "Neg", in))));
+    run_case("sigmoid", &m, y, 1, N, 1, x, OSHAPE(1, 1, N, 1), es, 2e-6f);
+    tfs_init(&m);
+    in = tfs_input(&m, 1);
+    y = tfs_select(&m, tfs_op(&m, "GreaterEqual", TFS_TF, in, tfs_sf(&m, 0), NULL), in,
+                   tfs_bin(&m, "Mul", in, tfs_sf(&m, 0.2f)));
+    run_case("leaky relu", &m, y, 1, N, 1, x, OSHAPE(1, 1, N, 1), el, 1e-6f);
+
+    /* the same after a Dense + bias: moved into the GEMM's epilogue */
+    for (int a = 0; a < 3; a++) {
+        tfs_init(&m);
+        in = tfs_input(&m, 1);
+        y = tfs_einsum(&m, "abcg,gf->abcf", in, tfs_cf(&m, TFS_DIMS(1, 1), (float[]){2}));
+        y = tfs_bin(&m, "AddV2", y, tfs_cf(&m, TFS_DIMS(1), (float[]){-0.25f}));
+        float e[N];
+        for (int i = 0; i < N; i++) {
+            float v = 2 * x[i] - 0.25f;
+            e[i] = a == 0 ? gelu_ref(v) : a == 1 ? (float)(1 / (1 + exp(-(double)v))) : v >= 0 ? v : 0.2f * v;
+        }
+        if (a == 0)
+            y = gelu(&m, y);
+        else if (a == 1)
+            y = tfs_un(&m, "Reciprocal", tfs_bin(&m, "AddV2", tfs_sf(&m, 1), tfs_un(&m, "Exp", tfs_un(&m, "Neg", y))));
+        else
+            y = tfs_select(&m, tfs_op(&m, "GreaterEqual", TFS_TF, y, tfs_sf(&m, 0), NULL), y,
+                           tfs_bin(&m, "Mul", y, tfs_sf(&m, 0.2f)));
+        run_case("dense + activation", &m, y, 1, N, 1, x, OSHAPE(1, 1, N, 1), e, 2e-6f);
+        CHECK_MSG(g_kinds[TFS_DENSE] == 1 && g_kinds[TFS_EW] == 0 && g_kinds[TFS_REF] == 0,
+                  "activation %d not in the epilogue (%d EW steps)", a, g_kinds[TFS_EW]);
+    }
+}
+
+static void test_layernorm(void)
+{
+    /* Flax: mean = sum(x)/C, var = max(0, sum(x^2)/C - mean^2), (x - mean) rsqrt(var + eps) g + b,
+     * the per-pixel statistics reshaped back with a shape built from Shape */
+    enum { H = 2, W = 3, C = 4 };
+    float x[H * W * C], e[H * W * C];
+    static const float gam[C] = {1, 0.5f, 2, -1}, bet[C] = {0, 0.25f, -1, 0.5f};
+    for (int i = 0; i < H * W * C; i++)
+        x[i] = (float)((i * 7) % 11) * 0.3f - 1.2f;
+    for (int p = 0; p < H * W; p++) {
+        double s = 0, s2 = 0;
+        for (int c = 0; c < C; c++)
+            s += x[p * C + c], s2 += (double)x[p * C + c] * x[p * C + c];
+        double mean = s / C, var = fmax(0, s2 / C - mean * mean);
+        for (int c = 0; c < C; c++)
+            e[p * C + c] = (float)((x[p * C + c] - mean) / sqrt(var + 1e-6) * gam[c] + bet[c]);
+    }
+    tfs_model m;
+    tfs_init(&m);
+    const char *in = tfs_input(&m, C);
+    const char *ax = TFS_VI(&m, -1), *invc = tfs_sf(&m, 1.0f / C);
+    const char *mean = tfs_bin(&m, "Mul", tfs_sum(&m, "Sum", in, ax, 0), invc);
+    const char *m2 = tfs_bin(&m, "Mul", tfs_sum(&m, "Sum", tfs_un(&m, "Square", in), ax, 0), invc);
+    const char *var = tfs_bin(&m, "Maximum", tfs_sf(&m, 0), tfs_bin(&m, "Sub", m2, tfs_un(&m, "Square", mean)));
+    const char *s = tfs_shape(&m, in);
+    const char *parts[4] = {tfs_si(&m, 1), tfs_elem(&m, s, 1), tfs_elem(&m, s, 2), tfs_si(&m, 1)};
+    const char *shp = tfs_packv(&m, TFS_TI, 0, 4, parts);
+    const char *mean_r = tfs_reshape(&m, mean, shp), *var_r = tfs_reshape(&m, var, shp);
+    const char *y = tfs_bin(&m, "Mul", tfs_bin(&m, "Sub", in, mean_r),
+                            tfs_un(&m, "Rsqrt", tfs_bin(&m, "AddV2", var_r, tfs_sf(&m, 1e-6f))));
+    y = tfs_bin(&m, "AddV2", tfs_bin(&m, "Mul", y, tfs_cf(&m, TFS_DIMS(C), gam)), tfs_cf(&m, TFS_DIMS(C), bet));
+    run_case("layernorm", &m, y, H, W, C, x, OSHAPE(1, H, W, C), e, 2e-6f);
+    CHECK((g_kinds[TFS_LAYERNORM] == 1 || g_kinds[TFS_REDUCE] == 2) && g_kinds[TFS_REF] == 0);
+}
+
+static uint16_t u16le(uint16_t v)
+{
+    uint16_t r;
+    unsigned char b[2] = {(unsigned char)v, (unsigned char)(v >> 8)};
+    memcpy(&r, b, 2);
+    return r;
+}
+
+static void test_quantised(void)
+{
+    /* x (zeros, 1x1x4x1) + each weight; an unused manifest entry first, an int32 and a float32
+     * weight after the quantised ones (their offsets depend on the encodings' sizes), and the
+     * shard split in 7-byte files */
+    static const unsigned char q8[4] = {0, 1, 128, 255};
+    uint16_t q16[4] = {u16le(0), u16le(1), u16le(40000), u16le(65535)};
+    uint16_t h[8] = {0x3C00, 0xC000, 0x0001, 0x7BFF, 0x3555, 0x0200, 0x8000, 0x7C00};
+    for (int i = 0; i < 8; i++)
+        h[i] = u16le(h[i]);
+    tfs_model m;
+    tfs_init(&m);
+    m.shard_bytes = 7;
+    const char *x = tfs_input(&m, 1);
+    tfs_unused_weight(&m, "unused_by_any_node", 3);
+    int d4[4] = {1, 1, 4, 1}, d8[4] = {1, 1, 4, 2};
+    const char *w8 = tfs_const_raw(&m, NULL, "float32", 4, d4, q8, 4,
+                                   "\"dtype\": \"uint8\", \"min\": -1.0, \"scale\": 0.5, \"original_dtype\": \"float32\"");
+    const char *w16 = tfs_const_raw(&m, NULL, "float32", 4, d4, q16, 8,
+                                    "\"dtype\": \"uint16\", \"min\": -2, \"scale\": 0.001, \"original_dtype\": \"float32\"");
+    const char *wh = tfs_const_raw(&m, NULL, "float32", 4, d8, h, 16, "\"dtype\": \"float16\", \"original_dtype\": \"float32\"");
+    const char *wi = tfs_ci(&m, 4, d4, (int32_t[]){-3, 0, 7, 100000});
+    const char *wf = tfs_cf(&m, 4, d4, (float[]){0.1f, -0.2f, 1e-30f, 3e38f});
+    const char *parts[5] = {tfs_bin(&m, "AddV2", x, w8), tfs_bin(&m, "AddV2", x, w16), tfs_bin(&m, "AddV2", x, wh),
+                            tfs_bin(&m, "AddV2", x, tfs_cast(&m, wi, "DT_INT32", "DT_FLOAT")),
+                            tfs_bin(&m, "AddV2", x, wf)};
+    const char *y = tfs_concatv(&m, TFS_TF, 5, parts, -1);
+    float e[24];
+    static const float e8[4] = {-1, -0.5f, 63, 126.5f}, ei[4] = {-3, 0, 7, 100000}, ef[4] = {0.1f, -0.2f, 1e-30f, 3e38f};
+    static const float eh[8] = {1, -2, 5.9604645e-8f, 65504, 0.33325195f, 3.0517578e-05f, 0, INFINITY};
+    static const unsigned q16v[4] = {0, 1, 40000, 65535};
+    for (int i = 0; i < 4; i++) {
+        e[i * 6 + 0] = e8[i];
+        e[i * 6 + 1] = (float)q16v[i] * 0.001f + -2.0f;
+        e[i * 6 + 2] = eh[2 * i], e[i * 6 + 3] = eh[2 * i + 1];
+        e[i * 6 + 4] = ei[i], e[i * 6 + 5] = ef[i];
+    }
+    float zero[4] = {0};
+    run_case("quantised weights", &m, y, 1, 4, 1, zero, OSHAPE(1, 1, 4, 6), e, 1e-6f);
+}
+
+int main(void)
+{
+    snprintf(g_dir, sizeof g_dir, "/tmp/enh-tfjs-ops-XXXXXX");
+    if (!mkdtemp(g_dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_conv();
+    test_deconv();
+    test_einsum();
+    test_movement();
+    test_reduce();
+    test_elementwise();
+    test_int_and_shape();
+    test_activations();
+    test_layernorm();
+    test_quantised();
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
+    CHECK(system(cmd) == 0);
+    CHECK_MAIN_END();
+}
