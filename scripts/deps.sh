@@ -3,7 +3,8 @@
 # Sourced or run by setup.sh and test.sh.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libvips-dev libvips-tools libmicrohttpd-dev libjansson-dev
-      libcmocka-dev libcurl4-openssl-dev libonnx-testdata python3-numpy python3-pil time curl npm)
+      libcmocka-dev libcurl4-openssl-dev libonnx-testdata python3-numpy python3-pil time curl npm
+      chromium chromium-driver python3-selenium)   # the last three: the web page's browser test
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

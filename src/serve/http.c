@@ -13,6 +13,7 @@
 
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "nn/manifest.h"
 #include "serve/codec.h"
 #include "serve/filename.h"
 #include "serve/http_internal.h"
@@ -178,9 +179,20 @@ static enum MHD_Result do_models(struct MHD_Connection *c, http_req *r)
         json_object_set_new(o, "scale", m ? json_integer(m->scale) : json_null());
         json_array_append_new(arr, o);
     }
-    json_t *doc = json_pack("{s:o,s:b,s:b,s:i,s:s}", "models", arr, "ready", atomic_load(&s->ready), "draining",
-                            atomic_load(&s->draining), "generation", atomic_load(&s->generation), "config",
-                            s->config.source);
+    /* the same-size TF.js restorers (maxim-*) the pipeline runs itself with model=NAME, when installed */
+    json_t *rest = json_array();
+    int nm = 0;
+    enh_error merr;
+    const enh_model_entry *all = enh_manifest_models(&nm, &merr);
+    for (int i = 0; all && i < nm; i++)
+        if (all[i].format == ENH_MODEL_TFJS && enh_model_installed(&all[i], s->config.models_dir))
+            json_array_append_new(rest, json_pack("{s:s,s:s,s:s}", "name", all[i].name, "purpose", all[i].purpose,
+                                                  "description", all[i].description));
+    json_t *doc = json_pack("{s:o,s:o,s:b,s:b,s:i,s:s,s:{s:I,s:I,s:I}}", "models", arr, "restorers", rest, "ready",
+                            atomic_load(&s->ready), "draining", atomic_load(&s->draining), "generation",
+                            atomic_load(&s->generation), "config", s->config.source, "limits", "max_pixels",
+                            (json_int_t)s->opt.max_pixels, "max_output_pixels", (json_int_t)s->opt.max_output_pixels,
+                            "max_body_bytes", (json_int_t)s->opt.max_body_bytes);
     pthread_mutex_unlock(&s->mu);
     return serve_send_json(c, r, 200, doc, NULL);
 }
