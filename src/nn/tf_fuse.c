@@ -216,12 +216,11 @@ static enh_status fuse_epilogues(fctx *c, enh_error *err)
         if (res >= 0 && (p->is_const[res] || !tf_shape_eq(&p->val[res].s, &p->val[s->node].s)))
             continue;
         int x = s->in[0];
-        tf_step keep = *s;
+        tf_step_clear(r); /* its element-wise program is replaced by the epilogue */
         absorb(s, r, x);
         r->act = m.act;
         r->alpha = m.alpha;
         r->residual = res;
-        (void)keep;
     }
     return ENH_OK;
 }
