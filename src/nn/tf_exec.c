@@ -26,13 +26,15 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-enh_status tf_plan_run(const tf_plan *p, const float *in, float *out, size_t out_count, enh_pool *pool,
+enh_status tf_plan_run(tf_plan *p, const float *in, float *out, size_t out_count, enh_pool *pool,
                        double *prof, enh_error *err)
 {
     if (tf_shape_count(&p->val[p->output].s) != out_count)
         return enh_fail(err, ENH_EINVAL, "output buffer of %zu floats for an output of %zu", out_count,
                         tf_shape_count(&p->val[p->output].s));
-    unsigned char *arena = enh_alloc(p->arena_bytes ? p->arena_bytes : 64);
+    unsigned char *arena = atomic_exchange(&p->spare, NULL);
+    if (!arena)
+        arena = enh_alloc(p->arena_bytes ? p->arena_bytes : 64);
     if (!arena)
         return enh_fail(err, ENH_ENOMEM, "out of memory for %zu MB of activations (try a smaller image or tile)",
                         p->arena_bytes >> 20);
@@ -74,6 +76,8 @@ enh_status tf_plan_run(const tf_plan *p, const float *in, float *out, size_t out
     }
     if (st == ENH_OK)
         memcpy(out, value_data(p, arena, in, p->output), out_count * 4);
-    enh_free(arena);
+    void *none = NULL;
+    if (p->arena_bytes > TF_SPARE_MAX || !atomic_compare_exchange_strong(&p->spare, &none, (void *)arena))
+        enh_free(arena);
     return st;
 }

@@ -10,6 +10,8 @@
 #ifndef ENH_NN_TF_PLAN_H
 #define ENH_NN_TF_PLAN_H
 
+#include <stdatomic.h>
+
 #include "core/pool.h"
 #include "nn/gemm.h"
 #include "nn/tf_graph.h"
@@ -71,7 +73,11 @@ typedef struct tf_plan {
     size_t *offset;
     size_t arena_bytes;
     int *root;             /* value id whose buffer a value uses (itself unless a view) */
+    /* one idle arena kept between runs (up to TF_SPARE_MAX bytes): a run of the same size
+     * then pays no page faults for its activations (128 MB at 256 x 256) */
+    _Atomic(void *) spare;
 } tf_plan;
+#define TF_SPARE_MAX ((size_t)512 << 20)
 
 /* Builds the plan for an input of 1 x h x w x c. */
 enh_status tf_plan_build(const tf_graph *g, int h, int w, int c, tf_plan **out, enh_error *err);
@@ -79,11 +85,12 @@ enh_status tf_plan_build(const tf_graph *g, int h, int w, int c, tf_plan **out, 
  * are tested against. */
 enh_status tf_plan_build_ex(const tf_graph *g, int h, int w, int c, int fuse, tf_plan **out, enh_error *err);
 void tf_plan_free(tf_plan *p);
-/* Runs it: in 1 x h x w x c, out the output value's elements (copied). prof: NULL, or
+/* Runs it: in 1 x h x w x c, out the output value's elements (copied). The plan is only
+ * written through its spare-arena slot (atomic), so concurrent runs are safe. prof: NULL, or
  * TF_PROF_SLOTS seconds accumulated per step kind (slots 0..TFS_DEAD) and, for TFS_REF
  * steps, per op (TFS_DEAD + 1 + op), then one slot per step (TF_PROF_SLOTS + step index). */
 #define TF_PROF_SLOTS (TFS_DEAD + 1 + TFOP_COUNT)
-enh_status tf_plan_run(const tf_plan *p, const float *in, float *out, size_t out_count, enh_pool *pool,
+enh_status tf_plan_run(tf_plan *p, const float *in, float *out, size_t out_count, enh_pool *pool,
                        double *prof, enh_error *err);
 
 #endif

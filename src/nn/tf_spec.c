@@ -54,6 +54,7 @@ void tf_plan_free(tf_plan *p)
             enh_free(p->owned[i]);
     for (int i = 0; i < p->nsteps; i++)
         tf_step_clear(&p->steps[i]);
+    enh_free(atomic_load(&p->spare));
     free(p->owned), free(p->val), free(p->is_const), free(p->steps), free(p->offset), free(p->root);
     free(p);
 }
