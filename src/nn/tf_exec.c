@@ -61,7 +61,7 @@ enh_status tf_plan_run(tf_plan *p, const float *in, float *out, size_t out_count
             }
             continue;
         }
-        const void *sin[4];
+        const void *sin[TF_STEP_MAXIN];
         for (int k = 0; k < s->nin; k++)
             sin[k] = value_data(p, arena, in, s->in[k]);
         const void *res = s->residual >= 0 ? value_data(p, arena, in, s->residual) : NULL;

@@ -94,6 +94,7 @@ static const float *bias_of(const tf_plan *p, const tf_step *r, int v, int nch)
 static void absorb(tf_step *from, tf_step *into, int new_in)
 {
     int node = into->node;
+    tf_step_clear(into); /* an epilogue's element-wise program would leak */
     *into = *from;
     into->node = node;
     into->nin = 1;
@@ -148,8 +149,10 @@ static enh_status fuse_gemm_ops(fctx *c, enh_error *err)
         } else if (n->op == TFOP_DECONV2D && p->is_const[n->in[1]] && !p->is_const[n->in[2]]) {
             const tf_shape *f = &p->val[n->in[1]].s;
             if (n->padding != TF_PAD_VALID || n->strides[1] != f->d[0] || n->strides[2] != f->d[1] ||
-                n->dilations[1] != 1 || n->dilations[2] != 1)
-                continue;
+                n->dilations[1] != 1 || n->dilations[2] != 1 ||
+                p->val[s->node].s.d[1] != p->val[n->in[2]].s.d[1] * f->d[0] ||
+                p->val[s->node].s.d[2] != p->val[n->in[2]].s.d[2] * f->d[1])
+                continue; /* VALID input_sizes may exceed H*kh x W*kw (by < stride): the scatter fills just those */
             /* filter [kh,kw,co,ci] -> B [ci, (kh,kw,co)] */
             int kh = f->d[0], kw = f->d[1], co = f->d[2], ci = f->d[3];
             wt = enh_alloc((size_t)ci * kh * kw * co * sizeof *wt);
