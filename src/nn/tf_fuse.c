@@ -15,14 +15,6 @@
 #include "nn/tf_fuse.h"
 #include "nn/tf_ops_internal.h"
 
-void tf_step_clear(tf_step *s)
-{
-    enh_gemm_b_free(s->gemm);
-    enh_free(s->bias);
-    tf_ew_free(s->ew);
-    tf_axismix_free(s->mix);
-    s->gemm = NULL, s->bias = NULL, s->ew = NULL, s->mix = NULL;
-}
 
 typedef struct {
     tf_plan *p;
