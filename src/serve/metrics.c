@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/fsutil.h"
 #include "core/mem.h"
@@ -11,7 +12,6 @@
 
 #define MAX_MODELS 64
 #define MAX_REASONS 16
-#define RATE_WINDOW 10 /* seconds of completions behind images/s */
 
 static const double k_time_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
                                         2.5,   5,    10,    30,   60,  120};
@@ -39,8 +39,6 @@ typedef struct model_m {
     unsigned long long tiles, batches;
     long inflight, queued;
     double compute_ewma;
-    long long sec_stamp[RATE_WINDOW + 1];
-    unsigned sec_count[RATE_WINDOW + 1];
 } model_m;
 
 typedef struct code_count {
@@ -55,7 +53,7 @@ struct serve_metrics {
     code_count codes[32];
     int ncodes;
     int ready, draining;
-    double started;
+    double started_unix; /* process_start_time_seconds */
 };
 
 serve_metrics *serve_metrics_create(void)
@@ -64,7 +62,9 @@ serve_metrics *serve_metrics_create(void)
     if (!m)
         return NULL;
     pthread_mutex_init(&m->mu, NULL);
-    m->started = enh_now();
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    m->started_unix = (double)ts.tv_sec + ts.tv_nsec / 1e9;
     return m;
 }
 
@@ -114,13 +114,6 @@ void serve_metrics_request_done(serve_metrics *m, const char *model, int success
     if (mm) {
         if (success) {
             mm->success++;
-            long long sec = (long long)enh_now();
-            int slot = (int)(sec % (RATE_WINDOW + 1));
-            if (mm->sec_stamp[slot] != sec) {
-                mm->sec_stamp[slot] = sec;
-                mm->sec_count[slot] = 0;
-            }
-            mm->sec_count[slot]++;
             if (compute_s >= 0)
                 mm->compute_ewma = mm->compute_ewma > 0 ? 0.8 * mm->compute_ewma + 0.2 * compute_s : compute_s;
         } else {
@@ -240,17 +233,6 @@ static void render_hist(sbuf *b, const char *name, const char *model, const hist
     sbuf_printf(b, "%s_count{model=\"%s\"} %llu\n", name, model, h->n);
 }
 
-static double images_per_second(const model_m *mm, long long now_sec)
-{
-    unsigned total = 0;
-    for (int i = 0; i <= RATE_WINDOW; i++) {
-        long long age = now_sec - mm->sec_stamp[i];
-        if (age >= 1 && age <= RATE_WINDOW) /* complete seconds only */
-            total += mm->sec_count[i];
-    }
-    return (double)total / RATE_WINDOW;
-}
-
 #define HELP(b, name, type, text) sbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type)
 
 char *serve_metrics_render(serve_metrics *m)
@@ -258,7 +240,6 @@ char *serve_metrics_render(serve_metrics *m)
     sbuf b;
     sbuf_init(&b);
     pthread_mutex_lock(&m->mu);
-    long long now_sec = (long long)enh_now();
 
     HELP(&b, "enhance_requests_total", "counter", "Enhance requests by model and outcome (failure reason in reason).");
     for (int i = 0; i < m->nmodels; i++) {
@@ -298,10 +279,6 @@ char *serve_metrics_render(serve_metrics *m)
     HELP(&b, "enhance_queue_depth", "gauge", "Requests admitted that have not started computing (HPA signal).");
     for (int i = 0; i < m->nmodels; i++)
         sbuf_printf(&b, "enhance_queue_depth{model=\"%s\"} %ld\n", m->models[i]->name, m->models[i]->queued);
-    HELP(&b, "enhance_images_per_second", "gauge", "Successful images per second over the last 10 s.");
-    for (int i = 0; i < m->nmodels; i++)
-        sbuf_printf(&b, "enhance_images_per_second{model=\"%s\"} %.3f\n", m->models[i]->name,
-                    images_per_second(m->models[i], now_sec));
     HELP(&b, "enhance_http_responses_total", "counter", "HTTP responses by status code (all endpoints).");
     for (int i = 0; i < m->ncodes; i++)
         sbuf_printf(&b, "enhance_http_responses_total{code=\"%d\"} %llu\n", m->codes[i].code, m->codes[i].n);
@@ -311,8 +288,10 @@ char *serve_metrics_render(serve_metrics *m)
     sbuf_printf(&b, "enhance_draining %d\n", m->draining);
     HELP(&b, "process_resident_memory_bytes", "gauge", "Resident set size of the server process.");
     sbuf_printf(&b, "process_resident_memory_bytes %zu\n", enh_current_rss_bytes());
-    HELP(&b, "process_uptime_seconds", "gauge", "Seconds since the server started.");
-    sbuf_printf(&b, "process_uptime_seconds %.1f\n", enh_now() - m->started);
+    /* Prometheus' process collector names: uptime is time() - process_start_time_seconds, and
+     * throughput is rate(enhance_requests_total[1m]) in PromQL, not a gauge computed here */
+    HELP(&b, "process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.");
+    sbuf_printf(&b, "process_start_time_seconds %.3f\n", m->started_unix);
     pthread_mutex_unlock(&m->mu);
     return sbuf_take(&b, NULL);
 }

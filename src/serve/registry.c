@@ -21,6 +21,8 @@ static enh_status run_model(void *model, const float *in, int n, int c, int h, i
 static void on_batch(void *user, int tiles, double seconds)
 {
     serve_model *m = user;
+    if (!atomic_load(&m->ready)) /* the warm-up tile is not traffic */
+        return;
     serve_metrics_batch(m->metrics, m->cfg.name, tiles, seconds);
 }
 
@@ -322,6 +324,9 @@ enh_status serve_route(serve_registry *r, const enh_ops *ops, serve_model **mode
         if (!m) {
             char asked[96];
             snprintf(asked, sizeof asked, "model=%.63s", ops->model);
+            /* the failure's metrics label: the requested model when it is a known one (client
+             * text never becomes a label value: unbounded series) */
+            snprintf(route, route_size, "%s", enh_manifest_find(ops->model) ? ops->model : "unknown");
             return not_served(r, ops->model, asked, err);
         }
         *model = m;
@@ -335,6 +340,7 @@ enh_status serve_route(serve_registry *r, const enh_ops *ops, serve_model **mode
     if (!m) {
         char asked[64];
         snprintf(asked, sizeof asked, "upscale=%s", purpose);
+        snprintf(route, route_size, "%s", default_model_of(ops));
         return not_served(r, default_model_of(ops), asked, err);
     }
     *model = m;

@@ -111,7 +111,7 @@ static void test_server_a(void)
     json_decref(doc);
     http_resp_free(&r);
     http_do("GET", url(&s, "/"), NULL, 0, NULL, 5, &r);
-    CHECK(r.status == 200 && strstr(r.content_type, "text/html") && r.body && strstr(r.body, "/v1/enhance"));
+    CHECK(r.status == 200 && strstr(r.content_type, "text/html") && r.body && strstr(r.body, "/v1/jobs"));
     CHECK(r.body && strstr(r.body, "/v1/ops")); /* the page builds its form from the operations table */
     http_resp_free(&r);
     /* GET /v1/ops: the operations table, without an API key (the page reads it first) */
@@ -302,6 +302,10 @@ static void test_server_a(void)
     CHECK(r.body && strstr(r.body, "reason=\"unsupported_media_type\"}"));
     CHECK(r.body && strstr(r.body, "enhance_queue_depth{model=\"none\"} 0"));
     CHECK(r.body && strstr(r.body, "enhance_inflight_requests{model=\"none\"} 0"));
+    /* a failure is labelled with the model it asked for; Prometheus' process names */
+    CHECK(r.body && strstr(r.body, "enhance_requests_total{model=\"realesrgan-x4fast\",outcome=\"failure\","
+                                   "reason=\"model_not_found\"} 1"));
+    CHECK(r.body && strstr(r.body, "process_start_time_seconds 1") && !strstr(r.body, "images_per_second"));
     CHECK(r.body && strstr(r.body, "enhance_http_responses_total{code=\"413\"} 4"));
     CHECK(r.body && strstr(r.body, "process_resident_memory_bytes "));
     CHECK(r.body && strstr(r.body, "enhance_ready 1"));
