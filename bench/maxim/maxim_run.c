@@ -26,10 +26,10 @@ static double now(void)
 int main(int argc, char **argv)
 {
     if (argc < 6) {
-        fprintf(stderr, "usage: maxim_run MODEL.json IN.f32 H W OUT.f32 [--threads N] [--runs R] [--pad 64] [--tile T --overlap O] [--profile RUNS]\n");
+        fprintf(stderr, "usage: maxim_run MODEL.json IN.f32 H W OUT.f32 [--threads N] [--runs R] [--pad 64] [--tile T --overlap O | --memory-limit MB] [--profile RUNS]\n");
         return 2;
     }
-    int h = atoi(argv[3]), w = atoi(argv[4]), threads = 0, runs = 1, pad = 64, profile = 0, tile = 0, overlap = 64;
+    int h = atoi(argv[3]), w = atoi(argv[4]), threads = 0, runs = 1, pad = 64, profile = 0, tile = 0, overlap = 64, limit_mb = 0;
     for (int i = 6; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--threads"))
             threads = atoi(argv[i + 1]);
@@ -41,6 +41,8 @@ int main(int argc, char **argv)
             tile = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--overlap"))
             overlap = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--memory-limit"))
+            limit_mb = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--profile"))
             profile = atoi(argv[i + 1]);
     }
@@ -176,8 +178,9 @@ int main(int argc, char **argv)
     double tl = now() - t0, best = 1e30, first = 0;
     for (int r = 0; r < runs; r++) {
         t0 = now();
-        enh_status st = tile ? enh_tf_model_run_tiled(m, in, h, w, pad, tile, overlap, out, pool, &err)
-                             : enh_tf_model_run(m, in, h, w, pad, out, pool, &err);
+        enh_status st = tile       ? enh_tf_model_run_tiled(m, in, h, w, pad, tile, overlap, out, pool, &err)
+                        : limit_mb ? enh_tf_model_run_fit(m, in, h, w, pad, (size_t)limit_mb << 20, out, pool, &err)
+                                   : enh_tf_model_run(m, in, h, w, pad, out, pool, &err);
         if (st != ENH_OK) {
             fprintf(stderr, "run: %s\n", err.msg);
             return 1;
