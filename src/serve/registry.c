@@ -169,6 +169,18 @@ enh_status serve_registry_build(const serve_models_config *cfg, serve_registry *
         }
         serve_model *m;
         enh_status st = model_load(mc, cfg->models_dir, pool, metrics, &m, err);
+        if (st == ENH_ENOTFOUND && !custom && strcmp(cfg->models_dir, enh_models_default_dir())) {
+            /* the manifest's hint (`enhance models fetch`) installs into the default folder, which is
+             * not where this config looks (deploy/models.json: the container's /opt/enhance/models) */
+            char def[1024];
+            snprintf(def, sizeof def, "%s", enh_models_default_dir());
+            enh_fail(err, ENH_ENOTFOUND,
+                     "model '%s' is not installed in %s (the models_dir of %s): install it there with "
+                     "`ENHANCE_MODELS_DIR=%s enhance models fetch %s`, or run `enhance serve` without "
+                     "--models-config to serve the models installed in %s",
+                     mc->name, cfg->models_dir, cfg->source[0] ? cfg->source : "the model config", cfg->models_dir,
+                     mc->name, def);
+        }
         if (st) {
             serve_registry_unref(r);
             return st;
