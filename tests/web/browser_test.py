@@ -5,7 +5,8 @@ against a real `enhance serve` on loopback, as a new user would use it:
   upload -> the first preset runs (an AI upscale when realesrgan-x4fast is installed, else the plain
   enlarge) -> progress shown -> the before/after slider moves, 1:1 zoom shows both images at the
   same transform -> the download has the right name (NAME_xN_PURPOSE.jpg) and decodes -> an error
-  clears the stale result and says what happened in words -> cancel stops a long job -> on a phone
+  clears the stale result and says what happened in words -> cancel stops a long job -> two files
+  queued run one after the other -> on a phone
   the Enhance button is on the first screen.
 
 Every job is made at least 1.5 s long with the server's test hook (--debug-delay-ms), so progress
@@ -189,6 +190,21 @@ def run_cancel(d, base):
     shot(d, "06-cancelled.png")
 
 
+def run_queue(d, tmp):
+    """Two files picked at once run one after the other; each keeps its own result."""
+    second = os.path.join(tmp, "second.jpg")
+    shutil.copyfile(IMAGE, second)
+    d.find_element(By.ID, "file").send_keys(IMAGE + "\n" + second)
+    wait_for(lambda: "2 images" in d.find_element(By.ID, "go").text, 10, "two queued images")
+    d.find_element(By.ID, "go").click()
+    states = wait_for(lambda: (lambda st: st if st.count("done") >= 2 and not visible(d, "progress") else None)(
+        d.execute_script("return queue.map((it) => it.state);")), 120, "both queued images to finish")
+    check(bool(states), "a queue of two runs one after the other (%s)" % states)
+    names = d.execute_script("return queue.filter((it) => it.result).map((it) => it.result.filename);")
+    check(any(n.startswith("second_") for n in names or []), "each queued image has its own result (%s)" % names)
+    shot(d, "07-queue.png")
+
+
 def run_phone(base, downloads):
     d = browser(500, 900, downloads)
     try:
@@ -201,7 +217,7 @@ def run_phone(base, downloads):
         wait_for(lambda: d.find_element(By.ID, "go").is_enabled(), 10, "the Enhance button (phone)")
         r = d.execute_script("const r = document.getElementById('go').getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight, window.scrollY];")
         check(r[1] <= r[2] and r[3] == 0, "phone: the Enhance button is on the first screen (bottom %.0f of %.0f)" % (r[1], r[2]))
-        shot(d, "07-phone.png")
+        shot(d, "08-phone.png")
     finally:
         d.quit()
 
@@ -230,6 +246,7 @@ def main():
         if run_ok(d, base):
             run_error(d)
             run_cancel(d, base)
+            run_queue(d, tmp)
         d.quit()
         d = None
         run_phone(base, downloads)
