@@ -41,6 +41,12 @@ int main(int argc, char **argv)
 {
     int threads = 1, runs = 5, size = 0, with_ref = 0, chain = 0, batch = 1;
     const char *only_shape = NULL, *paths = NULL;
+    const char *budget = getenv("ENH_WINO_BUDGET_KB"); /* the plans' Winograd block budget (tuning) */
+    if (budget) {
+        enh_nn_options o = *enh_nn_options_default();
+        o.wino_budget_kb = atoi(budget);
+        enh_nn_options_set_default(&o);
+    }
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
