@@ -66,7 +66,7 @@ int main(int argc, char **argv)
             return 1;
         }
         static const char *kinds[] = {"ref", "view", "dense", "conv", "deconv", "ew", "layernorm", "axismix",
-                                      "reduce", "dead"};
+                                      "reduce", "concat", "dead"};
         printf("load+plan %.3f s, arena %.1f MB\n", now() - t0, p->arena_bytes / 1048576.0);
         if (getenv("MAXIM_DUMP_STEPS")) { /* bench only: the fused steps, to study patterns */
             int *prod = calloc((size_t)g->n, sizeof *prod);
@@ -106,7 +106,7 @@ int main(int argc, char **argv)
             }
             printf("run %.3f s\n", now() - t0);
             static const char *kinds[] = {"ref", "view", "dense", "conv", "deconv", "ew", "layernorm", "axismix",
-                                          "reduce", "dead"};
+                                          "reduce", "concat", "dead"};
             for (int k = 0; k < TF_PROF_SLOTS; k++)
                 if (cnt[k] && r == profile - 1)
                     printf("  %-22s %5d steps %8.1f ms\n", k <= TFS_DEAD ? kinds[k] : tf_op_name((tf_opk)(k - TFS_DEAD - 1)),

@@ -19,6 +19,9 @@ int tf_ew_is_copy(const tf_ew_prog *e);
 /* Transpose / StridedSlice / BroadcastTo of computed floats -> instruction-less programs
  * (tf_move.c; before tf_ew_group). */
 enh_status tf_copy_steps(tf_plan *p, enh_error *err);
+/* ConcatV2 of computed floats -> TFS_CONCAT steps, and their kernel (tf_move.c). */
+enh_status tf_concat_steps(tf_plan *p, enh_error *err);
+void tf_concat_run(const tf_plan *p, const tf_step *s, const void *const *in, float *out, enh_pool *pool);
 /* A strided copy: rows by memcpy, or 2-D tiles transposed through L1 (tf_move.c). */
 void tf_copy_run(const tf_ew_prog *e, const void *src, float *out, enh_pool *pool);
 /* Runs it: leaves[i] = data of the program's i-th leaf (the step's in[i]), out its output. */

@@ -238,6 +238,8 @@ enh_status tf_fuse(tf_plan *p, enh_error *err)
     }
     if (st == ENH_OK)
         st = tf_copy_steps(p, err);
+    if (st == ENH_OK)
+        st = tf_concat_steps(p, err);
     if (st == ENH_OK) {
         count_readers(&c);
         st = tf_ew_group(p, c.readers, err);

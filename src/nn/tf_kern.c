@@ -208,6 +208,9 @@ enh_status tf_kern_run(const tf_plan *p, const tf_step *s, const void *const *in
         else
             tf_ew_run(s->ew, in, out, pool);
         break;
+    case TFS_CONCAT:
+        tf_concat_run(p, s, in, out, pool);
+        break;
     case TFS_LAYERNORM:
         tf_layernorm_run(s, in[0], out, pool);
         break;

@@ -140,6 +140,77 @@ enh_status tf_reduce_steps(tf_plan *p, const int *readers, enh_error *err)
 }
 
 
+/* ---- concatenation: every input computed, float32; outer x (sum of the parts' rows) */
+enh_status tf_concat_steps(tf_plan *p, enh_error *err)
+{
+    (void)err;
+    for (int i = 0; i < p->nsteps; i++) {
+        tf_step *s = &p->steps[i];
+        const tf_node *n = &p->g->nodes[s->node];
+        if (s->kind != TFS_REF || n->op != TFOP_CONCAT || n->nin < 3 || n->nin - 1 > TF_STEP_MAXIN ||
+            p->val[s->node].dt != TF_F32)
+            continue;
+        int ok = 1;
+        for (int k = 0; k < n->nin - 1; k++)
+            ok &= !p->is_const[n->in[k]];
+        if (!ok)
+            continue;
+        int ax;
+        tf_tensor at = p->val[n->in[n->nin - 1]];
+        tf_const_ints(&at, &ax, 1);
+        const tf_shape *os = &p->val[s->node].s;
+        if (ax < 0)
+            ax += os->rank;
+        long outer = 1, inner = 1;
+        for (int d = 0; d < ax; d++)
+            outer *= os->d[d];
+        for (int d = ax + 1; d < os->rank; d++)
+            inner *= os->d[d];
+        s->kind = TFS_CONCAT;
+        s->nin = n->nin - 1;
+        for (int k = 0; k < s->nin; k++)
+            s->in[k] = n->in[k];
+        s->r_outer = outer, s->r_inner = inner;
+        s->r_red = ax; /* the axis; part lengths come from the inputs' shapes */
+    }
+    return ENH_OK;
+}
+
+typedef struct {
+    const tf_plan *p;
+    const tf_step *s;
+    const void *const *in;
+    float *out;
+    long len[TF_STEP_MAXIN], row;
+} cat_ctx;
+
+static void cat_rows(void *c_, size_t r0, size_t r1, int slot)
+{
+    (void)slot;
+    const cat_ctx *c = c_;
+    for (size_t r = r0; r < r1; r++) {
+        float *o = c->out + r * (size_t)c->row;
+        for (int k = 0; k < c->s->nin; k++) {
+            memcpy(o, (const float *)c->in[k] + r * (size_t)c->len[k], (size_t)c->len[k] * sizeof(float));
+            o += c->len[k];
+        }
+    }
+}
+
+void tf_concat_run(const tf_plan *p, const tf_step *s, const void *const *in, float *out, enh_pool *pool)
+{
+    cat_ctx c = {.p = p, .s = s, .in = in, .out = out};
+    for (int k = 0; k < s->nin; k++) {
+        c.len[k] = (long)p->val[s->in[k]].s.d[s->r_red] * s->r_inner;
+        c.row += c.len[k];
+    }
+    size_t rows = (size_t)s->r_outer, grain = c.row >= 4096 ? 1 : (size_t)(4096 / c.row);
+    if (!pool || rows * (size_t)c.row < 32768)
+        cat_rows(&c, 0, rows, 0);
+    else
+        enh_pool_run(pool, rows, grain, cat_rows, &c);
+}
+
 /* ---- the copy kernel */
 #define TT 16 /* transpose tile side: 16 x 16 floats = 1 KB in, 1 KB out */
 

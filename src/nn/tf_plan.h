@@ -27,6 +27,7 @@ typedef enum {
     TFS_LAYERNORM,/* over the last axis: (x - mean) * rsqrt(max(var, 0) + eps) * g + b */
     TFS_AXISMIX,  /* contraction of one axis with a constant sparse matrix (the resize Einsums) */
     TFS_REDUCE,   /* Sum / Mean over a contiguous run of axes: out[o, i] = sum_r in[o, r, i] */
+    TFS_CONCAT,   /* ConcatV2 of computed float tensors, rows split over the pool */
     TFS_DEAD,     /* absorbed into a later fused step */
 } tf_step_kind;
 
