@@ -237,6 +237,10 @@ static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind, const ch
         snprintf(q->r->filename, sizeof q->r->filename, "%s", value ? value : "");
         return MHD_YES;
     }
+    if (!strcmp(key, "dry_run") && q->r->route == R_JOBS) { /* the cost of a job, before it runs */
+        q->r->dry_run = !value || !strcmp(value, "true") || !strcmp(value, "1");
+        return MHD_YES;
+    }
     q->st = serve_query_apply(key, value, &q->job->ops, &q->job->params, q->err);
     return q->st ? MHD_NO : MHD_YES;
 }

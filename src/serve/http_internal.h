@@ -39,6 +39,7 @@ typedef struct http_req {
     double t0;
     char job_id[40];     /* R_JOB, R_JOB_RESULT */
     char filename[256];  /* the query key filename= (the download name's stem) */
+    int dry_run;         /* POST /v1/jobs?dry_run=true: the cost only, nothing runs */
     /* the access log line (on_completed) */
     char method[8], path[96];
     int code;

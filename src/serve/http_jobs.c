@@ -53,6 +53,12 @@ enum MHD_Result serve_jobs_submit(struct MHD_Connection *c, http_req *r, int w, 
     double outpx = serve_out_pixels_of(j, w, h);
     j->model = NULL;
     double est = serve_jobs_speed_estimate(s->jobs, route, outpx);
+    if (r->dry_run) {
+        json_t *doc = json_pack("{s:s,s:{s:i,s:i},s:{s:f,s:o}}", "model", route, "input", "width", w, "height", h,
+                                "estimate", "output_megapixels", outpx / 1e6, "seconds",
+                                est >= 0 ? json_real(est) : json_null());
+        return serve_send_json(c, r, 200, doc, NULL);
+    }
     char id[40];
     if (serve_jobs_add(s->jobs, j, r->filename, est, outpx / 1e6, id, &err))
         return serve_send_error(c, r, 429, "queue_full", err.msg, NULL, 5);

@@ -5,6 +5,7 @@
  * its download name, DELETE cancels a running job, 404 after), the download name of
  * POST /v1/enhance (Content-Disposition), a deadline error that names POST /v1/jobs, and the
  * opt-in CORS headers (--cors-origin, preflight). Runs test_serve_jobs SERVER_CMD... */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,15 @@ static void test_zero_config(void)
     http_resp_free(&r);
     http_do("OPTIONS", url(&s, "/v1/jobs"), NULL, 0, NULL, 5, &r);
     CHECK_MSG(r.status == 204 && !strcmp(r.allow_origin, "https://example.org"), "preflight %ld", r.status);
+    http_resp_free(&r);
+
+    /* the cost before anything runs; seconds from this server's measured speed (one request so far) */
+    http_do("POST", url(&s, "/v1/jobs?upscale=resample&scale=3&dry_run=true"), g_png, g_png_len, PNG, 10, &r);
+    json_t *est = json_body(&r);
+    json_t *e = est ? json_object_get(est, "estimate") : NULL;
+    CHECK_MSG(r.status == 200 && e && fabs(json_number_value(json_object_get(e, "output_megapixels")) - 0.009216) < 1e-6,
+              "dry run %ld %.200s", r.status, r.body ? r.body : "");
+    json_decref(est);
     http_resp_free(&r);
 
     /* an asynchronous job: 202 + id, state, result with its name */
