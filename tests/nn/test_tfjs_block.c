@@ -51,34 +51,10 @@ static const char *dense_b(tfs_model *m, const char *x, int cin, int cout)
     return bias_add(m, tfs_einsum(m, "abcg,gf->abcf", x, rnd_const(m, 2, d, 1.2f / sqrtf((float)cin))), cout);
 }
 
-static const char *gelu(tfs_model *m, const char *x)
-{
-    const char *x3 = tfs_bin(m, "Mul", x, tfs_bin(m, "Mul", x, x));
-    const char *in = tfs_bin(m, "Mul", tfs_bin(m, "AddV2", x, tfs_bin(m, "Mul", x3, tfs_sf(m, 0.044715f))),
-                             tfs_sf(m, 0.7978845608f));
-    return tfs_bin(m, "Mul", tfs_bin(m, "Mul", x, tfs_sf(m, 0.5f)),
-                   tfs_bin(m, "AddV2", tfs_sf(m, 1), tfs_un(m, "Tanh", in)));
-}
-
-/* [1, H, W, 1] from x's Shape (the LayerNorm statistics' shape, as jax2tf writes it) */
-static const char *stat_shape(tfs_model *m, const char *x)
-{
-    const char *s = tfs_shape(m, x);
-    const char *p[4] = {tfs_si(m, 1), tfs_elem(m, s, 1), tfs_elem(m, s, 2), tfs_si(m, 1)};
-    return tfs_packv(m, TFS_TI, 0, 4, p);
-}
-
 static const char *layernorm(tfs_model *m, const char *x, int c)
 {
-    const char *ax = TFS_VI(m, -1), *invc = tfs_sf(m, 1.0f / (float)c);
-    const char *mean = tfs_bin(m, "Mul", tfs_sum(m, "Sum", x, ax, 0), invc);
-    const char *m2 = tfs_bin(m, "Mul", tfs_sum(m, "Sum", tfs_un(m, "Square", x), ax, 0), invc);
-    const char *var = tfs_bin(m, "Maximum", tfs_sf(m, 0), tfs_bin(m, "Sub", m2, tfs_un(m, "Square", mean)));
-    const char *shp = stat_shape(m, x);
-    const char *y = tfs_bin(m, "Mul", tfs_bin(m, "Sub", x, tfs_reshape(m, mean, shp)),
-                            tfs_un(m, "Rsqrt", tfs_bin(m, "AddV2", tfs_reshape(m, var, shp), tfs_sf(m, 1e-6f))));
     int d[1] = {c};
-    return tfs_bin(m, "AddV2", tfs_bin(m, "Mul", y, rnd_const(m, 1, d, 1.0f)), rnd_const(m, 1, d, 0.1f));
+    return tfs_layernorm(m, x, c, rnd_const(m, 1, d, 1.0f), rnd_const(m, 1, d, 0.1f));
 }
 
 /* Block partition of x [1, H, W, C] into BLK x BLK blocks, a Dense over each block's pixels,
@@ -102,34 +78,16 @@ static const char *block_mix(tfs_model *m, const char *x)
     return tfs_bin(m, "AddV2", x, tfs_reshape(m, y, tfs_packv(m, TFS_TI, 0, 4, p4b)));
 }
 
-/* the nearest 2x upscaling matrix [n, 2n]: M[g][b] = (b / 2 == g), folded from n */
-static const char *up_matrix(tfs_model *m, const char *n)
-{
-    const char *g = tfs_range(m, tfs_si(m, 0), n, tfs_si(m, 1));
-    const char *b = tfs_range(m, tfs_si(m, 0), tfs_bini(m, "Mul", n, tfs_si(m, 2)), tfs_si(m, 1));
-    const char *bh = tfs_bini(m, "FloorDiv", b, tfs_si(m, 2));
-    const char *eq = tfs_op(m, "Equal", TFS_TI ", \"incompatible_shape_error\": {\"b\": true}",
-                            tfs_reshape(m, g, TFS_VI(m, -1, 1)), tfs_reshape(m, bh, TFS_VI(m, 1, -1)), NULL);
-    return tfs_cast(m, eq, "DT_BOOL", "DT_FLOAT");
-}
-
 static const char *build(tfs_model *m)
 {
     const char *x = tfs_input(m, CIN);
     const char *t0 = conv_b(m, x, 3, CIN, C, 1);
-    const char *h = gelu(m, dense_b(m, layernorm(m, t0, C), C, 2 * C));
+    const char *h = tfs_gelu(m, dense_b(m, layernorm(m, t0, C), C, 2 * C));
     const char *r1 = tfs_bin(m, "AddV2", dense_b(m, h, 2 * C, C), t0); /* residual: into the epilogue */
     const char *r2 = block_mix(m, r1);
-    const char *gate = conv_b(m, r2, 1, C, C, 1);
-    gate = tfs_un(m, "Reciprocal", tfs_bin(m, "AddV2", tfs_sf(m, 1), tfs_un(m, "Exp", tfs_un(m, "Neg", gate))));
-    const char *y = tfs_bin(m, "Mul", r2, gate);
-    /* resize 2x: gb,cgef->bcef over H, abgd,gf->abdf over W, transposed back to NHWC */
-    const char *s = tfs_shape(m, y);
-    y = tfs_einsum(m, "gb,cgef->bcef", up_matrix(m, tfs_elem(m, s, 1)), y);     /* 2H, 1, W, C */
-    y = tfs_einsum(m, "abgd,gf->abdf", y, up_matrix(m, tfs_elem(m, s, 2)));     /* 2H, 1, C, 2W */
-    y = TFS_TRANSPOSE(m, y, 1, 0, 3, 2);                                        /* 1, 2H, 2W, C */
-    y = conv_b(m, y, 3, C, C, 2);                                               /* 1, H, W, C */
-    y = tfs_select(m, tfs_op(m, "GreaterEqual", TFS_TF, y, tfs_sf(m, 0), NULL), y, tfs_bin(m, "Mul", y, tfs_sf(m, 0.2f)));
+    const char *y = tfs_bin(m, "Mul", r2, tfs_sigmoid(m, conv_b(m, r2, 1, C, C, 1)));
+    y = tfs_resize2(m, y);                                                      /* 1, 2H, 2W, C */
+    y = tfs_leaky(m, conv_b(m, y, 3, C, C, 2), 0.2f);                           /* 1, H, W, C */
     y = conv_b(m, y, 3, C, C, 2);                                               /* 1, H/2, W/2, C */
     const char *sx = tfs_shape(m, x);
     const char *p4[4] = {tfs_si(m, 1), tfs_elem(m, sx, 1), tfs_elem(m, sx, 2), tfs_si(m, CIN)};

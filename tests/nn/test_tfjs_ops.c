@@ -432,15 +432,6 @@ static float gelu_ref(float x)
     return (float)(0.5 * x * (1 + tanh(0.7978845608028654 * (x + 0.044715 * (double)x * x * x))));
 }
 
-static const char *gelu(tfs_model *m, const char *x)
-{
-    const char *x3 = tfs_bin(m, "Mul", x, tfs_bin(m, "Mul", x, x));
-    const char *in = tfs_bin(m, "Mul", tfs_bin(m, "AddV2", x, tfs_bin(m, "Mul", x3, tfs_sf(m, 0.044715f))),
-                             tfs_sf(m, 0.7978845608f));
-    const char *t = tfs_bin(m, "AddV2", tfs_sf(m, 1), tfs_un(m, "Tanh", in));
-    return tfs_bin(m, "Mul", tfs_bin(m, "Mul", x, tfs_sf(m, 0.5f)), t);
-}
-
 static void test_activations(void)
 {
     enum { N = 24 };
@@ -454,11 +445,11 @@ static void test_activations(void)
     tfs_model m;
     tfs_init(&m);
     const char *in = tfs_input(&m, 1);
-    run_case("gelu tanh", &m, gelu(&m, in), 1, N, 1, x, OSHAPE(1, 1, N, 1), eg, 2e-6f);
+    run_case("gelu tanh", &m, tfs_gelu(&m, in), 1, N, 1, x, OSHAPE(1, 1, N, 1), eg, 2e-6f);
     CHECK(g_kinds[TFS_EW] == 1 && g_kinds[TFS_REF] == 0);
     tfs_init(&m);
     in = tfs_input(&m, 1);
-    const char *y = tfs_un(&m, "Reciprocal", tfs_bin(&m, "AddV2", tfs_sf(&m, 1), tfs_un(&m, "Exp", tfs_un(&m, "Neg", in))));
+    const char *y = tfs_sigmoid(&m, in);
     run_case("sigmoid", &m, y, 1, N, 1, x, OSHAPE(1, 1, N, 1), es, 2e-6f);
     tfs_init(&m);
     in = tfs_input(&m, 1);
@@ -478,9 +469,9 @@ static void test_activations(void)
             e[i] = a == 0 ? gelu_ref(v) : a == 1 ? (float)(1 / (1 + exp(-(double)v))) : v >= 0 ? v : 0.2f * v;
         }
         if (a == 0)
-            y = gelu(&m, y);
+            y = tfs_gelu(&m, y);
         else if (a == 1)
-            y = tfs_un(&m, "Reciprocal", tfs_bin(&m, "AddV2", tfs_sf(&m, 1), tfs_un(&m, "Exp", tfs_un(&m, "Neg", y))));
+            y = tfs_sigmoid(&m, y);
         else
             y = tfs_select(&m, tfs_op(&m, "GreaterEqual", TFS_TF, y, tfs_sf(&m, 0), NULL), y,
                            tfs_bin(&m, "Mul", y, tfs_sf(&m, 0.2f)));
@@ -510,17 +501,7 @@ static void test_layernorm(void)
     tfs_model m;
     tfs_init(&m);
     const char *in = tfs_input(&m, C);
-    const char *ax = TFS_VI(&m, -1), *invc = tfs_sf(&m, 1.0f / C);
-    const char *mean = tfs_bin(&m, "Mul", tfs_sum(&m, "Sum", in, ax, 0), invc);
-    const char *m2 = tfs_bin(&m, "Mul", tfs_sum(&m, "Sum", tfs_un(&m, "Square", in), ax, 0), invc);
-    const char *var = tfs_bin(&m, "Maximum", tfs_sf(&m, 0), tfs_bin(&m, "Sub", m2, tfs_un(&m, "Square", mean)));
-    const char *s = tfs_shape(&m, in);
-    const char *parts[4] = {tfs_si(&m, 1), tfs_elem(&m, s, 1), tfs_elem(&m, s, 2), tfs_si(&m, 1)};
-    const char *shp = tfs_packv(&m, TFS_TI, 0, 4, parts);
-    const char *mean_r = tfs_reshape(&m, mean, shp), *var_r = tfs_reshape(&m, var, shp);
-    const char *y = tfs_bin(&m, "Mul", tfs_bin(&m, "Sub", in, mean_r),
-                            tfs_un(&m, "Rsqrt", tfs_bin(&m, "AddV2", var_r, tfs_sf(&m, 1e-6f))));
-    y = tfs_bin(&m, "AddV2", tfs_bin(&m, "Mul", y, tfs_cf(&m, TFS_DIMS(C), gam)), tfs_cf(&m, TFS_DIMS(C), bet));
+    const char *y = tfs_layernorm(&m, in, C, tfs_cf(&m, TFS_DIMS(C), gam), tfs_cf(&m, TFS_DIMS(C), bet));
     run_case("layernorm", &m, y, H, W, C, x, OSHAPE(1, H, W, C), e, 2e-6f);
     CHECK((g_kinds[TFS_LAYERNORM] == 1 || g_kinds[TFS_REDUCE] == 2) && g_kinds[TFS_REF] == 0);
 }

@@ -353,6 +353,66 @@ static inline const char *tfs_range(tfs_model *m, const char *start, const char 
     return tfs_op(m, "Range", "\"Tidx\": {\"type\": \"DT_INT32\"}", start, limit, delta, NULL);
 }
 
+/* ---- composite layers, written the way jax2tf exports Flax models */
+static inline const char *tfs_gelu(tfs_model *m, const char *x) /* tanh form */
+{
+    const char *x3 = tfs_bin(m, "Mul", x, tfs_bin(m, "Mul", x, x));
+    const char *in = tfs_bin(m, "Mul", tfs_bin(m, "AddV2", x, tfs_bin(m, "Mul", x3, tfs_sf(m, 0.044715f))),
+                             tfs_sf(m, 0.7978845608f));
+    return tfs_bin(m, "Mul", tfs_bin(m, "Mul", x, tfs_sf(m, 0.5f)),
+                   tfs_bin(m, "AddV2", tfs_sf(m, 1), tfs_un(m, "Tanh", in)));
+}
+
+static inline const char *tfs_sigmoid(tfs_model *m, const char *x) /* 1 / (1 + exp(-x)) */
+{
+    return tfs_un(m, "Reciprocal", tfs_bin(m, "AddV2", tfs_sf(m, 1), tfs_un(m, "Exp", tfs_un(m, "Neg", x))));
+}
+
+static inline const char *tfs_leaky(tfs_model *m, const char *x, float alpha) /* select(x >= 0, x, a x) */
+{
+    return tfs_select(m, tfs_op(m, "GreaterEqual", TFS_TF, x, tfs_sf(m, 0), NULL), x,
+                      tfs_bin(m, "Mul", x, tfs_sf(m, alpha)));
+}
+
+/* Flax LayerNorm over the last axis (c channels) of an NHWC x: mean and E[x^2] by Sum, var =
+ * max(0, E[x^2] - mean^2), the statistics reshaped to [1, H, W, 1] by a shape built from
+ * Shape(x), then (x - mean) rsqrt(var + 1e-6) gamma + beta. */
+static inline const char *tfs_layernorm(tfs_model *m, const char *x, int c, const char *gamma, const char *beta)
+{
+    const char *ax = TFS_VI(m, -1), *invc = tfs_sf(m, 1.0f / (float)c);
+    const char *mean = tfs_bin(m, "Mul", tfs_sum(m, "Sum", x, ax, 0), invc);
+    const char *m2 = tfs_bin(m, "Mul", tfs_sum(m, "Sum", tfs_un(m, "Square", x), ax, 0), invc);
+    const char *var = tfs_bin(m, "Maximum", tfs_sf(m, 0), tfs_bin(m, "Sub", m2, tfs_un(m, "Square", mean)));
+    const char *s = tfs_shape(m, x);
+    const char *parts[4] = {tfs_si(m, 1), tfs_elem(m, s, 1), tfs_elem(m, s, 2), tfs_si(m, 1)};
+    const char *shp = tfs_packv(m, TFS_TI, 0, 4, parts);
+    const char *y = tfs_bin(m, "Mul", tfs_bin(m, "Sub", x, tfs_reshape(m, mean, shp)),
+                            tfs_un(m, "Rsqrt", tfs_bin(m, "AddV2", tfs_reshape(m, var, shp), tfs_sf(m, 1e-6f))));
+    return tfs_bin(m, "AddV2", tfs_bin(m, "Mul", y, gamma), beta);
+}
+
+/* The nearest 2x upscaling matrix [n, 2n], M[g][b] = (b / 2 == g), from the int scalar n
+ * (folded once the input size is known, like jax.image.resize's weights). */
+static inline const char *tfs_up2_matrix(tfs_model *m, const char *n)
+{
+    const char *g = tfs_range(m, tfs_si(m, 0), n, tfs_si(m, 1));
+    const char *b = tfs_range(m, tfs_si(m, 0), tfs_bini(m, "Mul", n, tfs_si(m, 2)), tfs_si(m, 1));
+    const char *bh = tfs_bini(m, "FloorDiv", b, tfs_si(m, 2));
+    const char *eq = tfs_op(m, "Equal", TFS_TI ", \"incompatible_shape_error\": {\"b\": true}",
+                            tfs_reshape(m, g, TFS_VI(m, -1, 1)), tfs_reshape(m, bh, TFS_VI(m, 1, -1)), NULL);
+    return tfs_cast(m, eq, "DT_BOOL", "DT_FLOAT");
+}
+
+/* x [1, H, W, C] -> [1, 2H, 2W, C] by the resize Einsum pair gb,cgef->bcef (H) and
+ * abgd,gf->abdf (W), transposed back to NHWC */
+static inline const char *tfs_resize2(tfs_model *m, const char *x)
+{
+    const char *s = tfs_shape(m, x);
+    const char *y = tfs_einsum(m, "gb,cgef->bcef", tfs_up2_matrix(m, tfs_elem(m, s, 1)), x); /* 2H, 1, W, C */
+    y = tfs_einsum(m, "abgd,gf->abdf", y, tfs_up2_matrix(m, tfs_elem(m, s, 2)));             /* 2H, 1, C, 2W */
+    return TFS_TRANSPOSE(m, y, 1, 0, 3, 2);
+}
+
 /* model.json text with `output` as the model's output (an Identity named "Identity" is
  * appended, as tfjs-converter does) and nshards shard files. Caller frees. */
 static inline char *tfs_json(tfs_model *m, const char *output, int *nshards)
