@@ -347,17 +347,21 @@ int serve_jobs_cancel(serve_jobs *t, enh_server *s, const char *id, int *was_run
         pthread_mutex_unlock(&t->mu);
         return -1;
     }
-    pthread_mutex_lock(&s->mu);
-    int finished = e->job->finished;
+    /* "finished" here is the completion callback's mark, not j->finished: between the two the
+     * scheduler still holds the job (serve_finish calls job_done after releasing srv->mu), so
+     * only job_done may free it then */
+    int finished = e->t_finished > 0;
     if (!finished) {
         /* the compute stops at its next tile (batcher, tiler and encoder poll the flag); a job
-         * still queued is finished by its worker when it takes it */
-        atomic_store(&e->job->cancel, SERVE_CANCEL_CLIENT);
+         * still queued is finished by the worker that takes it */
+        pthread_mutex_lock(&s->mu);
+        if (!e->job->finished)
+            atomic_store(&e->job->cancel, SERVE_CANCEL_CLIENT);
+        pthread_mutex_unlock(&s->mu);
         e->deleted = 1;
-    }
-    pthread_mutex_unlock(&s->mu);
-    if (finished)
+    } else {
         unlink_entry(t, e);
+    }
     pthread_mutex_unlock(&t->mu);
     *was_running = !finished;
     if (finished)
