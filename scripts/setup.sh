@@ -15,3 +15,4 @@ else
   build/release/enhance samples/sample.jpg -o samples/out/sample_x2.png --scale 2
 fi
 echo "== done: samples/sample.jpg -> $(pwd)/samples/out/sample_x2.png"
+echo "== the server and its web page: build/release/enhance serve, then open http://127.0.0.1:8080/"
