@@ -190,6 +190,17 @@ def run_cancel(d, base):
     shot(d, "06-cancelled.png")
 
 
+def run_refused(d, tmp):
+    """A file that is not an image is refused in the browser, before any upload."""
+    txt = os.path.join(tmp, "notes.txt")
+    with open(txt, "w") as f:
+        f.write("not an image\n")
+    n = d.execute_script("return queue.length;")
+    d.find_element(By.ID, "file").send_keys(txt)
+    wait_for(lambda: "left out" in d.find_element(By.ID, "status").text, 10, "the refusal of a text file")
+    check(d.execute_script("return queue.length;") == n, "a text file is not queued")
+
+
 def run_queue(d, tmp):
     """Two files picked at once run one after the other; each keeps its own result."""
     second = os.path.join(tmp, "second.jpg")
@@ -246,6 +257,7 @@ def main():
         if run_ok(d, base):
             run_error(d)
             run_cancel(d, base)
+            run_refused(d, tmp)
             run_queue(d, tmp)
         d.quit()
         d = None
