@@ -13,6 +13,7 @@
 #include "core/mem.h"
 #include "nn/tf_ew.h"
 #include "nn/tf_fuse.h"
+#include "nn/tf_pack.h"
 #include "nn/tf_ops_internal.h"
 
 
@@ -80,6 +81,13 @@ static const float *bias_of(const tf_plan *p, const tf_step *r, int v, int nch)
     if (!tf_shape_eq(&p->val[r->node].s, &p->val[v].s))
         return NULL;
     return p->val[other].data;
+}
+
+/* The constant value that bias_of took the bias from (call only when it returned one). */
+static int bias_value(const tf_plan *p, const tf_step *r, int v)
+{
+    const tf_node *n = node_of(p, r);
+    return n->in[0] == v ? n->in[1] : n->in[0];
 }
 
 /* Moves step `from` into step `into` (which computes a later value from it). */
@@ -165,8 +173,12 @@ static enh_status fuse_gemm_ops(fctx *c, enh_error *err)
         tf_step *r = sole_reader(c, s->node, si);
         const float *bias = r ? bias_of(p, r, s->node, nch) : NULL;
         enh_status st;
+        /* weights straight from a graph constant (not folded by this plan): shared packing */
+        int wv = n->in[1];
+        int shared = p->g->packs && !p->owned[wv] && (!bias || !p->owned[bias_value(p, r, s->node)]);
         if (kind == TFS_DECONV) {
-            st = enh_gemm_pack_b(w, K, N, N, NULL, &s->gemm, err);
+            st = shared ? tf_pack_get(p->g->packs, p->val[wv].data, w, K, N, NULL, 1, &s->gemm, err)
+                        : enh_gemm_pack_b(w, K, N, N, NULL, &s->gemm, err);
             if (st == ENH_OK && bias) {
                 s->bias = enh_alloc((size_t)nch * sizeof *s->bias);
                 if (!s->bias)
@@ -175,7 +187,9 @@ static enh_status fuse_gemm_ops(fctx *c, enh_error *err)
                     memcpy(s->bias, bias, (size_t)nch * sizeof *s->bias);
             }
         } else
-            st = enh_gemm_pack_b(w, K, N, N, bias, &s->gemm, err);
+            st = shared ? tf_pack_get(p->g->packs, p->val[wv].data, w, K, N, bias, 0, &s->gemm, err)
+                        : enh_gemm_pack_b(w, K, N, N, bias, &s->gemm, err);
+        s->gemm_shared = shared && st == ENH_OK;
         enh_free(wt);
         if (st != ENH_OK)
             return enh_error_prefix(err, "node '%s'", n->name);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "nn/tf_pack.h"
 
 static const char *const op_names[TFOP_COUNT] = {
 #define TF_OP_NAME(e, s) s,
@@ -62,5 +63,6 @@ void tf_graph_free(tf_graph *g)
         enh_free(g->nodes[i].value.data);
     }
     free(g->nodes);
+    tf_pack_cache_free(g->packs);
     free(g);
 }

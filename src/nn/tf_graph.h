@@ -74,12 +74,16 @@ typedef struct tf_node {
     tf_tensor value;  /* Const: owned data */
 } tf_node;
 
+struct tf_pack_cache;
+
 typedef struct tf_graph {
     tf_node *nodes;
     int n;
     int input, output;  /* node indices of the Placeholder and of the output */
     int in_channels;    /* the Placeholder's last dimension (-1 when unknown) */
     size_t weight_bytes;
+    struct tf_pack_cache *packs; /* packed weights shared by the specialisations (tf_pack.h);
+                                    the graph's one internally locked, mutable part */
 } tf_graph;
 
 void tf_graph_free(tf_graph *g);

@@ -43,6 +43,7 @@ typedef struct tf_step {
     int in[TF_STEP_MAXIN]; /* value ids read (computed inputs; fused steps: all they read) */
     /* DENSE / CONV / DECONV */
     enh_gemm_b *gemm;
+    int gemm_shared;   /* gemm belongs to the graph's pack cache (not freed with the step) */
     int act;           /* enh_gemm_act */
     float alpha;
     int residual;      /* value id added after the activation, -1 = none */

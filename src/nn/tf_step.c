@@ -6,9 +6,11 @@
 
 void tf_step_clear(tf_step *s)
 {
-    enh_gemm_b_free(s->gemm);
+    if (!s->gemm_shared)
+        enh_gemm_b_free(s->gemm);
     enh_free(s->bias);
     tf_ew_free(s->ew);
     tf_axismix_free(s->mix);
+    s->gemm_shared = 0;
     s->gemm = NULL, s->bias = NULL, s->ew = NULL, s->mix = NULL;
 }

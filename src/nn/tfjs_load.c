@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "nn/tf_pack.h"
 
 #define MAX_NODES 2000000
 #define MAX_WEIGHT_BYTES ((size_t)4 << 30)
@@ -483,6 +484,10 @@ enh_status enh_tfjs_load_graph(const char *model_json, tf_graph **out, enh_error
     }
     g->n = n;
     g->input = g->output = -1;
+    if (!(g->packs = tf_pack_cache_new())) {
+        st = enh_fail(err, ENH_ENOMEM, "out of memory");
+        goto done;
+    }
     g->in_channels = -1;
     for (int i = 0; i < n && st == ENH_OK; i++) {
         json_t *jn = json_array_get(nodes, (size_t)i);
