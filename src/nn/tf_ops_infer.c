@@ -207,9 +207,9 @@ enh_status tf_op_infer(const tf_node *n, const tf_tensor *ins, tf_tensor *out, e
             if (a[2] == 0)
                 return bad(n, err, "delta is 0");
             double cnt = (a[1] - a[0]) / a[2];
-            long c = cnt <= 0 ? 0 : (long)(cnt + 0.999999999);
-            if (c > (1L << 30))
+            if (!(cnt <= (double)(1L << 30))) /* before the cast: a huge or NaN count is UB as a long */
                 return bad(n, err, "range too long");
+            long c = cnt <= 0 ? 0 : (long)(cnt + 0.999999999);
             out->dt = n->dtype;
             s.rank = 1, s.d[0] = (int)c;
             break;

@@ -175,13 +175,13 @@ int tf_strided_slice_plan(const tf_node *n, const tf_tensor *ins, tf_slice_plan 
             hi = (n->end_mask >> i & 1) ? D : e[i] < 0 ? e[i] + D : e[i];
             lo = lo < 0 ? 0 : lo > D ? D : lo;
             hi = hi < 0 ? 0 : hi > D ? D : hi;
-            p->len[dim] = hi > lo ? (hi - lo + s - 1) / s : 0;
+            p->len[dim] = hi > lo ? (int)(((long)hi - lo + s - 1) / s) : 0; /* long: s may be INT_MAX */
         } else {
             lo = (n->begin_mask >> i & 1) ? D - 1 : b[i] < 0 ? b[i] + D : b[i];
             hi = (n->end_mask >> i & 1) ? -1 : e[i] < 0 ? e[i] + D : e[i];
             lo = lo < -1 ? -1 : lo > D - 1 ? D - 1 : lo;
             hi = hi < -1 ? -1 : hi > D - 1 ? D - 1 : hi;
-            p->len[dim] = lo > hi ? (lo - hi - s - 1) / -s : 0;
+            p->len[dim] = lo > hi ? (int)(((long)lo - hi - s - 1) / -(long)s) : 0; /* s may be INT_MIN */
         }
         p->begin[dim] = lo, p->stride[dim] = s;
         p->out.d[p->out.rank++] = p->len[dim];
@@ -208,6 +208,9 @@ int tf_einsum_parse(const char *eq, tf_einsum *e)
     for (const char *s = eq; *s; s++)
         if (*s != ',' && *s != '-' && *s != '>' && (*s < 'a' || *s > 'z') && (*s < 'A' || *s > 'Z'))
             return -1; /* ellipsis, spaces: not supported */
+    for (int i = 0; i < lo; i++)
+        if (memchr(e->o + i + 1, e->o[i], (size_t)(lo - i - 1)))
+            return -1; /* a repeated output letter (TF refuses it; the evaluator would read out of bounds) */
     return 0;
 }
 

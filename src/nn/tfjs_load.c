@@ -201,6 +201,10 @@ static enh_status parse_attrs(json_t *jn, tf_node *n, const char *file, enh_erro
             if (attr_ints(jn, "explicit_paddings", n->explicit_pad, 8) != 8)
                 return enh_fail(err, ENH_EINVAL, "%s: node '%s': EXPLICIT padding needs 8 explicit_paddings",
                                 file, n->name);
+            for (int i = 0; i < 8; i++) /* bounded: the output size adds two of them in int */
+                if (n->explicit_pad[i] < 0 || n->explicit_pad[i] > 65536)
+                    return enh_fail(err, ENH_EINVAL, "%s: node '%s': explicit_paddings must be 0..65536", file,
+                                    n->name);
         } else
             return enh_fail(err, ENH_EUNSUPPORTED, "%s: node '%s': padding '%s' is not SAME, VALID or EXPLICIT", file,
                             n->name, s);
@@ -465,9 +469,9 @@ enh_status enh_tfjs_load_graph(const char *model_json, tf_graph **out, enh_error
     const char *fmt = json_string_value(json_object_get(root, "format"));
     json_t *nodes = json_object_get(json_object_get(root, "modelTopology"), "node");
     if (fmt && strcmp(fmt, "graph-model")) {
-        json_decref(root);
-        return enh_fail(err, ENH_EUNSUPPORTED, "%s: format '%s' is not a TF.js graph model ('graph-model')",
-                        model_json, fmt);
+        enh_fail(err, ENH_EUNSUPPORTED, "%s: format '%s' is not a TF.js graph model ('graph-model')", model_json, fmt);
+        json_decref(root); /* after the message: fmt lives in root */
+        return ENH_EUNSUPPORTED;
     }
     if (!json_is_array(nodes) || json_array_size(nodes) == 0 || json_array_size(nodes) > MAX_NODES) {
         json_decref(root);
