@@ -97,7 +97,7 @@ class Replica:
             os.unlink(portfile)
         self.log = open(os.path.join(self.dir, "server.log"), "w")
         cmd = [fleet.enhance, "serve", "--host", "127.0.0.1", "--port", "0", "--port-file", portfile,
-               "--models-config", fleet.config, "--log-level", "warn"] + args
+               "--models-config", fleet.config, "--log-level", "info"] + args
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         self.port, self.slot, self.exit = None, None, None
         deadline = time.monotonic() + 120
@@ -160,7 +160,7 @@ class Fleet:
         rows = {}
         for line in lines[1:]:
             row = dict(zip(keys, line.split(",")))
-            if row.get("pxname") == "enhance" and row.get("svname") not in ("FRONTEND",):
+            if row.get("pxname") == "enhance":  # the frontend, the backend and its slots
                 rows[row["svname"]] = row
         return rows
 
@@ -394,7 +394,14 @@ def run_test(a):
         t_kill_end = time.monotonic()
         rc, rows = load.stop()
         t_end = time.monotonic()
-        stat = fleet.lb_stat().get("BACKEND", {})
+        lbs = fleet.lb_stat()
+        stat = lbs.get("BACKEND", {})
+        srv_503 = 0  # the replicas' access logs: 503 answers while draining
+        for d in os.listdir(work):
+            lp = os.path.join(work, d, "server.log")
+            if os.path.isfile(lp):
+                srv_503 += sum(1 for line in open(lp) if "POST /v1/enhance 503 " in line)
+        cli_5xx = int(lbs.get("FRONTEND", {}).get("hrsp_5xx") or 0)
         log(f"\n## Mixed load through the balancer ({a.clients} clients, closed loop; plan: {work}/mixed.plan)\n")
         log("| phase | s | requests | lost or wrong | p50 ms | p99 ms |")
         log("|---|---|---|---|---|---|")
@@ -412,6 +419,8 @@ def run_test(a):
         lost_kill = [r for r in rows if r[4] != "ok" and t_kill <= r[1]]
         log(f"\nrequests: {len(rows)}; lost or wrong: {lost}; replicas' exit status after SIGTERM: {exits}; "
             f"haproxy retries {stat.get('wretr', '?')}, redispatches {stat.get('wredis', '?')}")
+        log(f"5xx: the replicas answered {srv_503} requests 503 + Retry-After while draining (their access "
+            f"logs); the balancer retried them on another replica: the clients got {cli_5xx}")
         log(f"kill -9: {inflight_at_kill} requests were in flight in the fleet, {len(lost_kill)} lost; "
             f"haproxy marked the replica DOWN {t_down:.2f} s after the kill")
         if rc != 0 or any(r[4] != "ok" for r in rows if not (t_kill <= r[1] and r[0] <= t_kill)):
@@ -421,6 +430,8 @@ def run_test(a):
             failures.append("kill -9 lost more than the requests in flight")
         if any(e != 0 for e in exits):
             failures.append(f"a replica did not exit 0 after SIGTERM: {exits}")
+        if cli_5xx > len(lost_kill):  # only a request killed mid-answer may end as a 502
+            failures.append(f"the clients got {cli_5xx} 5xx answers")
         if len(rows) < 100:
             failures.append(f"only {len(rows)} requests: the load did not run")
         # -- 4: the autoscaling signal, at the same offered load on 1, 2, 3 replicas
@@ -471,7 +482,15 @@ def run_up(a):
     work = a.work or tempfile.mkdtemp(prefix="enhance-fleet-")
     os.makedirs(work, exist_ok=True)
     rargs = ["--cores", str(a.cores), "--drain-timeout", "30"] + a.serve_args
-    fleet = Fleet(a.enhance, a.models_config, work, rargs, a.port)
+    cfg = a.models_config
+    if not cfg:  # deploy/models.json (the image's), with the models installed here
+        c = json.load(open(os.path.join(ROOT, "deploy", "models.json")))
+        c["models_dir"] = a.models_dir
+        c["models"] = [m for m in c["models"] if os.path.exists(os.path.join(a.models_dir, m["name"] + ".param"))]
+        cfg = os.path.join(work, "models.json")
+        with open(cfg, "w") as f:
+            json.dump(c, f)
+    fleet = Fleet(a.enhance, cfg, work, rargs, a.port)
     try:
         for _ in range(a.replicas):
             fleet.add()
@@ -517,9 +536,9 @@ def main():
     p.add_argument("mode", choices=["up", "test"])
     p.add_argument("--enhance", default=os.path.join(build, "enhance"))
     p.add_argument("--loadgen", default=os.path.join(build, "bench", "serve", "serve_loadgen"))
-    p.add_argument("--models-dir", default=models, help="test: where realesrgan-x4fast is installed")
-    p.add_argument("--models-config", default=os.path.join(ROOT, "deploy", "models.json"),
-                   help="up: the replicas' --models-config")
+    p.add_argument("--models-dir", default=models, help="where the models are installed")
+    p.add_argument("--models-config", help="up: the replicas' --models-config (default: deploy/models.json "
+                   "with the models installed in --models-dir)")
     p.add_argument("--replicas", type=int, default=3)
     p.add_argument("--cores", type=int, default=1, help="each replica's --cores")
     p.add_argument("--port", type=int, default=8080, help="up: the balancer's port")
