@@ -76,10 +76,10 @@ const enh_tf_model_info *enh_tf_model_get_info(const enh_tf_model *m)
     return &m->info;
 }
 
-/* The plan for h x w, built when missing (the lock is held while building: concurrent runs of a
- * new size wait instead of building it twice). Plans are never freed while the model lives
- * beyond the MAX_PLANS most recent... so a run holds no reference: evicted plans are kept
- * until the model is freed. */
+/* The plan for h x w, built when missing (under the lock: concurrent runs of a new size wait
+ * instead of building it twice). The first MAX_PLANS sizes are kept for the model's lifetime, so
+ * a run never holds a plan that another run could free; a size beyond them gets a plan for that
+ * run only (the caller frees it: see cached()). */
 static enh_status get_plan(enh_tf_model *m, int h, int w, tf_plan **out, enh_error *err)
 {
     pthread_mutex_lock(&m->lock);
