@@ -16,7 +16,12 @@ struct enh_tf_model {
     tf_graph *g;
     enh_tf_model_info info;
     pthread_mutex_t lock;
-    tf_plan *plans[MAX_PLANS]; /* most recently used first */
+    struct {
+        tf_plan *p;
+        int refs;           /* runs using it now */
+        unsigned long used; /* tick of the last get */
+    } plans[MAX_PLANS];
+    unsigned long tick;
     size_t arena_per_px;       /* from the 64 x 64 plan, rounded up by 1/8 for larger sizes */
 };
 
@@ -54,7 +59,8 @@ enh_status enh_tf_model_load(const char *model_json, enh_tf_model **out, enh_err
     }
     m->info.out_channels = os->d[3];
     m->info.scale = os->d[1] / 64;
-    m->plans[0] = p;
+    m->plans[0].p = p;
+    m->plans[0].used = ++m->tick;
     m->arena_per_px = p->arena_bytes / (64 * 64) + p->arena_bytes / (64 * 64) / 8;
     *out = m;
     return ENH_OK;
@@ -65,7 +71,7 @@ void enh_tf_model_free(enh_tf_model *m)
     if (!m)
         return;
     for (int i = 0; i < MAX_PLANS; i++)
-        tf_plan_free(m->plans[i]);
+        tf_plan_free(m->plans[i].p);
     pthread_mutex_destroy(&m->lock);
     tf_graph_free(m->g);
     free(m);
@@ -76,44 +82,64 @@ const enh_tf_model_info *enh_tf_model_get_info(const enh_tf_model *m)
     return &m->info;
 }
 
-/* The plan for h x w, built when missing (under the lock: concurrent runs of a new size wait
- * instead of building it twice). The first MAX_PLANS sizes are kept for the model's lifetime, so
- * a run never holds a plan that another run could free; a size beyond them gets a plan for that
- * run only (the caller frees it: see cached()). */
+/* The plan for h x w: a kept one, or built (outside the lock, so runs of other sizes go on) and
+ * kept in a free slot or in place of the least recently used plan no run is using; when every
+ * slot is busy the plan serves this run only. put_plan releases it. */
 static enh_status get_plan(enh_tf_model *m, int h, int w, tf_plan **out, enh_error *err)
 {
     pthread_mutex_lock(&m->lock);
-    enh_status st = ENH_OK;
-    int i = 0;
-    for (; i < MAX_PLANS && m->plans[i]; i++)
-        if (m->plans[i]->h == h && m->plans[i]->w == w)
-            break;
-    if (i < MAX_PLANS && m->plans[i]) {
-        *out = m->plans[i];
-    } else {
-        tf_plan *p = NULL;
-        st = tf_plan_build(m->g, h, w, m->info.in_channels, &p, err);
-        if (st == ENH_OK) {
-            /* a full cache keeps its plans (a concurrent run may use any of them): the new
-             * size is used for this run only and freed by it */
-            int k = 0;
-            while (k < MAX_PLANS && m->plans[k])
-                k++;
-            if (k < MAX_PLANS)
-                m->plans[k] = p;
-            *out = p;
+    for (int i = 0; i < MAX_PLANS; i++)
+        if (m->plans[i].p && m->plans[i].p->h == h && m->plans[i].p->w == w) {
+            m->plans[i].refs++;
+            m->plans[i].used = ++m->tick;
+            *out = m->plans[i].p;
+            pthread_mutex_unlock(&m->lock);
+            return ENH_OK;
         }
+    pthread_mutex_unlock(&m->lock);
+    tf_plan *p = NULL;
+    enh_status st = tf_plan_build(m->g, h, w, m->info.in_channels, &p, err);
+    if (st != ENH_OK)
+        return st;
+    pthread_mutex_lock(&m->lock);
+    int slot = -1;
+    for (int i = 0; i < MAX_PLANS; i++) {
+        if (m->plans[i].p && m->plans[i].p->h == h && m->plans[i].p->w == w) { /* built meanwhile */
+            m->plans[i].refs++;
+            m->plans[i].used = ++m->tick;
+            *out = m->plans[i].p;
+            pthread_mutex_unlock(&m->lock);
+            tf_plan_free(p);
+            return ENH_OK;
+        }
+        if (!m->plans[i].p)
+            slot = slot < 0 || m->plans[slot].p ? i : slot;
+        else if (m->plans[i].refs == 0 && (slot < 0 || (m->plans[slot].p && m->plans[i].used < m->plans[slot].used)))
+            slot = i;
+    }
+    if (slot >= 0) {
+        tf_plan_free(m->plans[slot].p);
+        m->plans[slot].p = p;
+        m->plans[slot].refs = 1;
+        m->plans[slot].used = ++m->tick;
     }
     pthread_mutex_unlock(&m->lock);
-    return st;
+    *out = p;
+    return ENH_OK;
 }
 
-static int cached(enh_tf_model *m, const tf_plan *p)
+static void put_plan(enh_tf_model *m, tf_plan *p)
 {
+    pthread_mutex_lock(&m->lock);
+    int kept = 0;
     for (int i = 0; i < MAX_PLANS; i++)
-        if (m->plans[i] == p)
-            return 1;
-    return 0;
+        if (m->plans[i].p == p) {
+            m->plans[i].refs--;
+            kept = 1;
+        }
+    pthread_mutex_unlock(&m->lock);
+    if (!kept)
+        tf_plan_free(p);
 }
 
 size_t enh_tf_model_arena_per_pixel(const enh_tf_model *m)
@@ -123,10 +149,14 @@ size_t enh_tf_model_arena_per_pixel(const enh_tf_model *m)
 
 size_t enh_tf_model_peak_bytes(const enh_tf_model *m, int h, int w)
 {
-    for (int i = 0; i < MAX_PLANS && m->plans[i]; i++)
-        if (m->plans[i]->h == h && m->plans[i]->w == w)
-            return m->plans[i]->arena_bytes;
-    return 0;
+    enh_tf_model *mm = (enh_tf_model *)m; /* the lock only */
+    size_t b = 0;
+    pthread_mutex_lock(&mm->lock);
+    for (int i = 0; i < MAX_PLANS; i++)
+        if (m->plans[i].p && m->plans[i].p->h == h && m->plans[i].p->w == w)
+            b = m->plans[i].p->arena_bytes;
+    pthread_mutex_unlock(&mm->lock);
+    return b;
 }
 
 enh_status enh_tf_model_run(enh_tf_model *m, const float *in, int h, int w, int pad_multiple, float *out,
@@ -167,7 +197,6 @@ enh_status enh_tf_model_run(enh_tf_model *m, const float *in, int h, int w, int 
     if (pout != out)
         enh_free(pout);
 done:
-    if (!cached(m, p))
-        tf_plan_free(p);
+    put_plan(m, p);
     return st;
 }
