@@ -39,8 +39,8 @@ c.save(f'{out}/in{s}.png'); (np.asarray(c).astype(np.float32) / 255).tofile(f'{o
 PY
 done
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) before the run, $(nproc) CPUs"
-printf '| model | input | threads | TF.js s | ours s | speed-up | ours GFLOP/s | TF.js RSS MiB | ours RSS MiB | PSNR dB |\n'
-printf '|---|---|---|---|---|---|---|---|---|---|\n'
+printf '| model | input | threads | TF.js s | ours s | speed-up | TF.js CPU-s | ours CPU-s | CPU ratio | ours GFLOP/s | TF.js RSS MiB | ours RSS MiB | PSNR dB |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 for m in $MODELS; do
   for S in $SIZES; do
     ref="$OUT/ref_${m}_$S.f32" ours="$OUT/ours_${m}_$S.f32"
@@ -54,7 +54,9 @@ r, o = json.loads(rj), json.loads(oj)
 a, b = np.fromfile(ours, np.float32), np.fromfile(ref, np.float32)
 mse = float(np.mean((a.astype(np.float64) - b) ** 2)); psnr = 10 * np.log10(1 / mse) if mse > 0 else float('inf')
 tr, to = r['run_ms_min'] / 1000, o['best_s']; s = int(s)
-print(f"| {m} | {s}x{s} | {t} | {tr:.2f} | {to:.3f} | {tr / to:.1f}x | {2 * float(mac) * 1e6 * s * s / to / 1e9:.1f} | "
+cr = min(r.get('run_cpu_s') or [0]); co = o['best_cpu_s']
+print(f"| {m} | {s}x{s} | {t} | {tr:.2f} | {to:.3f} | {tr / to:.1f}x | {cr:.1f} | {co:.2f} | {cr / co if co else 0:.1f}x | "
+      f"{2 * float(mac) * 1e6 * s * s / to / 1e9:.1f} | "
       f"{r.get('peak_rss_mib', 0):.0f} | {o['peak_rss_mb']:.0f} | {psnr:.1f} |")
 PY
   done
