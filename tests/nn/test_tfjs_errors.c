@@ -244,6 +244,13 @@ static void test_plan_errors(void)
     j = json_of(&m, y, &bin, &blen);
     expect("einsum letter", put(j, bin, blen, 1), 1, ENH_EINVAL, "'n2'", "Einsum", NULL);
     free(j), free(bin);
+    tfs_init(&m); /* a contracted letter of two sizes (the evaluator would read past the matrix) */
+    x = tfs_input(&m, 3);
+    y = tfs_einsum(&m, "abgd,gf->abdf", x, tfs_cf(&m, TFS_DIMS(63, 64), (float[63 * 64]){0}));
+    y = TFS_TRANSPOSE(&m, y, 0, 1, 3, 2);
+    j = json_of(&m, y, &bin, &blen);
+    expect("einsum contracted sizes", put(j, bin, blen, 1), 1, ENH_EINVAL, "'n2'", "contracted", NULL);
+    free(j), free(bin);
     tfs_init(&m);
     x = tfs_input(&m, 3);
     y = tfs_sum(&m, "Sum", x, TFS_VI(&m, 1, 2), 1);

@@ -279,10 +279,9 @@ static void mutate_bin(unsigned char *b, size_t *n)
     }
 }
 
-static void one(const char *dir, const char *json, const unsigned char *bin, size_t blen, int use_model, tally *t)
+/* loads path (a mutant), builds and runs it; use_model: the public API too */
+static void check_model(const char *path, int use_model, tally *t)
 {
-    char path[4096];
-    CHECK(tfs_write_files(dir, json, bin, blen, 1, 0, path, sizeof path) == 0);
     enh_error err = {0};
     tf_graph *g = NULL;
     enh_status st = enh_tfjs_load_graph(path, &g, &err);
@@ -343,9 +342,23 @@ static void one(const char *dir, const char *json, const unsigned char *bin, siz
     enh_tf_model_free(m);
 }
 
-/* test_tfjs_fuzz [seed [iterations]]: CTest runs the default; other seeds explore further */
+static void one(const char *dir, const char *json, const unsigned char *bin, size_t blen, int use_model, tally *t)
+{
+    char path[4096];
+    CHECK(tfs_write_files(dir, json, bin, blen, 1, 0, path, sizeof path) == 0);
+    check_model(path, use_model, t);
+}
+
+/* test_tfjs_fuzz [seed [iterations]]: CTest runs the default; other seeds explore further (a
+ * crash leaves its mutant in /tmp/enh-tfjs-fuzz-*; test_tfjs_fuzz DIR/model.json replays it) */
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strstr(argv[1], ".json")) { /* replay a mutant left behind by a failed run */
+        tally t = {0};
+        check_model(argv[1], 1, &t);
+        printf("%s: %s\n", argv[1], t.loaded ? "loaded" : "rejected");
+        CHECK_MAIN_END();
+    }
     int iters = argc > 2 ? atoi(argv[2]) : 400;
     if (argc > 1)
         rs = strtoull(argv[1], NULL, 0) | 1;
