@@ -323,6 +323,10 @@ static void test_run_errors(void)
     if (tm) {
         CHECK(enh_tf_model_run(tm, px, 0, 1, 1, px, NULL, &err) == ENH_EINVAL && strstr(err.msg, "out of range"));
         CHECK(enh_tf_model_run(tm, px, 1, 40000, 1, px, NULL, &err) == ENH_EINVAL);
+        enh_status pst = enh_tf_model_run(tm, px, 1, 1, INT32_MAX, px, NULL, &err); /* no int overflow padding */
+        CHECK_MSG(pst == ENH_EINVAL, "pad_multiple INT_MAX: %d %s", pst, err.msg);
+        CHECK(enh_tf_model_bytes_for(tm, 1, 1, INT32_MAX) > 0);
+        CHECK(enh_tf_model_run_fit(tm, px, 1, 1, INT32_MAX, 1, px, NULL, &err) != ENH_OK);
         CHECK(enh_tf_model_run(tm, px, 1, 1, 1, px, NULL, &err) == ENH_OK && px[0] == 0);
         enh_tf_model_free(tm);
     }
