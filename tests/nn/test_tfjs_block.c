@@ -6,8 +6,10 @@
  * with a leaky ReLU, a 2x2 transposed conv sized by Pack, and the global residual.
  * Fused (tf_plan_build) and reference (fuse 0) plans must agree on random input at three sizes
  * (max |diff| <= 1e-5 x max |y|), the fused plan must really be fused, and
- * enh_tf_model_run must pad an odd size to the multiple and crop it back. */
+ * enh_tf_model_run must pad an odd size to the multiple and crop it back, also from several
+ * threads at once with more sizes than the model keeps specialisations for. */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +140,54 @@ static double rel_diff(const float *a, const float *b, size_t n)
     return md / (mb > 0 ? mb : 1);
 }
 
+/* ---- concurrent runs: each thread runs its own size a few times on one shared model */
+enum { NSIZES = 6 };
+static const int tsize[NSIZES][2] = {{8, 8}, {12, 8}, {16, 16}, {8, 20}, {20, 12}, {24, 8}};
+
+typedef struct {
+    enh_tf_model *m;
+    const float *in, *expect;
+    int h, w, bad;
+} thread_job;
+
+static void *thread_run(void *arg)
+{
+    thread_job *j = arg;
+    size_t n = (size_t)j->h * j->w * CIN;
+    float *out = malloc(n * sizeof *out);
+    for (int rep = 0; rep < 3; rep++) {
+        enh_error err;
+        if (enh_tf_model_run(j->m, j->in, j->h, j->w, 4, out, NULL, &err) != ENH_OK || rel_diff(out, j->expect, n) > 1e-6)
+            j->bad++;
+    }
+    free(out);
+    return NULL;
+}
+
+static void test_threads(enh_tf_model *m)
+{
+    float *in[NSIZES], *expect[NSIZES];
+    thread_job jobs[NSIZES];
+    pthread_t th[NSIZES];
+    for (int k = 0; k < NSIZES; k++) { /* references one at a time (the first 4 sizes stay cached) */
+        size_t n = (size_t)tsize[k][0] * tsize[k][1] * CIN;
+        in[k] = nn_rand_buf(n, 1.0f);
+        expect[k] = malloc(n * sizeof *expect[k]);
+        enh_error err;
+        CHECK(enh_tf_model_run(m, in[k], tsize[k][0], tsize[k][1], 4, expect[k], NULL, &err) == ENH_OK);
+        jobs[k] = (thread_job){m, in[k], expect[k], tsize[k][0], tsize[k][1], 0};
+    }
+    for (int k = 0; k < NSIZES; k++)
+        CHECK(pthread_create(&th[k], NULL, thread_run, &jobs[k]) == 0);
+    for (int k = 0; k < NSIZES; k++) {
+        pthread_join(th[k], NULL);
+        CHECK_MSG(jobs[k].bad == 0, "%dx%d: %d of 3 concurrent runs failed or differed", tsize[k][1], tsize[k][0],
+                  jobs[k].bad);
+        enh_free(in[k]);
+        free(expect[k]);
+    }
+}
+
 int main(void)
 {
     char dir[] = "/tmp/enh-tfjs-block-XXXXXX", path[4096];
@@ -217,6 +267,7 @@ int main(void)
         CHECK_MSG(st != ENH_OK && err.msg[0], "odd size without padding: %d", st);
         enh_free(in);
         free(got), free(pad), free(ref);
+        test_threads(tm);
         enh_tf_model_free(tm);
     }
     tf_graph_free(g);
