@@ -47,8 +47,7 @@ static void test_zero_config(void)
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
     CHECK(system(cmd) == 0);
     setenv("ENHANCE_MODELS_DIR", dir, 1); /* the server (our child) inherits it */
-    const char *args[] = {"--log-level", "warn", "--cors-origin", "https://example.org", "--debug-delay-ms", "0",
-                          NULL};
+    const char *args[] = {"--log-level", "warn", "--cors-origin", "https://example.org", "--job-ttl", "2", NULL};
     test_server s;
     CHECK(test_server_start(&s, g_cmd, args) == 0);
     if (!s.port)
@@ -120,6 +119,21 @@ static void test_zero_config(void)
     http_resp_free(&r);
     http_do("GET", url(&s, "/v1/jobs/zz/result"), NULL, 0, NULL, 5, &r);
     CHECK(r.status == 404);
+    http_resp_free(&r);
+
+    /* a result nobody fetches is removed --job-ttl seconds after it finished */
+    http_do("POST", url(&s, "/v1/jobs?upscale=resample"), g_png, g_png_len, PNG, 10, &r);
+    doc = json_body(&r);
+    snprintf(jid, sizeof jid, "%s", doc ? json_string_value(json_object_get(doc, "id")) : "none");
+    json_decref(doc);
+    http_resp_free(&r);
+    doc = wait_job(&s, jid, 20);
+    CHECK(doc && !strcmp(state_of(doc), "done"));
+    json_decref(doc);
+    sleep_ms(2300);
+    snprintf(path, sizeof path, "/v1/jobs/%s", jid);
+    http_do("GET", url(&s, path), NULL, 0, NULL, 5, &r);
+    CHECK_MSG(r.status == 404, "result still kept after --job-ttl 2: %ld", r.status);
     http_resp_free(&r);
     CHECK(test_server_wait_exit(&s, SIGTERM, 20) == 0);
     unsetenv("ENHANCE_MODELS_DIR");
