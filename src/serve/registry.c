@@ -21,8 +21,12 @@ static enh_status run_model(void *model, const float *in, int n, int c, int h, i
 static void on_batch(void *user, int tiles, double seconds)
 {
     serve_model *m = user;
-    if (!atomic_load(&m->ready)) /* the warm-up tile is not traffic */
+    if (!atomic_load(&m->ready)) { /* the warm-up tile is not traffic, but it makes the model's
+                                     * series exist at 0: the HPA reads a new pod's queue metrics
+                                     * from its first scrape, before any request */
+        serve_metrics_queue_add(m->metrics, m->cfg.name, 0);
         return;
+    }
     serve_metrics_batch(m->metrics, m->cfg.name, tiles, seconds);
 }
 

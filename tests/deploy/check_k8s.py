@@ -297,7 +297,7 @@ def check_rules(rules, samples, types):
         for n in sorted(names):
             base = re.sub(r"_(sum|count|bucket)$", "", n)
             typ = types.get(n) or types.get(base)
-            check(n in samples, f"adapter rule {r['name']['as']}: series {n} is in /metrics")
+            check(n in samples, f"adapter rule {r['name']['as']}: series {n} is in /metrics (before any request, as on a new pod)")
             if n.endswith(("_sum", "_count")):
                 check(typ == "histogram", f"  {n} comes from a histogram ({typ})")
             elif "rate(" not in r["metricsQuery"]:
