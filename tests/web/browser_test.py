@@ -134,6 +134,13 @@ def run_ok(d, base):
     check(rects[0] == rects[1] and abs(rects[1][2] - nat[0]) < 1, "1:1 zoom: both images share one transform (%s, natural %s)" % (rects, nat))
     d.execute_script("const s = document.getElementById('split'); s.value = 50; s.dispatchEvent(new Event('input'));")
     shot(d, "04-zoom-1to1.png")
+    # side by side: two views, one transform (the same detail of both at 1:1)
+    d.find_element(By.ID, "mode").click()
+    d.find_element(By.ID, "one").click()
+    st = d.execute_script("return ['stageA', 'stageB'].map((id) => document.getElementById(id).style.cssText);")
+    check(visible(d, "viewB") and st[0] == st[1], "side by side: both views at one transform (%s)" % st[0])
+    shot(d, "04b-side-by-side.png")
+    d.find_element(By.ID, "mode").click()
     d.find_element(By.ID, "fit").click()
     # download: the file lands under its name and decodes
     dl.click()
