@@ -81,6 +81,11 @@ enh_status enh_serve_start(const enh_serve_options *o, enh_server **out, enh_err
     /* cores: instances x intra-op threads never exceed them (one shared pool) */
     int cores = o->cores > 0 ? o->cores : online_cpus();
     int inst = serve_registry_instances(&s->config);
+    /* zero-config serves every installed model with one instance each: five installed models
+     * on a 2-core laptop must still start. Idle instances cost nothing; the pool is sized as if
+     * at most `cores` of them computed at once (a config file is held to the strict rule) */
+    if (!o->models_config[0] && inst > cores)
+        inst = cores;
     if (inst > cores) {
         serve_models_config_free(&s->config);
         serve_jobs_free(s->jobs);
@@ -159,7 +164,7 @@ enh_status enh_serve_reload(enh_server *s, enh_error *err)
     if (st)
         return st;
     int cores = s->opt.cores > 0 ? s->opt.cores : online_cpus();
-    if (serve_registry_instances(&cfg) > cores) {
+    if (s->opt.models_config[0] && serve_registry_instances(&cfg) > cores) {
         serve_models_config_free(&cfg);
         return enh_fail(err, ENH_EINVAL, "reload refused: %d instances in total exceed the %d cores in use",
                         serve_registry_instances(&cfg), cores);
