@@ -55,7 +55,9 @@ def render(k8s):
     kubectl = shutil.which("kubectl")
     if kubectl:
         out = subprocess.run([kubectl, "kustomize", k8s], capture_output=True, text=True)
-        ver = subprocess.run([kubectl, "version", "--client"], capture_output=True, text=True).stdout.split("\n")[0]
+        ver = subprocess.run([kubectl, "version", "--client"], capture_output=True, text=True).stdout
+        m = re.search(r'GitVersion:"([^"]+)"', ver) or re.search(r"Client Version: (\S+)", ver)
+        ver = "kubectl " + (m.group(1) if m else "?")
         check(out.returncode == 0, f"kubectl kustomize deploy/k8s renders ({ver.strip()}) {out.stderr.strip()}")
         return [d for d in yaml.safe_load_all(out.stdout) if d]
     print("note: kubectl not found (Debian: apt-get install kubernetes-client); reading the files that "
@@ -297,7 +299,8 @@ def check_rules(rules, samples, types):
         for n in sorted(names):
             base = re.sub(r"_(sum|count|bucket)$", "", n)
             typ = types.get(n) or types.get(base)
-            check(n in samples, f"adapter rule {r['name']['as']}: series {n} is in /metrics (before any request, as on a new pod)")
+            check(n in samples,
+                  f"adapter rule {r['name']['as']}: series {n} is in /metrics (before any request, as on a new pod)")
             if n.endswith(("_sum", "_count")):
                 check(typ == "histogram", f"  {n} comes from a histogram ({typ})")
             elif "rate(" not in r["metricsQuery"]:
