@@ -44,6 +44,16 @@ def log(*a):
     print(*a, flush=True)
 
 
+def die_with_parent():
+    """preexec_fn: the child gets SIGKILL when this process dies (a CTest timeout kills only
+    the test's own process; replicas and the balancer must not outlive it)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 # ---- Prometheus text ------------------------------------------------------------------
 def parse_metrics(text):
     """{name: [(labels dict, value)]} and {name: type} from Prometheus exposition text."""
@@ -100,7 +110,7 @@ class Replica:
         self.log = open(os.path.join(self.dir, "server.log"), "w")
         cmd = [fleet.enhance, "serve", "--host", "127.0.0.1", "--port", "0", "--port-file", portfile,
                "--models-config", fleet.config, "--log-level", "info"] + args
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
         self.port, self.slot, self.exit = None, None, None
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -129,7 +139,7 @@ class Fleet:
         env = dict(os.environ, ENH_LB_PORT=str(self.lb_port), ENH_LB_DIR=work)
         self.lb_log = open(os.path.join(work, "haproxy.log"), "w")
         self.lb = subprocess.Popen(["haproxy", "-db", "-f", os.path.join(HERE, "haproxy.cfg")], env=env,
-                                   stdout=self.lb_log, stderr=subprocess.STDOUT)
+                                   stdout=self.lb_log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
         sock = os.path.join(work, "admin.sock")
         for _ in range(100):
             if os.path.exists(sock) and self.lb_cmd("show info"):
@@ -287,7 +297,7 @@ class Load:
         self.out = open(csv + ".out", "w")
         self.proc = subprocess.Popen([loadgen, "--url", f"http://127.0.0.1:{port}", "--plan", plan,
                                       "--concurrency", str(concurrency), "--csv", csv] + list(extra),
-                                     stdout=self.out, stderr=subprocess.STDOUT)
+                                     stdout=self.out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
 
     def stop(self):
         if self.proc.poll() is None:

@@ -33,7 +33,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "deploy", "local"))
-from fleet import http_get, parse_metrics  # noqa: E402
+from fleet import die_with_parent, http_get, parse_metrics  # noqa: E402
 
 try:
     import yaml
@@ -261,7 +261,7 @@ def live(a, args, cm, parsed, probes, ann, rules, work):
     cmd = [a.enhance, "serve"] + [x for k, v in local.items() for x in (k, v)]
     print("live: " + " ".join(cmd[1:]) + f"  (models: {', '.join(m['name'] for m in installed)})")
     log = open(os.path.join(work, "server.log"), "w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
     try:
         port = None
         deadline = time.monotonic() + 120
