@@ -3,7 +3,7 @@
  *
  * JSON shape (see enh_ops_schema_json):
  *   {"restorations": {"upscale", "scale", "model", "decompress", "denoise", "deblur", "sharpen",
- *                     "resample_kernel"},
+ *                     "resample_kernel", "denoise_method", "deblur_method", "low_light"},
  *    "adjustments":  {"auto_color", "auto_exposure", "hdr", "exposure", "contrast",
  *                     "saturation", "sharpness", "white_balance": {"temperature", "tint"}},
  *    "resizing":     {"width", "height", "fit", "gravity", "padding", "background", "kernel"},
@@ -43,6 +43,10 @@ typedef enum {
 
 typedef enum { ENH_GRAVITY_CENTRE = 0, ENH_GRAVITY_SMART } enh_gravity;
 
+/* How a restoration with a network is done: the classical filter, or the network (MAXIM,
+ * run at the input's resolution before any upscaling) blended with its input by the strength. */
+typedef enum { ENH_METHOD_FILTER = 0, ENH_METHOD_AI } enh_method;
+
 typedef struct enh_ops {
     /* restorations */
     enh_upscale_kind upscale;
@@ -52,6 +56,9 @@ typedef struct enh_ops {
     int denoise;
     int deblur;
     int sharpen;
+    enh_method denoise_method; /* "denoise": "ai" sets AI and strength 100; a strength blends */
+    enh_method deblur_method;
+    int low_light;         /* low-light network: off/auto/1..100 (strength = blend with the input) */
     /* adjustments */
     int auto_color;        /* bool */
     int auto_exposure;     /* bool */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define OFF(f) offsetof(enh_ops, f)
 
@@ -30,6 +31,11 @@ static const enh_named g_gravity[] = {{"centre", ENH_GRAVITY_CENTRE}, {"center",
                                       {NULL, 0}};
 static const enh_named g_metadata[] = {{"strip", 0}, {"keep", 1}, {"true", 1}, {"false", 0}, {NULL, 0}};
 static const int g_bit_depths[] = {0, 8, 16, -1};
+/* "denoise": "ai" = the network at full strength (the hook also sets the method) */
+static const enh_named g_ai_level[] = {{"ai", 100}, {NULL, 0}};
+static const enh_named g_method[] = {{"filter", ENH_METHOD_FILTER}, {"classical", ENH_METHOD_FILTER},
+                                     {"ai", ENH_METHOD_AI},         {"network", ENH_METHOD_AI},
+                                     {NULL, 0}};
 
 /* ---- hooks ---- */
 
@@ -75,6 +81,19 @@ static enh_status model_hook(const enh_opt *o, const enh_opt_value *v, enh_ops *
     return s;
 }
 
+/* restorations.denoise / deblur: the level "ai" also chooses the network as the method (a number
+ * given later keeps the network and sets the blend). */
+static enh_status ai_level_hook(const enh_opt *o, const enh_opt_value *v, enh_ops *ops, enh_ops_state *st,
+                                enh_error *err)
+{
+    (void)st;
+    enh_status s = enh_opt_set_plain(o, v, ops, err);
+    int named = (v->kind == ENH_VAL_TEXT || v->kind == ENH_VAL_STR) && v->str && !strcasecmp(v->str, "ai");
+    if (!s && named)
+        *(o->offset == OFF(denoise) ? &ops->denoise_method : &ops->deblur_method) = ENH_METHOD_AI;
+    return s;
+}
+
 /* ---- the table ---- */
 
 /* Rows that differ only in their names and help. */
@@ -105,10 +124,15 @@ const enh_opt enh_opts[] = {
              "instead"},
     STRENGTH_ROW("restorations.decompress", "decompress", decompress, 0, g_decompress_levels,
                  "JPEG artifact removal (light = 25, moderate = 50, strong = 100)"),
-    STRENGTH_ROW("restorations.denoise", "denoise", denoise, 0, NULL,
-                 "noise removal; auto = from the measured noise level"),
-    STRENGTH_ROW("restorations.deblur", "deblur", deblur, ENH_OPT_CLI_VALUE_OPTIONAL, NULL,
-                 "blur compensation; auto = from the measured sharpness"),
+    {.path = "restorations.denoise", .query = "denoise", .cli = "denoise", .type = ENH_OPT_STRENGTH, .min = 0,
+     .max = 100, .names = g_ai_level, .def = "off", .offset = OFF(denoise), .hook = ai_level_hook, .metavar = "L",
+     .help = "noise removal; auto = from the measured noise level; ai = the MAXIM denoising network (a number "
+             "with denoise_method=ai blends it with the input)"},
+    {.path = "restorations.deblur", .query = "deblur", .cli = "deblur", .type = ENH_OPT_STRENGTH,
+     .flags = ENH_OPT_CLI_VALUE_OPTIONAL, .min = 0, .max = 100, .names = g_ai_level, .def = "off",
+     .offset = OFF(deblur), .hook = ai_level_hook, .metavar = "L",
+     .help = "blur compensation; auto = from the measured sharpness; ai = the MAXIM deblurring network (motion "
+             "and defocus blur)"},
     STRENGTH_ROW("restorations.sharpen", "sharpen", sharpen, ENH_OPT_CLI_VALUE_OPTIONAL, NULL,
                  "unsharp mask on lightness"),
     {.path = "restorations.resample_kernel", .json_alias = "resizing.kernel", .query = "kernel resample_kernel",
@@ -116,6 +140,17 @@ const enh_opt enh_opts[] = {
      .offset = OFF(resample_kernel), .metavar = "K",
      .help = "kernel of every plain resample (resizing, upscale=resample, a model's output brought to the "
              "requested factor); cubic = MATLAB imresize bicubic, the SR papers' baseline"},
+    {.path = "restorations.denoise_method", .query = "denoise_method", .cli = "denoise-method",
+     .type = ENH_OPT_ENUM, .names = g_method, .def = "filter", .offset = OFF(denoise_method), .metavar = "M",
+     .help = "filter = DCT thresholding; ai = maxim-denoising at the input's resolution, blended by the strength"},
+    {.path = "restorations.deblur_method", .query = "deblur_method", .cli = "deblur-method", .type = ENH_OPT_ENUM,
+     .names = g_method, .def = "filter", .offset = OFF(deblur_method), .metavar = "M",
+     .help = "filter = unsharp mask on lightness; ai = maxim-deblurring, blended by the strength"},
+    {.path = "restorations.low_light", .query = "low_light", .cli = "low-light", .type = ENH_OPT_STRENGTH,
+     .flags = ENH_OPT_CLI_VALUE_OPTIONAL, .min = 0, .max = 100, .def = "off", .offset = OFF(low_light),
+     .metavar = "L",
+     .help = "low-light network (maxim-enhancement) blended with the input by the strength; auto = 60 when the "
+             "photo is measured under-exposed"},
     /* adjustments */
     {.path = "adjustments.auto_color", .json_alias = "adjustments.auto_colour", .query = "auto_color auto_colour",
      .cli = "auto-color auto-colour", .type = ENH_OPT_BOOL, .def = "false", .offset = OFF(auto_color),
@@ -178,7 +213,7 @@ const size_t enh_opts_count = sizeof enh_opts / sizeof enh_opts[0];
 _Static_assert(sizeof enh_opts / sizeof enh_opts[0] <= 64, "enh_ops_state.given has 64 bits");
 _Static_assert(sizeof(enh_upscale_kind) == sizeof(int) && sizeof(enh_fit) == sizeof(int) &&
                    sizeof(enh_gravity) == sizeof(int) && sizeof(enh_format) == sizeof(int) &&
-                   sizeof(enh_kernel) == sizeof(int),
+                   sizeof(enh_kernel) == sizeof(int) && sizeof(enh_method) == sizeof(int),
                "ENUM fields are written as int");
 
 /* ---- lookup ---- */

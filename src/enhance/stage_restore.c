@@ -96,7 +96,10 @@ static enh_status run_dct(enh_planes *p, int quality, double sigma, enh_pool *po
 enh_status enh_stage_restore(VipsImage *in, const enh_ops *ops, const enh_pipeline_ctx *ctx, VipsImage **out,
                              enh_pipeline_report *report, enh_error *err)
 {
-    int dq = ops->decompress, dn = ops->denoise, db = ops->deblur, sh = ops->sharpen;
+    /* a restoration whose method is ai is the network stage's (stage_model.c) */
+    int dq = ops->decompress, sh = ops->sharpen;
+    int dn = ops->denoise_method == ENH_METHOD_AI ? 0 : ops->denoise;
+    int db = ops->deblur_method == ENH_METHOD_AI ? 0 : ops->deblur;
     *out = NULL;
     if (!dq && !dn && !db && !sh) {
         g_object_ref(in);

@@ -66,7 +66,7 @@ static void test_errors(void)
     expect_fail("{\"restorations\":{\"denoyse\":10}}", "restorations.denoyse");
     expect_fail("{\"adjustmnts\":{}}", "adjustmnts");
     expect_fail("{\"adjustments\":{\"white_balance\":{\"temp\":3}}}", "adjustments.white_balance.temp");
-    expect_fail("{\"restorations\":{\"denoise\":\"lots\"}}", "\"off\", \"auto\" or 0..100");
+    expect_fail("{\"restorations\":{\"denoise\":\"lots\"}}", "\"off\", \"auto\", \"ai\" or 0..100");
     expect_fail("{\"restorations\":{\"denoise\":101}}", "restorations.denoise");
     expect_fail("{\"restorations\":{\"decompress\":\"heavy\"}}", "moderate");
     expect_fail("{\"restorations\":{\"upscale\":\"x4\"}}", "\"photo\"");
