@@ -506,6 +506,64 @@ static void test_layernorm(void)
     CHECK((g_kinds[TFS_LAYERNORM] == 1 || g_kinds[TFS_REDUCE] == 2) && g_kinds[TFS_REF] == 0);
 }
 
+static void test_more_ops(void)
+{
+    tfs_model m;
+    /* BiasAdd after a 1x1 conv: into the GEMM */
+    tfs_init(&m);
+    const char *x = tfs_input(&m, 2);
+    const char *y = tfs_conv(&m, x, tfs_cf(&m, TFS_DIMS(1, 1, 2, 2), (float[]){1, 0, 0, 1}), "VALID", 1);
+    y = tfs_op(&m, "BiasAdd", TFS_TF ", \"data_format\": {\"s\": \"TkhXQw==\"}", y,
+               tfs_cf(&m, TFS_DIMS(2), (float[]){10, 20}), NULL);
+    run_case("BiasAdd", &m, y, 1, 2, 2, iota(4, 1), OSHAPE(1, 1, 2, 2), ((float[]){11, 22, 13, 24}), 0);
+    CHECK(g_kinds[TFS_DENSE] == 1 && g_kinds[TFS_EW] == 0 && g_kinds[TFS_REF] == 0);
+
+    /* Squeeze then ExpandDims: views */
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    y = tfs_op(&m, "Squeeze", TFS_TF ", \"squeeze_dims\": {\"list\": {\"i\": [\"-1\"]}}", x, NULL);
+    y = tfs_op(&m, "ExpandDims", TFS_TF ", \"Tdim\": {\"type\": \"DT_INT32\"}", y, tfs_si(&m, 1), NULL);
+    y = tfs_bin(&m, "Mul", y, tfs_sf(&m, 2));
+    run_case("Squeeze, ExpandDims", &m, y, 2, 2, 1, iota(4, 1), OSHAPE(1, 1, 2, 2), ((float[]){2, 4, 6, 8}), 0);
+
+    /* BroadcastTo of a computed row over H and C */
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    y = tfs_op(&m, "BroadcastTo", TFS_TF ", \"Tidx\": {\"type\": \"DT_INT32\"}", x, TFS_VI(&m, 1, 2, 3, 2), NULL);
+    run_case("BroadcastTo", &m, y, 1, 3, 1, iota(3, 1), OSHAPE(1, 2, 3, 2), ((float[]){1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3}),
+             0);
+
+    /* AddN, OnesLike, and Fill with a shape from Shape */
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    const char *terms[3] = {x, tfs_bin(&m, "Mul", x, tfs_sf(&m, 2)), tfs_op(&m, "OnesLike", TFS_TF, x, NULL)};
+    y = tfs_nodev(&m, NULL, "AddN", TFS_TF ", \"N\": {\"i\": \"3\"}", terms, 3);
+    const char *fill = tfs_op(&m, "Fill", TFS_TF ", \"index_type\": {\"type\": \"DT_INT32\"}", tfs_shape(&m, x),
+                              tfs_sf(&m, 0.5f), NULL);
+    y = tfs_bin(&m, "AddV2", y, fill);
+    run_case("AddN, OnesLike, Fill", &m, y, 2, 2, 1, iota(4, 1), OSHAPE(1, 2, 2, 1), ((float[]){4.5f, 7.5f, 10.5f, 13.5f}),
+             0);
+
+    /* Relu, Sigmoid, Sign, Floor as ops; where(0 < x < 1, x, 0) with LogicalAnd */
+    static const float ux[4] = {-1.5f, 0, 0.5f, 2};
+    struct {
+        const char *op;
+        float e[4];
+    } un[] = {{"Relu", {0, 0, 0.5f, 2}}, {"Sign", {-1, 0, 1, 1}}, {"Floor", {-2, 0, 0, 2}},
+              {"Sigmoid", {0.18242552f, 0.5f, 0.62245933f, 0.88079708f}}};
+    for (size_t i = 0; i < sizeof un / sizeof *un; i++) {
+        tfs_init(&m);
+        x = tfs_input(&m, 1);
+        run_case(un[i].op, &m, tfs_un(&m, un[i].op, x), 1, 4, 1, ux, OSHAPE(1, 1, 4, 1), un[i].e, 2e-6f);
+    }
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    const char *c = tfs_op(&m, "LogicalAnd", "", tfs_op(&m, "Greater", TFS_TF, x, tfs_sf(&m, 0), NULL),
+                           tfs_op(&m, "Less", TFS_TF, x, tfs_sf(&m, 1), NULL), NULL);
+    y = tfs_select(&m, c, x, tfs_sf(&m, 0));
+    run_case("LogicalAnd", &m, y, 1, 4, 1, ux, OSHAPE(1, 1, 4, 1), ((float[]){0, 0, 0.5f, 0}), 0);
+}
+
 static uint16_t u16le(uint16_t v)
 {
     uint16_t r;
@@ -571,6 +629,7 @@ int main(void)
     test_int_and_shape();
     test_activations();
     test_layernorm();
+    test_more_ops();
     test_quantised();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
