@@ -126,6 +126,25 @@ static void test_conv(void)
     static const float e3[] = {45, 39, 66, 50};
     run_case("conv SAME s2", &m, y, 4, 4, 1, iota(16, 0), OSHAPE(1, 2, 2, 1), e3, 1e-6f);
 
+    /* EXPLICIT padding: 1 row on top, 1 column on the right */
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    y = tfs_op(&m, "Conv2D",
+               tfs_fmt("\"padding\": {\"s\": \"%s\"}, \"explicit_paddings\": {\"list\": {\"i\": [\"0\", \"0\", \"1\", "
+                       "\"0\", \"0\", \"1\", \"0\", \"0\"]}}, " TFS_TF, tfs_b64("EXPLICIT")),
+               x, tfs_cf(&m, TFS_DIMS(3, 3, 1, 1), f), NULL);
+    run_case("conv EXPLICIT", &m, y, 3, 3, 1, iota(9, 1), OSHAPE(1, 2, 2, 1), ((float[]){21, 16, 45, 33}), 1e-6f);
+    CHECK(g_kinds[TFS_CONV] == 1 && g_kinds[TFS_REF] == 0);
+
+    /* dilation 2, VALID: x[i][j] = 5i + j at rows and columns 0, 2, 4 */
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    y = tfs_op(&m, "Conv2D",
+               tfs_fmt("\"padding\": {\"s\": \"%s\"}, \"dilations\": {\"list\": {\"i\": [\"1\", \"2\", \"2\", \"1\"]}}, "
+                       TFS_TF, tfs_b64("VALID")),
+               x, tfs_cf(&m, TFS_DIMS(3, 3, 1, 1), f), NULL);
+    run_case("conv dilation 2", &m, y, 5, 5, 1, iota(25, 0), OSHAPE(1, 1, 1, 1), ((float[]){108}), 1e-6f);
+
     /* 1x1 SAME: a Dense over channels; x = (1,2),(3,4) -> (x0 - x1, 2 x1) */
     tfs_init(&m);
     x = tfs_input(&m, 2);
@@ -160,6 +179,14 @@ static void test_deconv(void)
         eb[i] = e[i] + (i % 2 ? -1 : 0.5f);
     run_case("deconv + bias", &m, y, 2, 2, 1, iota(4, 1), OSHAPE(1, 4, 4, 2), eb, 1e-6f);
     CHECK(g_kinds[TFS_DECONV] == 1 && g_kinds[TFS_EW] == 0);
+
+    /* 3x3 stride 2 SAME (the reference path): 2x2 -> 4x4, TF pads 0 before and 1 after */
+    tfs_init(&m);
+    x = tfs_input(&m, 1);
+    float ones[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+    y = tfs_deconv(&m, TFS_VI(&m, 1, 4, 4, 1), tfs_cf(&m, TFS_DIMS(3, 3, 1, 1), ones), x, "SAME", 2);
+    run_case("deconv 3x3 s2 SAME", &m, y, 2, 2, 1, iota(4, 1), OSHAPE(1, 4, 4, 1),
+             ((float[]){1, 1, 3, 2, 1, 1, 3, 2, 4, 4, 10, 6, 3, 3, 7, 4}), 1e-6f);
 
     /* input_sizes one larger than 2 x input (TF allows it with VALID): the extra last row and
      * column are 0 */
