@@ -30,8 +30,9 @@ import shutil
 import sys
 import tempfile
 
-from fleet_test import MODEL, run_test
-from fleetlib import Fleet, log
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree when CTest runs this
+from fleet_test import MODEL, run_test  # noqa: E402
+from fleetlib import Fleet, log  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -33,6 +33,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "deploy", "local"))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree when CTest runs this
 from fleetlib import die_with_parent, http_get, parse_metrics  # noqa: E402
 
 try:
