@@ -557,6 +557,20 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     if (!r)
         return;
     *con_cls = NULL;
+    enh_server *s = r->srv;
+    if (s->opt.access_log && r->code) {
+        /* one line per request; probes and scrapes only at debug (a kubelet asks every few seconds) */
+        int probe = r->route == R_HEALTHZ || r->route == R_READYZ || r->route == R_METRICS;
+        char extra[160] = "";
+        const serve_job *j = r->job;
+        if (j && r->admitted && j->finished) /* a synchronous enhance: where its time went */
+            snprintf(extra, sizeof extra, " (queue %.0f, decode %.0f, compute %.0f, encode %.0f ms; model %s; %d tiles)",
+                     j->queue_s * 1000, j->decode_s * 1000, j->compute_s * 1000, j->encode_s * 1000, j->route,
+                     j->tiles);
+        enh_log(probe ? ENH_LOG_DEBUG : ENH_LOG_INFO, "access: %s %s %s %d %zu bytes %.1f ms%s%s", r->request_id,
+                r->method, r->path, r->code, r->bytes, (enh_now() - r->t0) * 1000, extra,
+                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
+    }
     if (r->job) {
         if (r->admitted && !r->job->finished) {
             /* cannot happen while suspended; never free a job the scheduler still uses */
@@ -564,14 +578,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
         } else {
             serve_job_free(r->job);
         }
-    }
-    enh_server *s = r->srv;
-    if (s->opt.access_log && r->code) {
-        /* one line per request; probes and scrapes only at debug (a kubelet asks every few seconds) */
-        int probe = r->route == R_HEALTHZ || r->route == R_READYZ || r->route == R_METRICS;
-        enh_log(probe ? ENH_LOG_DEBUG : ENH_LOG_INFO, "access: %s %s %s %d %zu bytes %.1f ms%s", r->request_id, r->method,
-                r->path, r->code, r->bytes, (enh_now() - r->t0) * 1000,
-                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
     }
     free(r->body);
     free(r);
