@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "core/log.h"
 #include "serve/filename.h"
 #include "serve/server_internal.h"
 
@@ -177,6 +178,11 @@ static void job_done(serve_job *j)
             e->t_finished = enh_now();
             if (j->status == ENH_OK)
                 record_locked(t, j->route, (double)j->out_w * j->out_h, j->compute_s);
+            /* the access log's line for a job (its POST was answered long before) */
+            enh_log(ENH_LOG_INFO, "job: %s %s after %.1f s (queue %.0f, compute %.0f, encode %.0f ms; model %s; %d tiles)%s%s",
+                    e->id, j->status == ENH_OK ? "done" : j->err_type ? j->err_type : "failed", j->t_done - j->t_admit,
+                    j->queue_s * 1000, j->compute_s * 1000, j->encode_s * 1000, j->route, j->tiles,
+                    j->status == ENH_OK ? "" : ": ", j->status == ENH_OK ? "" : j->err.msg);
             if (e->deleted) {
                 unlink_entry(t, e);
                 drop = e;
