@@ -135,6 +135,20 @@ enh_status enh_image_normalize(VipsImage *in, VipsImage **out, enh_error *err)
     return ENH_OK;
 }
 
+/* A failed decode is the file's fault unless libvips ran out of memory: then it is ours
+ * (ENH_ENOMEM, the documented 503 out_of_memory), not "truncated or damaged". */
+static enh_status decode_failed(enh_error *err, const char *name, const char *format, const char *what)
+{
+    char msg[512];
+    enh_vips_take_error(msg, sizeof msg);
+    if (strstr(msg, "out of memory") || strstr(msg, "cannot allocate") || strstr(msg, "Cannot allocate") ||
+        strstr(msg, "unable to allocate") || strstr(msg, "failed to allocate"))
+        return enh_fail(err, ENH_ENOMEM, "%s: out of memory while decoding the %s image (%s); try again later or "
+                        "with a smaller image", name, format, msg);
+    return enh_fail(err, ENH_EINVAL, "%s: %s the %s data (truncated or damaged file): %s", name, what, format,
+                    msg[0] ? msg : "no detail");
+}
+
 static enh_status decode_source(VipsSource *src, const char *name, const unsigned char *head, size_t head_len,
                                 long long size, unsigned long long max_pixels, VipsImage **out,
                                 enh_image_info *info, enh_error *err)
@@ -149,8 +163,7 @@ static enh_status decode_source(VipsSource *src, const char *name, const unsigne
     VipsImage *raw = vips_image_copy_memory(hdr);
     g_object_unref(hdr);
     if (!raw)
-        return enh_vips_fail(err, ENH_EINVAL, "%s: cannot decode the %s data (truncated or damaged file)", name,
-                             info->format);
+        return decode_failed(err, name, info->format, "cannot decode");
     VipsImage *norm = NULL;
     st = enh_image_normalize(raw, &norm, err);
     if (st) {
@@ -167,7 +180,7 @@ static enh_status decode_source(VipsSource *src, const char *name, const unsigne
     g_object_unref(norm);
     g_object_unref(raw);
     if (!mem)
-        return enh_vips_fail(err, ENH_EINVAL, "%s: cannot convert the decoded %s image", name, info->format);
+        return decode_failed(err, name, info->format, "cannot convert");
     *out = mem;
     return ENH_OK;
 }

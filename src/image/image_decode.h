@@ -11,7 +11,8 @@
  *
  * Ownership: on ENH_OK *out is a new reference the caller unrefs. For the buffer variant
  * the data may be freed as soon as the call returns. Thread-safe.
- * Errors: as enh_image_probe_*, plus ENH_EINVAL for undecodable pixel data. */
+ * Errors: as enh_image_probe_*, plus ENH_EINVAL for undecodable pixel data and ENH_ENOMEM
+ * when libvips runs out of memory while decoding (not the file's fault). */
 #ifndef ENH_IMAGE_DECODE_H
 #define ENH_IMAGE_DECODE_H
 

@@ -242,13 +242,30 @@ static VipsTarget *sink_target(file_sink *s)
     return VIPS_TARGET(t);
 }
 
+enh_status enh_image_check_encodable(enh_format format, int width, int height, enh_error *err)
+{
+    /* The codecs' own limits (libjpeg JPEG_MAX_DIMENSION, WebP's 14-bit sizes, AV1's 16-bit
+     * frame sizes); past them libvips fails mid-encode with a message that reads like a bug. */
+    int limit = format == ENH_FORMAT_JPEG ? 65500 : format == ENH_FORMAT_WEBP ? 16383
+                                                  : format == ENH_FORMAT_AVIF ? 65536 : 0;
+    if (!limit || (width <= limit && height <= limit))
+        return ENH_OK;
+    return enh_fail(err, ENH_EUNSUPPORTED,
+                    "the output would be %dx%d pixels, more than %s can store (at most %d pixels a side); "
+                    "choose another format (e.g. --format png or tiff) or a smaller scale",
+                    width, height, enh_format_label(format), limit);
+}
+
 /* Encodes into tgt with progress/cancel hooks; returns ENH_OK or a filled error. sink: the
  * file under tgt (NULL for memory): its errno makes a failed write ENH_EIO. */
 static enh_status encode(VipsImage *img, VipsTarget *tgt, const file_sink *sink, const enh_save_opts *o,
                          const char *what, enh_error *err)
 {
+    enh_status st = enh_image_check_encodable(o->format, vips_image_get_width(img), vips_image_get_height(img), err);
+    if (st)
+        return st;
     VipsImage *prep = NULL;
-    enh_status st = enh_image_prepare_for_save(img, o, &prep, err);
+    st = enh_image_prepare_for_save(img, o, &prep, err);
     if (st)
         return st;
     /* A private node to attach the progress signal to (never to the caller's image). */

@@ -10,8 +10,10 @@
  * Files: the data is written to a hidden temporary file in the destination directory and
  * renamed over the destination only when complete (src/core/fsutil.h), so the destination
  * is never half-written and nothing is left behind on failure.
- * Thread-safe. Errors: ENH_EINVAL (bad option, e.g. 16-bit JPEG), ENH_EIO (file system),
- * ENH_ECANCELLED (*cancel became non-zero), ENH_EINTERNAL (encoder failure). */
+ * Thread-safe. Errors: ENH_EINVAL (bad option, e.g. 16-bit JPEG), ENH_EUNSUPPORTED (the
+ * image is larger than the format can store: JPEG 65500, WebP 16383, AVIF 65536 pixels a
+ * side; checked before encoding), ENH_EIO (file system), ENH_ECANCELLED (*cancel became
+ * non-zero), ENH_EINTERNAL (encoder failure). */
 #ifndef ENH_IMAGE_ENCODE_H
 #define ENH_IMAGE_ENCODE_H
 
@@ -49,6 +51,10 @@ enh_status enh_image_save_file(VipsImage *img, const char *path, const enh_save_
 /* *data is g_malloc'd (free with g_free). */
 enh_status enh_image_save_buffer(VipsImage *img, const enh_save_opts *o, void **data, size_t *len,
                                  enh_error *err);
+
+/* ENH_OK when a width x height image fits the format's size limits, else ENH_EUNSUPPORTED
+ * with the limit named and what to do instead (callers may check before long work). */
+enh_status enh_image_check_encodable(enh_format format, int width, int height, enh_error *err);
 
 /* The image converted as it would be encoded (depth, alpha); for tests and previews. */
 enh_status enh_image_prepare_for_save(VipsImage *img, const enh_save_opts *o, VipsImage **out, enh_error *err);

@@ -2,6 +2,7 @@
 #include "image/image_probe.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -61,8 +62,33 @@ static int looks_like_text(const unsigned char *h, size_t n)
     return 1;
 }
 
+/* Names an accepted format from its magic bytes: a file that starts like one but that no
+ * loader recognises is damaged (e.g. a TIFF cut before its first directory), not foreign. */
+static const char *sniff_accepted(const unsigned char *h, size_t n)
+{
+    if (n >= 4 && (!memcmp(h, "II*\0", 4) || !memcmp(h, "MM\0*", 4) || !memcmp(h, "II+\0", 4) ||
+                   !memcmp(h, "MM\0+", 4)))
+        return "TIFF";
+    if (n >= 3 && !memcmp(h, "\xff\xd8\xff", 3))
+        return "JPEG";
+    if (n >= 8 && !memcmp(h, "\x89PNG\r\n\x1a\n", 8))
+        return "PNG";
+    if (n >= 6 && (!memcmp(h, "GIF87a", 6) || !memcmp(h, "GIF89a", 6)))
+        return "GIF";
+    if (n >= 12 && !memcmp(h, "RIFF", 4) && !memcmp(h + 8, "WEBP", 4))
+        return "WebP";
+    if (n >= 12 && !memcmp(h + 4, "ftyp", 4) && (!memcmp(h + 8, "avif", 4) || !memcmp(h + 8, "heic", 4) ||
+                                                 !memcmp(h + 8, "mif1", 4) || !memcmp(h + 8, "heix", 4)))
+        return "HEIF/AVIF";
+    return NULL;
+}
+
 static enh_status refuse_format(const char *name, const unsigned char *head, size_t head_len, enh_error *err)
 {
+    const char *ours = sniff_accepted(head, head_len);
+    if (ours)
+        return enh_fail(err, ENH_EINVAL, "%s: the %s file is truncated or damaged (its header cannot be read)", name,
+                        ours);
     const char *kind = sniff_unsupported(head, head_len);
     if (kind)
         return enh_fail(err, ENH_EUNSUPPORTED, "%s: unsupported format %s (accepted formats: %s)", name, kind,
@@ -132,6 +158,24 @@ enh_status enh_image_open_source(VipsSource *src, const char *name, const unsign
                         "%s: image is %dx%d = %.1f megapixels, more than the limit of %.1f megapixels "
                         "(raise it with --max-pixels %llu if you trust this file)",
                         name, info->width, info->height, (double)px / 1e6, (double)max_pixels / 1e6, px);
+    }
+    /* Bands and sample size multiply the pixel cost: a 0.8 MB TIFF of 2000x2000 x 200 bands
+     * decoded to 997 MB under a 50 MP cap. The decode budget is what the pixel cap admits
+     * for its largest ordinary image (4 bands of 16 bits), checked before any pixel exists. */
+    unsigned long long sample = (unsigned long long)vips_format_sizeof(vips_image_get_format(img));
+    unsigned long long need = px * (unsigned long long)(info->bands > 0 ? info->bands : 1) * (sample ? sample : 1);
+    if (max_pixels && max_pixels <= ULLONG_MAX / ENH_IMAGE_DECODE_BYTES_PER_PIXEL &&
+        need > max_pixels * ENH_IMAGE_DECODE_BYTES_PER_PIXEL) {
+        const char *fmt_name = vips_enum_nick(VIPS_TYPE_BAND_FORMAT, vips_image_get_format(img));
+        g_object_unref(img);
+        unsigned long long raise = (need + ENH_IMAGE_DECODE_BYTES_PER_PIXEL - 1) / ENH_IMAGE_DECODE_BYTES_PER_PIXEL;
+        return enh_fail(err, ENH_ETOOBIG,
+                        "%s: decoding this %dx%d image of %d bands of %s samples needs %.0f MB, more than the "
+                        "%.0f MB allowed by the limit of %.1f megapixels (%d bytes a pixel: 4 bands of 16 bits); "
+                        "convert it to 8-bit RGB(A), or raise the limit with --max-pixels %llu if you trust this file",
+                        name, info->width, info->height, info->bands, fmt_name ? fmt_name : "?", (double)need / 1e6,
+                        (double)(max_pixels * ENH_IMAGE_DECODE_BYTES_PER_PIXEL) / 1e6, (double)max_pixels / 1e6,
+                        ENH_IMAGE_DECODE_BYTES_PER_PIXEL, raise);
     }
     if (header)
         *header = img;

@@ -2,7 +2,10 @@
  *
  * Probing reads the header only (no pixel is decoded), so it is cheap and safe on hostile
  * input: an image whose header claims more than `max_pixels` pixels is refused here with
- * ENH_ETOOBIG before any pixel memory is allocated. Only the accepted formats pass (see
+ * ENH_ETOOBIG before any pixel memory is allocated, and so is one whose decoded samples
+ * (bands x sample size x pixels) would exceed the budget ENH_IMAGE_DECODE_BYTES_PER_PIXEL
+ * sets. A file that starts like an accepted format but cannot be opened is ENH_EINVAL
+ * ("truncated or damaged"). Only the accepted formats pass (see
  * image_init.h); anything else is ENH_EUNSUPPORTED with a message naming what it is.
  * Errors: ENH_ENOTFOUND (no such file), ENH_EIO (unreadable), ENH_EINVAL (empty or
  * corrupt header), ENH_EUNSUPPORTED (not an accepted format), ENH_ETOOBIG (over the cap).
@@ -16,6 +19,11 @@
 
 /* Default pixel cap (width * height) for decoding: 50 megapixels. */
 #define ENH_IMAGE_DEFAULT_MAX_PIXELS 50000000ULL
+
+/* The cap also bounds decode memory: width * height * bands * bytes per sample must not
+ * exceed max_pixels times this (4 bands of 16 bits), so many bands or float samples cannot
+ * multiply the cost of an image within the pixel cap (ENH_ETOOBIG otherwise). */
+#define ENH_IMAGE_DECODE_BYTES_PER_PIXEL 8
 
 typedef struct enh_image_info {
     char format[8];         /* "jpeg", "png", "webp", "avif", "heif", "tiff", "gif" */
