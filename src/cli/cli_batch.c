@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli_args.h"
+#include "cli/cli_batch_journal.h"
 #include "core/fsutil.h"
 #include "enhance/ops.h"
 #include "image/image_encode.h"
@@ -242,8 +243,10 @@ static int read_state(const char *path, const char *hash, struct timespec *since
     return ok;
 }
 
-/* The time options were first used, in the file system's own clock (mtime of the state). */
-static int establish_since(const char *out_dir, const cli_settings *s, struct timespec *since, enh_error *err)
+/* The time options were first used, in the file system's own clock (mtime of the state).
+ * *fresh is set when that time starts now (new options or --force). */
+static int establish_since(const char *out_dir, const cli_settings *s, struct timespec *since, int *fresh,
+                           enh_error *err)
 {
     char hash[32];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)options_hash(s));
@@ -253,7 +256,9 @@ static int establish_since(const char *out_dir, const cli_settings *s, struct ti
         return -1;
     }
     int rc = 0;
+    *fresh = 0;
     if (s->force || !read_state(path, hash, since)) {
+        *fresh = 1;
         struct stat st;
         if (write_state(path, hash, 0, 0, err) || stat(path, &st) != 0) {
             rc = -1;
@@ -372,9 +377,16 @@ int cli_batch_run(const char *in_dir, const char *out_dir, const cli_settings *s
         return 2;
     }
     struct timespec since = {0, 0};
-    if (establish_since(out_real, s, &since, &err) != 0) {
+    int fresh = 0;
+    if (establish_since(out_real, s, &since, &fresh, &err) != 0) {
         fprintf(stderr, "enhance: cannot write the state file in %s: %s\n", out_dir, err.msg);
         return 1;
+    }
+    cli_journal journal;
+    if (cli_journal_load(&journal, out_real, fresh) != 0) {
+        cli_journal_free(&journal);
+        fprintf(stderr, "enhance: out of memory\n");
+        return 2;
     }
 
     cli_progress bar;
@@ -419,7 +431,8 @@ int cli_batch_run(const char *in_dir, const char *out_dir, const cli_settings *s
         struct stat ist, ost;
         int in_ok = stat(in_path, &ist) == 0;
         if (!s->force && in_ok && stat(out_path, &ost) == 0 && S_ISREG(ost.st_mode) &&
-            ts_ge(ost.st_mtim, ist.st_mtim) && ts_ge(ost.st_mtim, since)) {
+            ts_ge(ost.st_mtim, ist.st_mtim) && ts_ge(ost.st_mtim, since) &&
+            cli_journal_verify(&journal, e->out_rel, out_path)) {
             skipped++;
             if (!s->quiet && !s->progress)
                 printf("[%zu/%zu] skip %s (already done)\n", i + 1, it.n, e->rel);
@@ -439,6 +452,7 @@ int cli_batch_run(const char *in_dir, const char *out_dir, const cli_settings *s
         cli_progress_clear(&bar);
         if (st == ENH_OK) {
             done++;
+            cli_journal_append(&journal, e->out_rel, out_path); /* failing: redone next time */
             if (!s->quiet)
                 printf("[%zu/%zu] ok %s -> %s (%dx%d, %.2f s)\n", i + 1, it.n, e->rel, e->out_rel, r.out_width,
                        r.out_height, r.seconds);
@@ -457,6 +471,7 @@ int cli_batch_run(const char *in_dir, const char *out_dir, const cli_settings *s
         free(out_path);
     }
     cli_progress_destroy(&bar);
+    cli_journal_free(&journal);
 
     if (!s->quiet) {
         printf("%s: %zu done, %zu skipped (already complete), %zu failed", interrupted ? "interrupted" : "finished",

@@ -4,7 +4,8 @@
  * accepted image; hidden files skipped; subfolders with -r) is enhanced into OUTDIR under
  * the same relative path, with the suffix of --format or else the input's (GIF -> .png,
  * HEIC -> .avif). Outputs are written atomically, so a present output is complete: it is
- * skipped when it is newer than its input and was made with the current options. The
+ * skipped when it is newer than its input, was made with the current options and still has
+ * the size and SHA-256 recorded when it was finished (cli_batch_journal.h). The
  * options' hash and the time they were first used live in OUTDIR/.enhance-batch.json
  * (written atomically); outputs older than that time are redone. Rerunning after Ctrl-C
  * or kill -9 therefore resumes without redoing finished files; temporary files left by a

@@ -53,6 +53,16 @@ done
 expect 0 "$E" "$IN" -o "$OUT_DIR" -r --scale 0.5
 contains "0 done, $NIMG skipped"
 
+# 3b. an output damaged after the run is redone (its mtime alone says "done"): one cut
+#     short, one with bytes overwritten in place (same size: only the hash tells)
+printf 'XXXX' | dd of="$OUT_DIR/img02.jpg" bs=1 seek=300 conv=notrunc 2>/dev/null
+truncate -s 500 "$OUT_DIR/img03.jpg"
+expect 0 "$E" "$IN" -o "$OUT_DIR" -r --scale 0.5
+contains "2 done, $((NIMG - 2)) skipped"
+for f in img02.jpg img03.jpg; do
+  [ "$(json_field "$OUT_DIR/$f" width)" = 80 ] && ok || fail "damaged $f not redone"
+done
+
 # 4. a newer input is redone, alone
 sleep 1.1; touch "$IN/img05.jpg"
 expect 0 "$E" "$IN" -o "$OUT_DIR" -r --scale 0.5
