@@ -4,7 +4,8 @@ against a real `enhance serve` on loopback, as a new user would use it:
 
   upload -> the first preset runs (an AI upscale when realesrgan-x4fast is installed, else the plain
   enlarge) -> progress shown -> the before/after slider moves, 1:1 zoom shows both images at the
-  same transform -> the download has the right name (NAME_xN_PURPOSE.jpg) and decodes -> an error
+  same transform -> the download has the right name (NAME_xN_PURPOSE.jpg) and decodes -> auto-fix
+  says what it decided -> an error
   clears the stale result and says what happened in words -> cancel stops a long job -> two files
   queued run one after the other -> on a phone
   the Enhance button is on the first screen.
@@ -158,6 +159,20 @@ def run_ok(d, base):
     return name
 
 
+def run_auto(d):
+    """Auto-fix says what it decided, in words, beside the result."""
+    for b in d.find_elements(By.CSS_SELECTOR, "#presets button"):
+        if b.text == "Auto-fix":
+            b.click()
+    d.find_element(By.ID, "go").click()
+    wait_for(lambda: not visible(d, "progress") and visible(d, "dl") and visible(d, "explain"), 60, "auto mode's result")
+    text = d.find_element(By.ID, "explain").text
+    check(text.startswith("What auto mode did") or text.startswith("Auto mode found nothing"), "auto mode explains itself: %r" % text[:120])
+    check(d.find_element(By.ID, "dl").get_attribute("download").endswith("_auto.jpg"), "auto's download name")
+    shot(d, "05-auto.png")
+    d.find_element(By.CSS_SELECTOR, "#presets button").click()  # back to the first preset
+
+
 def run_error(d):
     """A run that fails clears the previous result and says why in words."""
     d.find_element(By.ID, "advanced").click()
@@ -169,7 +184,7 @@ def run_error(d):
           "an error clears the stale result")
     check("width" not in status.split("\n")[0] and "=" not in status.split("\n")[0] and len(status) > 10,
           "the error is in words, without query keys: %r" % status.split("\n")[0])
-    shot(d, "05-error.png")
+    shot(d, "06-error.png")
     d.execute_script("const w = document.querySelector('[data-key=width]'); w.value = ''; w.dispatchEvent(new Event('change'));")
     d.find_element(By.ID, "advanced").click()
 
@@ -194,7 +209,7 @@ def run_cancel(d, base):
     metrics = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
     inflight = sum(float(v) for v in re.findall(r'^enhance_inflight_requests\{[^}]*\} (\S+)$', metrics, re.M))
     check(inflight == 0, "nothing in flight after the cancel (%g)" % inflight)
-    shot(d, "06-cancelled.png")
+    shot(d, "07-cancelled.png")
 
 
 def run_refused(d, tmp):
@@ -220,7 +235,7 @@ def run_queue(d, tmp):
     check(bool(states), "a queue of two runs one after the other (%s)" % states)
     names = d.execute_script("return queue.filter((it) => it.result).map((it) => it.result.filename);")
     check(any(n.startswith("second_") for n in names or []), "each queued image has its own result (%s)" % names)
-    shot(d, "07-queue.png")
+    shot(d, "08-queue.png")
 
 
 def run_phone(base, downloads):
@@ -235,7 +250,7 @@ def run_phone(base, downloads):
         wait_for(lambda: d.find_element(By.ID, "go").is_enabled(), 10, "the Enhance button (phone)")
         r = d.execute_script("const r = document.getElementById('go').getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight, window.scrollY];")
         check(r[1] <= r[2] and r[3] == 0, "phone: the Enhance button is on the first screen (bottom %.0f of %.0f)" % (r[1], r[2]))
-        shot(d, "08-phone.png")
+        shot(d, "09-phone.png")
     finally:
         d.quit()
 
@@ -262,6 +277,7 @@ def main():
         errors = [l for l in d.get_log("browser") if l.get("level") == "SEVERE"]
         check(not errors, "no console errors on load (%s)" % errors[:2])
         if run_ok(d, base):
+            run_auto(d)
             run_error(d)
             run_cancel(d, base)
             run_refused(d, tmp)
