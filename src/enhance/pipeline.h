@@ -40,6 +40,13 @@ typedef enh_status (*enh_tile_runner_fn)(void *user, struct enh_model *model, co
 
 typedef void (*enh_progress_fn)(void *user, double fraction_done);
 
+/* Runs one restoration network (stage_model.c: manifest name of a TF.js model) on a whole
+ * float RGB image, h x w x 3 NHWC in [0,1], into out (same size). The server installs one that
+ * queues the image in the network's own batcher (with the request's deadline, priority and
+ * cancel flag) and times the stage; NULL = the stage runs the model itself. */
+typedef enh_status (*enh_net_runner_fn)(void *user, const char *model, const float *in, int h, int w,
+                                        float *out, enh_error *err);
+
 typedef struct enh_pipeline_ctx {
     enh_pool *pool;            /* intra-op threads; NULL = enh_pool_default() */
     size_t memory_limit;       /* bytes for NN working memory; 0 = default */
@@ -53,6 +60,8 @@ typedef struct enh_pipeline_ctx {
     void *progress_user;
     enh_tile_runner_fn tile_runner; /* optional */
     void *tile_runner_user;
+    enh_net_runner_fn net_runner; /* optional */
+    void *net_runner_user;
 } enh_pipeline_ctx;
 
 typedef struct enh_pipeline_report {

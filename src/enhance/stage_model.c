@@ -198,7 +198,10 @@ static enh_status run_step(const net_step *s, const float *x, float *y, int w, i
     }
     double t_load = enh_now() - t0, t1 = enh_now();
     int whole = enh_tf_model_bytes_for(m, h, w, s->e->pad_multiple) <= limit;
-    st = enh_tf_model_run_fit(m, x, h, w, s->e->pad_multiple, limit, y, ctx->pool, err);
+    if (ctx->net_runner) /* the server's batcher for this network */
+        st = ctx->net_runner(ctx->net_runner_user, s->e->name, x, h, w, y, err);
+    else
+        st = enh_tf_model_run_fit(m, x, h, w, s->e->pad_multiple, limit, y, ctx->pool, err);
     enh_tf_model_cache_release(m);
     if (st)
         return enh_error_prefix(err, "%s: model %s on the %dx%d image", s->op, s->e->name, w, h);

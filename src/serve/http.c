@@ -332,7 +332,7 @@ static enum MHD_Result enhance_respond(struct MHD_Connection *c, http_req *r)
         double v;
     } tm[] = {{"Queue", j->queue_s}, {"Decode", j->decode_s}, {"Compute", j->compute_s},
               {"Encode", j->encode_s}, {"Total", total}};
-    char st_hdr[256];
+    char st_hdr[512];
     size_t off = 0;
     for (size_t i = 0; i < sizeof tm / sizeof tm[0]; i++) {
         char name[32];
@@ -342,6 +342,8 @@ static enum MHD_Result enhance_respond(struct MHD_Connection *c, http_req *r)
         off += (size_t)snprintf(st_hdr + off, sizeof st_hdr - off, "%s%c%s;dur=%.1f", i ? ", " : "",
                                 tm[i].name[0] + 32, tm[i].name + 1, tm[i].v * 1000);
     }
+    /* then each restoration network's queue and compute (net_stage.h) */
+    snprintf(st_hdr + off, sizeof st_hdr - off, "%s", j->net_timing);
     MHD_add_response_header(resp, "Server-Timing", st_hdr);
     char fname[160], cd[220];
     serve_result_filename(r->filename, &j->ops, serve_job_scale(j), j->mime, fname, sizeof fname);

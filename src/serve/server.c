@@ -14,6 +14,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "serve/codec.h"
+#include "serve/net_stage.h"
 #include "serve/server_internal.h"
 #include "serve/sync.h"
 
@@ -266,6 +267,8 @@ static void do_pipeline(enh_server *s, serve_job *j)
     ctx.tile_size = j->model ? (j->model->cfg.tile_size ? j->model->cfg.tile_size : j->tile_size) : 0;
     ctx.tile_runner = serve_tile_runner;
     ctx.tile_runner_user = j;
+    ctx.net_runner = serve_net_runner;
+    ctx.net_runner_user = j;
     if (!j->model)
         serve_compute_started(s, j);
     enh_error err;

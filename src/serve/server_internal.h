@@ -96,6 +96,7 @@ typedef struct serve_job {
     double t_admit, t_enqueue, t_done;
     double queue_s, decode_s, compute_s, encode_s, tile_wait_s;
     double pipe_s;       /* enh_pipeline_run's wall time */
+    char net_timing[256]; /* Server-Timing entries of the restoration networks (net_stage.h) */
     double runner_s;     /* wall time inside the tile runner (batcher waits included) */
     int tiles;
     /* the first failure of a model run (the tile runner) while the result was encoded,
@@ -149,6 +150,7 @@ struct enh_server {
     int n_io, n_pipe, loader_started, monitor_started;
     char web_index_path[1024];
     struct serve_jobs *jobs; /* asynchronous jobs (jobs.h) */
+    struct serve_nets *nets; /* the restoration networks' batchers (net_stage.h), made on first use */
 };
 
 /* Admits a job (job->done set): takes ownership of job (on error it is not queued and the caller

@@ -8,6 +8,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "serve/codec.h"
+#include "serve/net_stage.h"
 #include "serve/jobs.h"
 #include "serve/server_internal.h"
 #include "serve/sync.h"
@@ -246,6 +247,7 @@ void enh_serve_stop(enh_server *s)
         pthread_join(s->monitor, NULL);
     serve_http_stop(s);
     serve_jobs_free(s->jobs); /* every job finished: the workers are gone */
+    serve_nets_free(s->nets);
     serve_registry_unref(s->registry);
     serve_models_config_free(&s->config);
     serve_metrics_free(s->metrics);
