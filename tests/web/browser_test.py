@@ -251,6 +251,13 @@ def run_phone(base, downloads):
         r = d.execute_script("const r = document.getElementById('go').getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight, window.scrollY];")
         check(r[1] <= r[2] and r[3] == 0, "phone: the Enhance button is on the first screen (bottom %.0f of %.0f)" % (r[1], r[2]))
         shot(d, "09-phone.png")
+        # after the run the page scrolls to the result
+        d.find_element(By.ID, "go").click()
+        pos = wait_for(lambda: (lambda p: p if visible(d, "dl") and p[0] > 0 and -5 <= p[1] < p[2] / 2 else None)(
+            d.execute_script("return [window.scrollY, document.getElementById('result').getBoundingClientRect().top,"
+                             " window.innerHeight];")), 60, "the phone page to scroll to the result")
+        check(pos is not None, "phone: the page scrolls to the result (%s)" % pos)
+        shot(d, "10-phone-result.png")
     finally:
         d.quit()
 
