@@ -99,6 +99,9 @@ static void usage(FILE *f)
             "  --pipeline-threads N     pipeline workers (default 2 x sum of instances x max_batch + 2)\n"
             "  --http-threads N         HTTP threads (default 2)\n"
             "  --drain-timeout S        seconds in-flight requests get to finish on SIGTERM (default 30)\n"
+            "  --header-timeout S       a request's headers must arrive within S seconds, however they trickle\n"
+            "                           (default 10)\n"
+            "  --max-client-connections N  connections one address may hold (default 256, half the total)\n"
             "  --web-dir DIR            serve DIR/index.html at / instead of the built-in page\n"
             "  --cors-origin ORIGIN     send Access-Control-Allow-Origin: ORIGIN (e.g. https://app.example or *)\n"
             "                           and answer preflights, for pages served elsewhere (default: off)\n"
@@ -251,6 +254,16 @@ int cmd_serve(int argc, char **argv)
             if (parse_long(a, v, 1, 64, &x))
                 return 1;
             o.http_threads = (int)x;
+        } else if (!strcmp(a, "--header-timeout")) {
+            NEED_VALUE;
+            if (parse_long(a, v, 1, 3600, &x))
+                return 1;
+            o.header_timeout_s = (double)x;
+        } else if (!strcmp(a, "--max-client-connections")) {
+            NEED_VALUE;
+            if (parse_long(a, v, 1, 100000, &x))
+                return 1;
+            o.max_client_connections = (int)x;
         } else if (!strcmp(a, "--drain-timeout")) {
             NEED_VALUE;
             if (parse_long(a, v, 0, 3600, &x))

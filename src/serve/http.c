@@ -16,6 +16,7 @@
 #include "nn/manifest.h"
 #include "serve/codec.h"
 #include "serve/filename.h"
+#include "serve/http_guard.h"
 #include "serve/http_internal.h"
 #include "serve/jobs.h"
 #include "serve/server_internal.h"
@@ -440,6 +441,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             snprintf(r->request_id, sizeof r->request_id, "%s", rid);
         else
             serve_new_request_id(r->request_id);
+        char why[256];
+        const char *bad = serve_guard_check_framing(c, why, sizeof why);
+        if (bad)
+            return serve_send_error(c, r, 400, "invalid_request", bad, NULL, 0);
+        const char *cl0 = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        serve_guard_headers_done(c, cl0 ? strtoull(cl0, NULL, 10) : 0);
         if (r->route == R_JOB || r->route == R_JOB_RESULT) {
             if (!authorized(c, s))
                 return serve_send_error(c, r, 401, "unauthorized",
@@ -514,6 +521,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
+    serve_guard_processing(c);
     switch (r->route) {
     case R_ENHANCE: return r->job ? enhance_respond(c, r) : enhance_submit(c, r);
     case R_JOBS: return enhance_submit(c, r);
@@ -554,7 +562,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)c;
+    serve_guard_request_done(c);
     http_req *r = *con_cls;
     if (!r)
         return;
@@ -618,13 +626,29 @@ enh_status serve_http_start(enh_server *s, enh_error *err)
     }
     if (s->opt.port < 0 || s->opt.port > 65535)
         return enh_fail(err, ENH_EINVAL, "--port %d is out of range 0..65535", s->opt.port);
+    /* Deadlines a trickle does not extend (slowloris), and one address may hold at most half
+     * the connections, so probes from elsewhere still get in. An idle kept-alive connection
+     * waits 75 s: longer than the usual load balancers' 60 s, so they close first. An upload
+     * must average 16 KiB/s after its headers. */
+    unsigned total = (unsigned)(s->opt.max_connections > 0 ? s->opt.max_connections : 512);
+    unsigned per_ip = s->opt.max_client_connections > 0 ? (unsigned)s->opt.max_client_connections
+                                                        : (total / 2 ? total / 2 : 1);
+    enh_status gst = serve_guard_start(s->opt.header_timeout_s > 0 ? s->opt.header_timeout_s : 10, 75,
+                                       16 * 1024, &s->guard, err);
+    if (gst)
+        return gst;
     s->mhd = MHD_start_daemon(flags, (uint16_t)s->opt.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, addr,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_THREAD_POOL_SIZE,
                               (unsigned)(s->opt.http_threads > 0 ? s->opt.http_threads : 2),
-                              MHD_OPTION_CONNECTION_LIMIT,
-                              (unsigned)(s->opt.max_connections > 0 ? s->opt.max_connections : 512),
+                              MHD_OPTION_CONNECTION_LIMIT, total, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+                              MHD_OPTION_NOTIFY_CONNECTION, serve_guard_notify, s->guard,
+                              MHD_OPTION_URI_LOG_CALLBACK, serve_guard_uri, s->guard,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                               MHD_OPTION_END);
+    if (!s->mhd) {
+        serve_guard_stop(s->guard);
+        s->guard = NULL;
+    }
     if (!s->mhd)
         return enh_fail(err, ENH_EIO, "cannot listen on %s:%d (port in use or no permission?)", s->opt.host,
                         s->opt.port);
@@ -645,4 +669,6 @@ void serve_http_stop(enh_server *s)
     }
     MHD_stop_daemon(s->mhd);
     s->mhd = NULL;
+    serve_guard_stop(s->guard);
+    s->guard = NULL;
 }

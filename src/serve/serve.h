@@ -34,6 +34,9 @@ typedef struct enh_serve_options {
     int cores;                  /* compute cores to use, 0 = online CPUs */
     int vips_threads;           /* libvips threads per evaluation, default 1 */
     int max_connections;        /* default 512 */
+    int max_client_connections; /* from one address; 0 = half of max_connections */
+    double header_timeout_s;    /* a request's headers must arrive within this (default 10; a
+                                 * trickle of bytes does not extend it) */
     double drain_timeout_s;     /* default 30 */
     const char *web_dir;        /* NULL = the web UI built into the binary */
     char cors_origin[256];      /* "" = no CORS headers; else Access-Control-Allow-Origin (e.g. "*") */

@@ -31,6 +31,7 @@ void enh_serve_options_init(enh_serve_options *o)
     o->http_threads = 2;
     o->vips_threads = 1;
     o->max_connections = 512;
+    o->header_timeout_s = 10;
     o->drain_timeout_s = 30;
     o->job_ttl_s = 600;
     o->job_max_bytes = (size_t)512 << 20;

@@ -133,6 +133,7 @@ typedef struct serve_queue {
 struct enh_server {
     enh_serve_options opt;
     struct MHD_Daemon *mhd;
+    struct serve_guard *guard; /* connection deadlines (http_guard.h) */
     int port;
     enh_pool *pool;
     serve_metrics *metrics;
