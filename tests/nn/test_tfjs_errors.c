@@ -327,6 +327,9 @@ static void test_run_errors(void)
         CHECK_MSG(pst == ENH_EINVAL, "pad_multiple INT_MAX: %d %s", pst, err.msg);
         CHECK(enh_tf_model_bytes_for(tm, 1, 1, INT32_MAX) > 0);
         CHECK(enh_tf_model_run_fit(tm, px, 1, 1, INT32_MAX, 1, px, NULL, &err) != ENH_OK);
+        /* tiled: a negative height used to size the accumulators (ASan: allocation-size-too-big) */
+        CHECK(enh_tf_model_run_tiled(tm, px, -5, 100, 1, 16, 4, px, NULL, &err) == ENH_EINVAL);
+        CHECK(enh_tf_model_run_tiled(tm, px, 1, 40000, 1, 16, 4, px, NULL, &err) == ENH_EINVAL);
         CHECK(enh_tf_model_run(tm, px, 1, 1, 1, px, NULL, &err) == ENH_OK && px[0] == 0);
         enh_tf_model_free(tm);
     }
