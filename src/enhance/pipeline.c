@@ -99,7 +99,7 @@ enh_status enh_pipeline_run(VipsImage *in, const enh_ops *ops_in, const enh_pipe
         return st;
     enh_ops ops = *ops_in;
     if (ops.auto_mode) {
-        st = enh_stage_auto_plan(in, ops_in, &ops, report, err);
+        st = enh_stage_auto_plan(in, ops_in, ctx_in, &ops, report, err);
         if (st)
             return st;
     }

@@ -138,7 +138,10 @@ static enh_status plan_steps(VipsImage *in, const enh_ops *ops, net_step *steps,
     int dn = ops->denoise_method == ENH_METHOD_AI ? ops->denoise : 0;
     int db = ops->deblur_method == ENH_METHOD_AI ? ops->deblur : 0;
     int ll = ops->low_light;
-    char why[3][160] = {"requested", "requested", "requested"};
+    const char *given = ops->auto_mode ? "chosen by auto mode or requested" : "requested";
+    char why[3][160];
+    for (int i = 0; i < 3; i++)
+        snprintf(why[i], sizeof why[i], "%s", given);
     if (dn == ENH_AUTO || db == ENH_AUTO || ll == ENH_AUTO) {
         enh_assessment a;
         enh_status st = enh_assess_image(in, &a, err);

@@ -12,7 +12,7 @@ void enh_report_explain(enh_pipeline_report *report, const char *fmt, ...) __att
 
 /* auto mode: assess `in` and write the operations it needs into *planned (a copy of
  * *ops with the automatic choices filled in); appends text to report->explain. */
-enh_status enh_stage_auto_plan(VipsImage *in, const enh_ops *ops, enh_ops *planned,
+enh_status enh_stage_auto_plan(VipsImage *in, const enh_ops *ops, const enh_pipeline_ctx *ctx, enh_ops *planned,
                                enh_pipeline_report *report, enh_error *err);
 /* decompress, denoise, deblur/sharpen (classical or learned at x1) */
 enh_status enh_stage_restore(VipsImage *in, const enh_ops *ops, const enh_pipeline_ctx *ctx,
