@@ -14,11 +14,12 @@ void tf_ew_free(tf_ew_prog *e)
 }
 
 /* exp for a block, written so the compiler vectorises it: 2^(x log2 e) split into integer and
- * fraction, a degree-6 polynomial of the fraction (max rel error ~2e-7 over the float range). */
+ * fraction, a degree-6 polynomial of the fraction (max rel error measured 5.8e-6 over [-80, 80],
+ * 9.3e-6 near 88 where x log2 e rounds). NaN is kept out of the int conversion (UB) and returned. */
 static inline float fast_exp(float x)
 {
-    x = x > 88.0f ? 88.0f : x < -87.0f ? -87.0f : x;
-    float t = x * 1.44269504f;
+    float xc = x < 88.0f ? (x > -87.0f ? x : -87.0f) : 88.0f;
+    float t = xc * 1.44269504f;
     float fi = floorf(t);
     float f = t - fi;
     float p = 1.5353362e-4f;
@@ -30,7 +31,7 @@ static inline float fast_exp(float x)
     p = p * f + 1.0f;
     int32_t i = (int32_t)fi + 127;
     union { int32_t i; float f; } u = {.i = i << 23};
-    return p * u.f;
+    return x == x ? p * u.f : x;
 }
 
 static void run_unary(int fn, const float *a, float *o, int n)

@@ -341,6 +341,12 @@ enh_status tf_op_infer(const tf_node *n, const tf_tensor *ins, tf_tensor *out, e
             for (int i = 0; i < e.no; i++)
                 if ((s.d[i] = letter_size(&e, e.o[i], &ins[0].s, &ins[1].s)) < 0)
                     return bad(n, err, "an output letter is missing from the operands or sizes differ");
+            for (int i = 0; i < e.na + e.nb; i++) { /* contracted letters: one size (the evaluator reads both) */
+                char l = i < e.na ? e.a[i] : e.b[i - e.na];
+                int d = i < e.na ? ins[0].s.d[i] : ins[1].s.d[i - e.na];
+                if (!strchr(e.o, l) && letter_size(&e, l, &ins[0].s, &ins[1].s) != d)
+                    return bad(n, err, "a contracted letter has different sizes in the operands");
+            }
             break;
         }
         case TFOP_CONV2D: {

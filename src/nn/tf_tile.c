@@ -13,7 +13,7 @@
 size_t enh_tf_model_bytes_for(const enh_tf_model *m, int h, int w, int pad_multiple)
 {
     int mult = pad_multiple > 1 ? pad_multiple : 1;
-    size_t ph = (size_t)(h + mult - 1) / mult * mult, pw = (size_t)(w + mult - 1) / mult * mult;
+    size_t ph = ((size_t)h + mult - 1) / mult * mult, pw = ((size_t)w + mult - 1) / mult * mult;
     size_t px = ph * pw, per = enh_tf_model_arena_per_pixel(m);
     return px * per + px * 4 * 8 + ((size_t)16 << 20);
 }
@@ -56,6 +56,8 @@ enh_status enh_tf_model_run_tiled(enh_tf_model *m, const float *in, int h, int w
 {
     const enh_tf_model_info *inf = enh_tf_model_get_info(m);
     int c = inf->in_channels, oc = inf->out_channels, sc = inf->scale;
+    if (h < 1 || w < 1 || h > 32768 || w > 32768 || pad_multiple > 4096)
+        return enh_tf_model_run(m, in, h, w, pad_multiple, out, pool, err); /* its range errors, nothing allocated */
     if (tile < 16 || overlap < 0 || overlap * 2 >= tile)
         return enh_fail(err, ENH_EINVAL, "tile %d with overlap %d: the tile must be >= 16 and the overlap below half "
                         "of it", tile, overlap);
@@ -116,7 +118,8 @@ done:
 enh_status enh_tf_model_run_fit(enh_tf_model *m, const float *in, int h, int w, int pad_multiple,
                                 size_t memory_limit, float *out, enh_pool *pool, enh_error *err)
 {
-    if (!memory_limit || enh_tf_model_bytes_for(m, h, w, pad_multiple) <= memory_limit)
+    if (pad_multiple > 4096 || h < 1 || w < 1 || h > 32768 || w > 32768 || /* out of range: run's errors */
+        !memory_limit || enh_tf_model_bytes_for(m, h, w, pad_multiple) <= memory_limit)
         return enh_tf_model_run(m, in, h, w, pad_multiple, out, pool, err);
     int mult = pad_multiple > 1 ? pad_multiple : 64;
     int tile = ((h > w ? h : w) + mult - 1) / mult * mult;

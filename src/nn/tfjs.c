@@ -164,6 +164,8 @@ enh_status enh_tf_model_run(enh_tf_model *m, const float *in, int h, int w, int 
 {
     if (h < 1 || w < 1 || h > 32768 || w > 32768)
         return enh_fail(err, ENH_EINVAL, "image size %dx%d is out of range (1..32768)", w, h);
+    if (pad_multiple > 4096) /* also keeps h + mult - 1 below from overflowing */
+        return enh_fail(err, ENH_EINVAL, "pad multiple %d is out of range (at most 4096)", pad_multiple);
     int mult = pad_multiple > 1 ? pad_multiple : 1;
     int ph = (h + mult - 1) / mult * mult, pw = (w + mult - 1) / mult * mult, c = m->info.in_channels;
     int oc = m->info.out_channels, sc = m->info.scale;
