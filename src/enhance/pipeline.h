@@ -95,5 +95,9 @@ enh_status enh_pipeline_lazy_status(VipsImage *out, enh_error *err);
  * error (ENH_EINTERNAL / ENH_EIO). A cancelled save stays ENH_ECANCELLED. (pipeline_save.c) */
 struct enh_save_opts;
 enh_status enh_pipeline_save_file(VipsImage *out, const char *path, const struct enh_save_opts *o, enh_error *err);
+/* Copies the output fields of ops (format, quality, metadata, bit depth, progressive,
+ * lossless) into o; a SAME format stays SAME (resolve it with enh_format_resolve). Here, not in
+ * src/image, because the encoder does not know the operations model. (pipeline_save.c) */
+void enh_save_opts_from_ops(struct enh_save_opts *o, const enh_ops *ops);
 
 #endif

@@ -1,8 +1,19 @@
-/* pipeline_save.c - saving a pipeline result to a file with the failure of a lazy stage
- * reported as that stage's own (see enh_pipeline_save_file in pipeline.h): the CLI's
- * counterpart of the server's encode_failure (src/serve/server_encode.c). */
+/* pipeline_save.c - saving a pipeline result: the encoder's options from the operations
+ * (enh_save_opts_from_ops), and a save to a file with the failure of a lazy stage reported as
+ * that stage's own (enh_pipeline_save_file; pipeline.h): the CLI's counterpart of the server's
+ * encode_failure (src/serve/server_encode.c). */
 #include "enhance/pipeline.h"
 #include "image/image_encode.h"
+
+void enh_save_opts_from_ops(enh_save_opts *o, const enh_ops *ops)
+{
+    o->format = ops->format;
+    o->quality = ops->quality;
+    o->progressive = ops->progressive;
+    o->lossless = ops->lossless;
+    o->keep_metadata = ops->keep_metadata;
+    o->bit_depth = ops->bit_depth;
+}
 
 enh_status enh_pipeline_save_file(VipsImage *out, const char *path, const enh_save_opts *o, enh_error *err)
 {

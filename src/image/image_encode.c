@@ -22,16 +22,6 @@ void enh_save_opts_init(enh_save_opts *o)
     o->format = ENH_FORMAT_SAME;
 }
 
-void enh_save_opts_from_ops(enh_save_opts *o, const enh_ops *ops)
-{
-    o->format = ops->format;
-    o->quality = ops->quality;
-    o->progressive = ops->progressive;
-    o->lossless = ops->lossless;
-    o->keep_metadata = ops->keep_metadata;
-    o->bit_depth = ops->bit_depth;
-}
-
 enh_format enh_format_resolve(enh_format requested, const char *out_path, const char *input_format)
 {
     if (requested != ENH_FORMAT_SAME)

@@ -22,7 +22,6 @@
 #include <vips/vips.h>
 
 #include "core/error.h"
-#include "enhance/ops.h"
 #include "image/image_format.h"
 
 typedef void (*enh_save_progress_fn)(void *user, double fraction_done);
@@ -40,9 +39,6 @@ typedef struct enh_save_opts {
 } enh_save_opts;
 
 void enh_save_opts_init(enh_save_opts *o);
-/* Copies the output fields of ops (format, quality, metadata, bit depth, progressive,
- * lossless); a SAME format stays SAME (resolve it with enh_format_resolve). */
-void enh_save_opts_from_ops(enh_save_opts *o, const enh_ops *ops);
 
 /* SAME -> from the output path's suffix -> from the input format (image_format.h). */
 enh_format enh_format_resolve(enh_format requested, const char *out_path, const char *input_format);

@@ -3,6 +3,7 @@
  * orientation, ICC -> sRGB, alpha and 16-bit kept), encode to memory (see codec.h). */
 #include "serve/codec.h"
 
+#include "enhance/pipeline.h"
 #include "image/image_decode.h"
 #include "image/image_encode.h"
 #include "image/image_init.h"
