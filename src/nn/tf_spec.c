@@ -10,12 +10,14 @@
 #include "nn/tf_fuse.h"
 #include "nn/tf_plan.h"
 
-/* Post-order DFS from the output, iterative (graphs are tens of thousands of nodes deep). */
-static int *topo_order(const tf_graph *g, int *count)
+/* Post-order DFS from the output, iterative (graphs are tens of thousands of nodes deep).
+ * NULL with *cycle = a node on a cycle (>= 0), or -1 when out of memory. */
+static int *topo_order(const tf_graph *g, int *count, int *cycle)
 {
     int *order = malloc((size_t)g->n * sizeof *order), *stack = malloc((size_t)g->n * 2 * sizeof *stack);
     unsigned char *state = calloc((size_t)g->n, 1); /* 0 new, 1 on stack, 2 done */
     int no = 0, sp = 0;
+    *cycle = -1;
     if (!order || !stack || !state)
         goto fail;
     stack[sp++] = g->output, stack[sp++] = 0;
@@ -25,8 +27,10 @@ static int *topo_order(const tf_graph *g, int *count)
         const tf_node *n = &g->nodes[v];
         if (*k < n->nin) {
             int u = n->in[(*k)++];
-            if (state[u] == 1)
-                goto fail; /* a cycle */
+            if (state[u] == 1) {
+                *cycle = u;
+                goto fail;
+            }
             if (state[u] == 0) {
                 state[u] = 1;
                 stack[sp++] = u, stack[sp++] = 0;
@@ -159,10 +163,15 @@ enh_status tf_plan_build_ex(const tf_graph *g, int h, int w, int c, int fuse, tf
     p->steps = calloc((size_t)g->n, sizeof *p->steps);
     p->offset = calloc((size_t)g->n, sizeof *p->offset);
     p->root = malloc((size_t)g->n * sizeof *p->root);
-    order = topo_order(g, &norder);
+    int cycle = -1;
+    order = topo_order(g, &norder, &cycle);
+    if (!order && cycle >= 0) {
+        st = enh_fail(err, ENH_EINVAL, "node '%s' depends on itself through a cycle of inputs (a broken model)",
+                      g->nodes[cycle].name);
+        goto done;
+    }
     if (!p->val || !p->is_const || !p->owned || !p->steps || !p->offset || !p->root || !order) {
-        st = order || !p->root ? enh_fail(err, ENH_ENOMEM, "out of memory specialising the graph")
-                               : enh_fail(err, ENH_EINVAL, "the graph has a cycle or is out of memory");
+        st = enh_fail(err, ENH_ENOMEM, "out of memory specialising the graph");
         goto done;
     }
     for (int i = 0; i < g->n; i++)
