@@ -231,12 +231,6 @@ int enh_opt_list_has(const char *list, const char *name)
     return 0;
 }
 
-const char *enh_opt_first(const char *list, char *buf, size_t n)
-{
-    size_t l = list ? strcspn(list, " ") : 0;
-    snprintf(buf, n, "%.*s", (int)l, list ? list : "");
-    return buf;
-}
 
 const enh_opt *enh_opt_by_path(const char *path)
 {
@@ -255,6 +249,26 @@ const enh_opt *enh_opt_by_query(const char *key)
 }
 
 size_t enh_opt_index(const enh_opt *o) { return (size_t)(o - enh_opts); }
+
+/* A row's value through its hook or the plain setter; with strict_repeat, the same option given
+ * twice (under two names) must agree. Here, beside the table, so ops_value.c stays a leaf. */
+enh_status enh_opt_set(const enh_opt *o, const enh_opt_value *v, enh_ops *ops, enh_ops_state *st, enh_error *err)
+{
+    uint64_t bit = 1ull << enh_opt_index(o);
+    int check = st->strict_repeat && (st->given & bit);
+    enh_ops before;
+    if (check)
+        memcpy(&before, ops, sizeof before);
+    enh_status s = o->hook ? o->hook(o, v, ops, st, err) : enh_opt_set_plain(o, v, ops, err);
+    if (s)
+        return s;
+    if (check && memcmp(&before, ops, sizeof before))
+        return enh_fail(err, ENH_EINVAL, "%s and %s disagree: they set the same option (give one of them)", o->path,
+                        o->json_alias ? o->json_alias : o->path);
+    st->given |= bit;
+    return ENH_OK;
+}
+
 
 void enh_ops_query_keys(char *buf, size_t n, const char *sep)
 {

@@ -288,21 +288,11 @@ enh_status enh_opt_set_plain(const enh_opt *o, const enh_opt_value *v, enh_ops *
     return enh_fail(err, ENH_EINTERNAL, "%s: unknown option type %d", o->path, (int)o->type);
 }
 
-enh_status enh_opt_set(const enh_opt *o, const enh_opt_value *v, enh_ops *ops, enh_ops_state *st, enh_error *err)
+const char *enh_opt_first(const char *list, char *buf, size_t n)
 {
-    uint64_t bit = 1ull << enh_opt_index(o);
-    int check = st->strict_repeat && (st->given & bit);
-    enh_ops before;
-    if (check)
-        memcpy(&before, ops, sizeof before);
-    enh_status s = o->hook ? o->hook(o, v, ops, st, err) : enh_opt_set_plain(o, v, ops, err);
-    if (s)
-        return s;
-    if (check && memcmp(&before, ops, sizeof before))
-        return enh_fail(err, ENH_EINVAL, "%s and %s disagree: they set the same option (give one of them)", o->path,
-                        o->json_alias ? o->json_alias : o->path);
-    st->given |= bit;
-    return ENH_OK;
+    size_t l = list ? strcspn(list, " ") : 0;
+    snprintf(buf, n, "%.*s", (int)l, list ? list : "");
+    return buf;
 }
 
 /* ---- descriptions ---- */
