@@ -28,8 +28,9 @@
  * level on average. Alpha is set aside and re-attached unchanged; EXIF/ICC/XMP are carried over
  * from the input as the upscale stage does.
  * The model comes from the process-wide TF.js cache (tf_model_cache.h: sha256 on first load).
- * Cancel and deadline are checked before and after the model run (a run is not interruptible);
- * progress is reported at 0 and 1.
+ * Cancel and deadline are checked before, between and after the networks (a run is not
+ * interruptible); progress is reported as networks done / networks. With ctx->net_runner (the
+ * server) each network runs through that runner (its batcher) instead of directly.
  * Thread-safety: reentrant (the runtime allows concurrent runs of one model).
  * Errors: ENH_ENOTFOUND (model not installed: the message says how to fetch it), ENH_ENOMEM,
  * ENH_ECANCELLED, ENH_ETIMEOUT, the runtime's errors.
