@@ -3,7 +3,8 @@
 # `denoise=ai&upscale=2` runs maxim-denoising through its own batcher, then the upscaler, in
 # one request; Server-Timing has the network's queue and compute; /metrics has the network's
 # own queue and compute histograms; a request cancelled (client gone) while its network is
-# queued behind another leaves no request in flight. Skips (77) unless maxim-denoising is
+# queued behind another leaves no request in flight; a network that would pass the deadline
+# is refused before it starts (504 with its cost). Skips (77) unless maxim-denoising is
 # installed (enhance models fetch maxim-denoising).
 set -u
 E=$(readlink -f "$1")
@@ -37,6 +38,14 @@ grep -E 'queue[a-z_]*_count\{model="maxim-denoising"' "$T/m" | grep -q ' 1$' ||
     fail "no queue histogram sample for the network: $(grep maxim "$T/m" | head -5)"
 grep -E 'compute[a-z_]*_count\{model="maxim-denoising"' "$T/m" | grep -q ' 1$' ||
     fail "no compute histogram sample for the network"
+
+# a network that would pass the deadline is refused before it starts (504, says the cost)
+"$VIPS" black "$T/bb.v" 1600 1000 --bands 3 && "$VIPS" linear "$T/bb.v" "$T/bg.v" 1 100 &&
+    "$VIPS" cast "$T/bg.v" "$T/bu.v" uchar && "$VIPS" copy "$T/bu.v" "$T/big.png" --interpretation srgb
+code=$(curl -s -o "$T/e.json" -w '%{http_code}' --data-binary @"$T/big.png" -H 'Content-Type: image/png' \
+    "$U/v1/enhance?denoise=ai&deadline_ms=3000")
+[ "$code" = 504 ] || fail "deadline refusal: HTTP $code"
+grep -q 'would need about' "$T/e.json" || fail "the refusal does not give the cost: $(cat "$T/e.json")"
 
 # cancel: a second request queued behind a first, its client gone after 0.3 s
 curl -s -o /dev/null --data-binary @"$T/in.png" -H 'Content-Type: image/png' "$U/v1/enhance?denoise=ai" &
