@@ -11,6 +11,8 @@ image's index so every run sees the same pixels):
   defocus --defocus 2: input, --deblur auto, --deblur ai
   dark    --dark 0.25: input, --auto-exposure, --model maxim-retouching, --model maxim-enhancement;
           also the mean L* against the original
+  gauss15, gauss25  Gaussian noise sigma 15 / 25 on the sRGB values (--sets cbsd68: CBSD68):
+          input, --denoise auto, --denoise ai
   jpeg    --jpeg 20 on the crop: input, --decompress auto, --model maxim-denoising
 Images: a centre crop of --crop px (default 256; MAXIM costs ~2.4 M multiply-adds per pixel) of the
 eight development photos (../shared/photos) and Kodak24. Scores: PSNR over R, G, B and SSIM on Y
@@ -30,10 +32,12 @@ import metrics as M  # noqa: E402
 
 SUITES = {
     'noise': [('input', None), ('filter', ['--denoise', 'auto']), ('ai', ['--denoise', 'ai'])],
-    'motion': [('input', None), ('filter', ['--deblur', 'auto']), ('ai', ['--deblur', 'ai'])],
-    'defocus': [('input', None), ('filter', ['--deblur', 'auto']), ('ai', ['--deblur', 'ai'])],
+    'motion': [('input', None), ('filter', ['--deblur=auto']), ('ai', ['--deblur=ai'])],
+    'defocus': [('input', None), ('filter', ['--deblur=auto']), ('ai', ['--deblur=ai'])],
     'dark': [('input', None), ('filter', ['--auto-exposure']), ('retouching', ['--model', 'maxim-retouching']),
              ('enhancement', ['--model', 'maxim-enhancement'])],
+    'gauss15': [('input', None), ('filter', ['--denoise', 'auto']), ('ai', ['--denoise', 'ai'])],
+    'gauss25': [('input', None), ('filter', ['--denoise', 'auto']), ('ai', ['--denoise', 'ai'])],
     'jpeg': [('input', None), ('filter', ['--decompress', 'auto']), ('ai', ['--model', 'maxim-denoising'])],
 }
 
@@ -49,6 +53,8 @@ def degrade_args(suite, i):
         return ['--dark', '0.25'], '.png'
     if suite == 'jpeg':
         return ['--jpeg', '20'], '.jpg'
+    if suite in ('gauss15', 'gauss25'):
+        return ['--noise', suite[5:], '--seed', str(i)], '.png'
     raise SystemExit('unknown suite ' + suite)
 
 
@@ -59,6 +65,8 @@ def images(o):
             out += sorted(glob.glob(os.path.join(SHARED, 'photos', '*.jpg')))
         elif s == 'kodak':
             out += sorted(glob.glob(os.path.join(SHARED, 'benchdata', 'Kodak24', '*.png')))
+        elif s == 'cbsd68':
+            out += sorted(glob.glob(os.path.join(SHARED, 'benchdata', 'CBSD68', '*.png')))
     return out[:o.limit] if o.limit else out
 
 
@@ -127,10 +135,18 @@ def report(o):
     for line in open(os.path.join(o.work, 'results.jsonl')):
         r = json.loads(line)
         rows.setdefault((r['suite'], r['method']), []).append(r)
-    for (suite, method), rs in sorted(rows.items()):
+    for (suite, method), rs0 in sorted(rows.items()):
+      # the images every method of the suite has (a run cut short leaves a method one image behind)
+      common = set.intersection(*[{r['image'] for r in v} for (s2, _), v in rows.items() if s2 == suite])
+      photos = {os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(SHARED, 'photos', '*.jpg'))}
+      for part, keep in (('all', lambda i: True), ('photos', lambda i: i in photos),
+                         ('kodak', lambda i: i.startswith('kodim'))):
+        rs = [r for r in rs0 if r['image'] in common and keep(r['image'])]
         n = len(rs)
-        line = '%-8s %-12s n=%2d  PSNR %.2f  SSIM %.4f  %.1f s/image' % (
-            suite, method, n, sum(r['psnr'] for r in rs) / n, sum(r['ssim'] for r in rs) / n,
+        if not n:
+            continue
+        line = '%-8s %-12s %-6s n=%2d  PSNR %.2f  SSIM %.4f  %.1f s/image' % (
+            suite, method, part, n, sum(r['psnr'] for r in rs) / n, sum(r['ssim'] for r in rs) / n,
             sum(r['seconds'] for r in rs) / n)
         if suite == 'dark':
             line += '  dL* %+.1f' % (sum(r['dl'] for r in rs) / n)
