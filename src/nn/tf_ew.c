@@ -193,19 +193,6 @@ static int eligible(const tf_plan *p, const tf_step *s)
     return n->op == TFOP_SELECT && n->nin == 3;
 }
 
-void tf_bcast_strides(const tf_shape *in, const tf_shape *out, long *st)
-{
-    long s = 1;
-    for (int i = out->rank - 1; i >= 0; i--) {
-        int k = i - (out->rank - in->rank);
-        if (k < 0) {
-            st[i] = 0;
-            continue;
-        }
-        st[i] = in->d[k] == 1 && out->d[i] != 1 ? 0 : s;
-        s *= in->d[k];
-    }
-}
 
 void tf_ew_compile_strides(tf_ew_prog *e, const tf_plan *p, const tf_shape *os, const long *leaf0_st)
 {

@@ -26,8 +26,6 @@ struct tf_ew_prog {
     ew_instr ins[EW_MAXINSTR];
 };
 
-/* Strides of `in` read as `out` (numpy broadcasting; 0 on broadcast dims). */
-void tf_bcast_strides(const tf_shape *in, const tf_shape *out, long *st);
 /* Collapses os and the leaves' strides (leaf 0's given explicitly when leaf0_st != NULL). */
 void tf_ew_compile_strides(tf_ew_prog *e, const tf_plan *p, const tf_shape *os, const long *leaf0_st);
 

@@ -41,21 +41,6 @@ static int32_t binary_i(tf_binary b, int32_t x, int32_t y, int *bad)
     }
 }
 
-/* Strides of `in` read as a tensor of shape `out` (right-aligned numpy broadcasting: 0 where
- * in has 1 and out does not). */
-static void bcast_strides(const tf_shape *in, const tf_shape *out, long *st)
-{
-    long s = 1;
-    for (int i = out->rank - 1; i >= 0; i--) {
-        int k = i - (out->rank - in->rank);
-        if (k < 0) {
-            st[i] = 0;
-            continue;
-        }
-        st[i] = in->d[k] == 1 && out->d[i] != 1 ? 0 : s;
-        s *= in->d[k];
-    }
-}
 
 /* Calls f(ctx, outer_offsets[nin], out_offset, inner count, inner strides[nin]) over every
  * innermost row of an out-shaped iteration; offsets in elements. */
@@ -402,14 +387,14 @@ enh_status tf_op_eval(const tf_node *n, const tf_tensor *ins, tf_tensor *out, en
     tf_unary un = tf_op_unary(n->op);
     tf_binary bi = tf_op_binary(n->op);
     if (un != TF_UN_NONE) {
-        bcast_strides(&ins[0].s, &out->s, st[0]);
+        tf_bcast_strides(&ins[0].s, &out->s, st[0]);
         c.in[0] = ins[0].data, c.un = un;
         for_rows(&out->s, 1, st, row_unary, &c);
         return ENH_OK;
     }
     if (bi != TF_BI_NONE) {
-        bcast_strides(&ins[0].s, &out->s, st[0]);
-        bcast_strides(&ins[1].s, &out->s, st[1]);
+        tf_bcast_strides(&ins[0].s, &out->s, st[0]);
+        tf_bcast_strides(&ins[1].s, &out->s, st[1]);
         c.in[0] = ins[0].data, c.in[1] = ins[1].data, c.bi = bi;
         for_rows(&out->s, 2, st, row_binary, &c);
         return c.bad ? fail_eval(n, err, "integer division by zero") : ENH_OK;
@@ -437,19 +422,19 @@ enh_status tf_op_eval(const tf_node *n, const tf_tensor *ins, tf_tensor *out, en
             }
         return ENH_OK;
     case TFOP_CAST:
-        bcast_strides(&ins[0].s, &out->s, st[0]);
+        tf_bcast_strides(&ins[0].s, &out->s, st[0]);
         c.in[0] = ins[0].data, c.cast_to = n->dtype;
         for_rows(&out->s, 1, st, row_cast, &c);
         return ENH_OK;
     case TFOP_SELECT:
         for (int k = 0; k < 3; k++) {
-            bcast_strides(&ins[k].s, &out->s, st[k]);
+            tf_bcast_strides(&ins[k].s, &out->s, st[k]);
             c.in[k] = ins[k].data;
         }
         for_rows(&out->s, 3, st, row_select, &c);
         return ENH_OK;
     case TFOP_BROADCASTTO:
-        bcast_strides(&ins[0].s, &out->s, st[0]);
+        tf_bcast_strides(&ins[0].s, &out->s, st[0]);
         strided_copy(&ins[0], 0, st[0], out);
         return ENH_OK;
     case TFOP_FILL:

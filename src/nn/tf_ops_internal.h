@@ -21,4 +21,8 @@ int tf_einsum_parse(const char *eq, tf_einsum *e);
 
 int tf_const_ints(const tf_tensor *t, int *v, int max);
 
+/* Strides of `in` read as a tensor of shape `out` (numpy broadcasting: 0 where in has 1 and out
+ * does not), in elements. */
+void tf_bcast_strides(const tf_shape *in, const tf_shape *out, long *st);
+
 #endif

@@ -214,3 +214,18 @@ int tf_einsum_parse(const char *eq, tf_einsum *e)
     return 0;
 }
 
+/* Strides of `in` read as a tensor of shape `out` (right-aligned numpy broadcasting: 0 where
+ * in has 1 and out does not). */
+void tf_bcast_strides(const tf_shape *in, const tf_shape *out, long *st)
+{
+    long s = 1;
+    for (int i = out->rank - 1; i >= 0; i--) {
+        int k = i - (out->rank - in->rank);
+        if (k < 0) {
+            st[i] = 0;
+            continue;
+        }
+        st[i] = in->d[k] == 1 && out->d[i] != 1 ? 0 : s;
+        s *= in->d[k];
+    }
+}
