@@ -1,0 +1,31 @@
+/* brisque.h - BRISQUE no-reference quality score (Mittal, Moorthy, Bovik 2012): MSCN
+ * statistics at two scales, GGD/AGGD fits, then an RBF support-vector regression whose model
+ * and feature ranges are read from OpenCV's files (Debian opencv-data:
+ * /usr/share/opencv4/quality/brisque_model_live.yml, brisque_range_live.yml). Lower = better
+ * (about 0..100 on LIVE).
+ *
+ * Ownership: enh_brisque_load returns a model freed with enh_brisque_free; images are borrowed.
+ * Thread-safety: a loaded model is immutable; enh_brisque_score is reentrant.
+ * Errors: ENH_ENOTFOUND when a file is missing (the message names the Debian package),
+ * ENH_EINVAL for a malformed file, ENH_ENOMEM. */
+#ifndef ENH_ENHANCE_BRISQUE_H
+#define ENH_ENHANCE_BRISQUE_H
+
+#include <vips/vips.h>
+
+#include "core/error.h"
+
+#define ENH_BRISQUE_MODEL_DEFAULT "/usr/share/opencv4/quality/brisque_model_live.yml"
+#define ENH_BRISQUE_RANGE_DEFAULT "/usr/share/opencv4/quality/brisque_range_live.yml"
+
+typedef struct enh_brisque enh_brisque;
+
+/* NULL paths mean the defaults above. */
+enh_status enh_brisque_load(const char *model_yml, const char *range_yml, enh_brisque **out,
+                            enh_error *err);
+void enh_brisque_free(enh_brisque *b);
+
+/* Score of an 8- or 16-bit image with 1-4 bands (alpha ignored). */
+enh_status enh_brisque_score(const enh_brisque *b, VipsImage *in, double *score, enh_error *err);
+
+#endif
