@@ -1,56 +1,14 @@
-/* model_cache.c - shared, reference-counted model cache (see model_cache.h). */
-#include <pthread.h>
+/* model_cache.c - shared, reference-counted model cache (see model_cache.h): the ncnn
+ * loader behind the generic cache of core/shared_cache.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/shared_cache.h"
 #include "nn/manifest.h"
 #include "nn/model_cache.h"
-
-typedef struct entry {
-    char key[4608];
-    enh_model *model;  /* NULL while loading */
-    int loading;
-    int refs;
-    unsigned long long used;
-    struct entry *next;
-} entry;
-
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static entry *head;
-static unsigned long long tick;
-
-static void unlink_entry(entry *e)
-{
-    for (entry **p = &head; *p; p = &(*p)->next)
-        if (*p == e) {
-            *p = e->next;
-            return;
-        }
-}
-
-/* frees unreferenced entries beyond `keep` (LRU first); called with mu held */
-static void trim(int keep)
-{
-    for (;;) {
-        int idle = 0;
-        entry *lru = NULL;
-        for (entry *e = head; e; e = e->next)
-            if (!e->loading && e->refs == 0) {
-                idle++;
-                if (!lru || e->used < lru->used)
-                    lru = e;
-            }
-        if (idle <= keep || !lru)
-            return;
-        unlink_entry(lru);
-        enh_model_free(lru->model);
-        free(lru);
-    }
-}
 
 static int ends_with(const char *s, const char *suf)
 {
@@ -93,85 +51,39 @@ static enh_status load(const char *name, const char *dir, const enh_nn_options *
     return st;
 }
 
+static void free_model(void *m) { enh_model_free(m); }
+static enh_shared_cache cache = ENH_SHARED_CACHE_INIT(ENH_MODEL_CACHE_KEEP, free_model);
+
+typedef struct {
+    const char *name, *dir;
+    const enh_nn_options *opt;
+} load_args;
+
+static enh_status load_cb(void *ctx, void **obj, enh_error *err)
+{
+    load_args *a = ctx;
+    enh_model *m = NULL;
+    enh_status st = load(a->name, a->dir, a->opt, &m, err);
+    *obj = m;
+    return st;
+}
+
 enh_status enh_model_cache_get(const char *name, const char *models_dir, const enh_nn_options *opt, enh_model **out,
                                enh_error *err)
 {
     *out = NULL;
     if (!name || !*name)
         return enh_fail(err, ENH_EINVAL, "no model name given");
-    const char *dir = models_dir ? models_dir : enh_models_default_dir();
-    opt = enh_nn_options_or_default(opt);
+    load_args a = {name, models_dir ? models_dir : enh_models_default_dir(), enh_nn_options_or_default(opt)};
     char key[4608], desc[256];
-    enh_nn_options_describe(opt, desc, sizeof desc);
-    snprintf(key, sizeof key, "%s\n%s\n%s", name, dir, desc);
-    pthread_mutex_lock(&mu);
-    for (;;) {
-        entry *e = head;
-        while (e && strcmp(e->key, key))
-            e = e->next;
-        if (!e)
-            break;
-        if (e->loading) {
-            pthread_cond_wait(&cv, &mu);
-            continue; /* re-scan: the entry may be gone after a failed load */
-        }
-        e->refs++;
-        e->used = ++tick;
-        *out = e->model;
-        pthread_mutex_unlock(&mu);
-        return ENH_OK;
-    }
-    entry *e = calloc(1, sizeof *e);
-    if (!e) {
-        pthread_mutex_unlock(&mu);
-        return enh_fail(err, ENH_ENOMEM, "out of memory");
-    }
-    snprintf(e->key, sizeof e->key, "%s", key);
-    e->loading = 1;
-    e->next = head;
-    head = e;
-    pthread_mutex_unlock(&mu);
-
-    enh_model *m = NULL;
-    enh_status st = load(name, dir, opt, &m, err);
-
-    pthread_mutex_lock(&mu);
-    e->loading = 0;
-    if (st != ENH_OK) {
-        unlink_entry(e);
-        free(e);
-    } else {
-        e->model = m;
-        e->refs = 1;
-        e->used = ++tick;
-        *out = m;
-    }
-    pthread_cond_broadcast(&cv);
-    pthread_mutex_unlock(&mu);
+    enh_nn_options_describe(a.opt, desc, sizeof desc);
+    snprintf(key, sizeof key, "%s\n%s\n%s", name, a.dir, desc);
+    void *obj = NULL;
+    enh_status st = enh_shared_cache_get(&cache, key, load_cb, &a, &obj, err);
+    *out = obj;
     return st;
 }
 
-void enh_model_cache_release(enh_model *m)
-{
-    if (!m)
-        return;
-    pthread_mutex_lock(&mu);
-    for (entry *e = head; e; e = e->next)
-        if (e->model == m && e->refs > 0) {
-            e->refs--;
-            break;
-        }
-    trim(ENH_MODEL_CACHE_KEEP);
-    pthread_mutex_unlock(&mu);
-}
+void enh_model_cache_release(enh_model *m) { enh_shared_cache_release(&cache, m); }
 
-int enh_model_cache_clear(void)
-{
-    pthread_mutex_lock(&mu);
-    trim(0);
-    int left = 0;
-    for (entry *e = head; e; e = e->next)
-        left++;
-    pthread_mutex_unlock(&mu);
-    return left;
-}
+int enh_model_cache_clear(void) { return enh_shared_cache_clear(&cache); }
