@@ -1,5 +1,12 @@
-/* http_internal.h - what http.c (routing, parsing, the synchronous endpoints) shares with
- * http_jobs.c (the asynchronous ones): the per-request state and the response helpers.
+/* http_internal.h - what the files of the HTTP front end share: the per-request state, the
+ * route table's entry, the response helpers and each endpoint's handler.
+ *   http.c           the daemon, the access handler's sequence, the access log
+ *   http_route.c     the route table, the checks before a body, the dispatch
+ *   http_body.c      receiving a request body (limits)
+ *   http_enhance.c   POST /v1/enhance (and the parsing POST /v1/jobs shares)
+ *   http_endpoints.c the small GET endpoints
+ *   http_jobs.c      the asynchronous job endpoints
+ *   http_respond.c   responses and JSON errors
  * Internal to src/serve. Thread-safety: an http_req belongs to its connection's MHD thread.
  * Errors: the helpers answer with the server's JSON error body; MHD_NO only when libmicrohttpd
  * could not build the response. */
@@ -23,12 +30,31 @@ enum route {
     R_READYZ,
     R_METRICS,
     R_INDEX,
-    R_NOTFOUND
+    R_NOTFOUND,
+    R_OTHER /* a route known by its table entry only (http_route.c) */
 };
+
+struct http_req;
+typedef enum MHD_Result (*serve_handler)(struct MHD_Connection *c, struct http_req *r);
+
+/* One row of the route table (http_route.c). */
+enum {
+    RT_BODY = 1,  /* POST with an image body: API key, draining and body limits checked first */
+    RT_AUTH = 2,  /* needs the API key (when one is set) */
+    RT_PROBE = 4, /* a probe or scrape: logged at debug only */
+};
+typedef struct serve_route_def {
+    const char *path;
+    enum route route;
+    unsigned flags;
+    const char *usage;     /* the 405's message for a wrong method */
+    serve_handler handler; /* called once the body (if any) is in */
+} serve_route_def;
 
 typedef struct http_req {
     enh_server *srv;
     enum route route;
+    const serve_route_def *def; /* NULL for /v1/jobs/ID[/result] and unknown paths */
     char request_id[136];
     char *body;
     size_t len, cap;
@@ -46,8 +72,8 @@ typedef struct http_req {
     size_t bytes;
 } http_req;
 
-/* Routes whose request carries an image body. */
-static inline int takes_image(enum route r) { return r == R_ENHANCE || r == R_JOBS; }
+/* Requests that carry an image body. */
+static inline int takes_image(const http_req *r) { return r->def && (r->def->flags & RT_BODY); }
 
 /* Queues resp (len bytes, for the access log) with the common headers (request id, no-store, CORS). */
 enum MHD_Result serve_respond_len(struct MHD_Connection *c, http_req *r, int code, struct MHD_Response *resp,
@@ -57,6 +83,34 @@ enum MHD_Result serve_send_json(struct MHD_Connection *c, http_req *r, int code,
 /* {"error": {"code", "type", "message", "details"}}; details (stolen) may be NULL. */
 enum MHD_Result serve_send_error(struct MHD_Connection *c, http_req *r, int code, const char *type,
                                  const char *message, json_t *details, double retry_after);
+
+/* http_route.c: the route of url (job_id gets the ID of /v1/jobs/ID[/result]); the checks
+ * made when the headers are in (method, API key, draining, the declared body size); the
+ * handler once the body is in. */
+void serve_route_of(http_req *r, const char *url);
+
+enum MHD_Result serve_route_begin(struct MHD_Connection *c, http_req *r, const char *method);
+enum MHD_Result serve_route_dispatch(struct MHD_Connection *c, http_req *r, const char *method, const char *url);
+int serve_authorized(struct MHD_Connection *c, const enh_server *s);
+
+/* http_body.c: the declared Content-Length checked (413 early when the client waits for
+ * "100 Continue" or the body is huge), then the body's pieces as they arrive. */
+enum MHD_Result serve_body_begin(struct MHD_Connection *c, http_req *r);
+enum MHD_Result serve_body_append(http_req *r, const char *data, size_t n);
+/* The 413 for a body found too big while it arrived. */
+enum MHD_Result serve_body_too_big(struct MHD_Connection *c, http_req *r);
+
+/* http_enhance.c: POST /v1/enhance (submit, then the answer once the job is done) and
+ * POST /v1/jobs (parsed and probed here, then serve_jobs_submit). */
+enum MHD_Result serve_enhance_handle(struct MHD_Connection *c, http_req *r);
+
+/* http_endpoints.c */
+enum MHD_Result serve_ep_ops(struct MHD_Connection *c, http_req *r);
+enum MHD_Result serve_ep_healthz(struct MHD_Connection *c, http_req *r);
+enum MHD_Result serve_ep_readyz(struct MHD_Connection *c, http_req *r);
+enum MHD_Result serve_ep_metrics(struct MHD_Connection *c, http_req *r);
+enum MHD_Result serve_ep_models(struct MHD_Connection *c, http_req *r);
+enum MHD_Result serve_ep_index(struct MHD_Connection *c, http_req *r);
 
 /* The output pixels of w x h under the job's upscale, roughly: for estimates. */
 double serve_out_pixels_of(const serve_job *j, int w, int h);

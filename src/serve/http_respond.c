@@ -1,6 +1,6 @@
 /* http_respond.c - the responses of the HTTP front end (http_internal.h): common headers (request
  * id, no-store, opt-in CORS), JSON bodies and the JSON error body, and what the access log and
- * metrics record of each. A leaf under http.c and http_jobs.c. */
+ * metrics record of each. A leaf under the other http_*.c files. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +56,7 @@ enum MHD_Result serve_send_json(struct MHD_Connection *c, http_req *r, int code,
     if (code == 401)
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"enhance\"");
     if (code == 405)
-        MHD_add_response_header(resp, "Allow", takes_image(r->route) ? "POST" : r->route == R_JOB ? "GET, DELETE" : "GET");
+        MHD_add_response_header(resp, "Allow", takes_image(r) ? "POST" : r->route == R_JOB ? "GET, DELETE" : "GET");
     if (code == 202 && r->job_id[0]) {
         char loc[64];
         snprintf(loc, sizeof loc, "/v1/jobs/%s", r->job_id);
@@ -79,7 +79,7 @@ enum MHD_Result serve_send_error(struct MHD_Connection *c, http_req *r, int code
     }
     json_t *doc = json_pack("{s:{s:i,s:s,s:s,s:o}}", "error", "code", code, "type", type, "message", message,
                             "details", details);
-    if (takes_image(r->route) && !r->admitted)
+    if (takes_image(r) && !r->admitted)
         serve_metrics_request_done(r->srv->metrics, r->job && r->job->route[0] ? r->job->route : "none", 0, type,
                                    -1, -1, enh_now() - r->t0);
     return serve_send_json(c, r, code, doc, ra[0] ? ra : NULL);
