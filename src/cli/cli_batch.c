@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli_args.h"
+#include "cli/cli_batch_check.h"
 #include "cli/cli_batch_journal.h"
 #include "core/fsutil.h"
 #include "enhance/ops.h"
@@ -190,7 +191,11 @@ static int name_outputs(items *it, const char *in_dir, const cli_settings *s)
  * otherwise decide whether a rerun resumes. 0 on out-of-memory (nothing then matches). */
 static uint64_t options_hash(const cli_settings *s)
 {
-    char *json = enh_ops_to_json(&s->ops);
+    /* moderation decides which inputs are enhanced, not what an output is: changing it must
+     * not redo the finished outputs (off is left out of the JSON, so older states still match) */
+    enh_ops ops = s->ops;
+    ops.moderation = ENH_MODERATION_OFF;
+    char *json = enh_ops_to_json(&ops);
     if (!json)
         return 0;
     uint64_t h = 1469598103934665603ULL;
@@ -389,6 +394,20 @@ int cli_batch_run(const char *in_dir, const char *out_dir, const cli_settings *s
         return 2;
     }
 
+    cli_batch_checker checker;
+    int checking = cli_batch_check_wanted(s->check_report, s->ops.moderation);
+    if (checking) {
+        char msg[1200];
+        if (cli_batch_check_open(&checker, s->check_report, s->ops.moderation, s->moderation_policy, fresh, msg,
+                                 sizeof msg)) {
+            fprintf(stderr, "enhance: %s\n", msg);
+            cli_batch_check_close(&checker);
+            cli_journal_free(&journal);
+            return 1;
+        }
+        checker.max_pixels = s->max_pixels;
+    }
+
     cli_progress bar;
     cli_progress_init(&bar, s->progress);
     atomic_int *cancel = cli_cancel_flag();
@@ -397,7 +416,7 @@ int cli_batch_run(const char *in_dir, const char *out_dir, const cli_settings *s
 #else
     const char *slow = NULL;
 #endif
-    size_t done = 0, skipped = 0, nfailed = 0;
+    size_t done = 0, skipped = 0, nfailed = 0, blocked = 0;
     failure *failed = calloc(it.n + 1, sizeof *failed);
     int interrupted = 0;
     double t0 = enh_now();
@@ -440,6 +459,29 @@ int cli_batch_run(const char *in_dir, const char *out_dir, const cli_settings *s
             free(out_path);
             continue;
         }
+        enh_check_result cr;
+        if (checking) {
+            char why[1200];
+            int c = cli_batch_check_was_blocked(&checker, e->rel)
+                        ? 1
+                        : cli_batch_check_image(&checker, in_path, e->rel, &cr, why, sizeof why);
+            if (c != 0) {
+                if (c > 0) {
+                    blocked++;
+                    if (!s->quiet)
+                        printf("[%zu/%zu] blocked %s (moderation: %s)\n", i + 1, it.n, e->rel,
+                               cli_batch_check_was_blocked(&checker, e->rel) ? "recorded by an earlier run"
+                               : cr.nreasons ? enh_nsfw_class_name(cr.reasons[0].cls) : "?");
+                } else {
+                    failed[nfailed].rel = e->rel;
+                    failed[nfailed++].why = strdup(why);
+                    fprintf(stderr, "[%zu/%zu] FAILED %s: %s\n", i + 1, it.n, e->rel, why);
+                }
+                free(in_path);
+                free(out_path);
+                continue;
+            }
+        }
         batch_progress bp = {&bar, i, it.n, e->rel, slow ? atoi(slow) : 0, 0};
         cli_job_result r;
         enh_status st = cli_job_run(in_path, out_path, s, cancel, on_job_progress, &bp, &r, &err);
@@ -450,6 +492,8 @@ int cli_batch_run(const char *in_dir, const char *out_dir, const cli_settings *s
             break;
         }
         cli_progress_clear(&bar);
+        if (checking)
+            cli_batch_check_record(&checker, e->rel, &cr, st == ENH_OK ? NULL : err.msg);
         if (st == ENH_OK) {
             done++;
             cli_journal_append(&journal, e->out_rel, out_path); /* failing: redone next time */
@@ -472,10 +516,14 @@ int cli_batch_run(const char *in_dir, const char *out_dir, const cli_settings *s
     }
     cli_progress_destroy(&bar);
     cli_journal_free(&journal);
+    if (checking)
+        cli_batch_check_close(&checker);
 
     if (!s->quiet) {
         printf("%s: %zu done, %zu skipped (already complete), %zu failed", interrupted ? "interrupted" : "finished",
                done, skipped, nfailed);
+        if (blocked)
+            printf(", %zu blocked by moderation", blocked);
         if (it.ignored)
             printf(", %d non-image files ignored", it.ignored);
         printf(" in %.1f s -> %s\n", enh_now() - t0, out_dir);

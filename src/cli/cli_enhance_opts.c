@@ -15,7 +15,7 @@
 
 enum {
     O_OUTPUT = 1, O_RECURSIVE, O_FORCE, O_QUIET, O_HELP, O_THREADS, O_MAX_PIXELS, O_MEMORY_LIMIT, O_EXPLAIN,
-    O_OPS_JSON, O_PRECISION,
+    O_OPS_JSON, O_PRECISION, O_CHECK_REPORT, O_MODERATION_POLICY,
     O_TABLE = 1000 /* + the row of the operations table */
 };
 
@@ -31,6 +31,8 @@ static const cli_opt g_fixed[] = {
     {"explain", 0, CLI_ARG_NONE, O_EXPLAIN},
     {"ops-json", 0, CLI_ARG_REQUIRED, O_OPS_JSON},
     {"precision", 0, CLI_ARG_REQUIRED, O_PRECISION},
+    {"check-report", 0, CLI_ARG_REQUIRED, O_CHECK_REPORT},
+    {"moderation-policy", 0, CLI_ARG_REQUIRED, O_MODERATION_POLICY},
 };
 #define NFIXED (sizeof g_fixed / sizeof g_fixed[0])
 
@@ -152,6 +154,11 @@ void cli_enhance_help(FILE *f)
 "Folders:\n"
 "  -r, --recursive        include subfolders (relative paths are kept under OUTDIR)\n"
 "      --force            redo outputs that are already complete\n"
+"      --check-report F   write `enhance check`'s answer for each image processed to F, one JSON line\n"
+"                         each with \"image\" and \"action\" (enhanced, blocked, failed); appended\n"
+"                         whole and fsync'd, resumed with the run (a fresh run starts it empty)\n"
+"      --moderation-policy P  the policy of --moderation and the report (see `enhance check\n"
+"                         --help`); with --moderation block, blocked images are skipped\n"
 "  Finished outputs are skipped when rerun with the same options (so an interrupted run\n"
 "  resumes); changed options or a newer input redo them. Bad files are reported and skipped.\n"
 "\n"
@@ -207,6 +214,8 @@ static int apply(cli_enhance_args *a, int id, const char *opt, const char *v, ch
     case O_QUIET: s->quiet = 1; return 0;
     case O_HELP: a->help = 1; return 0;
     case O_EXPLAIN: s->explain = 1; return 0;
+    case O_CHECK_REPORT: s->check_report = v; return 0;
+    case O_MODERATION_POLICY: s->moderation_policy = v; return 0;
     case O_THREADS:
         if (cli_parse_int(opt, v, 1, 1024, &l, msg, n))
             return 1;

@@ -26,6 +26,8 @@ typedef struct cli_settings {
     int progress;          /* draw progress bars */
     int recursive;
     int force;             /* folder mode: redo complete outputs too */
+    const char *check_report;      /* folder mode: --check-report FILE.jsonl (cli_batch_check.h), or NULL */
+    const char *moderation_policy; /* --moderation-policy SPEC for ops.moderation and the report, or NULL */
 } cli_settings;
 
 typedef struct cli_job_result {

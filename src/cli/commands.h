@@ -11,5 +11,7 @@ int cmd_assess(int argc, char **argv);  /* enhance assess IMAGE [--json] (cmd_as
 int cmd_ops(int argc, char **argv);     /* enhance ops --schema (cmd_ops.c) */
 int cmd_serve(int argc, char **argv);   /* enhance serve [options] (cmd_serve.c) */
 int cmd_bench(int argc, char **argv);   /* enhance bench [options] (cmd_bench.c) */
+/* enhance check IMAGE... [--json] [--policy SPEC] (cmd_check.c); exit 3 review, 4 block, 5 unchecked */
+int cmd_check(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ typedef struct {
 static const subcommand g_cmds[] = {
     {"info", cmd_info, "print format, size, depth, orientation, ICC of images (header only)"},
     {"assess", cmd_assess, "measure a photo's quality problems (blur, noise, JPEG artifacts, ...)"},
+    {"check", cmd_check, "moderation decision, BRISQUE and assessment of images (marketplace uploads)"},
     {"models", cmd_models, "list or fetch the AI models"},
     {"ops", cmd_ops, "the operations JSON schema"},
     {"serve", cmd_serve, "run the HTTP enhancement server"},

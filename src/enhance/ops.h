@@ -8,7 +8,7 @@
  *                     "saturation", "sharpness", "white_balance": {"temperature", "tint"}},
  *    "resizing":     {"width", "height", "fit", "gravity", "padding", "background", "kernel"},
  *    "output":       {"format", "quality", "metadata", "bit_depth", "progressive", "lossless"},
- *    "auto": bool}
+ *    "auto": bool, "moderation": "off"|"flag"|"block"}
  * Every option is one row of the operations table (ops_table.h), which the JSON, query and
  * CLI parsers, the writer, the schema and the help all loop over.
  * Unknown keys are an error that names the key (ENH_EINVAL); values out of range are
@@ -47,6 +47,11 @@ typedef enum { ENH_GRAVITY_CENTRE = 0, ENH_GRAVITY_SMART } enh_gravity;
  * run at the input's resolution before any upscaling) blended with its input by the strength. */
 typedef enum { ENH_METHOD_FILTER = 0, ENH_METHOD_AI } enh_method;
 
+/* Moderation of an enhance request (enhance/check.h): off; flag = classify the input and report
+ * the class probabilities with the result; block = refuse, before any other work, an input the
+ * moderation policy blocks. The server and folder mode act on it; the pipeline ignores it. */
+typedef enum { ENH_MODERATION_OFF = 0, ENH_MODERATION_FLAG, ENH_MODERATION_BLOCK } enh_moderation;
+
 typedef struct enh_ops {
     /* restorations */
     enh_upscale_kind upscale;
@@ -84,6 +89,7 @@ typedef struct enh_ops {
     /* kernel of every plain resample in the pipeline (upscale=resample, the model's output brought
      * to the requested scale, resizing); JSON restorations.resample_kernel (alias resizing.kernel) */
     enh_kernel resample_kernel; /* ENH_KERNEL_LANCZOS3 (default) | CUBIC (MATLAB bicubic) | LINEAR | NEAREST */
+    enh_moderation moderation;  /* JSON "moderation": off (default, left out of the canonical JSON) | flag | block */
 } enh_ops;
 
 void enh_ops_init(enh_ops *ops);

@@ -36,6 +36,8 @@ static const enh_named g_ai_level[] = {{"ai", 100}, {NULL, 0}};
 static const enh_named g_method[] = {{"filter", ENH_METHOD_FILTER}, {"classical", ENH_METHOD_FILTER},
                                      {"ai", ENH_METHOD_AI},         {"network", ENH_METHOD_AI},
                                      {NULL, 0}};
+static const enh_named g_moderation[] = {{"off", ENH_MODERATION_OFF}, {"flag", ENH_MODERATION_FLAG},
+                                         {"block", ENH_MODERATION_BLOCK}, {NULL, 0}};
 
 /* ---- hooks ---- */
 
@@ -207,13 +209,19 @@ const enh_opt enh_opts[] = {
     BOOL_ROW("auto", "auto", "auto", auto_mode,
              "one-click mode: assess the photo and turn on what it needs, with strengths from the measured "
              "severity; explicit settings win"),
+    {.path = "moderation", .query = "moderation", .cli = "moderation", .type = ENH_OPT_ENUM,
+     .flags = ENH_OPT_OMIT_ZERO, .names = g_moderation, .def = "off", .offset = OFF(moderation), .metavar = "M",
+     .help = "content moderation of the input (the nsfwjs classifier and the moderation policy, see `enhance check`): "
+             "flag = report the class probabilities with the result, block = refuse an input the policy blocks before "
+             "any other work (the server answers 422 moderation_blocked; folder mode skips it)"},
 };
 const size_t enh_opts_count = sizeof enh_opts / sizeof enh_opts[0];
 
 _Static_assert(sizeof enh_opts / sizeof enh_opts[0] <= 64, "enh_ops_state.given has 64 bits");
 _Static_assert(sizeof(enh_upscale_kind) == sizeof(int) && sizeof(enh_fit) == sizeof(int) &&
                    sizeof(enh_gravity) == sizeof(int) && sizeof(enh_format) == sizeof(int) &&
-                   sizeof(enh_kernel) == sizeof(int) && sizeof(enh_method) == sizeof(int),
+                   sizeof(enh_kernel) == sizeof(int) && sizeof(enh_method) == sizeof(int) &&
+                   sizeof(enh_moderation) == sizeof(int),
                "ENUM fields are written as int");
 
 /* ---- lookup ---- */

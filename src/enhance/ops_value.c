@@ -409,6 +409,7 @@ int enh_opt_is_unset(const enh_opt *o, const enh_ops *ops)
     switch (o->type) {
     case ENH_OPT_INT: return (o->flags & ENH_OPT_OMIT_ZERO) && *CFIELD(ops, o->offset, int) == 0;
     case ENH_OPT_DOUBLE: return (o->flags & ENH_OPT_OMIT_ZERO) && *CFIELD(ops, o->offset, double) == 0;
+    case ENH_OPT_ENUM: return (o->flags & ENH_OPT_OMIT_ZERO) && *CFIELD(ops, o->offset, int) == 0;
     case ENH_OPT_SIZE: return *CFIELD(ops, o->offset, int) <= 0 && *CFIELD(ops, o->offset2, double) <= 0;
     case ENH_OPT_STRING: return !*CFIELD(ops, o->offset, char);
     default: return 0;
