@@ -5,7 +5,8 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config libvips-dev libvips-tools libmicrohttpd-dev libjansson-dev
       libcmocka-dev libcurl4-openssl-dev libonnx-testdata python3-numpy python3-pil time curl npm
       chromium chromium-driver python3-selenium   # these three: the web page's browser test
-      haproxy python3-yaml kubernetes-client)      # these three: tests/deploy (fleet, manifests)
+      haproxy python3-yaml kubernetes-client       # these three: tests/deploy (fleet, manifests)
+      opencv-data)                                 # BRISQUE's model files (src/enhance/brisque.h)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

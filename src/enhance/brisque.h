@@ -18,6 +18,10 @@
 #define ENH_BRISQUE_MODEL_DEFAULT "/usr/share/opencv4/quality/brisque_model_live.yml"
 #define ENH_BRISQUE_RANGE_DEFAULT "/usr/share/opencv4/quality/brisque_range_live.yml"
 
+/* Number of BRISQUE features: at two scales, the MSCN field's shape and variance and four
+ * numbers for each of its four neighbour products. */
+#define ENH_BRISQUE_FEATURES 36
+
 typedef struct enh_brisque enh_brisque;
 
 /* NULL paths mean the defaults above. */
@@ -27,5 +31,13 @@ void enh_brisque_free(enh_brisque *b);
 
 /* Score of an 8- or 16-bit image with 1-4 bands (alpha ignored). */
 enh_status enh_brisque_score(const enh_brisque *b, VipsImage *in, double *score, enh_error *err);
+
+/* The 36 features of an image before range scaling (needs no model; the benchmark compares them
+ * with OpenCV's computeFeatures). */
+enh_status enh_brisque_features(VipsImage *in, float features[ENH_BRISQUE_FEATURES], enh_error *err);
+
+/* The score of a feature vector: range scaling to [-1, 1], the RBF SVR, clamped to [0, 100]. */
+enh_status enh_brisque_predict(const enh_brisque *b, const float features[ENH_BRISQUE_FEATURES], double *score,
+                               enh_error *err);
 
 #endif

@@ -1,0 +1,643 @@
+/* brisque_yml.c - the FileStorage YAML subset (see brisque_yml.h).
+ *
+ * One pass over a private copy of the file. Scalars point into that copy: their ends are
+ * recorded while parsing and NUL-terminated when the parse has finished (a terminator is a
+ * ',', ']', quote, blank or newline that the parser no longer needs). Hostile input is met with
+ * limits checked before anything is allocated from it: file size, nesting depth, node count,
+ * key and number lengths; every error names the file and line. */
+#include "enhance/brisque_yml.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct enh_yml_doc {
+    char *buf;
+    size_t size;
+    char name[256];
+    enh_yml_node *root;
+};
+
+typedef struct {
+    char *b;
+    size_t n, pos;
+    int line;
+    size_t nodes;
+    int depth;
+    const char *name;
+    enh_error *err;
+    enh_status st;
+} parser;
+
+static const char empty_text[1] = "";
+
+static int fail(parser *p, enh_status code, const char *what)
+{
+    if (p->st == ENH_OK)
+        p->st = enh_fail(p->err, code, "%s, line %d: %s (not an OpenCV FileStorage YAML file the BRISQUE reader understands)",
+                         p->name, p->line, what);
+    return -1;
+}
+
+static int peek(const parser *p) { return p->pos < p->n ? (unsigned char)p->b[p->pos] : -1; }
+static int peek_at(const parser *p, size_t k) { return p->pos + k < p->n ? (unsigned char)p->b[p->pos + k] : -1; }
+static int at_eol(const parser *p) { int c = peek(p); return c < 0 || c == '\n' || c == '\r'; }
+
+static void skip_spaces(parser *p)
+{
+    while (peek(p) == ' ' || peek(p) == '\t')
+        p->pos++;
+}
+
+/* Past the end of the current line (and its newline). */
+static void next_line(parser *p)
+{
+    while (!at_eol(p))
+        p->pos++;
+    if (peek(p) == '\r')
+        p->pos++;
+    if (peek(p) == '\n') {
+        p->pos++;
+        p->line++;
+    }
+}
+
+static int rest_is_blank(parser *p)
+{
+    skip_spaces(p);
+    return at_eol(p) || peek(p) == '#';
+}
+
+/* Moves to the first character of the next line with content; returns its indentation or -1 at
+ * the end. Comment lines, blank lines, directives and document markers are skipped. */
+static int next_content(parser *p)
+{
+    for (;;) {
+        if (p->pos >= p->n)
+            return -1;
+        size_t start = p->pos;
+        skip_spaces(p);
+        int c = peek(p);
+        if (c < 0)
+            return -1;
+        size_t col = p->pos - start;
+        if (c == '\n' || c == '\r' || c == '#' || (col == 0 && c == '%') ||
+            (col == 0 && c == '-' && peek_at(p, 1) == '-' && peek_at(p, 2) == '-') ||
+            (col == 0 && c == '.' && peek_at(p, 1) == '.' && peek_at(p, 2) == '.')) {
+            next_line(p);
+            continue;
+        }
+        p->pos = start;
+        return col > 4096 ? 4096 : (int)col;
+    }
+}
+
+static enh_yml_node *new_node(parser *p, enh_yml_type t)
+{
+    if (++p->nodes > ENH_YML_MAX_NODES) {
+        if (p->st == ENH_OK)
+            p->st = enh_fail(p->err, ENH_ETOOBIG, "%s: more than %u values; refusing the file", p->name, ENH_YML_MAX_NODES);
+        return NULL;
+    }
+    enh_yml_node *n = calloc(1, sizeof *n);
+    if (!n) {
+        fail(p, ENH_ENOMEM, "out of memory");
+        return NULL;
+    }
+    n->type = t;
+    n->line = p->line;
+    n->text = empty_text;
+    return n;
+}
+
+static void free_node(enh_yml_node *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->n && n->kids; i++) {
+        free_node(n->kids[i]);
+        if (n->keys)
+            free((void *)n->keys[i]);
+    }
+    free(n->kids);
+    free(n->keys);
+    free((void *)n->tag);
+    free(n);
+}
+
+/* Appends kid (and key, owned, for a mapping); frees both on failure. */
+static int add_kid(parser *p, enh_yml_node *parent, char *key, enh_yml_node *kid)
+{
+    size_t cap = 1;
+    while (cap < parent->n + 1)
+        cap <<= 1;
+    if (parent->n == 0 || (parent->n & (parent->n - 1)) == 0) { /* grow at powers of two */
+        enh_yml_node **k = realloc(parent->kids, cap * sizeof *k);
+        if (k)
+            parent->kids = k;
+        const char **ks = k && parent->type == ENH_YML_MAP ? realloc(parent->keys, cap * sizeof *ks) : NULL;
+        if (ks)
+            parent->keys = ks;
+        if (!k || (parent->type == ENH_YML_MAP && !ks)) {
+            free(key);
+            free_node(kid);
+            return fail(p, ENH_ENOMEM, "out of memory");
+        }
+    }
+    if (parent->type == ENH_YML_MAP) {
+        if (parent->n >= 1024) { /* the duplicate check below is quadratic */
+            free(key);
+            free_node(kid);
+            return fail(p, ENH_ETOOBIG, "a mapping with more than 1024 keys");
+        }
+        for (size_t i = 0; i < parent->n; i++)
+            if (!strcmp(parent->keys[i], key)) {
+                free(key);
+                free_node(kid);
+                return fail(p, ENH_EINVAL, "a key appears twice in one mapping");
+            }
+        parent->keys[parent->n] = key;
+    }
+    parent->kids[parent->n++] = kid;
+    return 0;
+}
+
+/* Scalar text [s, s+len): remembered as a pointer plus its length in n until finish(). */
+static enh_yml_node *scalar(parser *p, size_t s, size_t len)
+{
+    enh_yml_node *n = new_node(p, ENH_YML_SCALAR);
+    if (n) {
+        n->text = p->b + s;
+        n->n = len;
+    }
+    return n;
+}
+
+static char *copy_key(parser *p, size_t s, size_t len)
+{
+    while (len && (p->b[s + len - 1] == ' ' || p->b[s + len - 1] == '\t'))
+        len--;
+    if (len == 0 || len > 256) {
+        fail(p, ENH_EINVAL, len ? "a key longer than 256 characters" : "an empty key");
+        return NULL;
+    }
+    char *k = malloc(len + 1);
+    if (!k) {
+        fail(p, ENH_ENOMEM, "out of memory");
+        return NULL;
+    }
+    memcpy(k, p->b + s, len);
+    k[len] = 0;
+    return k;
+}
+
+static enh_yml_node *parse_block(parser *p, int min_indent);
+static enh_yml_node *parse_flow(parser *p);
+
+static int enter(parser *p)
+{
+    if (++p->depth > ENH_YML_MAX_DEPTH) {
+        if (p->st == ENH_OK)
+            p->st = enh_fail(p->err, ENH_ETOOBIG, "%s, line %d: nested deeper than %d levels", p->name, p->line,
+                             ENH_YML_MAX_DEPTH);
+        return -1;
+    }
+    return 0;
+}
+
+/* Skips blanks and newlines inside a flow collection. */
+static int flow_space(parser *p)
+{
+    for (;;) {
+        int c = peek(p);
+        if (c == ' ' || c == '\t' || c == '\r')
+            p->pos++;
+        else if (c == '\n') {
+            p->pos++;
+            p->line++;
+        } else
+            return c;
+    }
+}
+
+static enh_yml_node *quoted(parser *p)
+{
+    int q = peek(p);
+    size_t s = ++p->pos;
+    while (peek(p) != q) {
+        if (at_eol(p)) {
+            fail(p, ENH_EINVAL, "a quoted string does not end on its line");
+            return NULL;
+        }
+        p->pos++;
+    }
+    enh_yml_node *n = scalar(p, s, p->pos - s);
+    p->pos++;
+    return n;
+}
+
+/* Plain scalar inside a flow collection: up to , ] } (and : in a key) or the end of the line. */
+static enh_yml_node *flow_plain(parser *p)
+{
+    size_t s = p->pos;
+    while (!at_eol(p) && peek(p) != ',' && peek(p) != ']' && peek(p) != '}')
+        p->pos++;
+    size_t len = p->pos - s;
+    while (len && (p->b[s + len - 1] == ' ' || p->b[s + len - 1] == '\t'))
+        len--;
+    if (len == 0) {
+        fail(p, ENH_EINVAL, "an empty value in a [ ] or { } list");
+        return NULL;
+    }
+    return scalar(p, s, len);
+}
+
+static enh_yml_node *parse_flow(parser *p)
+{
+    int c = flow_space(p);
+    if (c == '"' || c == '\'')
+        return quoted(p);
+    if (c != '[' && c != '{')
+        return flow_plain(p);
+    if (enter(p))
+        return NULL;
+    int close = c == '[' ? ']' : '}';
+    enh_yml_node *n = new_node(p, c == '[' ? ENH_YML_SEQ : ENH_YML_MAP);
+    if (!n)
+        return NULL;
+    p->pos++;
+    for (;;) {
+        c = flow_space(p);
+        if (c == close && n->n == 0) /* empty collection; a trailing comma is refused below */
+            break;
+        if (c < 0) {
+            fail(p, ENH_EINVAL, "the file ends inside a [ ] or { } list");
+            goto bad;
+        }
+        char *key = NULL;
+        if (close == '}') {
+            size_t s = p->pos;
+            while (!at_eol(p) && peek(p) != ':' && peek(p) != ',' && peek(p) != '}')
+                p->pos++;
+            if (peek(p) != ':') {
+                fail(p, ENH_EINVAL, "a { } entry without 'key:'");
+                goto bad;
+            }
+            if (!(key = copy_key(p, s, p->pos - s)))
+                goto bad;
+            p->pos++;
+        }
+        enh_yml_node *kid = parse_flow(p);
+        if (!kid) {
+            free(key);
+            goto bad;
+        }
+        if (add_kid(p, n, key, kid))
+            goto bad;
+        c = flow_space(p);
+        if (c == ',') {
+            p->pos++;
+            continue;
+        }
+        if (c == close)
+            break;
+        fail(p, ENH_EINVAL, c < 0 ? "the file ends inside a [ ] or { } list" : "expected ',' or the end of the list");
+        goto bad;
+    }
+    p->pos++;
+    p->depth--;
+    return n;
+bad:
+    free_node(n);
+    return NULL;
+}
+
+/* A value after "key:" or "- " on the same line: tag, then flow, quoted or plain scalar; a tag
+ * alone continues with a block on the next lines. */
+static enh_yml_node *parse_inline(parser *p, int indent)
+{
+    char *tag = NULL;
+    if (peek(p) == '!') {
+        size_t s = p->pos;
+        while (!at_eol(p) && peek(p) != ' ' && peek(p) != '\t')
+            p->pos++;
+        if (p->pos - s > 64) {
+            fail(p, ENH_EINVAL, "a tag longer than 64 characters");
+            return NULL;
+        }
+        tag = malloc(p->pos - s + 1);
+        if (!tag) {
+            fail(p, ENH_ENOMEM, "out of memory");
+            return NULL;
+        }
+        memcpy(tag, p->b + s, p->pos - s);
+        tag[p->pos - s] = 0;
+        skip_spaces(p);
+    }
+    enh_yml_node *n;
+    int c = peek(p);
+    if (at_eol(p) || c == '#') {
+        n = parse_block(p, indent + 1);
+    } else if (c == '[' || c == '{' || c == '"' || c == '\'') {
+        n = parse_flow(p);
+        if (n && !rest_is_blank(p)) {
+            free_node(n);
+            n = NULL;
+            fail(p, ENH_EINVAL, "text after the end of a value");
+        }
+    } else {
+        size_t s = p->pos;
+        while (!at_eol(p) && !(peek(p) == '#' && (p->b[p->pos - 1] == ' ' || p->b[p->pos - 1] == '\t')))
+            p->pos++;
+        size_t len = p->pos - s;
+        while (len && (p->b[s + len - 1] == ' ' || p->b[s + len - 1] == '\t'))
+            len--;
+        n = scalar(p, s, len);
+    }
+    if (n && tag) {
+        if (n->tag)
+            free((void *)n->tag);
+        n->tag = tag;
+    } else
+        free(tag);
+    return n;
+}
+
+/* Is the text at pos a "key:" (colon followed by a blank or the end of the line)? */
+static int key_here(const parser *p, size_t *colon)
+{
+    size_t i = p->pos;
+    if (i < p->n && (p->b[i] == '[' || p->b[i] == '{' || p->b[i] == '"' || p->b[i] == '\'' || p->b[i] == '!' ||
+                     p->b[i] == '-'))
+        return 0;
+    for (; i < p->n && p->b[i] != '\n' && p->b[i] != '\r'; i++)
+        if (p->b[i] == ':' && (i + 1 >= p->n || p->b[i + 1] == ' ' || p->b[i + 1] == '\t' || p->b[i + 1] == '\n' ||
+                               p->b[i + 1] == '\r')) {
+            *colon = i;
+            return 1;
+        }
+    return 0;
+}
+
+/* A block mapping whose keys sit at column col; the first key may start mid-line ("- key: v"). */
+static enh_yml_node *parse_map(parser *p, int col)
+{
+    if (enter(p))
+        return NULL;
+    enh_yml_node *m = new_node(p, ENH_YML_MAP);
+    if (!m)
+        return NULL;
+    int first = 1;
+    for (;;) {
+        if (!first) {
+            int ind = next_content(p);
+            if (ind < col)
+                break;
+            if (ind > col) {
+                fail(p, ENH_EINVAL, "unexpected indentation");
+                goto bad;
+            }
+            p->pos += (size_t)ind;
+        }
+        first = 0;
+        size_t colon;
+        if (!key_here(p, &colon)) {
+            if (peek(p) == '-')
+                break; /* a sequence at the mapping's column ends the mapping */
+            fail(p, ENH_EINVAL, "expected 'key: value'");
+            goto bad;
+        }
+        char *key = copy_key(p, p->pos, colon - p->pos);
+        if (!key)
+            goto bad;
+        p->pos = colon + 1;
+        skip_spaces(p);
+        enh_yml_node *v = parse_inline(p, col);
+        if (!v) {
+            free(key);
+            goto bad;
+        }
+        if (add_kid(p, m, key, v))
+            goto bad;
+    }
+    p->depth--;
+    return m;
+bad:
+    free_node(m);
+    return NULL;
+}
+
+static enh_yml_node *parse_seq(parser *p, int col)
+{
+    if (enter(p))
+        return NULL;
+    enh_yml_node *s = new_node(p, ENH_YML_SEQ);
+    if (!s)
+        return NULL;
+    for (int first = 1;; first = 0) {
+        if (!first) {
+            int ind = next_content(p);
+            if (ind != col) {
+                if (ind > col) {
+                    fail(p, ENH_EINVAL, "unexpected indentation");
+                    goto bad;
+                }
+                break;
+            }
+            p->pos += (size_t)ind;
+        }
+        if (peek(p) != '-' || !(peek_at(p, 1) == ' ' || peek_at(p, 1) == '\t' || peek_at(p, 1) == '\n' ||
+                                peek_at(p, 1) == '\r' || peek_at(p, 1) < 0))
+            break;
+        size_t line_start = p->pos - (size_t)col;
+        p->pos++;
+        skip_spaces(p);
+        enh_yml_node *item;
+        size_t colon;
+        if (at_eol(p) || peek(p) == '#')
+            item = parse_block(p, col + 1);
+        else if (key_here(p, &colon))
+            item = parse_map(p, (int)(p->pos - line_start));
+        else
+            item = parse_inline(p, col);
+        if (!item || add_kid(p, s, NULL, item))
+            goto bad;
+    }
+    p->depth--;
+    return s;
+bad:
+    free_node(s);
+    return NULL;
+}
+
+/* The block node on the following lines, indented at least min_indent; an empty scalar if
+ * none (the position is then left at the start of the line that is not part of it). Called with
+ * the rest of the current line blank. */
+static enh_yml_node *parse_block(parser *p, int min_indent)
+{
+    int ind = next_content(p);
+    if (ind < min_indent) {
+        enh_yml_node *n = scalar(p, p->pos, 0);
+        if (n)
+            n->text = empty_text, n->n = 0;
+        return n;
+    }
+    p->pos += (size_t)ind;
+    size_t colon;
+    if (peek(p) == '-' && (peek_at(p, 1) == ' ' || peek_at(p, 1) == '\t' || peek_at(p, 1) == '\n' ||
+                           peek_at(p, 1) == '\r' || peek_at(p, 1) < 0))
+        return parse_seq(p, ind);
+    if (key_here(p, &colon))
+        return parse_map(p, ind);
+    return parse_inline(p, ind);
+}
+
+/* NUL-terminates every scalar (see the file comment). */
+static void finish(enh_yml_node *n)
+{
+    if (n->type == ENH_YML_SCALAR) {
+        if (n->text != empty_text)
+            ((char *)n->text)[n->n] = 0;
+        n->n = 0;
+        return;
+    }
+    for (size_t i = 0; i < n->n; i++)
+        finish(n->kids[i]);
+}
+
+enh_status enh_yml_parse(const char *data, size_t size, const char *name, enh_yml_doc **out, enh_error *err)
+{
+    *out = NULL;
+    if (size > ENH_YML_MAX_BYTES)
+        return enh_fail(err, ENH_ETOOBIG, "%s: %zu bytes, more than the %u MB a model file may have", name, size,
+                        ENH_YML_MAX_BYTES >> 20);
+    enh_yml_doc *d = calloc(1, sizeof *d);
+    if (!d || !(d->buf = malloc(size + 1))) {
+        free(d);
+        return enh_fail(err, ENH_ENOMEM, "out of memory reading %s", name);
+    }
+    memcpy(d->buf, data, size);
+    d->buf[size] = 0;
+    d->size = size;
+    snprintf(d->name, sizeof d->name, "%s", name);
+    if (memchr(d->buf, 0, size)) {
+        enh_yml_free(d);
+        return enh_fail(err, ENH_EINVAL, "%s: binary data (a NUL byte); expected OpenCV FileStorage YAML", name);
+    }
+    parser p = {.b = d->buf, .n = size, .line = 1, .name = d->name, .err = err, .st = ENH_OK};
+    int ind = next_content(&p);
+    if (ind < 0) {
+        enh_yml_free(d);
+        return enh_fail(err, ENH_EINVAL, "%s: empty; expected OpenCV FileStorage YAML", name);
+    }
+    p.pos += (size_t)ind;
+    size_t colon;
+    if (!key_here(&p, &colon)) {
+        fail(&p, ENH_EINVAL, "expected a top-level 'key: value'");
+    } else {
+        d->root = parse_map(&p, ind);
+        if (d->root && next_content(&p) >= 0)
+            fail(&p, ENH_EINVAL, "unexpected text after the document");
+    }
+    if (p.st != ENH_OK) {
+        enh_yml_free(d);
+        return p.st;
+    }
+    finish(d->root);
+    *out = d;
+    return ENH_OK;
+}
+
+enh_status enh_yml_load(const char *path, enh_yml_doc **out, enh_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return enh_fail(err, errno == ENOENT ? ENH_ENOTFOUND : ENH_EIO, "cannot open %s: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    enh_status st = ENH_OK;
+    for (;;) {
+        if (n == cap) {
+            if (cap > ENH_YML_MAX_BYTES) {
+                st = enh_fail(err, ENH_ETOOBIG, "%s: more than the %u MB a model file may have", path,
+                              ENH_YML_MAX_BYTES >> 20);
+                break;
+            }
+            cap = cap ? cap * 2 : 1 << 16;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                st = enh_fail(err, ENH_ENOMEM, "out of memory reading %s", path);
+                break;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) {
+            if (ferror(f))
+                st = enh_fail(err, ENH_EIO, "cannot read %s", path);
+            break;
+        }
+    }
+    fclose(f);
+    if (st == ENH_OK)
+        st = enh_yml_parse(buf ? buf : "", n, path, out, err);
+    free(buf);
+    return st;
+}
+
+void enh_yml_free(enh_yml_doc *d)
+{
+    if (!d)
+        return;
+    free_node(d->root);
+    free(d->buf);
+    free(d);
+}
+
+const enh_yml_node *enh_yml_root(const enh_yml_doc *d) { return d ? d->root : NULL; }
+const char *enh_yml_name(const enh_yml_doc *d) { return d ? d->name : ""; }
+
+const enh_yml_node *enh_yml_get(const enh_yml_node *m, const char *key)
+{
+    if (!m || m->type != ENH_YML_MAP)
+        return NULL;
+    for (size_t i = 0; i < m->n; i++)
+        if (!strcmp(m->keys[i], key))
+            return m->kids[i];
+    return NULL;
+}
+
+int enh_yml_number(const enh_yml_node *n, double *v)
+{
+    if (!n || n->type != ENH_YML_SCALAR)
+        return -1;
+    size_t len = strlen(n->text);
+    if (len == 0 || len > 63)
+        return -1;
+    /* strtod follows LC_NUMERIC; FileStorage always writes '.', so accept only the C syntax */
+    char tmp[64];
+    memcpy(tmp, n->text, len + 1);
+    for (size_t i = 0; i < len; i++) {
+        char c = tmp[i];
+        if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'))
+            return -1;
+    }
+    struct lconv *lc = localeconv();
+    if (lc && lc->decimal_point && lc->decimal_point[0] && lc->decimal_point[0] != '.') {
+        char *dot = strchr(tmp, '.');
+        if (dot && !lc->decimal_point[1])
+            *dot = lc->decimal_point[0];
+    }
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(tmp, &end);
+    if (end != tmp + len || !isfinite(d) || errno == ERANGE)
+        return -1;
+    *v = d;
+    return 0;
+}
