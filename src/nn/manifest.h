@@ -26,7 +26,9 @@
 
 typedef enum {
     ENH_MODEL_NCNN = 0, /* .param + .bin in the models folder (the default when "format" is absent) */
-    ENH_MODEL_TFJS      /* model.json + weight shards in <models folder>/<name>/ */
+    ENH_MODEL_TFJS,     /* model.json + weight shards in <models folder>/<name>/ */
+    ENH_MODEL_TFJS_LAYERS /* a TF.js layers model (Keras topology) in <models folder>/<name>/: model.json or
+                           * nsfwjs's model.min.js container + shards (keras_load.h); classifiers */
 } enh_model_format;
 
 typedef struct enh_model_file {
@@ -39,7 +41,8 @@ typedef struct enh_model_entry {
     char name[64];
     char package[64], version[32];
     char tarball_dir[256];
-    char purpose[16];      /* "photo" | "art" | "denoise" | "deblur" | "lowlight" | "retouch" */
+    char purpose[16];      /* "photo" | "art" | "denoise" | "deblur" | "lowlight" | "retouch" | "moderation"
+                            * (a classifier: never an enhancement model) */
     char licence[32];
     char description[256];
     enh_model_format format;
@@ -67,7 +70,9 @@ void enh_models_set_default_dir(const char *dir);
  * the user's from the password database). */
 void enh_models_dir_rule(const char *models_dir, const char *xdg_cache_home, const char *home, char *out, size_t n);
 
-const char *enh_model_format_name(enh_model_format f); /* "ncnn" | "tfjs" */
+const char *enh_model_format_name(enh_model_format f); /* "ncnn" | "tfjs" | "tfjs-layers" */
+/* 1 when the model is a classifier (purpose "moderation"), not an image-to-image model. */
+int enh_model_is_classifier(const enh_model_entry *e);
 
 /* Paths of the model's .param and .bin inside dir (NULL = default dir); ENH_EUNSUPPORTED for a
  * model of another format. */
@@ -76,7 +81,7 @@ enh_status enh_model_files(const enh_model_entry *e, const char *dir, char *para
 /* Path of a tfjs model's model.json: dir/<name>/model.json (NULL = default dir); ENH_EUNSUPPORTED
  * for a model of another format. */
 enh_status enh_model_tfjs_path(const enh_model_entry *e, const char *dir, char *path, size_t size, enh_error *err);
-/* The folder that holds the model's files: dir itself (ncnn) or dir/<name> (tfjs). */
+/* The folder that holds the model's files: dir itself (ncnn) or dir/<name> (tfjs, tfjs-layers). */
 enh_status enh_model_folder(const enh_model_entry *e, const char *dir, char *path, size_t size, enh_error *err);
 /* Sum of the sizes of the model's files. */
 size_t enh_model_bytes(const enh_model_entry *e);

@@ -8,6 +8,7 @@
  * realesrgan-x4plus ("quality") gets a short queue and a long deadline, as deploy/models.json
  * gives it: one 1 MP image takes it ~40 s on 2 cores. TF.js models (maxim-*) are not listed:
  * the pipeline runs them itself (stage_model.c) from the same folder; they are only logged.
+ * Moderation classifiers (purpose "moderation", nsfwjs-*) are neither served nor logged here.
  * Thread-safety: plain data, like config.c. Errors: ENH_ENOMEM only (an empty folder is an
  * empty configuration, not an error). */
 #include <stdio.h>
@@ -39,6 +40,8 @@ enh_status serve_models_config_installed(serve_models_config *c, enh_error *err)
                 mo += (size_t)snprintf(missing + mo, sizeof missing - mo, "%s%s", mo ? " " : "", e->name);
             continue;
         }
+        if (enh_model_is_classifier(e)) /* moderation (nsfwjs): `enhance check`, never an enhancement model */
+            continue;
         if (e->format != ENH_MODEL_NCNN) {
             if (ro < sizeof restorers - 70)
                 ro += (size_t)snprintf(restorers + ro, sizeof restorers - ro, "%s%s", ro ? ", " : "", e->name);
