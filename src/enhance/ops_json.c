@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_mem.h"
 #include "enhance/ops.h"
 #include "enhance/ops_internal.h"
 #include "enhance/ops_table.h"
@@ -142,7 +143,12 @@ enh_status enh_ops_from_json(const char *json, size_t len, enh_ops *ops, enh_err
     if (len > MAX_JSON_BYTES)
         return enh_fail(err, ENH_ETOOBIG, "operations JSON is %zu bytes; the limit is %u", len, MAX_JSON_BYTES);
     json_error_t jerr;
+    enh_json_mem_begin();
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (enh_json_mem_failed()) { /* a parse that lost memory may have lost characters too */
+        json_decref(root);
+        return enh_fail(err, ENH_ENOMEM, "out of memory while parsing the operations JSON");
+    }
     if (!root)
         return enh_fail(err, ENH_EINVAL, "operations JSON does not parse: %s (line %d, column %d)", jerr.text,
                         jerr.line, jerr.column);
