@@ -14,6 +14,17 @@
  *    cancels planar and linear structure. Texture inflates blocks, so the image's sigma is the
  *    20th percentile of block sigmas (blocks with clipped means skipped), scaled by 1.08 to undo
  *    the percentile's low bias on pure noise (measured: tests/enhance/test_assess.c).
+ *  - Noise kind: on the flattest 30% of those blocks, the mean Immerkaer response of the opponent
+ *    chroma axes over that of the luma axis (orthonormal axes, so noise drawn independently per
+ *    R, G, B channel gives 1). Noise that went through a camera's processing is luma noise: the
+ *    4:2:0 JPEG (and the chroma denoising of phone pipelines) removes pixel-level chroma. Measured
+ *    on 256x256 crops (bench/quality/README.md, "noise kinds"): Gaussian noise sigma 15/25 on
+ *    the sRGB values 0.77-1.04 (48 crops of Kodak24 + the photos, 16 of CBSD68), degrade.py
+ *    --sensor-noise 0.012,0.0004 --jpeg 92 0.04-0.15 (40 crops), the same sensor noise saved as
+ *    PNG 0.80-1.01, Gaussian sigma 15 then JPEG q92 0.04-0.17: the cue is how the noise was
+ *    stored, not its brightness law (the sigma of the darker half of the flat blocks over the
+ *    brighter half is 0.92-1.37 for Gaussian noise and 1.01-1.41 for sensor noise: no use).
+ *    -1 when it cannot be told: no flat blocks, or a grey image.
  *  - Exposure: sRGB transfer undone per channel (IEC 61966-2-1), Y = 0.2126 R + 0.7152 G +
  *    0.0722 B, L* = CIE 1976 lightness of Y; mean, percentiles from a 0.1 L* histogram,
  *    clipping fractions. Under-exposure is judged on the highlights (ev_hi below)
@@ -125,6 +136,11 @@ static enh_status fetch(VipsImage *img, int left, int top, int w, int h, unsigne
 }
 
 /* ---- global: exposure and colour ---- */
+/* Set by a measurement whose scratch memory could not be allocated: the assessment then fails
+ * with ENH_ENOMEM instead of reporting that measure as 0 (which auto mode would act on). The
+ * measures run on the caller's thread, one assessment at a time per thread. */
+static _Thread_local int t_oom;
+
 static void measure_global(const unsigned char *p, int w, int h, enh_assessment *a)
 {
     size_t n = (size_t)w * h;
@@ -133,8 +149,10 @@ static void measure_global(const unsigned char *p, int w, int h, enh_assessment 
         lut[i] = enh_srgb_to_linear(i / 255.0);
     enum { BINS = 1001 };
     int *hist = calloc(BINS, sizeof(int));
-    if (!hist)
+    if (!hist) {
+        t_oom = 1;
         return;
+    }
     size_t maxc_hist[256] = {0};
     double sum_y = 0, sum_l = 0;
     size_t dark = 0, bright = 0;
@@ -194,7 +212,10 @@ static void measure_global(const unsigned char *p, int w, int h, enh_assessment 
     enh_illuminant il;
     enh_error err = {0};
     a->illuminant[0] = a->illuminant[1] = a->illuminant[2] = 1;
-    if (enh_estimate_illuminant(p, w, h, &il, &err) == ENH_OK) {
+    enh_status ist = enh_estimate_illuminant(p, w, h, &il, &err);
+    if (ist == ENH_ENOMEM)
+        t_oom = 1;
+    if (ist == ENH_OK) {
         const double *e = il.e;
         double ey = 0.2126 * e[0] + 0.7152 * e[1] + 0.0722 * e[2];
         if (ey > 1e-6 && e[1] > 1e-6) {
@@ -220,11 +241,12 @@ static void measure_global(const unsigned char *p, int w, int h, enh_assessment 
 /* ---- local: blur, blocking, JPEG quality, noise ---- */
 
 /* Crete-Roffet blur per 64x64 block; returns the 20th percentile over blocks with enough
- * structure (mean |dF| >= 1 level), i.e. the blur of the sharpest parts: a shallow depth of field
- * leaves the subject sharp, a blurred photo has no sharp part. */
+ * structure (mean |dF| >= 1 level), i.e. the blur of the sharper parts, and in *sharpest the 5th
+ * percentile (the sharpest region): a shallow depth of field leaves the subject sharp, a blurred
+ * photo has no sharp part. */
 #define BB 64
 static int cmp_double(const void *a, const void *b);
-static double crete_roffet(const float *y, int w, int h)
+static double crete_roffet(const float *y, int w, int h, double *sharpest)
 {
     int nbx = (w + BB - 1) / BB, nby = (h + BB - 1) / BB;
     size_t nb = (size_t)nbx * nby;
@@ -232,8 +254,10 @@ static double crete_roffet(const float *y, int w, int h)
     double *bprev = calloc((size_t)w, sizeof(double));
     double *vals = malloc(nb * sizeof(double));
     double result = 0;
-    if (!acc || !bprev || !vals)
+    if (!acc || !bprev || !vals) {
+        t_oom = 1;
         goto out;
+    }
     for (int r = 0; r < h; r++) {
         const float *row = y + (size_t)r * w;
         double prev_b = 0;
@@ -279,9 +303,10 @@ static double crete_roffet(const float *y, int w, int h)
     if (n >= 4) {
         qsort(vals, (size_t)n, sizeof(double), cmp_double);
         result = vals[(int)(0.2 * (n - 1))];
+        *sharpest = vals[(int)(0.05 * (n - 1))];
     } else {
         double b0 = gsf[0] > 0 ? (gsf[0] - gsv[0]) / gsf[0] : 1, b1 = gsf[1] > 0 ? (gsf[1] - gsv[1]) / gsf[1] : 1;
-        result = b0 > b1 ? b0 : b1;
+        result = *sharpest = b0 > b1 ? b0 : b1;
     }
 out:
     free(acc);
@@ -336,64 +361,104 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static double noise_sigma(const unsigned char *p, int w, int h)
+/* One 16x16 block of the noise measure: its sigma (mean of the three channels) and the mean
+ * Immerkaer response of the opponent luma and chroma channels. */
+typedef struct {
+    double sigma, luma, chroma, signal_chroma;
+} noise_block;
+
+static int cmp_noise_block(const void *a, const void *b)
+{
+    double x = ((const noise_block *)a)->sigma, y = ((const noise_block *)b)->sigma;
+    return x < y ? -1 : x > y;
+}
+
+/* Noise sigma (Immerkaer) and the chroma/luma ratio of the noise (see measure_local). */
+static void noise_measure(const unsigned char *p, int w, int h, enh_assessment *a)
 {
     const int B = 16;
     int bx = w / B, by = h / B;
+    a->noise_sigma = 0;
+    a->noise_chroma_ratio = -1;
     if (bx < 1 || by < 1)
-        return 0;
-    double *sig = malloc(sizeof(double) * (size_t)bx * by);
-    if (!sig)
-        return 0;
+        return;
+    noise_block *blk = malloc(sizeof *blk * (size_t)bx * by);
+    if (!blk)
+        return;
     int n = 0;
+    const int cnt = (B - 2) * (B - 2);
+    const size_t st = 3 * (size_t)w;
     for (int j = 0; j < by; j++)
         for (int i = 0; i < bx; i++) {
-            double total = 0;
+            double mean[3] = {0, 0, 0};
+            for (int y = j * B + 1; y < (j + 1) * B - 1; y++)
+                for (int x = i * B + 1; x < (i + 1) * B - 1; x++)
+                    for (int c = 0; c < 3; c++)
+                        mean[c] += p[3 * ((size_t)y * w + x) + c];
             int skip = 0;
-            for (int c = 0; c < 3 && !skip; c++) {
-                double s = 0, mean = 0;
-                for (int y = j * B + 1; y < (j + 1) * B - 1; y++)
-                    for (int x = i * B + 1; x < (i + 1) * B - 1; x++) {
-                        const unsigned char *q = p + 3 * ((size_t)y * w + x) + c;
-                        size_t st = 3 * (size_t)w;
-                        int v = q[-st - 3] - 2 * q[-st] + q[-st + 3] - 2 * q[-3] + 4 * q[0] - 2 * q[3] + q[st - 3] -
-                                2 * q[st] + q[st + 3];
-                        s += abs(v);
-                        mean += q[0];
-                    }
-                int cnt = (B - 2) * (B - 2);
-                mean /= cnt;
-                if (mean < 6 || mean > 249)
-                    skip = 1;
-                total += sqrt(M_PI / 2) * s / (6.0 * cnt);
+            for (int c = 0; c < 3; c++) {
+                mean[c] /= cnt;
+                skip |= mean[c] < 6 || mean[c] > 249;
             }
-            if (!skip)
-                sig[n++] = total / 3;
+            if (skip)
+                continue;
+            double s[3] = {0, 0, 0}, luma = 0, chroma = 0, sig_c = 0;
+            for (int y = j * B + 1; y < (j + 1) * B - 1; y++)
+                for (int x = i * B + 1; x < (i + 1) * B - 1; x++) {
+                    int v[3];
+                    for (int c = 0; c < 3; c++) {
+                        const unsigned char *q = p + 3 * ((size_t)y * w + x) + c;
+                        v[c] = q[-st - 3] - 2 * q[-st] + q[-st + 3] - 2 * q[-3] + 4 * q[0] - 2 * q[3] + q[st - 3] -
+                               2 * q[st] + q[st + 3];
+                        s[c] += abs(v[c]);
+                    }
+                    /* orthonormal opponent axes: (R+G+B)/sqrt3, (R-B)/sqrt2, (R-2G+B)/sqrt6 */
+                    luma += fabs(v[0] + v[1] + v[2]) * 0.57735027;
+                    chroma += 0.5 * (fabs(v[0] - v[2]) * 0.70710678 + fabs(v[0] - 2 * v[1] + v[2]) * 0.40824829);
+                    const unsigned char *q = p + 3 * ((size_t)y * w + x);
+                    sig_c += abs(q[0] - q[2]) + abs(q[0] - 2 * q[1] + q[2]);
+                }
+            double total = 0;
+            for (int c = 0; c < 3; c++)
+                total += sqrt(M_PI / 2) * s[c] / (6.0 * cnt);
+            blk[n++] = (noise_block){total / 3, luma, chroma, sig_c / cnt};
         }
-    double r = 0;
     if (n > 0) {
-        qsort(sig, (size_t)n, sizeof(double), cmp_double);
-        r = sig[(int)(0.2 * (n - 1))] * 1.08;
+        qsort(blk, (size_t)n, sizeof *blk, cmp_noise_block);
+        a->noise_sigma = blk[(int)(0.2 * (n - 1))].sigma * 1.08;
+        int k = (int)(0.3 * n) > 4 ? (int)(0.3 * n) : (n < 4 ? n : 4);
+        double sl = 0, sc = 0, sig = 0;
+        for (int i = 0; i < k; i++)
+            sl += blk[i].luma, sc += blk[i].chroma, sig += blk[i].signal_chroma;
+        /* a grey image (no chroma in its pixels) cannot show how its noise was made */
+        if (sl > 0 && sig / k >= 0.5)
+            a->noise_chroma_ratio = sc / sl;
     }
-    free(sig);
-    return r;
+    free(blk);
 }
 
 static void measure_local(const unsigned char *p, int w, int h, enh_assessment *a)
 {
     float *y = malloc(sizeof(float) * (size_t)w * h);
-    if (!y)
+    if (!y) {
+        t_oom = 1;
         return;
+    }
     for (size_t i = 0; i < (size_t)w * h; i++)
         y[i] = 0.299f * p[3 * i] + 0.587f * p[3 * i + 1] + 0.114f * p[3 * i + 2];
-    a->blur = crete_roffet(y, w, h);
+    a->blur = crete_roffet(y, w, h, &a->blur_sharpest);
     a->sharpness = 100 * (1 - a->blur);
     int ox = 0, oy = 0;
     a->blockiness = blockiness(y, w, h, &ox, &oy);
-    if (a->jpeg_quality < 0)
+    if (a->jpeg_quality < 0) {
         a->jpeg_quality = enh_jpeg_estimate_quality(p, y, w, h, ox, oy);
+        if (a->jpeg_quality == -2) {
+            t_oom = 1;
+            a->jpeg_quality = -1;
+        }
+    }
     free(y);
-    a->noise_sigma = noise_sigma(p, w, h);
+    noise_measure(p, w, h, a);
 }
 
 /* ---- verdict ---- */
@@ -404,9 +469,20 @@ static void verdict(enh_assessment *a)
      * (shared/photos) measure 0.19..0.51 clean (one bokeh close-up 0.65) and >= 0.58 at Gaussian
      * sigma 1.5; scans at 0.15-0.4 MP (Kodak24 09-24 + B100 first 40, cast_eval.py blur) measure
      * <= 0.38 clean and >= 0.34 at sigma 1.5, Kodak alone <= 0.26 and >= 0.38. Half severity at 0.36
-     * up to 0.5 MP, at 0.55 from 1.5 MP, linear in megapixels between (no data there). */
+     * up to 0.5 MP, at 0.55 from 1.5 MP, linear in megapixels between (no data there).
+     * A photo is blurred only if its sharpest region (blur_sharpest, the 5th percentile of the
+     * blocks) is blurred too: the macro close-up yellowflower (4.1 MP, shallow depth of field:
+     * blur 0.65) has a sharp fringe at 0.54. Whole photos and kodim01..08, clean against Gaussian
+     * sigma 1.5, 9-px motion at 30 degrees and a radius-3 defocus (all in bench/quality/README.md,
+     * "auto on clean photos"): at 0.39 MP clean <= 0.195, blurred >= 0.235; at 1.3-2.3 MP clean
+     * <= 0.394, blurred >= 0.415; at 4.1 MP clean <= 0.538, blurred >= 0.628. Half severity at
+     * 0.22 up to 0.5 MP, 0.45 at 1.5 MP, 0.58 from 4 MP, linear between; the three 4 MP photos are
+     * the only data there, so that end is fitted to them. */
     double mp = a->megapixels, blur_half = mp <= 0.5 ? 0.36 : mp >= 1.5 ? 0.55 : 0.36 + 0.19 * (mp - 0.5);
-    s[ENH_DEG_BLUR] = clamp01((a->blur - blur_half) / 0.2 + 0.5);
+    double sharp_half = mp <= 0.5 ? 0.22 : mp <= 1.5 ? 0.22 + 0.23 * (mp - 0.5) : mp >= 4 ? 0.58 : 0.45 + 0.052 * (mp - 1.5);
+    double s_typical = clamp01((a->blur - blur_half) / 0.2 + 0.5),
+           s_sharpest = clamp01((a->blur_sharpest - sharp_half) / 0.2 + 0.5);
+    s[ENH_DEG_BLUR] = s_typical < s_sharpest ? s_typical : s_sharpest;
     /* JPEG: from the quality (q <= 60 is a visible problem); blockiness alone only when no
      * quantisation was found (clean JPEG originals show 0.1..1.06) */
     double sq = a->jpeg_quality > 0 ? clamp01((80.0 - a->jpeg_quality) / 40.0) : 0;
@@ -482,6 +558,7 @@ enh_status enh_assess_image_path(VipsImage *in, const char *jpeg_path, enh_asses
     enh_status st = to_srgb8(in, &rgb, err);
     if (st)
         return st;
+    t_oom = 0;
     int w = a->width, h = a->height;
     int lw = w, lh = h, left = 0, top = 0;
     if ((double)w * h > LOCAL_MAX_PIXELS) {
@@ -514,6 +591,10 @@ enh_status enh_assess_image_path(VipsImage *in, const char *jpeg_path, enh_asses
         if (st)
             goto done;
         measure_global(buf, sw, sh, a);
+    }
+    if (t_oom) {
+        st = enh_fail(err, ENH_ENOMEM, "out of memory while assessing the image (%dx%d)", w, h);
+        goto done;
     }
     verdict(a);
 done:

@@ -1,13 +1,15 @@
 /* assess.h - no-reference quality assessment of a photo: what is wrong with it, how badly.
  *
  * Every measure is documented with its method in assess.c / assess_jpeg.c. Summary:
- *   blur          perceptual blur (Crete-Roffet 2007 re-blur ratio) on gamma-coded luma, 0..1
+ *   blur          perceptual blur (Crete-Roffet 2007 re-blur ratio) on gamma-coded luma, 0..1, of
+ *                 the sharper blocks (20th percentile) and of the sharpest region (5th)
  *   blockiness    8x8 boundary discontinuity ratio on luma at the best grid phase, >= 0
  *   jpeg_quality  IJG quality from the file's DQT table when the file is a JPEG, otherwise
  *                 estimated from the periodicity of the 8x8 DCT coefficient histograms; -1 = no
  *                 JPEG quantisation found (not a JPEG, or quality >= ~95)
  *   noise_sigma   Immerkaer (1996) fast noise estimate on flat 16x16 blocks, per RGB channel,
  *                 in 0..255 units (the sigma of Gaussian noise added to each channel)
+ *   noise kind    chroma/luma ratio of that noise: per-channel (synthetic) vs luma-only (camera, JPEG)
  *   exposure      linear-light luminance Y (sRGB transfer undone), CIE L* percentiles, clipping
  *   colour cast   illuminant estimate in linear RGB (colour_estimate.h: white patch, shades of
  *                 grey, grey edge, grey pixels combined), expressed as the CIELAB a*, b* that a
@@ -47,12 +49,17 @@ typedef struct enh_assessment {
     /* sharpness */
     double blur;          /* 0 (crisp) .. 1 (very blurry) */
     double sharpness;     /* 100 * (1 - blur) */
+    double blur_sharpest; /* the same measure on the sharpest 5% of the blocks (a shallow depth of field
+                           * keeps its subject sharp; a blurred photo has no sharp region) */
     /* compression */
     double blockiness;    /* 0 = no 8x8 grid; > 0.1 visible blocking */
     int jpeg_quality;     /* 1..100, -1 unknown */
     int jpeg_quality_from_file; /* 1 if read from the file's quantisation table */
     /* noise */
     double noise_sigma;   /* 0..255 units */
+    double noise_chroma_ratio; /* pixel-level chroma noise over luma noise on flat blocks: ~1 for noise
+                                * independent per R, G, B channel (synthetic Gaussian), < 0.3 for noise
+                                * that went through a camera pipeline or a 4:2:0 JPEG; -1 unknown (grey) */
     /* exposure */
     double mean_luminance;   /* linear Y, 0..1 */
     double mean_lightness;   /* CIE L*, 0..100 */
@@ -81,6 +88,14 @@ enh_status enh_assess_image_path(VipsImage *in, const char *jpeg_path, enh_asses
 
 const char *enh_degradation_name(enh_degradation d);
 
+/* The noise kind from noise_chroma_ratio: "luma" (below ENH_NOISE_LUMA_RATIO: camera-processed or
+ * JPEG-stored noise, which the denoising network was trained on), "per-channel" (independent in
+ * R, G, B: synthetic Gaussian, where the DCT filter measured better) or "unknown" (-1). The
+ * threshold sits between the largest ratio of JPEG-stored noise (0.17) and the smallest of
+ * per-channel noise (0.77) measured on the benchmark crops. */
+#define ENH_NOISE_LUMA_RATIO 0.45
+const char *enh_noise_kind(const enh_assessment *a);
+
 /* Human-readable multi-line report into buf (always NUL-terminated). Returns chars written. */
 size_t enh_assessment_format(const enh_assessment *a, char *buf, size_t size);
 /* JSON object (malloc'd string, caller frees); NULL on OOM. */
@@ -91,7 +106,7 @@ char *enh_assessment_to_json(const enh_assessment *a);
 int enh_jpeg_file_quality(const char *path);
 /* Estimates the JPEG quality of an 8-bit RGB image (interleaved) and its BT.601 luma (w*h floats,
  * 0..255) whose 8x8 grid starts at (ox, oy) from the periodicity of its DCT coefficients; -1 if
- * no quantisation is found. */
+ * no quantisation is found, -2 when out of memory. */
 int enh_jpeg_estimate_quality(const unsigned char *rgb, const float *luma, int w, int h, int ox, int oy);
 
 #endif

@@ -164,7 +164,7 @@ int enh_jpeg_estimate_quality(const unsigned char *rgb, const float *luma, int w
     long stride = total > MAX_BLOCKS ? (total + MAX_BLOCKS - 1) / MAX_BLOCKS : 1;
     float *coef = malloc(sizeof(float) * NPOS * MAX_BLOCKS);
     if (!coef)
-        return -1;
+        return -2;
     double cosm[8][8];
     for (int u = 0; u < 8; u++)
         for (int x = 0; x < 8; x++)
