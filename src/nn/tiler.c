@@ -295,9 +295,14 @@ static enh_status prepare(const enh_model *m, int w, int h, enh_tiler_fetch_fn f
     if (tile <= 0) {
         int big = w > h ? w : h;
         tile = big < ENH_TILER_MAX_TILE ? big : ENH_TILER_MAX_TILE;
-        while (tile > min_tile && enh_tiler_plan_bytes(m, w, h, tile, r->ov, feather, r->batch) > limit)
+        size_t need;
+        /* (size_t)-1: the plan itself could not be made (out of memory), which a smaller tile
+         * does not cure; it is not "the limit is too small" either */
+        while ((need = enh_tiler_plan_bytes(m, w, h, tile, r->ov, feather, r->batch)) > limit &&
+               need != (size_t)-1 && tile > min_tile)
             tile = tile * 7 / 8 > min_tile ? tile * 7 / 8 : min_tile;
-        size_t need = enh_tiler_plan_bytes(m, w, h, tile, r->ov, feather, r->batch);
+        if (need == (size_t)-1)
+            return enh_fail(err, ENH_ENOMEM, "out of memory while planning the model's tiles");
         if (need > limit)
             return enh_fail(err, ENH_ETOOBIG,
                             "memory limit of %.0f MiB is too small: the smallest tile (%d px) needs %.0f MiB "

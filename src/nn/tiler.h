@@ -111,7 +111,8 @@ int enh_tiler_stream_tiles(const enh_tiler_stream *s);    /* tiles in the grid *
 int enh_tiler_stream_strip_rows(const enh_tiler_stream *s); /* most HR rows one step emits */
 void enh_tiler_stream_close(enh_tiler_stream *s);         /* NULL is fine */
 
-/* Bytes the tiler plans for a tile side (what the memory budget is compared with). */
+/* Bytes the tiler plans for a tile side (what the memory budget is compared with); (size_t)-1
+ * when the model's memory plan could not be made (out of memory). */
 size_t enh_tiler_plan_bytes(const enh_model *m, int w, int h, int tile, int overlap, int feathered, int batch);
 
 #endif
