@@ -180,8 +180,15 @@ static enh_status build(enh_graph *g, int fuse, const enh_nn_options *opt, enh_m
     in->flops_per_pixel = enh_graph_flops_per_pixel(g);
     in->receptive_radius = enh_graph_receptive_radius(g);
     /* scale and output channels from two probe sizes */
-    int oc, oh1, ow1, oh2, ow2;
-    if (enh_model_output_size(m, 64, 48, &oc, &oh1, &ow1) == 0 && enh_model_output_size(m, 40, 56, &oc, &oh2, &ow2) == 0 &&
+    int oc = 0, oh1, ow1, oh2, ow2;
+    int p1 = enh_model_output_size(m, 64, 48, &oc, &oh1, &ow1);
+    int p2 = p1 == 0 ? enh_model_output_size(m, 40, 56, &oc, &oh2, &ow2) : -1;
+    if (p1 == -2 || p2 == -2) { /* else the model would be cached as "not a super-resolution model" */
+        free(probe);
+        enh_model_free(m);
+        return enh_fail(err, ENH_ENOMEM, "out of memory building the model");
+    }
+    if (p1 == 0 && p2 == 0 &&
         oh1 % 64 == 0 && ow1 % 48 == 0 && oh1 / 64 == ow1 / 48 && oh2 == 40 * (oh1 / 64) && ow2 == 56 * (oh1 / 64)) {
         in->scale = oh1 / 64;
         in->out_channels = oc;
@@ -286,12 +293,17 @@ const char *enh_model_kernel_name(const enh_model *m)
 int enh_model_output_size(const enh_model *m, int h, int w, int *oc, int *oh, int *ow)
 {
     enh_shape *s = calloc((size_t)m->g->ntensors, sizeof *s);
+    if (!s)
+        return -2;
     int rc = -1;
-    if (s && enh_graph_infer_shapes(m->g, m->g->in_channels, h, w, s, NULL) == ENH_OK) {
+    enh_status st = enh_graph_infer_shapes(m->g, m->g->in_channels, h, w, s, NULL);
+    if (st == ENH_OK) {
         *oc = s[m->g->output].c;
         *oh = s[m->g->output].h;
         *ow = s[m->g->output].w;
         rc = 0;
+    } else if (st == ENH_ENOMEM) {
+        rc = -2;
     }
     free(s);
     return rc;

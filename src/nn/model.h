@@ -16,7 +16,8 @@ enh_status enh_model_from_graph_ex(enh_graph *g, const enh_nn_options *opt, enh_
 enh_status enh_model_from_graph_unfused(enh_graph *g, enh_model **out, enh_error *err);
 
 const enh_graph *enh_model_graph(const enh_model *m);
-/* Output size for an input of h x w (shape inference); -1 on error. */
+/* Output size for an input of h x w (shape inference); -1 when the shapes do not infer,
+ * -2 when memory ran out (not a property of the model). */
 int enh_model_output_size(const enh_model *m, int h, int w, int *oc, int *oh, int *ow);
 /* Name of the kernel of the first convolution plan ("ref", ...), "" when none. */
 const char *enh_model_kernel_name(const enh_model *m);
