@@ -92,6 +92,12 @@ static void usage(FILE *f)
             "  --api-key-file FILE      require 'Authorization: Bearer <key>' on /v1/enhance and /v1/models (key =\n"
             "                           file content)\n"
             "  --max-body SIZE          request body cap (default 50M; suffix K, M, G)\n"
+            "  --max-body-memory SIZE   bytes of request bodies held in memory at once (default 2 x --max-body);\n"
+            "                           a body past it is answered 503 + Retry-After as soon as its length is\n"
+            "                           known (a chunked one when it passes)\n"
+            "  --upload-dir DIR         bodies over --spool-threshold (default 8M) are kept in anonymous files\n"
+            "                           here, not in memory (default $TMPDIR, else /tmp; put it on a disk, not a\n"
+            "                           tmpfs); at most --max-upload-spool SIZE at once (default 20 x --max-body)\n"
             "  --max-pixels N           input pixel cap (default 50000000)\n"
             "  --max-output-pixels N    output pixel cap (default 200000000)\n"
             "  --cores N                compute cores to use (default: all online); model instances x intra-op\n"
@@ -102,7 +108,12 @@ static void usage(FILE *f)
             "  --drain-timeout S        seconds in-flight requests get to finish on SIGTERM (default 30)\n"
             "  --header-timeout S       a request's headers must arrive within S seconds, however they trickle\n"
             "                           (default 10)\n"
+            "  --max-connections N      connections at once (default 512; lowered to fit the descriptor limit)\n"
             "  --max-client-connections N  connections one address may hold (default 256, half the total)\n"
+            "  --idle-timeout S         a kept-alive connection waits S seconds for its next request (default\n"
+            "                           75: longer than a load balancer's usual 60, so it closes first)\n"
+            "  --probe-port N           also answer /healthz, /readyz and /metrics (only) on port N, outside\n"
+            "                           --max-connections: probes still get in when the main port is full\n"
             "  --web-dir DIR            serve DIR/index.html at / instead of the built-in page\n"
             "  --cors-origin ORIGIN     send Access-Control-Allow-Origin: ORIGIN (e.g. https://app.example or *)\n"
             "                           and answer preflights, for pages served elsewhere (default: off)\n"
@@ -183,6 +194,9 @@ int cmd_serve(int argc, char **argv)
 {
     enh_serve_options o;
     enh_serve_options_init(&o);
+    /* large uploads are spooled here (the library takes the folder as a value) */
+    const char *tmpdir = getenv("TMPDIR");
+    snprintf(o.upload_dir, sizeof o.upload_dir, "%s", tmpdir && *tmpdir ? tmpdir : "/tmp");
     const char *port_file = NULL;
     enh_log_level level = ENH_LOG_INFO;
     if (getenv("ENHANCE_LOG"))
@@ -225,6 +239,36 @@ int cmd_serve(int argc, char **argv)
             NEED_VALUE;
             if (parse_size(a, v, &o.max_body_bytes))
                 return 1;
+        } else if (!strcmp(a, "--max-body-memory")) {
+            NEED_VALUE;
+            if (parse_size(a, v, &o.max_body_memory))
+                return 1;
+        } else if (!strcmp(a, "--max-upload-spool")) {
+            NEED_VALUE;
+            if (parse_size(a, v, &o.max_upload_spool))
+                return 1;
+        } else if (!strcmp(a, "--spool-threshold")) {
+            NEED_VALUE;
+            if (parse_size(a, v, &o.spool_threshold))
+                return 1;
+        } else if (!strcmp(a, "--upload-dir")) {
+            NEED_VALUE;
+            snprintf(o.upload_dir, sizeof o.upload_dir, "%s", v);
+        } else if (!strcmp(a, "--max-connections")) {
+            NEED_VALUE;
+            if (parse_long(a, v, 1, 1000000, &x))
+                return 1;
+            o.max_connections = (int)x;
+        } else if (!strcmp(a, "--probe-port")) {
+            NEED_VALUE;
+            if (parse_long(a, v, 1, 65535, &x))
+                return 1;
+            o.probe_port = (int)x;
+        } else if (!strcmp(a, "--idle-timeout")) {
+            NEED_VALUE;
+            if (parse_long(a, v, 1, 3600, &x))
+                return 1;
+            o.idle_timeout_s = (double)x;
         } else if (!strcmp(a, "--max-pixels")) {
             NEED_VALUE;
             if (parse_long(a, v, 1, 1LL << 40, &x))

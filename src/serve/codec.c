@@ -16,6 +16,9 @@ enh_status serve_probe(const void *buf, size_t len, long long max_pixels, enh_fo
 {
     enh_image_info info;
     enh_status st = enh_image_probe_buffer(buf, len, max_pixels > 0 ? (unsigned long long)max_pixels : 0, &info, err);
+    if (!st && (st = enh_image_check_layout(&info, err)))
+        enh_error_prefix(err, "image");
+    *fmt = info.format[0] ? enh_format_for_input(info.format) : ENH_FORMAT_SAME;
     if (st)
         return st;
     *fmt = enh_format_for_input(info.format);
@@ -35,6 +38,29 @@ enh_status serve_decode(const void *buf, size_t len, long long max_pixels, VipsI
     return ENH_OK;
 }
 
+enh_status serve_probe_fd(int fd, long long max_pixels, enh_format *fmt, int *width, int *height, enh_error *err)
+{
+    enh_image_info info;
+    enh_status st = enh_image_probe_fd(fd, max_pixels > 0 ? (unsigned long long)max_pixels : 0, &info, err);
+    if (!st && (st = enh_image_check_layout(&info, err)))
+        enh_error_prefix(err, "image");
+    *fmt = info.format[0] ? enh_format_for_input(info.format) : ENH_FORMAT_SAME;
+    if (st)
+        return st;
+    *fmt = enh_format_for_input(info.format);
+    enh_image_info_upright_size(&info, width, height);
+    return ENH_OK;
+}
+
+enh_status serve_decode_fd(int fd, long long max_pixels, VipsImage **out, enh_format *fmt, enh_error *err)
+{
+    enh_image_info info;
+    enh_status st = enh_image_decode_fd(fd, max_pixels > 0 ? (unsigned long long)max_pixels : 0, out, &info, err);
+    if (st)
+        return st;
+    *fmt = enh_format_for_input(info.format);
+    return ENH_OK;
+}
 
 enh_status serve_encode(VipsImage *img, const enh_ops *ops, enh_format in_fmt, void **buf, size_t *len,
                         const char **mime, enh_format *used, enh_error *err)

@@ -21,13 +21,22 @@
 /* Once per process; safe to call repeatedly. */
 enh_status serve_codec_init(enh_error *err);
 
-/* Reads only the header: format and size; checks the loader and the pixel cap. */
+/* Reads only the header: format and size; checks the loader, the pixel cap and the layout
+ * (enh_image_check_layout). On failure *fmt is the recognised format (ENH_FORMAT_SAME when
+ * none): ENH_EUNSUPPORTED with a recognised format is a layout refused (422), without one a
+ * format not accepted (415). */
 enh_status serve_probe(const void *buf, size_t len, long long max_pixels, enh_format *fmt, int *width,
                        int *height, enh_error *err);
+
+/* The same for an upload spooled to the file open as fd (upload.h). */
+enh_status serve_probe_fd(int fd, long long max_pixels, enh_format *fmt, int *width, int *height, enh_error *err);
 
 /* Decodes (EXIF-rotated, sRGB) into memory. */
 enh_status serve_decode(const void *buf, size_t len, long long max_pixels, VipsImage **out, enh_format *fmt,
                         enh_error *err);
+
+/* The same from the file open as fd (a spooled upload; read from offset 0). */
+enh_status serve_decode_fd(int fd, long long max_pixels, VipsImage **out, enh_format *fmt, enh_error *err);
 
 /* Encodes img as ops->format (ENH_FORMAT_SAME: in_fmt where writable, else PNG). */
 enh_status serve_encode(VipsImage *img, const enh_ops *ops, enh_format in_fmt, void **buf, size_t *len,

@@ -1,12 +1,14 @@
 /* http.c - the libmicrohttpd front end: the daemon (listening, connection limits, the guard),
  * the access handler's sequence for each request (request id, CORS preflight, framing, the
- * route's checks, the body, the dispatch: http_route.c) and the access log line when it ends. */
+ * route's checks, the body, the dispatch: http_route.c) and the access log line when it ends;
+ * the probe listener (--probe-port) beside it. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "core/fsutil.h"
@@ -15,11 +17,11 @@
 #include "serve/http_internal.h"
 #include "serve/server_internal.h"
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+/* The access handler of both listeners; on the probe listener (probe = 1) only the probe
+ * routes (RT_PROBE) exist. */
+static enum MHD_Result handle(enh_server *s, int probe, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *upload_data, size_t *upload_size, void **con_cls)
 {
-    (void)version;
-    enh_server *s = cls;
     http_req *r = *con_cls;
     if (!r) { /* the headers are in */
         r = calloc(1, sizeof *r);
@@ -30,6 +32,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->srv = s;
         r->t0 = enh_now();
         serve_route_of(r, url);
+        if (probe && !(r->def && (r->def->flags & RT_PROBE))) {
+            r->def = NULL;
+            r->route = R_NOTFOUND;
+        }
         snprintf(r->method, sizeof r->method, "%s", method);
         snprintf(r->path, sizeof r->path, "%s", url);
         if (!strcmp(method, "OPTIONS") && s->opt.cors_origin[0]) { /* CORS preflight */
@@ -61,7 +67,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return ok;
     }
     serve_guard_processing(c);
+    if (probe && r->route == R_NOTFOUND)
+        return serve_send_error(c, r, 404, "not_found",
+                                "the probe port answers only GET /healthz, /readyz and /metrics; the API is on the "
+                                "main port",
+                                NULL, 0);
     return serve_route_dispatch(c, r, method, url);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    return handle(cls, 0, c, url, method, upload_data, upload_size, con_cls);
+}
+
+static enum MHD_Result on_probe_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                        const char *version, const char *upload_data, size_t *upload_size,
+                                        void **con_cls)
+{
+    (void)version;
+    return handle(cls, 1, c, url, method, upload_data, upload_size, con_cls);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -94,7 +120,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
             serve_job_free(r->job);
         }
     }
-    free(r->body);
+    serve_upload_release(&r->body);
     free(r);
     atomic_fetch_sub(&s->open_requests, 1);
 }
@@ -109,54 +135,112 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     ENH_LOGD("serve: libmicrohttpd: %s", buf);
 }
 
+/* Address of the listeners: s->opt.host at port. */
+static struct sockaddr *listen_addr(const enh_server *s, int port, struct sockaddr_in *a4, struct sockaddr_in6 *a6,
+                                    unsigned *flags)
+{
+    memset(a4, 0, sizeof *a4);
+    memset(a6, 0, sizeof *a6);
+    if (inet_pton(AF_INET, s->opt.host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        return (struct sockaddr *)a4;
+    }
+    if (inet_pton(AF_INET6, s->opt.host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        *flags |= MHD_USE_IPv6;
+        return (struct sockaddr *)a6;
+    }
+    return NULL;
+}
+
+/* Probe connections at once on the probe listener: a kubelet and a scraper need a few. */
+#define PROBE_CONNECTIONS 16
+
+/* The connection cap, lowered to fit the descriptor limit: each connection may hold its
+ * socket and a spooled body's file, and the process needs some for itself (models, logs,
+ * the probe listener). Past the limit accept() fails and every request waits, probes too. */
+static unsigned fit_descriptors(unsigned total)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return total;
+    rlim_t reserve = 64 + 2 * PROBE_CONNECTIONS;
+    rlim_t fit = rl.rlim_cur > reserve + 2 ? (rl.rlim_cur - reserve) / 2 : 1;
+    if (total <= fit)
+        return total;
+    ENH_LOGW("serve: %u connections would pass the descriptor limit (%llu open files: 2 per connection + %llu); "
+             "serving %llu at once (raise `ulimit -n` for more)",
+             total, (unsigned long long)rl.rlim_cur, (unsigned long long)reserve, (unsigned long long)fit);
+    return (unsigned)fit;
+}
+
 enh_status serve_http_start(enh_server *s, enh_error *err)
 {
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
-    struct sockaddr *addr;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    memset(&a4, 0, sizeof a4);
-    memset(&a6, 0, sizeof a6);
-    if (inet_pton(AF_INET, s->opt.host, &a4.sin_addr) == 1) {
-        a4.sin_family = AF_INET;
-        a4.sin_port = htons((uint16_t)s->opt.port);
-        addr = (struct sockaddr *)&a4;
-    } else if (inet_pton(AF_INET6, s->opt.host, &a6.sin6_addr) == 1) {
-        a6.sin6_family = AF_INET6;
-        a6.sin6_port = htons((uint16_t)s->opt.port);
-        addr = (struct sockaddr *)&a6;
-        flags |= MHD_USE_IPv6;
-    } else {
+    struct sockaddr *addr = listen_addr(s, s->opt.port, &a4, &a6, &flags);
+    if (!addr)
         return enh_fail(err, ENH_EINVAL, "--host '%s' is not an IPv4 or IPv6 address", s->opt.host);
-    }
     if (s->opt.port < 0 || s->opt.port > 65535)
         return enh_fail(err, ENH_EINVAL, "--port %d is out of range 0..65535", s->opt.port);
     /* Deadlines a trickle does not extend (slowloris), and one address may hold at most half
-     * the connections, so probes from elsewhere still get in. An idle kept-alive connection
-     * waits 75 s: longer than the usual load balancers' 60 s, so they close first. An upload
-     * must average 16 KiB/s after its headers. */
-    unsigned total = (unsigned)(s->opt.max_connections > 0 ? s->opt.max_connections : 512);
+     * the connections, so probes from elsewhere still get in (and the probe listener, when
+     * set, is outside the cap altogether). An idle kept-alive connection waits 75 s by
+     * default: longer than the usual load balancers' 60 s, so they close first and never send
+     * a request on a connection the server is closing. An upload must average 16 KiB/s after
+     * its headers. */
+    unsigned total = fit_descriptors((unsigned)(s->opt.max_connections > 0 ? s->opt.max_connections : 512));
     unsigned per_ip = s->opt.max_client_connections > 0 ? (unsigned)s->opt.max_client_connections
                                                         : (total / 2 ? total / 2 : 1);
-    enh_status gst = serve_guard_start(s->opt.header_timeout_s > 0 ? s->opt.header_timeout_s : 10, 75,
-                                       16 * 1024, &s->guard, err);
+    if (per_ip > total)
+        per_ip = total;
+    double idle = s->opt.idle_timeout_s > 0 ? s->opt.idle_timeout_s : 75;
+    double header = s->opt.header_timeout_s > 0 ? s->opt.header_timeout_s : 10;
+    enh_status gst = serve_guard_start(header, idle, 16 * 1024, &s->guard, err);
     if (gst)
         return gst;
+    /* libmicrohttpd's own timeout (any byte resets it) only backs the guard up */
+    unsigned mhd_timeout = (unsigned)(idle + header + 30);
     s->mhd = MHD_start_daemon(flags, (uint16_t)s->opt.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, addr,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_THREAD_POOL_SIZE,
                               (unsigned)(s->opt.http_threads > 0 ? s->opt.http_threads : 2),
                               MHD_OPTION_CONNECTION_LIMIT, total, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
                               MHD_OPTION_NOTIFY_CONNECTION, serve_guard_notify, s->guard,
                               MHD_OPTION_URI_LOG_CALLBACK, serve_guard_uri, s->guard,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                              MHD_OPTION_CONNECTION_TIMEOUT, mhd_timeout, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                               MHD_OPTION_END);
+    if (s->mhd && s->opt.probe_port > 0) {
+        /* probes outside the main cap: one thread, a few connections, the same guard (a
+         * trickle cannot hold them either) */
+        unsigned pflags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+        struct sockaddr_in p4;
+        struct sockaddr_in6 p6;
+        struct sockaddr *paddr = listen_addr(s, s->opt.probe_port, &p4, &p6, &pflags);
+        s->probe_mhd = MHD_start_daemon(pflags, (uint16_t)s->opt.probe_port, NULL, NULL, on_probe_request, s,
+                                        MHD_OPTION_SOCK_ADDR, paddr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                        MHD_OPTION_CONNECTION_LIMIT, (unsigned)PROBE_CONNECTIONS,
+                                        MHD_OPTION_NOTIFY_CONNECTION, serve_guard_notify, s->guard,
+                                        MHD_OPTION_URI_LOG_CALLBACK, serve_guard_uri, s->guard,
+                                        MHD_OPTION_CONNECTION_TIMEOUT, mhd_timeout, MHD_OPTION_EXTERNAL_LOGGER,
+                                        mhd_log, s, MHD_OPTION_END);
+        if (!s->probe_mhd) {
+            MHD_stop_daemon(s->mhd);
+            s->mhd = NULL;
+            serve_guard_stop(s->guard);
+            s->guard = NULL;
+            return enh_fail(err, ENH_EIO, "cannot listen on %s:%d for probes (--probe-port in use?)", s->opt.host,
+                            s->opt.probe_port);
+        }
+    }
     if (!s->mhd) {
         serve_guard_stop(s->guard);
         s->guard = NULL;
-    }
-    if (!s->mhd)
         return enh_fail(err, ENH_EIO, "cannot listen on %s:%d (port in use or no permission?)", s->opt.host,
                         s->opt.port);
+    }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : s->opt.port;
     return ENH_OK;
@@ -174,6 +258,9 @@ void serve_http_stop(enh_server *s)
     }
     MHD_stop_daemon(s->mhd);
     s->mhd = NULL;
+    if (s->probe_mhd)
+        MHD_stop_daemon(s->probe_mhd);
+    s->probe_mhd = NULL;
     serve_guard_stop(s->guard);
     s->guard = NULL;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 #include "serve/codec.h"
 #include "serve/filename.h"
@@ -45,11 +46,70 @@ static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind, const ch
 
 static int is_multipart(const char *ctype) { return ctype && !strncasecmp(ctype, "multipart/form-data", 19); }
 
+/* A multipart body's parts: the image (left where it is in memory; copied out of a spooled
+ * body into a spooled file of its own, so that the decoder reads a file of the image alone) and
+ * the operations JSON. 0, or the HTTP status of the failure with *type and err set. */
+static int take_multipart(http_req *r, serve_job *j, const char *ctype, const char **type, enh_error *err)
+{
+    int spooled = serve_upload_spooled(&j->body);
+    const char *body = spooled ? serve_upload_map(&j->body, err) : j->body.mem;
+    size_t len = j->body.len;
+    *type = "invalid_request";
+    if (spooled && !body)
+        return (*type = "unavailable"), 503;
+    serve_part parts[8];
+    int np = 0, code = 0;
+    const serve_part *img = NULL, *ops = NULL;
+    if (serve_multipart_parse(ctype, body, len, parts, 8, &np, err)) {
+        code = 400;
+        goto out;
+    }
+    for (int i = 0; i < np; i++) {
+        if (!strcmp(parts[i].name, "image") || !strcmp(parts[i].name, "file"))
+            img = &parts[i];
+        else if (!strcmp(parts[i].name, "operations") || !strcmp(parts[i].name, "ops"))
+            ops = &parts[i];
+        else {
+            enh_fail(err, ENH_EINVAL, "unknown multipart part '%.60s' (expected 'image' and 'operations')",
+                     parts[i].name);
+            code = 400;
+            goto out;
+        }
+    }
+    if (!img) {
+        enh_fail(err, ENH_EINVAL, "multipart body has no 'image' part");
+        code = 400;
+        goto out;
+    }
+    if (img->filename[0])
+        snprintf(r->filename, sizeof r->filename, "%s", img->filename);
+    if (ops && ops->len) {
+        enh_status st = enh_ops_from_json(ops->data, ops->len, &j->ops, err);
+        if (st) {
+            *type = st == ENH_EINVAL ? "invalid_request" : "unprocessable";
+            code = st == ENH_EINVAL ? 400 : 422;
+            goto out;
+        }
+    }
+    if (!spooled) {
+        j->image = img->data;
+        j->image_len = img->len;
+    } else if (serve_upload_spool_copy(&r->srv->uploads, img->data, img->len, &j->part, err)) {
+        *type = "unavailable";
+        code = 503;
+    }
+out:
+    if (spooled) {
+        munmap((void *)body, len);
+        if (!code) /* the image part has its own file now */
+            serve_upload_release(&j->body);
+    }
+    return code;
+}
+
 static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
 {
     enh_server *s = r->srv;
-    if (r->too_big)
-        return serve_body_too_big(c, r);
     serve_job *j = calloc(1, sizeof *j);
     if (!j)
         return serve_send_error(c, r, 503, "out_of_memory", "out of memory", NULL, 0);
@@ -61,44 +121,19 @@ static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
     snprintf(j->route, sizeof j->route, "none");
     enh_ops_init(&j->ops);
     serve_params_init(&j->params);
-    j->body = r->body;
-    j->body_len = r->len;
-    r->body = NULL;
-    j->image = j->body;
-    j->image_len = j->body_len;
+    j->body = r->body; /* the body moves to the job */
+    serve_upload_init(&r->body, &s->uploads);
+    serve_upload_init(&j->part, &s->uploads);
+    j->image = j->body.mem;
+    j->image_len = j->body.len;
     enh_error err;
     enh_error_clear(&err);
     const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     if (is_multipart(ctype)) {
-        serve_part parts[8];
-        int np = 0;
-        if (serve_multipart_parse(ctype, j->body, j->body_len, parts, 8, &np, &err))
-            return serve_send_error(c, r, 400, "invalid_request", err.msg, NULL, 0);
-        const serve_part *img = NULL, *ops = NULL;
-        for (int i = 0; i < np; i++) {
-            if (!strcmp(parts[i].name, "image") || !strcmp(parts[i].name, "file"))
-                img = &parts[i];
-            else if (!strcmp(parts[i].name, "operations") || !strcmp(parts[i].name, "ops"))
-                ops = &parts[i];
-            else {
-                char msg[160];
-                snprintf(msg, sizeof msg, "unknown multipart part '%.60s' (expected 'image' and 'operations')",
-                         parts[i].name);
-                return serve_send_error(c, r, 400, "invalid_request", msg, NULL, 0);
-            }
-        }
-        if (!img)
-            return serve_send_error(c, r, 400, "invalid_request", "multipart body has no 'image' part", NULL, 0);
-        if (img->filename[0])
-            snprintf(r->filename, sizeof r->filename, "%s", img->filename);
-        j->image = img->data;
-        j->image_len = img->len;
-        if (ops && ops->len) {
-            enh_status st = enh_ops_from_json(ops->data, ops->len, &j->ops, &err);
-            if (st)
-                return serve_send_error(c, r, st == ENH_EINVAL ? 400 : 422, st == ENH_EINVAL ? "invalid_request" : "unprocessable",
-                                  err.msg, NULL, 0);
-        }
+        const char *type;
+        int code = take_multipart(r, j, ctype, &type, &err);
+        if (code)
+            return serve_send_error(c, r, code, type, err.msg, NULL, code == 503 ? 2 : 0);
     } else if (ctype && strncasecmp(ctype, "image/", 6) && strncasecmp(ctype, "application/octet-stream", 24)) {
         char msg[300];
         snprintf(msg, sizeof msg,
@@ -122,12 +157,16 @@ static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
     /* header-only probe: wrong format / too many pixels answered before any queueing */
     enh_format fmt;
     int w, h;
-    enh_status st = serve_probe(j->image, j->image_len, s->opt.max_pixels, &fmt, &w, &h, &err);
+    int fd = serve_job_image_fd(j);
+    enh_status st = fd >= 0 ? serve_probe_fd(fd, s->opt.max_pixels, &fmt, &w, &h, &err)
+                            : serve_probe(j->image, j->image_len, s->opt.max_pixels, &fmt, &w, &h, &err);
     if (st) {
         json_t *d = NULL;
         if (st == ENH_ETOOBIG)
             d = json_pack("{s:I}", "limit_pixels", (json_int_t)s->opt.max_pixels);
-        const char *type = serve_outcome_type(st, STAGE_DECODE);
+        /* an accepted format whose band layout cannot be processed is 422, not 415 */
+        const char *type = serve_outcome_type(st, st == ENH_EUNSUPPORTED && fmt != ENH_FORMAT_SAME ? STAGE_PIPELINE
+                                                                                                  : STAGE_DECODE);
         return serve_send_error(c, r, serve_http_code(type), type, err.msg, d, 0);
     }
     const char *type = NULL;

@@ -56,9 +56,11 @@ typedef struct http_req {
     enum route route;
     const serve_route_def *def; /* NULL for /v1/jobs/ID[/result] and unknown paths */
     char request_id[136];
-    char *body;
-    size_t len, cap;
-    int too_big;
+    serve_upload body;            /* the image body as it arrives (http_body.c) */
+    size_t len;                   /* body bytes received, kept or not */
+    int too_big;                  /* over --max-body: the rest is read and dropped, then 413 */
+    int refused;                  /* over a byte budget: read and dropped, then 503 (refusal) */
+    enh_error refusal;
     unsigned long long declared;
     serve_job *job;
     int admitted;
@@ -97,8 +99,9 @@ int serve_authorized(struct MHD_Connection *c, const enh_server *s);
  * "100 Continue" or the body is huge), then the body's pieces as they arrive. */
 enum MHD_Result serve_body_begin(struct MHD_Connection *c, http_req *r);
 enum MHD_Result serve_body_append(http_req *r, const char *data, size_t n);
-/* The 413 for a body found too big while it arrived. */
-enum MHD_Result serve_body_too_big(struct MHD_Connection *c, http_req *r);
+/* The 413 for a body found too big while it arrived, or the 503 for one over a byte budget;
+ * MHD_YES with nothing sent when the body was kept. */
+enum MHD_Result serve_body_refusal(struct MHD_Connection *c, http_req *r, int *answered);
 
 /* http_enhance.c: POST /v1/enhance (submit, then the answer once the job is done) and
  * POST /v1/jobs (parsed and probed here, then serve_jobs_submit). */

@@ -96,8 +96,11 @@ enum MHD_Result serve_route_begin(struct MHD_Connection *c, http_req *r, const c
 
 enum MHD_Result serve_route_dispatch(struct MHD_Connection *c, http_req *r, const char *method, const char *url)
 {
-    if (takes_image(r))
-        return r->def->handler(c, r);
+    if (takes_image(r)) {
+        int answered;
+        enum MHD_Result res = serve_body_refusal(c, r, &answered); /* 413 / 503 for a dropped body */
+        return answered ? res : r->def->handler(c, r);
+    }
     if (r->route == R_JOB) {
         if (!strcmp(method, "DELETE"))
             return serve_job_cancel(c, r);

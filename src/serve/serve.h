@@ -26,6 +26,11 @@ typedef struct enh_serve_options {
     char models_config[1024];   /* JSON file or model-repository folder; "" = no models */
     char api_key[512];          /* "" = no auth; else Bearer token required on /v1/ */
     size_t max_body_bytes;      /* default 50 MiB */
+    size_t max_body_memory;     /* bytes of request bodies in memory at once; 0 = 2 x max_body_bytes */
+    size_t max_upload_spool;    /* bytes of spooled bodies at once; 0 = 20 x max_body_bytes */
+    size_t spool_threshold;     /* bodies above this go to upload_dir (default 8 MiB) */
+    char upload_dir[1024];      /* folder for spooled bodies; "" = none, every body in memory
+                                 * (the CLI passes $TMPDIR or /tmp) */
     long long max_pixels;       /* input pixel cap, default 50 MP */
     long long max_output_pixels;/* output pixel cap, default 200 MP */
     int io_threads;             /* decode/encode workers, default 2 */
@@ -35,6 +40,9 @@ typedef struct enh_serve_options {
     int vips_threads;           /* libvips threads per evaluation, default 1 */
     int max_connections;        /* default 512 */
     int max_client_connections; /* from one address; 0 = half of max_connections */
+    int probe_port;             /* > 0: a second listener (same host) answering only /healthz,
+                                 * /readyz and /metrics, outside max_connections; 0 = none */
+    double idle_timeout_s;      /* a kept-alive connection's wait for its next request (default 75) */
     double header_timeout_s;    /* a request's headers must arrive within this (default 10; a
                                  * trickle of bytes does not extend it) */
     double drain_timeout_s;     /* default 30 */

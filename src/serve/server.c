@@ -25,6 +25,8 @@ void enh_serve_options_init(enh_serve_options *o)
     snprintf(o->host, sizeof o->host, "127.0.0.1");
     o->port = 8080;
     o->max_body_bytes = 50u << 20;
+    o->spool_threshold = 8u << 20;
+    o->idle_timeout_s = 75;
     o->max_pixels = 50000000LL;
     o->max_output_pixels = 200000000LL;
     o->io_threads = 2;
@@ -224,10 +226,12 @@ static void do_decode(enh_server *s, serve_job *j)
     enh_error err;
     enh_error_clear(&err);
     double t0 = enh_now();
-    enh_status st = serve_decode(j->image, j->image_len, s->opt.max_pixels, &j->image_in, &j->in_format, &err);
+    int fd = serve_job_image_fd(j);
+    enh_status st = fd >= 0 ? serve_decode_fd(fd, s->opt.max_pixels, &j->image_in, &j->in_format, &err)
+                            : serve_decode(j->image, j->image_len, s->opt.max_pixels, &j->image_in, &j->in_format, &err);
     j->decode_s = enh_now() - t0;
-    free(j->body);
-    j->body = NULL;
+    serve_upload_release(&j->body); /* its bytes leave the budget as soon as they are pixels */
+    serve_upload_release(&j->part);
     j->image = NULL;
     if (st) {
         serve_finish(s, j, st, STAGE_DECODE, &err);
@@ -430,7 +434,8 @@ void serve_job_free(serve_job *j)
 {
     if (!j)
         return;
-    free(j->body);
+    serve_upload_release(&j->body);
+    serve_upload_release(&j->part);
     if (j->image_in)
         g_object_unref(j->image_in);
     if (j->image_out)

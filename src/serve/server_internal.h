@@ -23,6 +23,7 @@
 #include "serve/outcome.h"
 #include "serve/request.h"
 #include "serve/serve.h"
+#include "serve/upload.h"
 
 struct enh_model;
 
@@ -80,9 +81,9 @@ typedef struct serve_job {
     char route[64];
     char request_id[136];
     /* input */
-    char *body;          /* owned, freed after decode */
-    size_t body_len;
-    const char *image;   /* into body */
+    serve_upload body;   /* the request body (memory or spooled), released after decode */
+    serve_upload part;   /* a spooled multipart body's image part, copied out (else unused) */
+    const char *image;   /* in memory: into body.mem; NULL when the image is spooled */
     size_t image_len;
     enh_ops ops;
     serve_params params;
@@ -133,8 +134,10 @@ typedef struct serve_queue {
 struct enh_server {
     enh_serve_options opt;
     struct MHD_Daemon *mhd;
+    struct MHD_Daemon *probe_mhd; /* --probe-port: /healthz, /readyz, /metrics only */
     struct serve_guard *guard; /* connection deadlines (http_guard.h) */
     int port;
+    serve_upload_budget uploads; /* bytes of request bodies held at once (upload.h) */
     enh_pool *pool;
     serve_metrics *metrics;
     pthread_mutex_t mu;
@@ -153,6 +156,9 @@ struct enh_server {
     struct serve_jobs *jobs; /* asynchronous jobs (jobs.h) */
     struct serve_nets *nets; /* the restoration networks' batchers (net_stage.h), made on first use */
 };
+
+/* The spooled file holding a job's image, or -1 when it is in memory (job->image). */
+static inline int serve_job_image_fd(const serve_job *j) { return j->part.fd >= 0 ? j->part.fd : j->body.fd; }
 
 /* Admits a job (job->done set): takes ownership of job (on error it is not queued and the caller
  * frees it with serve_job_free). Refusals: *type = "unavailable" (draining, not ready),

@@ -57,6 +57,16 @@ enh_status enh_serve_start(const enh_serve_options *o, enh_server **out, enh_err
     if (!s)
         return enh_fail(err, ENH_ENOMEM, "out of memory");
     s->opt = *o;
+    /* request bodies (upload.h): by default two of the largest in memory at once (a body
+     * under the spool threshold, or every one when no folder is set) and twenty on disk */
+    s->uploads.mem_limit = o->max_body_memory ? o->max_body_memory : 2 * o->max_body_bytes;
+    s->uploads.spool_limit = o->max_upload_spool ? o->max_upload_spool : 20 * o->max_body_bytes;
+    s->uploads.spool_threshold = o->spool_threshold;
+    snprintf(s->uploads.spool_dir, sizeof s->uploads.spool_dir, "%s", o->upload_dir);
+    if (o->upload_dir[0] && (st = serve_upload_check_dir(o->upload_dir, err))) {
+        free(s);
+        return st;
+    }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->io_cv, NULL);
     pthread_cond_init(&s->pipe_cv, NULL);
