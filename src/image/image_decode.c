@@ -158,6 +158,10 @@ static enh_status decode_source(VipsSource *src, const char *name, const unsigne
         info = &local;
     VipsImage *hdr = NULL;
     enh_status st = enh_image_open_source(src, name, head, head_len, size, max_pixels, info, &hdr, err);
+    if (!st && (st = enh_image_check_layout(info, err))) {
+        g_object_unref(hdr);
+        return enh_error_prefix(err, "%s", name);
+    }
     if (st)
         return st;
     VipsImage *raw = vips_image_copy_memory(hdr);
@@ -210,6 +214,22 @@ enh_status enh_image_decode_buffer(const void *data, size_t len, unsigned long l
     if (st)
         return st;
     st = decode_source(src, "image", data, len < 64 ? len : 64, (long long)len, max_pixels, out, info, err);
+    g_object_unref(src);
+    return st;
+}
+
+enh_status enh_image_decode_fd(int fd, unsigned long long max_pixels, VipsImage **out, enh_image_info *info,
+                               enh_error *err)
+{
+    *out = NULL;
+    unsigned char head[64];
+    size_t head_len = sizeof head;
+    long long size = 0;
+    VipsSource *src = NULL;
+    enh_status st = enh_image_source_for_fd(fd, &src, head, &head_len, &size, err);
+    if (st)
+        return st;
+    st = decode_source(src, "image", head, head_len, size, max_pixels, out, info, err);
     g_object_unref(src);
     return st;
 }

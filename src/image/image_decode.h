@@ -27,6 +27,10 @@ enh_status enh_image_decode_file(const char *path, unsigned long long max_pixels
                                  enh_image_info *info, enh_error *err);
 enh_status enh_image_decode_buffer(const void *data, size_t len, unsigned long long max_pixels, VipsImage **out,
                                    enh_image_info *info, enh_error *err);
+/* An upload spooled to the file open as fd (read from offset 0, through the same allow-listed
+ * loaders; fd stays the caller's). */
+enh_status enh_image_decode_fd(int fd, unsigned long long max_pixels, VipsImage **out, enh_image_info *info,
+                               enh_error *err);
 
 /* The normalisation step alone, for images that did not come from a file. `in` is
  * borrowed; *out is lazy over `in` (call vips_image_copy_memory to materialise). */

@@ -39,6 +39,12 @@ enh_status enh_image_source_for_file(const char *path, VipsSource **src, unsigne
  * unrefs), after starting the image module; an empty buffer is ENH_EINVAL. */
 enh_status enh_image_source_for_buffer(const void *data, size_t len, VipsSource **src, enh_error *err);
 
+/* Opens an uploaded image held in the file open as fd (a spooled request body: possibly with
+ * no name, read from offset 0) as a VipsSource (caller unrefs), with its first *head_len bytes
+ * and its size, after starting the image module; an empty file is ENH_EINVAL. */
+enh_status enh_image_source_for_fd(int fd, VipsSource **src, unsigned char *head, size_t *head_len, long long *size,
+                                   enh_error *err);
+
 /* Rounds (float) data to the nearest integer and casts to fmt, clamping to its range;
  * libvips convention: 0 or -1 with the libvips error buffer set. */
 int enh_vips_round_cast(VipsImage *in, VipsImage **out, VipsBandFormat fmt);

@@ -1,12 +1,14 @@
 /* image_probe.c - header-only probe: format allow-list, image facts, pixel cap. */
 #include "image/image_probe.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "image/image_init.h"
 #include "image/image_internal.h"
@@ -120,8 +122,21 @@ enh_status enh_image_open_source(VipsSource *src, const char *name, const unsign
 
     VipsImage *img = vips_image_new_from_source(src, "", "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
                                                 VIPS_FAIL_ON_ERROR, NULL);
-    if (!img)
+    if (!img) {
+        /* libtiff's complex (and other unknown) sample formats: a layout we do not process,
+         * not damage (a complex TIFF that libvips itself wrote fails here) */
+        if (strstr(vips_error_buffer(), "samples out of range")) {
+            vips_error_clear();
+            snprintf(info->format, sizeof info->format, "%s", fmt);
+            return enh_fail(err, ENH_EUNSUPPORTED,
+                            "%s: the %s's samples are of a kind that cannot be processed (complex numbers or an "
+                            "unknown sample format); only 1-4 bands of 8- or 16-bit integers, or RGB(A) floats, "
+                            "are accepted: convert it to 8- or 16-bit RGB(A) first (e.g. vips cast in.tif out.png "
+                            "ushort)",
+                            name, fmt);
+        }
         return enh_vips_fail(err, ENH_EINVAL, "%s: cannot read the %s header (damaged file?)", name, fmt);
+    }
 
     info->width = vips_image_get_width(img);
     info->height = vips_image_get_height(img);
@@ -132,6 +147,8 @@ enh_status enh_image_open_source(VipsSource *src, const char *name, const unsign
         info->bit_depth = bps;
     else
         info->bit_depth = (int)vips_format_sizeof(vips_image_get_format(img)) * 8;
+    const char *sample_nick = vips_enum_nick(VIPS_TYPE_BAND_FORMAT, vips_image_get_format(img));
+    snprintf(info->sample, sizeof info->sample, "%s", sample_nick ? sample_nick : "?");
     info->orientation = vips_image_get_orientation(img);
     if (info->orientation < 1 || info->orientation > 8)
         info->orientation = 1;
@@ -166,6 +183,13 @@ enh_status enh_image_open_source(VipsSource *src, const char *name, const unsign
     unsigned long long need = px * (unsigned long long)(info->bands > 0 ? info->bands : 1) * (sample ? sample : 1);
     if (max_pixels && max_pixels <= ULLONG_MAX / ENH_IMAGE_DECODE_BYTES_PER_PIXEL &&
         need > max_pixels * ENH_IMAGE_DECODE_BYTES_PER_PIXEL) {
+        /* a layout nothing processes (200 bands) is refused as such: raising the cap the
+         * message below suggests would only lead to that refusal */
+        enh_status lst = enh_image_check_layout(info, err);
+        if (lst) {
+            g_object_unref(img);
+            return enh_error_prefix(err, "%s", name);
+        }
         const char *fmt_name = vips_enum_nick(VIPS_TYPE_BAND_FORMAT, vips_image_get_format(img));
         g_object_unref(img);
         unsigned long long raise = (need + ENH_IMAGE_DECODE_BYTES_PER_PIXEL - 1) / ENH_IMAGE_DECODE_BYTES_PER_PIXEL;
@@ -182,6 +206,39 @@ enh_status enh_image_open_source(VipsSource *src, const char *name, const unsign
     else
         g_object_unref(img);
     return ENH_OK;
+}
+
+enh_status enh_image_check_layout(const enh_image_info *info, enh_error *err)
+{
+    const char *s = info->sample;
+    int integer = !strcmp(s, "uchar") || !strcmp(s, "char") || !strcmp(s, "ushort") || !strcmp(s, "short");
+    int flt = !strcmp(s, "float") || !strcmp(s, "double");
+    int cmyk = !strcmp(info->colourspace, "cmyk");
+    const char *why = NULL, *fix = NULL;
+    if (!integer && !flt) {
+        int cx = !strcmp(s, "complex") || !strcmp(s, "dpcomplex");
+        why = cx ? "complex samples" : "32-bit integer samples";
+        fix = cx ? "take the magnitude, scaled to 8 bits: vips abs in.tif t.v && vips scale t.v out.png"
+                 : "scale it to 8 bits: vips scale in.tif out.png";
+    } else if (info->bands < 1 || info->bands > (cmyk ? 5 : 4)) {
+        why = "more bands than grey, RGB or CMYK with alpha";
+        fix = "keep the colour bands: vips extract_band in.tif out.tif 0 --n 3";
+    } else if (flt && info->bands < 3) {
+        why = "float grey samples (a data plane such as depth, whose range is not a photo's)";
+        fix = "scale it to 8 bits: vips scale in.tif out.png";
+    }
+    if (!why)
+        return ENH_OK;
+    char fmt[8];
+    size_t i = 0;
+    for (; info->format[i] && i + 1 < sizeof fmt; i++)
+        fmt[i] = (char)toupper((unsigned char)info->format[i]);
+    fmt[i] = 0;
+    return enh_fail(err, ENH_EUNSUPPORTED,
+                    "this %s holds %d band%s of %s samples (%s), which cannot be processed: %s. Accepted: 1-4 bands "
+                    "(grey, grey + alpha, RGB, RGBA) of 8- or 16-bit integers, or 3-4 bands of floats (RGB(A)); "
+                    "convert it first, e.g. %s",
+                    fmt, info->bands, info->bands == 1 ? "" : "s", s, info->colourspace, why, fix);
 }
 
 static enh_status stat_input(const char *path, long long *size, enh_error *err)
@@ -230,6 +287,45 @@ enh_status enh_image_source_for_buffer(const void *data, size_t len, VipsSource 
     if (!*src)
         return enh_vips_fail(err, ENH_EINTERNAL, "cannot wrap the buffer");
     return ENH_OK;
+}
+
+enh_status enh_image_source_for_fd(int fd, VipsSource **src, unsigned char *head, size_t *head_len, long long *size,
+                                   enh_error *err)
+{
+    *src = NULL;
+    enh_status st = enh_image_init(err);
+    if (st)
+        return st;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return enh_fail(err, ENH_EIO, "the spooled upload cannot be read: %s", strerror(errno));
+    *size = (long long)sb.st_size;
+    if (!sb.st_size)
+        return enh_fail(err, ENH_EINVAL, "the upload is empty (0 bytes), not an image");
+    ssize_t n = pread(fd, head, *head_len, 0);
+    *head_len = n > 0 ? (size_t)n : 0;
+    /* the source reads through a duplicate of fd, which shares its offset */
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        return enh_fail(err, ENH_EIO, "the spooled upload cannot be read: %s", strerror(errno));
+    *src = vips_source_new_from_descriptor(fd);
+    if (!*src)
+        return enh_vips_fail(err, ENH_EIO, "cannot read the spooled upload");
+    return ENH_OK;
+}
+
+enh_status enh_image_probe_fd(int fd, unsigned long long max_pixels, enh_image_info *info, enh_error *err)
+{
+    unsigned char head[64];
+    size_t head_len = sizeof head;
+    long long size = 0;
+    VipsSource *src = NULL;
+    memset(info, 0, sizeof *info);
+    enh_status st = enh_image_source_for_fd(fd, &src, head, &head_len, &size, err);
+    if (st)
+        return st;
+    st = enh_image_open_source(src, "image", head, head_len, size, max_pixels, info, NULL, err);
+    g_object_unref(src);
+    return st;
 }
 
 enh_status enh_image_probe_file(const char *path, unsigned long long max_pixels, enh_image_info *info,

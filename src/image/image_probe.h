@@ -30,6 +30,7 @@ typedef struct enh_image_info {
     int width, height;      /* as stored (before EXIF rotation) */
     int bands;              /* samples per pixel, alpha included */
     int bit_depth;          /* bits per sample as stored (1, 8, 16, ...) */
+    char sample[12];        /* libvips band format: "uchar", "ushort", "float", "complex", ... */
     int orientation;        /* EXIF orientation 1..8 (1 = upright) */
     int has_icc;            /* an ICC profile is embedded */
     int has_alpha;
@@ -43,6 +44,18 @@ enh_status enh_image_probe_file(const char *path, unsigned long long max_pixels,
                                 enh_error *err);
 enh_status enh_image_probe_buffer(const void *data, size_t len, unsigned long long max_pixels,
                                   enh_image_info *info, enh_error *err);
+/* The same for an upload spooled to the file open as fd (read from offset 0; named "image"
+ * in messages, as a buffer is). */
+enh_status enh_image_probe_fd(int fd, unsigned long long max_pixels, enh_image_info *info, enh_error *err);
+
+/* ENH_EUNSUPPORTED, naming the layout and what to do, unless the image's layout can be
+ * processed: 1-4 bands (grey, grey + alpha, RGB, RGBA; 5 for CMYK + alpha) of 8- or 16-bit
+ * integer samples, or 3-4 bands of float samples (colour: scRGB, Lab, XYZ, converted to 16 bits
+ * by the decoder). Refused: other band counts (they were dropped silently), 32-bit integers,
+ * complex samples, float grey (1-2 bands: a data plane, e.g. depth, whose range is not a
+ * photo's). The decoders call it; a probe does not (`enhance info` describes any file).
+ * info->format stays set, so a caller can tell this from a format it does not accept. */
+enh_status enh_image_check_layout(const enh_image_info *info, enh_error *err);
 
 /* Width and height after EXIF rotation (orientations 5..8 swap them). */
 void enh_image_info_upright_size(const enh_image_info *info, int *width, int *height);
