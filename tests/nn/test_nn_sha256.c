@@ -39,11 +39,20 @@ int main(void)
     CHECK(e && n >= 5);
     CHECK(enh_manifest_find(enh_manifest_default_model()) != NULL);
     CHECK(!strcmp(enh_manifest_default_model(), "realesrgan-x4fast"));
-    int ntfjs = 0;
+    int ntfjs = 0, nlayers = 0;
     for (int i = 0; i < n; i++) {
         char p[4096], b[4096];
         CHECK(e[i].licence[0] && e[i].package[0] && e[i].version[0] && e[i].nfiles >= 2);
-        if (e[i].format == ENH_MODEL_NCNN) {
+        if (e[i].format == ENH_MODEL_TFJS_LAYERS) {
+            /* nsfwjs classifiers: moderation only, in their own subfolder, never an upscaler's files */
+            nlayers++;
+            CHECK(enh_model_is_classifier(&e[i]) && e[i].scale == 1 && !strcmp(e[i].files[0].file, "model.min.js"));
+            CHECK(enh_model_files(&e[i], "/x", p, b, sizeof p, &err) == ENH_EUNSUPPORTED && strstr(err.msg, "moderation"));
+            CHECK(enh_model_tfjs_path(&e[i], "/x", p, sizeof p, &err) == ENH_EUNSUPPORTED);
+            snprintf(b, sizeof b, "/x/%s", e[i].name);
+            CHECK(enh_model_folder(&e[i], "/x", p, sizeof p, &err) == ENH_OK && !strcmp(p, b));
+            CHECK(!strcmp(enh_model_format_name(e[i].format), "tfjs-layers"));
+        } else if (e[i].format == ENH_MODEL_NCNN) {
             CHECK_MSG(enh_model_files(&e[i], "/x", p, b, sizeof p, &err) == ENH_OK, "%s", e[i].name);
             CHECK(enh_model_tfjs_path(&e[i], "/x", p, sizeof p, &err) == ENH_EUNSUPPORTED);
             CHECK(e[i].scale >= 2 && e[i].scale <= 4 && e[i].pad_multiple == 1);
@@ -60,7 +69,8 @@ int main(void)
             CHECK(!strcmp(e[i].tarball_dir, "package/models") && !strcmp(enh_model_format_name(e[i].format), "tfjs"));
         }
     }
-    CHECK(ntfjs == 4);
+    CHECK(ntfjs == 4 && nlayers == 2);
+    CHECK(!enh_model_is_classifier(enh_manifest_find("realesrgan-x4fast")));
     CHECK(enh_manifest_find("realesr-animevideov3-x3")->scale == 3);
     static const struct { const char *name, *purpose; int nfiles; } maxim[] = {
         {"maxim-denoising", "denoise", 23}, {"maxim-deblurring", "deblur", 23},
