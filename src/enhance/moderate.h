@@ -37,4 +37,19 @@ const char *enh_classifier_name(const enh_classifier *c);
 enh_status enh_classify(const enh_classifier *c, VipsImage *in, float probs[ENH_NSFW_NCLASSES],
                         enh_error *err);
 
+/* The pieces of enh_classify, for parity checks against TF.js stage by stage. */
+/* Loads a TF.js layers classifier from a file (model.json or model.min.js, shards beside it),
+ * unverified: for tests and benchmarks. It must take S x S x 3 and give 5 values. */
+enh_status enh_classifier_load_path(const char *model_path, const enh_nn_options *opt, enh_classifier **out,
+                                    enh_error *err);
+/* S: the square input side (224 or 299). */
+int enh_classifier_input_size(const enh_classifier *c);
+/* nsfwjs's preprocessing of `in` into nhwc[S * S * 3] (float32 NHWC RGB in [0,1]: what
+ * `node run_nsfw.mjs --dump-input` writes). 16-bit samples become 8-bit as pngjs makes them
+ * (floor(v * 255 / 65535 + 0.5)); alpha is dropped without compositing, as nsfwjs does. */
+enh_status enh_classify_prepare(const enh_classifier *c, VipsImage *in, float *nhwc, enh_error *err);
+/* The network and the softmax on a prepared nhwc[S * S * 3]. */
+enh_status enh_classify_input(const enh_classifier *c, const float *nhwc, float probs[ENH_NSFW_NCLASSES],
+                              enh_error *err);
+
 #endif

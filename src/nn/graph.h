@@ -109,6 +109,8 @@ typedef struct enh_graph {
     int ntensors;
     int input, output;   /* tensor ids */
     int in_channels;     /* expected input channels (3 for RGB models) */
+    int fixed_h, fixed_w; /* > 0: the only input size the graph is built for (a classifier whose head
+                           * flattens a map of known size); load-time probes use it. 0 = any size */
 } enh_graph;
 
 enh_graph *enh_graph_new(void);

@@ -5,7 +5,8 @@
  *     [c, 1]) of a convolution output nobody else reads becomes the convolution's
  *     `residual` input; a coefficient c > 0 is folded into the weights and bias, which
  *     is exact math because ReLU / LeakyReLU / PReLU are positively homogeneous.
- * Shapes are probed at two input sizes so broadcasting adds are never fused. */
+ * Shapes are probed at two input sizes so broadcasting adds are never fused (at the graph's
+ * fixed size when it has one: it never runs at another). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,8 +44,11 @@ enh_status enh_graph_fuse(enh_graph *g, enh_error *err)
         free(s2);
         return enh_fail(err, ENH_ENOMEM, "out of memory optimising the graph");
     }
-    int probe = enh_graph_infer_shapes(g, g->in_channels, 37, 29, s1, NULL) == ENH_OK &&
-                enh_graph_infer_shapes(g, g->in_channels, 48, 64, s2, NULL) == ENH_OK;
+    int fixed = g->fixed_h > 0 && g->fixed_w > 0; /* then that one size is the only one to check */
+    int probe = enh_graph_infer_shapes(g, g->in_channels, fixed ? g->fixed_h : 37, fixed ? g->fixed_w : 29, s1,
+                                       NULL) == ENH_OK &&
+                enh_graph_infer_shapes(g, g->in_channels, fixed ? g->fixed_h : 48, fixed ? g->fixed_w : 64, s2,
+                                       NULL) == ENH_OK;
     for (int i = 0; i < g->ntensors; i++)
         producer[i] = -1;
     for (int i = 0; i < nn; i++)

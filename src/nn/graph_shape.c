@@ -313,9 +313,9 @@ done:
 
 double enh_graph_flops_per_pixel(const enh_graph *g)
 {
-    const int P = 64;
+    const int P = g->fixed_h > 0 ? g->fixed_h : 64, Q = g->fixed_w > 0 ? g->fixed_w : 64;
     enh_shape *sh = calloc((size_t)g->ntensors, sizeof *sh);
-    if (!sh || enh_graph_infer_shapes(g, g->in_channels, P, P, sh, NULL) != ENH_OK) {
+    if (!sh || enh_graph_infer_shapes(g, g->in_channels, P, Q, sh, NULL) != ENH_OK) {
         free(sh);
         return 0;
     }
@@ -331,5 +331,5 @@ double enh_graph_flops_per_pixel(const enh_graph *g)
         }
     }
     free(sh);
-    return 2.0 * macs / ((double)P * P);
+    return 2.0 * macs / ((double)P * Q);
 }

@@ -146,9 +146,13 @@ static enh_status build(enh_graph *g, int fuse, const enh_nn_options *opt, enh_m
         enh_graph_free(g);
         return enh_fail(err, ENH_ENOMEM, "out of memory building the model");
     }
-    st = enh_graph_infer_shapes(g, g->in_channels, 64, 64, probe, err);
-    if (st != ENH_OK && enh_graph_infer_shapes(g, g->in_channels, 256, 256, probe, NULL) == ENH_OK)
-        st = ENH_OK; /* models that need large inputs */
+    if (g->fixed_h > 0 && g->fixed_w > 0) /* a classifier: the one size it runs at */
+        st = enh_graph_infer_shapes(g, g->in_channels, g->fixed_h, g->fixed_w, probe, err);
+    else {
+        st = enh_graph_infer_shapes(g, g->in_channels, 64, 64, probe, err);
+        if (st != ENH_OK && enh_graph_infer_shapes(g, g->in_channels, 256, 256, probe, NULL) == ENH_OK)
+            st = ENH_OK; /* models that need large inputs */
+    }
     if (st != ENH_OK) {
         free(probe);
         enh_graph_free(g);
@@ -181,7 +185,7 @@ static enh_status build(enh_graph *g, int fuse, const enh_nn_options *opt, enh_m
     in->receptive_radius = enh_graph_receptive_radius(g);
     /* scale and output channels from two probe sizes */
     int oc = 0, oh1, ow1, oh2, ow2;
-    int p1 = enh_model_output_size(m, 64, 48, &oc, &oh1, &ow1);
+    int p1 = g->fixed_h <= 0 ? enh_model_output_size(m, 64, 48, &oc, &oh1, &ow1) : -1;
     int p2 = p1 == 0 ? enh_model_output_size(m, 40, 56, &oc, &oh2, &ow2) : -1;
     if (p1 == -2 || p2 == -2) { /* else the model would be cached as "not a super-resolution model" */
         free(probe);
@@ -194,7 +198,7 @@ static enh_status build(enh_graph *g, int fuse, const enh_nn_options *opt, enh_m
         in->out_channels = oc;
     } else {
         in->scale = 0; /* not a same-grid image-to-image model: enh_model_run refuses it */
-        in->out_channels = oc;
+        in->out_channels = g->fixed_h > 0 ? probe[g->output].c : oc;
     }
     /* conv plans (weight transforms and packing: most of a load) are made on the pool */
     plan_job pj = {m, malloc((size_t)g->nnodes * sizeof(int)), NULL, 0};
@@ -319,14 +323,29 @@ size_t enh_model_workspace_bytes(const enh_model *m, int n, int h, int w)
     return b;
 }
 
+static enh_status run_graph(const enh_model *m, const float *in, int n, int h, int w, float *out,
+                            enh_pool *pool, int image_to_image, enh_error *err);
+
 enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int w, float *out,
                          enh_pool *pool, enh_error *err)
+{
+    if (m->info.scale <= 0)
+        return enh_fail(err, ENH_EUNSUPPORTED, "this model's output is not a fixed multiple of its input size");
+    return run_graph(m, in, n, h, w, out, pool, 1, err);
+}
+
+enh_status enh_model_run_graph(const enh_model *m, const float *in, int n, int h, int w, float *out,
+                               enh_pool *pool, enh_error *err)
+{
+    return run_graph(m, in, n, h, w, out, pool, 0, err);
+}
+
+static enh_status run_graph(const enh_model *m, const float *in, int n, int h, int w, float *out,
+                            enh_pool *pool, int image_to_image, enh_error *err)
 {
     const enh_graph *g = m->g;
     if (n <= 0 || h <= 0 || w <= 0)
         return enh_fail(err, ENH_EINVAL, "invalid input shape %d x %d x %d", n, h, w);
-    if (m->info.scale <= 0)
-        return enh_fail(err, ENH_EUNSUPPORTED, "this model's output is not a fixed multiple of its input size");
     if (!pool)
         pool = enh_pool_default();
     enh_memplan mp;
@@ -334,7 +353,8 @@ enh_status enh_model_run(const enh_model *m, const float *in, int n, int h, int 
     if (st != ENH_OK)
         return st;
     const enh_shape *os = &mp.shapes[g->output];
-    if (os->c != m->info.out_channels || os->h != h * m->info.scale || os->w != w * m->info.scale) {
+    if (image_to_image &&
+        (os->c != m->info.out_channels || os->h != h * m->info.scale || os->w != w * m->info.scale)) {
         enh_memplan_free(&mp);
         return enh_fail(err, ENH_EUNSUPPORTED, "model output %dx%d is not %d x the %dx%d input", os->w, os->h,
                         m->info.scale, w, h);

@@ -19,6 +19,10 @@ const enh_graph *enh_model_graph(const enh_model *m);
 /* Output size for an input of h x w (shape inference); -1 when the shapes do not infer,
  * -2 when memory ran out (not a property of the model). */
 int enh_model_output_size(const enh_model *m, int h, int w, int *oc, int *oh, int *ow);
+/* As enh_model_run (nn.h) for any graph, classifiers included (no fixed-scale rule): out gets
+ * n images of the output tensor, enh_model_output_size(h, w) each. */
+enh_status enh_model_run_graph(const enh_model *m, const float *in, int n, int h, int w, float *out,
+                               enh_pool *pool, enh_error *err);
 /* Name of the kernel of the first convolution plan ("ref", ...), "" when none. */
 const char *enh_model_kernel_name(const enh_model *m);
 

@@ -1,0 +1,577 @@
+/* test_keras_load.c - the TF.js layers-model loader (nn/keras_load.h) on models this test
+ * writes in nsfwjs's .min.js containers (keras_synth.h):
+ *  - a 20-layer network with every op nsfwjs uses (ZeroPadding + stride-2 conv, BN folded and
+ *    not foldable, ReLU6, depthwise 'same', BN without gamma, Add, 'valid' and 'same' average
+ *    pooling, max pooling, Concatenate, Flatten, Dense, Dropout, softmax), layers listed out of
+ *    order, weights in two shards with weights straddling the boundary, against a direct NHWC
+ *    reference computed here in double;
+ *  - the graph it builds: BN folded into its conv, the pads of ZeroPadding2D on the conv;
+ *  - 'same' average pooling leaves the padded taps out of the divisor;
+ *  - hostile files: every one fails with a message, never a crash (run under ASan too). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "keras_synth.h"
+#include "nn/keras_load.h"
+#include "nn/model.h"
+#include "nn/tfjs_container.h"
+
+static int fails;
+#define CHECK(c, ...)                                                                                                  \
+    do {                                                                                                               \
+        if (!(c)) {                                                                                                    \
+            fails++;                                                                                                   \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                               \
+            printf(__VA_ARGS__);                                                                                       \
+            printf("\n");                                                                                              \
+        }                                                                                                              \
+    } while (0)
+
+/* ---- NHWC reference in double ---- */
+typedef struct {
+    int h, w, c;
+    double *v;
+} tens;
+
+static tens t_new(int h, int w, int c)
+{
+    tens t = {h, w, c, calloc((size_t)h * w * c, sizeof(double))};
+    return t;
+}
+#define AT(t, y, x, k) (t).v[((size_t)(y) * (t).w + (x)) * (t).c + (k)]
+
+static tens r_pad(tens a, int pt, int pb, int pl, int pr)
+{
+    tens o = t_new(a.h + pt + pb, a.w + pl + pr, a.c);
+    for (int y = 0; y < a.h; y++)
+        for (int x = 0; x < a.w; x++)
+            for (int k = 0; k < a.c; k++)
+                AT(o, y + pt, x + pl, k) = AT(a, y, x, k);
+    return o;
+}
+
+/* valid conv on an already padded input; HWIO kernel, or depthwise H W C 1 */
+static tens r_conv(tens a, const float *K, const float *bias, int kh, int kw, int s, int cout, int dw)
+{
+    tens o = t_new((a.h - kh) / s + 1, (a.w - kw) / s + 1, dw ? a.c : cout);
+    for (int y = 0; y < o.h; y++)
+        for (int x = 0; x < o.w; x++)
+            for (int co = 0; co < o.c; co++) {
+                double acc = bias ? bias[co] : 0;
+                for (int i = 0; i < kh; i++)
+                    for (int j = 0; j < kw; j++) {
+                        if (dw)
+                            acc += AT(a, y * s + i, x * s + j, co) * K[(i * kw + j) * a.c + co];
+                        else
+                            for (int ci = 0; ci < a.c; ci++)
+                                acc += AT(a, y * s + i, x * s + j, ci) * K[((i * kw + j) * a.c + ci) * cout + co];
+                    }
+                AT(o, y, x, co) = acc;
+            }
+    return o;
+}
+
+static void r_bn(tens a, const float *g, const float *b, const float *m, const float *v)
+{
+    for (size_t p = 0; p < (size_t)a.h * a.w; p++)
+        for (int k = 0; k < a.c; k++) {
+            double *x = &a.v[p * a.c + k];
+            *x = (*x - m[k]) / sqrt((double)v[k] + 1e-3) * (g ? g[k] : 1.0) + (b ? b[k] : 0.0);
+        }
+}
+
+static void r_clip(tens a, double lo, double hi)
+{
+    for (size_t i = 0; i < (size_t)a.h * a.w * a.c; i++)
+        a.v[i] = a.v[i] < lo ? lo : a.v[i] > hi ? hi : a.v[i];
+}
+
+/* pooling k x k stride 1 (or k with stride k when valid_stride_k); same = TF 'same' (pads left out) */
+static tens r_pool(tens a, int k, int same, int max, int stride)
+{
+    int oh = same ? a.h : (a.h - k) / stride + 1, ow = same ? a.w : (a.w - k) / stride + 1;
+    int pt = same ? (k - 1) / 2 : 0;
+    tens o = t_new(oh, ow, a.c);
+    for (int y = 0; y < oh; y++)
+        for (int x = 0; x < ow; x++)
+            for (int c = 0; c < a.c; c++) {
+                double acc = max ? -1e300 : 0;
+                int n = 0;
+                for (int i = 0; i < k; i++)
+                    for (int j = 0; j < k; j++) {
+                        int yy = y * stride - pt + i, xx = x * stride - pt + j;
+                        if (yy < 0 || xx < 0 || yy >= a.h || xx >= a.w)
+                            continue;
+                        double v = AT(a, yy, xx, c);
+                        acc = max ? (v > acc ? v : acc) : acc + v;
+                        n++;
+                    }
+                AT(o, y, x, c) = max ? acc : acc / n;
+            }
+    return o;
+}
+
+static void r_dense(const double *x, int n, const float *K, const float *b, int units, int relu, double *y)
+{
+    for (int o = 0; o < units; o++) {
+        double acc = b[o];
+        for (int i = 0; i < n; i++)
+            acc += x[i] * K[i * units + o];
+        y[o] = relu && acc < 0 ? 0 : acc;
+    }
+}
+
+/* ---- the synthetic network ---- */
+static json_t *conv_cfg(int filters, int k, int s, const char *pad, int bias, const char *act)
+{
+    return json_pack("{s:i,s:[i,i],s:[i,i],s:s,s:s,s:[i,i],s:s,s:b}", "filters", filters, "kernel_size", k, k, "strides",
+                     s, s, "padding", pad, "data_format", "channels_last", "dilation_rate", 1, 1, "activation", act,
+                     "use_bias", bias);
+}
+
+static json_t *bn_cfg(int scale)
+{
+    return json_pack("{s:i,s:f,s:b,s:b}", "axis", -1, "epsilon", 0.001, "center", 1, "scale", scale);
+}
+
+static json_t *pool_cfg(int k, int s, const char *pad)
+{
+    return json_pack("{s:[i,i],s:[i,i],s:s,s:s}", "pool_size", k, k, "strides", s, s, "padding", pad, "data_format",
+                     "channels_last");
+}
+
+#define F1(x) (const char *const[]){x}
+#define IN_H 8
+#define IN_W 8
+
+typedef struct {
+    const float *k1, *g1, *b1, *m1, *v1, *kd, *b2, *m2, *v2, *kp, *bp, *g3, *b3, *m3, *v3, *d1k, *d1b, *d2k, *d2b;
+} net_w;
+
+static void build_net(ks_model *m, net_w *w)
+{
+    m->layers = json_array();
+    m->rng = 0x9e3779b97f4a7c15ull;
+    int d4[4], d1[1], d2[2];
+    ks_layer(m, "InputLayer", "input_1", json_pack("{s:[n,i,i,i],s:s}", "batch_input_shape", IN_H, IN_W, 3, "dtype", "float32"),
+             NULL, 0);
+    ks_layer(m, "ZeroPadding2D", "pad1", json_pack("{s:[[i,i],[i,i]],s:s}", "padding", 0, 1, 0, 1, "data_format", "channels_last"),
+             F1("input_1"), 1);
+    ks_layer(m, "Conv2D", "conv1", conv_cfg(4, 3, 2, "valid", 0, "linear"), F1("pad1"), 1);
+    w->k1 = ks_weight_add(m, "conv1", "kernel", 4, (d4[0] = 3, d4[1] = 3, d4[2] = 3, d4[3] = 4, d4), -0.5, 0.5);
+    ks_layer(m, "BatchNormalization", "bn1", bn_cfg(1), F1("conv1"), 1);
+    d1[0] = 4;
+    w->g1 = ks_weight_add(m, "bn1", "gamma", 1, d1, 0.5, 2);
+    w->b1 = ks_weight_add(m, "bn1", "beta", 1, d1, -1, 1);
+    w->m1 = ks_weight_add(m, "bn1", "moving_mean", 1, d1, -0.3, 0.3);
+    w->v1 = ks_weight_add(m, "bn1", "moving_variance", 1, d1, 0.2, 1.5);
+    ks_layer(m, "ReLU", "relu1", json_pack("{s:i,s:i,s:i}", "max_value", 6, "negative_slope", 0, "threshold", 0), F1("bn1"), 1);
+    json_t *dwc = json_pack("{s:[i,i],s:[i,i],s:s,s:s,s:[i,i],s:s,s:b,s:i}", "kernel_size", 3, 3, "strides", 1, 1, "padding",
+                            "same", "data_format", "channels_last", "dilation_rate", 1, 1, "activation", "linear",
+                            "use_bias", 0, "depth_multiplier", 1);
+    ks_layer(m, "DepthwiseConv2D", "dw", dwc, F1("relu1"), 1);
+    w->kd = ks_weight_add(m, "dw", "depthwise_kernel", 4, (d4[0] = 3, d4[1] = 3, d4[2] = 4, d4[3] = 1, d4), -0.6, 0.6);
+    ks_layer(m, "BatchNormalization", "bn2", bn_cfg(0), F1("dw"), 1); /* InceptionV3's: no gamma */
+    w->b2 = ks_weight_add(m, "bn2", "beta", 1, d1, -0.5, 0.5);
+    w->m2 = ks_weight_add(m, "bn2", "moving_mean", 1, d1, -0.2, 0.2);
+    w->v2 = ks_weight_add(m, "bn2", "moving_variance", 1, d1, 0.3, 1.2);
+    ks_layer(m, "Activation", "act2", json_pack("{s:s}", "activation", "relu"), F1("bn2"), 1);
+    ks_layer(m, "Conv2D", "proj", conv_cfg(4, 1, 1, "same", 1, "linear"), F1("act2"), 1);
+    w->kp = ks_weight_add(m, "proj", "kernel", 4, (d4[0] = 1, d4[1] = 1, d4[2] = 4, d4[3] = 4, d4), -0.7, 0.7);
+    w->bp = ks_weight_add(m, "proj", "bias", 1, d1, -0.2, 0.2);
+    ks_layer(m, "Add", "add", json_object(), (const char *const[]){"relu1", "proj"}, 2);
+    ks_layer(m, "ZeroPadding2D", "pad2", json_pack("{s:i}", "padding", 1), F1("add"), 1);
+    ks_layer(m, "AveragePooling2D", "apv", pool_cfg(3, 1, "valid"), F1("pad2"), 1);
+    ks_layer(m, "AveragePooling2D", "aps", pool_cfg(3, 1, "same"), F1("add"), 1);
+    ks_layer(m, "MaxPooling2D", "mps", pool_cfg(3, 1, "same"), F1("add"), 1);
+    ks_layer(m, "Concatenate", "cat", json_pack("{s:i}", "axis", -1), (const char *const[]){"apv", "aps", "mps"}, 3);
+    ks_layer(m, "BatchNormalization", "bn3", bn_cfg(1), F1("cat"), 1); /* not after a conv: the per-channel fallback */
+    d1[0] = 12;
+    w->g3 = ks_weight_add(m, "bn3", "gamma", 1, d1, 0.5, 1.5);
+    w->b3 = ks_weight_add(m, "bn3", "beta", 1, d1, -0.5, 0.5);
+    w->m3 = ks_weight_add(m, "bn3", "moving_mean", 1, d1, -0.2, 0.2);
+    w->v3 = ks_weight_add(m, "bn3", "moving_variance", 1, d1, 0.5, 1.0);
+    ks_layer(m, "AveragePooling2D", "gap", pool_cfg(4, 4, "valid"), F1("bn3"), 1);
+    ks_layer(m, "Flatten", "flat", json_pack("{s:s}", "data_format", "channels_last"), F1("gap"), 1);
+    ks_layer(m, "Dense", "d1", json_pack("{s:i,s:s,s:b}", "units", 6, "activation", "relu", "use_bias", 1), F1("flat"), 1);
+    w->d1k = ks_weight_add(m, "d1", "kernel", 2, (d2[0] = 12, d2[1] = 6, d2), -1, 1);
+    d1[0] = 6;
+    w->d1b = ks_weight_add(m, "d1", "bias", 1, d1, -0.1, 0.1);
+    ks_layer(m, "Dropout", "drop", json_pack("{s:f}", "rate", 0.5), F1("d1"), 1);
+    ks_layer(m, "Dense", "d2", json_pack("{s:i,s:s,s:b}", "units", 5, "activation", "softmax", "use_bias", 1), F1("drop"), 1);
+    w->d2k = ks_weight_add(m, "d2", "kernel", 2, (d2[0] = 6, d2[1] = 5, d2), -1, 1);
+    d1[0] = 5;
+    w->d2b = ks_weight_add(m, "d2", "bias", 1, d1, -0.1, 0.1);
+}
+
+/* reference logits (before the softmax) of the network on x (NHWC) */
+static void reference(const net_w *w, const float *x, double logits[5])
+{
+    tens in = t_new(IN_H, IN_W, 3);
+    for (size_t i = 0; i < (size_t)IN_H * IN_W * 3; i++)
+        in.v[i] = x[i];
+    tens p1 = r_pad(in, 0, 1, 0, 1), c1 = r_conv(p1, w->k1, NULL, 3, 3, 2, 4, 0);
+    r_bn(c1, w->g1, w->b1, w->m1, w->v1);
+    r_clip(c1, 0, 6);
+    tens p2 = r_pad(c1, 1, 1, 1, 1), dw = r_conv(p2, w->kd, NULL, 3, 3, 1, 4, 1);
+    r_bn(dw, NULL, w->b2, w->m2, w->v2);
+    r_clip(dw, 0, 1e300);
+    tens pj = r_conv(dw, w->kp, w->bp, 1, 1, 1, 4, 0);
+    for (size_t i = 0; i < (size_t)pj.h * pj.w * pj.c; i++)
+        pj.v[i] += c1.v[i];
+    tens pp = r_pad(pj, 1, 1, 1, 1), apv = r_pool(pp, 3, 0, 0, 1), aps = r_pool(pj, 3, 1, 0, 1), mps = r_pool(pj, 3, 1, 1, 1);
+    tens cat = t_new(4, 4, 12);
+    for (int p = 0; p < 16; p++)
+        for (int k = 0; k < 4; k++) {
+            cat.v[p * 12 + k] = apv.v[p * 4 + k];
+            cat.v[p * 12 + 4 + k] = aps.v[p * 4 + k];
+            cat.v[p * 12 + 8 + k] = mps.v[p * 4 + k];
+        }
+    r_bn(cat, w->g3, w->b3, w->m3, w->v3);
+    tens gap = r_pool(cat, 4, 0, 0, 4);
+    double h1[6];
+    r_dense(gap.v, 12, w->d1k, w->d1b, 6, 1, h1);
+    r_dense(h1, 6, w->d2k, w->d2b, 5, 0, logits);
+    tens all[] = {in, p1, c1, p2, dw, pj, pp, apv, aps, mps, cat, gap};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        free(all[i].v);
+}
+
+static enh_status load_model(const char *dir, enh_keras_model *km, enh_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/model.min.js", dir);
+    return enh_keras_load(path, km, err);
+}
+
+static void test_network(const char *dir)
+{
+    ks_model m = {0};
+    net_w w;
+    build_net(&m, &w);
+    CHECK(ks_write(&m, dir, IN_H, IN_W, 3, "d2", 2, 1) == 0, "writing the model");
+    enh_keras_model km;
+    enh_error err = {0};
+    enh_status st = load_model(dir, &km, &err);
+    CHECK(st == ENH_OK, "load: %s", err.msg);
+    if (st != ENH_OK) {
+        ks_free(&m);
+        return;
+    }
+    CHECK(km.in_h == IN_H && km.in_w == IN_W && km.in_c == 3 && km.out_size == 5 && km.out_softmax,
+          "model facts %d %d %d %d %d", km.in_h, km.in_w, km.in_c, km.out_size, km.out_softmax);
+    /* the graph: conv1 holds pad1's pads and bn1 (bias added), bn2 folded into dw, bn3 a 1x1 per-channel conv,
+     * pad2 an identity conv with pads */
+    int convs = 0;
+    for (int i = 0; i < km.graph->nnodes; i++) {
+        const enh_node *n = &km.graph->nodes[i];
+        if (n->op != ENH_OP_CONV)
+            continue;
+        convs++;
+        if (!strcmp(n->name, "conv1"))
+            CHECK(n->p.conv.pt == 0 && n->p.conv.pl == 0 && n->p.conv.pb == 1 && n->p.conv.pr == 1 &&
+                      n->p.conv.sh == 2 && n->p.conv.bias, "conv1: pads %d %d %d %d, stride %d, bias %p", n->p.conv.pt,
+                  n->p.conv.pl, n->p.conv.pb, n->p.conv.pr, n->p.conv.sh, (void *)n->p.conv.bias);
+        if (!strcmp(n->name, "dw"))
+            CHECK(n->p.conv.groups == 4 && n->p.conv.pt == 1 && n->p.conv.pb == 1 && n->p.conv.bias,
+                  "dw: groups %d pads %d %d", n->p.conv.groups, n->p.conv.pt, n->p.conv.pb);
+        CHECK(strncmp(n->name, "bn1", 3) && strncmp(n->name, "bn2", 3), "BN '%s' was not folded", n->name);
+    }
+    CHECK(convs == 5, "%d convolutions (want 5: conv1, dw, proj, pad2's identity with pads, bn3's per-channel map)", convs);
+    enh_model *model = NULL;
+    st = enh_model_from_graph(km.graph, &model, &err);
+    CHECK(st == ENH_OK, "model: %s", err.msg);
+    float x[IN_H * IN_W * 3], nchw[IN_H * IN_W * 3], out[5];
+    double maxd = 0;
+    for (int trial = 0; trial < 3 && st == ENH_OK; trial++) {
+        for (int i = 0; i < IN_H * IN_W * 3; i++)
+            x[i] = (float)ks_rand(&m) * (trial == 2 ? 4.f : 1.f); /* trial 2 drives ReLU6 into its clip */
+        for (int p = 0; p < IN_H * IN_W; p++)
+            for (int k = 0; k < 3; k++)
+                nchw[k * IN_H * IN_W + p] = x[p * 3 + k];
+        st = enh_model_run_graph(model, nchw, 1, IN_H, IN_W, out, NULL, &err);
+        CHECK(st == ENH_OK, "run: %s", err.msg);
+        double ref[5];
+        reference(&w, x, ref);
+        for (int k = 0; k < 5; k++) {
+            double d = fabs(out[k] - ref[k]);
+            maxd = d > maxd ? d : maxd;
+        }
+    }
+    printf("synthetic network: max |ours - reference| of the logits %.3g\n", maxd);
+    CHECK(maxd < 2e-5, "logits differ from the reference by %g", maxd);
+    enh_model_free(model);
+    ks_free(&m);
+}
+
+/* 'same' average pooling of ones: 1 everywhere (a divisor counting the pads gives 4/9 in corners) */
+static void test_same_pool_divisor(const char *dir)
+{
+    ks_model m = {0};
+    m.layers = json_array();
+    ks_layer(&m, "InputLayer", "input_1", json_pack("{s:[n,i,i,i]}", "batch_input_shape", 5, 4, 3), NULL, 0);
+    ks_layer(&m, "AveragePooling2D", "ap", pool_cfg(3, 1, "same"), F1("input_1"), 1);
+    CHECK(ks_write(&m, dir, 5, 4, 3, "ap", 1, 0) == 0, "write");
+    enh_keras_model km;
+    enh_error err = {0};
+    enh_model *model = NULL;
+    enh_status st = load_model(dir, &km, &err);
+    if (st == ENH_OK)
+        st = enh_model_from_graph(km.graph, &model, &err);
+    CHECK(st == ENH_OK, "same-pool model: %s", err.msg);
+    if (st == ENH_OK) {
+        float in[60], out[60];
+        for (int i = 0; i < 60; i++)
+            in[i] = 1.f;
+        st = enh_model_run_graph(model, in, 1, 5, 4, out, NULL, &err);
+        CHECK(st == ENH_OK && km.out_size == 60, "run: %s", err.msg);
+        for (int i = 0; i < 60 && st == ENH_OK; i++)
+            CHECK(out[i] == 1.f, "value %d is %g (the pads counted in the divisor?)", i, out[i]);
+    }
+    enh_model_free(model);
+    ks_free(&m);
+}
+
+/* ---- hostile files ---- */
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *read_all(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc(*n + 1);
+    *n = fread(b, 1, *n, f);
+    b[*n] = 0;
+    fclose(f);
+    return b;
+}
+
+static void expect_fail(const char *dir, enh_status want, const char *needle, const char *what)
+{
+    enh_keras_model km;
+    enh_error err = {0};
+    enh_status st = load_model(dir, &km, &err);
+    CHECK(st == want && strstr(err.msg, needle), "%s: status %d (want %d), message '%s' (want '%s')", what, st, want,
+          err.msg, needle);
+    if (st == ENH_OK)
+        enh_graph_free(km.graph);
+}
+
+/* the small valid model the hostile cases start from: conv 3x3 'same' + relu -> global average -> Dense softmax */
+static void small_model(ks_model *m, const char *conv_cls)
+{
+    m->layers = json_array();
+    m->rng = 12345;
+    int d4[4] = {3, 3, 3, 2}, d2[2] = {2, 5}, d1[1] = {5};
+    ks_layer(m, "InputLayer", "input_1", json_pack("{s:[n,i,i,i]}", "batch_input_shape", 6, 6, 3), NULL, 0);
+    ks_layer(m, conv_cls, "conv", conv_cfg(2, 3, 1, "same", 0, "relu"), F1("input_1"), 1);
+    ks_weight_add(m, "conv", "kernel", 4, d4, -1, 1);
+    ks_layer(m, "GlobalAveragePooling2D", "gap", json_object(), F1("conv"), 1);
+    ks_layer(m, "Dense", "out", json_pack("{s:i,s:s}", "units", 5, "activation", "softmax"), F1("gap"), 1);
+    ks_weight_add(m, "out", "kernel", 2, d2, -1, 1);
+    ks_weight_add(m, "out", "bias", 1, d1, -1, 1);
+}
+
+static void test_hostile(const char *dir)
+{
+    char path[4096], shard[4096];
+    snprintf(path, sizeof path, "%s/model.min.js", dir);
+    snprintf(shard, sizeof shard, "%s/group1-shard1of1.min.js", dir);
+    ks_model m = {0};
+    small_model(&m, "Conv2D");
+    CHECK(ks_write(&m, dir, 6, 6, 3, "out", 1, 0) == 0, "write");
+    enh_keras_model km;
+    enh_error err = {0};
+    CHECK(load_model(dir, &km, &err) == ENH_OK, "the small model loads: %s", err.msg);
+    enh_graph_free(km.graph);
+    size_t n, sn;
+    char *good = read_all(path, &n), *gshard = read_all(shard, &sn);
+
+    /* a truncated shard: the base64 cut (not a multiple of 4), then cut on a boundary (too short) */
+    char *t = strdup(gshard);
+    strcpy(strrchr(t, '"') - 6, "\"},{}]},{},[1])(1)});");
+    write_file(shard, t);
+    expect_fail(dir, ENH_EINVAL, "base64", "a shard cut inside its base64");
+    free(t);
+    t = strdup(gshard);
+    strcpy(strrchr(t, '"') - 8, "\"},{}]},{},[1])(1)});");
+    write_file(shard, t);
+    expect_fail(dir, ENH_EINVAL, "too short", "a shard with a missing tail");
+    free(t);
+    /* a wrong base64 character */
+    t = strdup(gshard);
+    char *q = strstr(t, "a.exports=\"") + 13;
+    *q = '*';
+    write_file(shard, t);
+    expect_fail(dir, ENH_EINVAL, "not base64", "a '*' in the base64");
+    free(t);
+    /* a shard that exports an object instead of a string; a missing shard */
+    write_file(shard, "!function(){}({1:[function(e,a,n){a.exports={x:1}},{}]});");
+    expect_fail(dir, ENH_EINVAL, "base64 string", "an object for a shard");
+    unlink(shard);
+    expect_fail(dir, ENH_ENOTFOUND, "missing", "no shard");
+    write_file(shard, gshard);
+
+    /* model text: truncated anywhere, a non-wrapper, a string instead of the object */
+    for (size_t cut = 1; cut < n - strlen(ks_post); cut += n / 97 + 1) {
+        char *c = strndup(good, cut);
+        write_file(path, c);
+        free(c);
+        enh_status st = load_model(dir, &km, &err);
+        CHECK(st != ENH_OK, "the model cut at %zu bytes loaded", cut);
+        if (st == ENH_OK)
+            enh_graph_free(km.graph);
+    }
+    write_file(path, "console.log('hello')");
+    expect_fail(dir, ENH_EINVAL, "wrapper", "a script that is no wrapper");
+    write_file(path, "!function(){}({1:[function(e,a,n){a.exports=\"QUJD\"},{}]});");
+    expect_fail(dir, ENH_EINVAL, "string", "a shard where the model should be");
+    /* deep nesting */
+    char deep[400] = "{a:";
+    for (int i = 0; i < 100; i++)
+        strcat(deep, "[");
+    write_file(path, deep);
+    expect_fail(dir, ENH_EINVAL, "nesting", "100 nested arrays");
+
+    /* random byte flips of the model text: fail or load, never crash */
+    for (int k = 0; k < 150; k++) {
+        char *c = strdup(good);
+        for (int f = 0; f < 1 + k % 4; f++)
+            c[(size_t)(ks_rand(&m) * (double)n)] = "{}[]:,\"!01.-ax"[(int)(ks_rand(&m) * 14)];
+        write_file(path, c);
+        free(c);
+        if (load_model(dir, &km, &err) == ENH_OK)
+            enh_graph_free(km.graph);
+    }
+    ks_free(&m);
+
+    /* structural errors */
+    small_model(&m, "Conv3D");
+    ks_write(&m, dir, 6, 6, 3, "out", 1, 0);
+    expect_fail(dir, ENH_EUNSUPPORTED, "Conv3D", "an unknown layer class");
+    ks_free(&m);
+
+    small_model(&m, "Conv2D");
+    m.w[0].shape[3] = 3; /* the kernel no longer matches filters = 2 */
+    m.w[0].count = 81;
+    m.w[0].q = realloc(m.w[0].q, 81);
+    memset(m.w[0].q, 7, 81);
+    ks_write(&m, dir, 6, 6, 3, "out", 1, 0);
+    expect_fail(dir, ENH_EINVAL, "has shape", "a kernel of the wrong shape");
+    ks_free(&m);
+
+    small_model(&m, "Conv2D");
+    m.w[0].shape[0] = -3;
+    ks_write(&m, dir, 6, 6, 3, "out", 1, 0);
+    expect_fail(dir, ENH_EINVAL, "bad shape", "a negative dimension");
+    ks_free(&m);
+
+    small_model(&m, "Conv2D");
+    snprintf(m.w[1].name, sizeof m.w[1].name, "out/kernel_renamed");
+    ks_write(&m, dir, 6, 6, 3, "out", 1, 0);
+    expect_fail(dir, ENH_EINVAL, "not in the weightsManifest", "a missing weight");
+    ks_free(&m);
+
+    /* a cycle: conv reads out, out reads gap, gap reads conv */
+    small_model(&m, "Conv2D");
+    json_t *conv = json_array_get(m.layers, 1);
+    json_object_set_new(conv, "inbound_nodes", ks_inbound((const char *const[]){"out"}, 1));
+    ks_write(&m, dir, 6, 6, 3, "out", 1, 0);
+    expect_fail(dir, ENH_EINVAL, "cycle", "a cycle");
+    ks_free(&m);
+
+    /* an input that names no layer; a layer called twice; two layers of one name */
+    small_model(&m, "Conv2D");
+    json_object_set_new(json_array_get(m.layers, 2), "inbound_nodes", ks_inbound((const char *const[]){"nope"}, 1));
+    ks_write(&m, dir, 6, 6, 3, "out", 1, 0);
+    expect_fail(dir, ENH_EINVAL, "names no layer", "an unknown input");
+    ks_free(&m);
+    small_model(&m, "Conv2D");
+    json_t *ib = json_object_get(json_array_get(m.layers, 2), "inbound_nodes");
+    json_array_append(ib, json_array_get(ib, 0));
+    ks_write(&m, dir, 6, 6, 3, "out", 1, 0);
+    expect_fail(dir, ENH_EUNSUPPORTED, "shared layers", "a shared layer");
+    ks_free(&m);
+    small_model(&m, "Conv2D");
+    json_object_set_new(json_array_get(m.layers, 2), "name", json_string("conv"));
+    ks_write(&m, dir, 6, 6, 3, "out", 1, 0);
+    expect_fail(dir, ENH_EINVAL, "two layers", "a duplicate name");
+    ks_free(&m);
+
+    /* a Flatten of a map larger than 1x1 (NHWC order would differ): refused */
+    small_model(&m, "Conv2D");
+    json_t *gap = json_array_get(m.layers, 2);
+    json_object_set_new(gap, "class_name", json_string("Flatten"));
+    m.w[1].shape[0] = 72;
+    m.w[1].count = 360;
+    m.w[1].q = realloc(m.w[1].q, 360);
+    memset(m.w[1].q, 1, 360);
+    ks_write(&m, dir, 6, 6, 3, "out", 1, 0);
+    expect_fail(dir, ENH_EUNSUPPORTED, "flattened", "a Flatten of a 6x6 map");
+    ks_free(&m);
+
+    free(good);
+    free(gshard);
+}
+
+static void test_js_literal(void)
+{
+    const char *src = "{a:!0,b:!1,'c':.5,d:-.25e1,e:[1,2,{f:null}],\"g\":\"x\\u00e9\\n\",h:1e-3,i:true}";
+    size_t pos = 0;
+    json_t *v = NULL;
+    enh_error err = {0};
+    CHECK(enh_js_value_parse(src, strlen(src), &pos, &v, "literal", &err) == ENH_OK, "parse: %s", err.msg);
+    if (!v)
+        return;
+    CHECK(pos == strlen(src), "stopped at %zu", pos);
+    CHECK(json_is_true(json_object_get(v, "a")) && json_is_false(json_object_get(v, "b")), "!0 / !1");
+    CHECK(json_real_value(json_object_get(v, "c")) == 0.5 && json_real_value(json_object_get(v, "d")) == -2.5 &&
+              json_real_value(json_object_get(v, "h")) == 1e-3, "numbers");
+    CHECK(!strcmp(json_string_value(json_object_get(v, "g")), "x\xc3\xa9\n"), "string escapes");
+    CHECK(json_integer_value(json_array_get(json_object_get(v, "e"), 1)) == 2, "array");
+    json_decref(v);
+    const char *bad[] = {"{a:1,}", "{a 1}", "{a:1,a:2}", "[1,2", "\"abc", "{a:-}", "{a:\"\\u12\"}", "{a:tru}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pos = 0;
+        v = NULL;
+        CHECK(enh_js_value_parse(bad[i], strlen(bad[i]), &pos, &v, "bad", &err) == ENH_EINVAL && !v,
+              "'%s' was accepted", bad[i]);
+        json_decref(v);
+    }
+    unsigned char *b;
+    size_t bl;
+    CHECK(enh_base64_decode("QUJDRA==", 8, &b, &bl, "b64", &err) == ENH_OK && bl == 4 && !memcmp(b, "ABCD", 4),
+          "base64");
+    free(b);
+    CHECK(enh_base64_decode("QU=DRA==", 8, &b, &bl, "b64", &err) == ENH_EINVAL, "'=' inside base64 accepted");
+    CHECK(enh_base64_decode("QUJDRA=", 7, &b, &bl, "b64", &err) == ENH_EINVAL, "7 base64 characters accepted");
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/enh_keras_XXXXXX";
+    if (!mkdtemp(dir)) {
+        printf("FAIL: mkdtemp\n");
+        return 1;
+    }
+    test_js_literal();
+    test_network(dir);
+    test_same_pool_divisor(dir);
+    test_hostile(dir);
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        printf("note: could not remove %s\n", dir);
+    printf(fails ? "%d FAILED\n" : "all keras loader checks passed\n", fails);
+    return fails ? 1 : 0;
+}
