@@ -166,7 +166,7 @@ void cli_enhance_help(FILE *f)
 "  -h, --help             this help\n"
 "\n"
 "Exit codes: 0 ok, 1 bad input or usage (or any file failed in folder mode), 2 internal\n"
-"error, 130 interrupted.\n"
+"error, 4 refused by --moderation block (one file; folder mode skips it), 130 interrupted.\n"
 "\n"
 "Examples:\n"
 "  enhance photo.jpg -o big.png --upscale 4\n"

@@ -6,6 +6,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/cli_batch.h"
+#include "cli/cli_batch_check.h"
 #include "cli/cli_enhance_opts.h"
 #include "cli/cli_job.h"
 #include "cli/commands.h"
@@ -71,6 +72,32 @@ static int run_single(cli_enhance_args *a)
     if (check_output(a, out_path, msg, sizeof msg)) {
         fprintf(stderr, "enhance: %s\n", msg);
         return 1;
+    }
+    if (a->s.ops.moderation != ENH_MODERATION_OFF) {
+        /* --moderation flag|block: the classifier first, as folder mode and the server do */
+        cli_batch_checker bc;
+        enh_check_result cr;
+        int c = cli_batch_check_open(&bc, NULL, a->s.ops.moderation, a->s.moderation_policy, 1, msg, sizeof msg);
+        if (!c) {
+            bc.max_pixels = a->s.max_pixels;
+            c = cli_batch_check_image(&bc, a->input, a->input, &cr, msg, sizeof msg);
+        }
+        cli_batch_check_close(&bc);
+        if (c < 0) {
+            fprintf(stderr, "enhance: %s\n", msg);
+            return 1;
+        }
+        char probs[200];
+        enh_check_probs_format(cr.probs, probs, sizeof probs);
+        if (c > 0) {
+            fprintf(stderr, "enhance: %s is blocked by the moderation policy (%s %.4f >= %.4g); nothing was written "
+                            "(%s)\n",
+                    a->input, enh_nsfw_class_name(cr.reasons[0].cls), cr.reasons[0].probability,
+                    cr.reasons[0].threshold, probs);
+            return 4;
+        }
+        if (!a->s.quiet)
+            printf("moderation: %s (%s)\n", enh_check_decision_name(cr.decision), probs);
     }
     cli_progress bar;
     cli_progress_init(&bar, a->s.progress);

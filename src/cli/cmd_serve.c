@@ -72,6 +72,14 @@ static void usage(FILE *f)
             "                     the next tile) or removes. No default deadline. Results are kept --job-ttl\n"
             "                     seconds and --job-max-bytes in all (the oldest go first). dry_run=true:\n"
             "                     only the cost (output MP, seconds at this server's measured speed).\n"
+            "  POST /v1/check     body = image bytes: moderation (class probabilities, the policy's decision\n"
+            "                     allow|review|block and the rules that fired), BRISQUE and the assessment, as\n"
+            "                     JSON (`enhance check --help`). Query keys: skip=moderation|brisque|assess,\n"
+            "                     require=..., policy=SPEC (with --allow-policy-override). A missing classifier\n"
+            "                     or BRISQUE model is reported in the answer with how to install it.\n"
+            "                     moderation=flag on the enhance endpoints adds X-Moderation (probabilities)\n"
+            "                     and X-Moderation-Decision; moderation=block answers 422 moderation_blocked\n"
+            "                     (details: probabilities, rules) before any other work.\n"
             "  GET /v1/ops        every operation: its query key, CLI flag, JSON path, type, values, default\n"
             "  GET /v1/models     served models (name, scale, purpose, loaded, ready, settings)\n"
             "  GET /healthz       liveness;  GET /readyz  readiness (200 once every model is loaded and warmed up,\n"
@@ -120,6 +128,12 @@ static void usage(FILE *f)
             "  --job-ttl S              asynchronous results are kept S seconds after they finish (default 600)\n"
             "  --job-max-bytes SIZE     ... and at most SIZE in all (default 512M)\n"
             "  --no-access-log          no log line per request (default: one at info; probes at debug)\n"
+            "  --moderation MODE        off|flag|block: the least moderation of every enhance request (default\n"
+            "                           off); a request's moderation= may ask for more, never less\n"
+            "  --moderation-policy P    the policy of moderation and /v1/check (default: porn/hentai review 0.6,\n"
+            "                           block 0.9; sexy review 0.8; see `enhance check --help`)\n"
+            "  --allow-policy-override  POST /v1/check may send its own policy=SPEC\n"
+            "  --classifier NAME        the moderation model (default nsfwjs-mobilenetv2)\n"
             "  --log-level LEVEL        error|warn|info|debug (default info)\n"
             DEBUG_DELAY_HELP
             "  -h, --help               this help\n"
@@ -335,6 +349,26 @@ int cmd_serve(int argc, char **argv)
                 return 1;
         } else if (!strcmp(a, "--no-access-log")) {
             o.access_log = 0;
+        } else if (!strcmp(a, "--moderation")) {
+            NEED_VALUE;
+            if (!strcmp(v, "off") || !strcmp(v, "flag") || !strcmp(v, "block")) {
+                o.moderation = !strcmp(v, "off") ? 0 : !strcmp(v, "flag") ? 1 : 2;
+            } else {
+                fprintf(stderr, "enhance serve: --moderation must be off, flag or block, got '%s'\n", v);
+                return 1;
+            }
+        } else if (!strcmp(a, "--moderation-policy")) {
+            NEED_VALUE;
+            if (strlen(v) >= sizeof o.moderation_policy) {
+                fprintf(stderr, "enhance serve: --moderation-policy is too long\n");
+                return 1;
+            }
+            snprintf(o.moderation_policy, sizeof o.moderation_policy, "%s", v);
+        } else if (!strcmp(a, "--allow-policy-override")) {
+            o.allow_policy_override = 1;
+        } else if (!strcmp(a, "--classifier")) {
+            NEED_VALUE;
+            snprintf(o.classifier, sizeof o.classifier, "%.63s", v);
 #ifdef ENH_TEST_HOOKS
         } else if (!strcmp(a, "--debug-delay-ms")) {
             NEED_VALUE;

@@ -14,6 +14,7 @@
 #include "serve/filename.h"
 #include "serve/http_internal.h"
 #include "serve/jobs.h"
+#include "serve/server_check.h"
 #include "serve/server_internal.h"
 
 /* A job's completion callback (serve_job.done): its answer is ready, resume the connection. */
@@ -32,6 +33,10 @@ static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind, const ch
     query_ctx *q = cls;
     if (q->st)
         return MHD_NO;
+    if (q->r->route == R_CHECK) { /* POST /v1/check has keys of its own */
+        q->st = serve_check_query(q->r, q->job, key, value, q->err);
+        return q->st ? MHD_NO : MHD_YES;
+    }
     if (!strcmp(key, "filename")) { /* the download name's stem, not an operation */
         snprintf(q->r->filename, sizeof q->r->filename, "%s", value ? value : "");
         return MHD_YES;
@@ -119,6 +124,8 @@ static enum MHD_Result enhance_submit(struct MHD_Connection *c, http_req *r)
     atomic_init(&j->cancel, 0);
     snprintf(j->request_id, sizeof j->request_id, "%s", r->request_id);
     snprintf(j->route, sizeof j->route, "none");
+    if (r->route == R_CHECK && !(j->check = serve_check_new_job(s)))
+        return serve_send_error(c, r, 503, "out_of_memory", "out of memory", NULL, 0);
     enh_ops_init(&j->ops);
     serve_params_init(&j->params);
     j->body = r->body; /* the body moves to the job */
@@ -195,6 +202,8 @@ static enum MHD_Result enhance_respond(struct MHD_Connection *c, http_req *r)
     pthread_mutex_unlock(&s->mu);
     if (!finished)
         return MHD_YES; /* spurious wake-up */
+    if (r->route == R_CHECK)
+        return serve_check_respond(c, r);
     char tmp[64];
     if (j->status) {
         /* a served model by its configured name, as X-Model (a custom model's cache name is
@@ -216,6 +225,9 @@ static enum MHD_Result enhance_respond(struct MHD_Connection *c, http_req *r)
                      j->err.msg, cost);
             return serve_send_error(c, r, serve_http_code(j->err_type), j->err_type, msg, d, 0);
         }
+        json_t *md = serve_check_details(j); /* moderation=block: the probabilities, the rules that fired */
+        if (md)
+            json_object_set_new(d, "moderation", md);
         return serve_send_error(c, r, serve_http_code(j->err_type), j->err_type, j->err.msg, d, 0);
     }
     serve_jobs_speed_record(s->jobs, j->route, (double)j->out_w * j->out_h, j->compute_s);
@@ -232,6 +244,7 @@ static enum MHD_Result enhance_respond(struct MHD_Connection *c, http_req *r)
     MHD_add_response_header(resp, "X-Model", j->model ? j->route : j->report.model[0] ? j->report.model : "none");
     snprintf(tmp, sizeof tmp, "%d", j->tiles);
     MHD_add_response_header(resp, "X-Tiles", tmp);
+    serve_check_add_headers(resp, j); /* moderation=flag|block: X-Moderation, X-Moderation-Decision */
     double total = j->t_done - j->t_admit;
     const struct {
         const char *name;
@@ -261,7 +274,7 @@ static enum MHD_Result enhance_respond(struct MHD_Connection *c, http_req *r)
 enum MHD_Result serve_enhance_handle(struct MHD_Connection *c, http_req *r)
 {
     /* a synchronous enhance is called again when its job resumes the connection */
-    if (r->route == R_ENHANCE && r->job)
+    if ((r->route == R_ENHANCE || r->route == R_CHECK) && r->job)
         return enhance_respond(c, r);
     return enhance_submit(c, r);
 }

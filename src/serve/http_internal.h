@@ -31,6 +31,7 @@ enum route {
     R_METRICS,
     R_INDEX,
     R_NOTFOUND,
+    R_CHECK,      /* POST /v1/check: an enhance-like job that runs the check (http_check.c) */
     R_OTHER /* a route known by its table entry only (http_route.c) */
 };
 
@@ -106,6 +107,11 @@ enum MHD_Result serve_body_refusal(struct MHD_Connection *c, http_req *r, int *a
 /* http_enhance.c: POST /v1/enhance (submit, then the answer once the job is done) and
  * POST /v1/jobs (parsed and probed here, then serve_jobs_submit). */
 enum MHD_Result serve_enhance_handle(struct MHD_Connection *c, http_req *r);
+
+/* http_check.c: POST /v1/check's query keys (policy, skip, require, priority, deadline_ms) and
+ * its answer once the job is done (parsed, probed and admitted by http_enhance.c). */
+enh_status serve_check_query(http_req *r, serve_job *j, const char *key, const char *value, enh_error *err);
+enum MHD_Result serve_check_respond(struct MHD_Connection *c, http_req *r);
 
 /* http_endpoints.c */
 enum MHD_Result serve_ep_ops(struct MHD_Connection *c, http_req *r);

@@ -17,6 +17,7 @@ static const serve_route_def routes[] = {
     {"/v1/enhance", R_ENHANCE, RT_BODY, "use POST /v1/enhance with the image as body", enhance_or_job},
     {"/v1/jobs", R_JOBS, RT_BODY, "use POST /v1/jobs with the image as body (GET /v1/jobs/ID follows a job)",
      enhance_or_job},
+    {"/v1/check", R_CHECK, RT_BODY, "use POST /v1/check with the image as body", enhance_or_job},
     {"/v1/models", R_MODELS, RT_AUTH, NULL, serve_ep_models},
     {"/v1/ops", R_OPS, 0, NULL, serve_ep_ops},
     {"/healthz", R_HEALTHZ, RT_PROBE, NULL, serve_ep_healthz},
@@ -111,7 +112,7 @@ enum MHD_Result serve_route_dispatch(struct MHD_Connection *c, http_req *r, cons
     if (r->route == R_NOTFOUND) {
         char msg[400];
         snprintf(msg, sizeof msg,
-                 "no such endpoint %.200s (POST /v1/enhance, POST /v1/jobs, GET /v1/jobs/ID[/result], GET /v1/models, "
+                 "no such endpoint %.200s (POST /v1/enhance, POST /v1/jobs, POST /v1/check, GET /v1/jobs/ID[/result], GET /v1/models, "
                  "/v1/ops, /healthz, /readyz, /metrics, /)",
                  url);
         return serve_send_error(c, r, 404, "not_found", msg, NULL, 0);

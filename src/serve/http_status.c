@@ -15,6 +15,7 @@ int serve_http_code(const char *type)
         {"too_large", 413},
         {"unsupported_media_type", 415},
         {"unprocessable", 422},
+        {"moderation_blocked", 422},
         {"model_not_found", 422},
         {"queue_full", 429},
         {"cancelled", 499}, /* the client went away (nginx's code; never seen by that client) */

@@ -2,6 +2,7 @@
 #include "serve/metrics.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -54,6 +55,11 @@ struct serve_metrics {
     int ncodes;
     int ready, draining;
     double started_unix; /* process_start_time_seconds */
+    struct {
+        char endpoint[16], decision[16], cls[16];
+        unsigned long long n;
+    } mod[64]; /* moderation decisions (serve_metrics_moderation) */
+    int nmod;
 };
 
 serve_metrics *serve_metrics_create(void)
@@ -213,6 +219,25 @@ void serve_metrics_http(serve_metrics *m, int status)
     pthread_mutex_unlock(&m->mu);
 }
 
+void serve_metrics_moderation(serve_metrics *m, const char *endpoint, const char *decision, const char *cls)
+{
+    pthread_mutex_lock(&m->mu);
+    int i;
+    for (i = 0; i < m->nmod; i++)
+        if (!strcmp(m->mod[i].endpoint, endpoint) && !strcmp(m->mod[i].decision, decision) &&
+            !strcmp(m->mod[i].cls, cls))
+            break;
+    if (i == m->nmod && m->nmod < (int)(sizeof m->mod / sizeof m->mod[0])) {
+        snprintf(m->mod[i].endpoint, sizeof m->mod[i].endpoint, "%s", endpoint);
+        snprintf(m->mod[i].decision, sizeof m->mod[i].decision, "%s", decision);
+        snprintf(m->mod[i].cls, sizeof m->mod[i].cls, "%s", cls);
+        m->nmod++;
+    }
+    if (i < m->nmod)
+        m->mod[i].n++;
+    pthread_mutex_unlock(&m->mu);
+}
+
 void serve_metrics_set_state(serve_metrics *m, int ready, int draining)
 {
     pthread_mutex_lock(&m->mu);
@@ -270,6 +295,12 @@ char *serve_metrics_render(serve_metrics *m)
     HELP(&b, "enhance_batch_size", "histogram", "Tiles per network run (dynamic batcher).");
     for (int i = 0; i < m->nmodels; i++)
         render_hist(&b, "enhance_batch_size", m->models[i]->name, &m->models[i]->batch, k_batch_buckets, N_BATCH);
+    HELP(&b, "enhance_moderation_decisions_total", "counter",
+         "Moderation decisions (POST /v1/check, and enhance requests with moderation=flag|block) by the class that "
+         "decided (none for allow, unavailable when the classifier could not run).");
+    for (int i = 0; i < m->nmod; i++)
+        sbuf_printf(&b, "enhance_moderation_decisions_total{endpoint=\"%s\",decision=\"%s\",class=\"%s\"} %llu\n",
+                    m->mod[i].endpoint, m->mod[i].decision, m->mod[i].cls, m->mod[i].n);
     HELP(&b, "enhance_tiles_total", "counter", "NN tiles computed.");
     for (int i = 0; i < m->nmodels; i++)
         sbuf_printf(&b, "enhance_tiles_total{model=\"%s\"} %llu\n", m->models[i]->name, m->models[i]->tiles);

@@ -1,5 +1,6 @@
 /* metrics.h - the server's Prometheus metrics (hand-written text exposition format 0.0.4).
  *
+ * Moderation decisions by endpoint, decision and deciding class.
  * Per model label (a configured model name, or "none" for requests that run no network):
  * request counters by outcome/reason, histograms of queue time, compute time, end-to-end
  * latency and batch size, tile counter, in-flight and queue-depth gauges, images/s over a
@@ -33,6 +34,9 @@ int serve_metrics_queue_depth(serve_metrics *m, const char *model);
 double serve_metrics_mean_compute(serve_metrics *m, const char *model);
 void serve_metrics_http(serve_metrics *m, int status);
 void serve_metrics_set_state(serve_metrics *m, int ready, int draining);
+/* One moderation decision: endpoint "check" or "enhance", decision "allow" | "review" | "block" |
+ * "unavailable", cls the class of the rule that decided ("none" for allow). */
+void serve_metrics_moderation(serve_metrics *m, const char *endpoint, const char *decision, const char *cls);
 
 /* Prometheus text; caller frees. */
 char *serve_metrics_render(serve_metrics *m);

@@ -47,6 +47,11 @@ typedef struct enh_serve_options {
                                  * trickle of bytes does not extend it) */
     double drain_timeout_s;     /* default 30 */
     const char *web_dir;        /* NULL = the web UI built into the binary */
+    int moderation;             /* enh_moderation: the least moderation of every enhance request
+                                 * (off, flag, block); a request may ask for more, never less */
+    char moderation_policy[1024]; /* enhance/check.h policy (compact or JSON); "" = the defaults */
+    int allow_policy_override;  /* 1: POST /v1/check takes policy=SPEC per request */
+    char classifier[64];        /* moderation model; "" = ENH_CLASSIFIER_DEFAULT */
     char cors_origin[256];      /* "" = no CORS headers; else Access-Control-Allow-Origin (e.g. "*") */
     double job_ttl_s;           /* asynchronous jobs: a result is kept this long (default 600) */
     size_t job_max_bytes;       /* ... and the results together at most this much (default 512 MiB) */

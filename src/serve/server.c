@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "serve/codec.h"
 #include "serve/net_stage.h"
+#include "serve/server_check.h"
 #include "serve/server_internal.h"
 #include "serve/sync.h"
 
@@ -128,7 +129,7 @@ void serve_finish_locked(enh_server *s, serve_job *j, enh_status st, serve_stage
         enh_fail(&j->err, st, "the server is shutting down before this request could finish; retry on another "
                               "replica");
     } else {
-        j->err_type = serve_outcome_type(st, stage);
+        j->err_type = serve_check_error_type(j) ? serve_check_error_type(j) : serve_outcome_type(st, stage);
     }
     const char *type = j->err_type;
     /* metrics label: the route, or the served model auto mode picked for a "none" route */
@@ -248,6 +249,11 @@ static void do_decode(enh_server *s, serve_job *j)
         serve_finish(s, j, ENH_ETOOBIG, STAGE_PIPELINE, &err);
         return;
     }
+    enh_status mst = serve_check_gate(s, j, &err); /* moderation=flag|block: before the pipeline's queue */
+    if (mst) {
+        serve_finish(s, j, mst, STAGE_PIPELINE, &err);
+        return;
+    }
     enqueue(s, j, STAGE_PIPELINE);
 }
 
@@ -261,6 +267,8 @@ static void settle_times(serve_job *j)
 
 static void do_pipeline(enh_server *s, serve_job *j)
 {
+    if (serve_check_run_job(s, j)) /* POST /v1/check: the check instead of the pipeline */
+        return;
     enh_pipeline_ctx ctx;
     enh_pipeline_ctx_init(&ctx);
     ctx.pool = s->pool;
@@ -436,6 +444,7 @@ void serve_job_free(serve_job *j)
         return;
     serve_upload_release(&j->body);
     serve_upload_release(&j->part);
+    serve_check_free(j->check);
     if (j->image_in)
         g_object_unref(j->image_in);
     if (j->image_out)

@@ -124,6 +124,7 @@ typedef struct serve_job {
     int finished;        /* job_complete ran */
     struct serve_job *qprev, *qnext; /* work queue */
     struct serve_job *aprev, *anext; /* active list */
+    struct serve_check *check; /* POST /v1/check, or a moderated enhance job (server_check.h) */
 } serve_job;
 
 typedef struct serve_queue {
@@ -155,6 +156,7 @@ struct enh_server {
     char web_index_path[1024];
     struct serve_jobs *jobs; /* asynchronous jobs (jobs.h) */
     struct serve_nets *nets; /* the restoration networks' batchers (net_stage.h), made on first use */
+    struct serve_checks *checks; /* the checks' classifier and BRISQUE (server_check.h), made on first use */
 };
 
 /* The spooled file holding a job's image, or -1 when it is in memory (job->image). */

@@ -10,6 +10,7 @@
 #include "serve/codec.h"
 #include "serve/net_stage.h"
 #include "serve/jobs.h"
+#include "serve/server_check.h"
 #include "serve/server_internal.h"
 #include "serve/sync.h"
 
@@ -52,6 +53,8 @@ enh_status enh_serve_start(const enh_serve_options *o, enh_server **out, enh_err
     *out = NULL;
     enh_status st = serve_codec_init(err);
     if (st)
+        return st;
+    if ((st = serve_checks_validate(o, err)))
         return st;
     enh_server *s = calloc(1, sizeof *s);
     if (!s)
@@ -258,6 +261,7 @@ void enh_serve_stop(enh_server *s)
     serve_http_stop(s);
     serve_jobs_free(s->jobs); /* every job finished: the workers are gone */
     serve_nets_free(s->nets);
+    serve_checks_free(s->checks);
     serve_registry_unref(s->registry);
     serve_models_config_free(&s->config);
     serve_metrics_free(s->metrics);

@@ -42,6 +42,8 @@ if [ $have_cls = 0 ]; then
     expect 5 "$E" check "$T/a.jpg"
     contains "enhance models fetch nsfwjs-mobilenetv2"
     expect 1 "$E" check --policy 'porn=0.5:0.9' "$T/a.jpg"   # asked for explicitly: an error
+    expect 1 "$E" "$T/a.jpg" -o "$T/one.png" --moderation block
+    contains "enhance models fetch nsfwjs-mobilenetv2"
     # folder mode with --moderation refuses to start without the classifier
     mkdir -p "$T/in"; cp "$T/a.jpg" "$T/b.png" "$T/in/"
     expect 1 "$E" "$T/in" -o "$T/out" --moderation block --scale 0.5
@@ -64,6 +66,13 @@ contains "BLOCK"
 expect 4 "$E" check --json --policy '{"base":"none","neutral":{"review":0,"block":0},"drawing":{"block":0},"porn":{"block":0},"sexy":{"block":0},"hentai":{"block":0}}' "$T/a.jpg"
 contains '"decision":"block"'; contains '"reasons":[{"class":'
 expect 1 "$E" check --policy "$ALL" "$T/a.jpg" "$T/missing.jpg"   # an error outranks a block
+
+# one file: blocked is exit 4 and nothing written; flag prints the decision
+expect 4 "$E" "$T/a.jpg" -o "$T/one.png" --moderation block --moderation-policy "$ALL"
+contains "blocked by the moderation policy"
+[ ! -e "$T/one.png" ] && ok || fail "a blocked image was written"
+expect 0 "$E" "$T/a.jpg" -o "$T/one.png" --moderation flag --moderation-policy "$REV"
+contains "moderation: review"
 
 # folder mode: --moderation block skips the blocked images, the report has one line each
 mkdir -p "$T/in"; cp "$T/a.jpg" "$T/b.png" "$T/in/"

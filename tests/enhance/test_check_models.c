@@ -1,6 +1,6 @@
 /* test_check_models.c - enh_check_run with the real models on synthetic images made here: the
  * classifier's probabilities are a distribution, a policy that fires on any probability blocks
- * deterministically, BRISQUE gives a finite score that a blurred copy makes worse, the parts
+ * deterministically, BRISQUE gives a finite score that strong noise makes worse, the parts
  * that are missing are reported (not fatal) unless required, and one checker serves several
  * threads. Exits 77 (skipped) when neither the nsfwjs classifier
  * (`enhance models fetch nsfwjs-mobilenetv2`) nor BRISQUE's files (Debian opencv-data) are
@@ -126,23 +126,31 @@ int main(void)
         CHECK(!r.moderation_ran && r.moderation_status != ENH_OK && r.moderation_error[0]);
         /* required: the check fails with the part's error */
         o.moderation = ENH_CHECK_REQUIRE;
-        CHECK(enh_check_run(k, im, &o, &r, &err) != ENH_OK);
+        enh_check_result rq;
+        CHECK(enh_check_run(k, im, &o, &rq, &err) != ENH_OK);
         o.moderation = ENH_CHECK_TRY;
     }
     if (!bst) {
-        CHECK(r.brisque_ran && isfinite(r.brisque));
-        VipsImage *blurred = NULL;
-        CHECK(vips_gaussblur(im, &blurred, 3.0, NULL) == 0);
-        VipsImage *b8 = NULL;
-        CHECK(vips_cast_uchar(blurred, &b8, NULL) == 0);
-        enh_check_result rb;
+        CHECK_MSG(r.brisque_ran && isfinite(r.brisque), "%s", r.brisque_error);
+        /* strong noise on a smooth copy scores worse (higher) than the smooth copy */
+        VipsImage *smooth = NULL, *s8 = NULL, *noise = NULL, *noisy = NULL, *n8 = NULL;
+        CHECK(vips_gaussblur(im, &smooth, 1.5, NULL) == 0);
+        CHECK(vips_cast_uchar(smooth, &s8, NULL) == 0);
+        CHECK(vips_gaussnoise(&noise, 320, 240, "sigma", 40.0, "mean", 0.0, NULL) == 0);
+        CHECK(vips_add(s8, noise, &noisy, NULL) == 0);
+        CHECK(vips_cast_uchar(noisy, &n8, NULL) == 0);
+        enh_check_result rs, rn;
         o.moderation = ENH_CHECK_SKIP;
-        CHECK(enh_check_run(k, b8, &o, &rb, &err) == ENH_OK);
-        CHECK(rb.brisque_ran);
-        CHECK_MSG(rb.brisque > r.brisque, "blurred %g vs sharp %g", rb.brisque, r.brisque);
-        CHECK(!rb.moderation_ran && rb.moderation_status == ENH_OK); /* skipped, not failed */
-        g_object_unref(blurred);
-        g_object_unref(b8);
+        CHECK(enh_check_run(k, s8, &o, &rs, &err) == ENH_OK);
+        CHECK(enh_check_run(k, n8, &o, &rn, &err) == ENH_OK);
+        CHECK(rs.brisque_ran && rn.brisque_ran);
+        CHECK_MSG(rn.brisque > rs.brisque, "noisy %g vs smooth %g", rn.brisque, rs.brisque);
+        CHECK(!rs.moderation_ran && rs.moderation_status == ENH_OK); /* skipped, not failed */
+        g_object_unref(smooth);
+        g_object_unref(s8);
+        g_object_unref(noise);
+        g_object_unref(noisy);
+        g_object_unref(n8);
     } else {
         CHECK(!r.brisque_ran && r.brisque_error[0]);
     }
