@@ -413,8 +413,8 @@ static void noise_measure(const unsigned char *p, int w, int h, enh_assessment *
                         s[c] += abs(v[c]);
                     }
                     /* orthonormal opponent axes: (R+G+B)/sqrt3, (R-B)/sqrt2, (R-2G+B)/sqrt6 */
-                    luma += fabs(v[0] + v[1] + v[2]) * 0.57735027;
-                    chroma += 0.5 * (fabs(v[0] - v[2]) * 0.70710678 + fabs(v[0] - 2 * v[1] + v[2]) * 0.40824829);
+                    luma += abs(v[0] + v[1] + v[2]) * 0.57735027;
+                    chroma += 0.5 * (abs(v[0] - v[2]) * 0.70710678 + abs(v[0] - 2 * v[1] + v[2]) * 0.40824829);
                     const unsigned char *q = p + 3 * ((size_t)y * w + x);
                     sig_c += abs(q[0] - q[2]) + abs(q[0] - 2 * q[1] + q[2]);
                 }
