@@ -130,9 +130,9 @@ enh_status enh_image_open_source(VipsSource *src, const char *name, const unsign
             snprintf(info->format, sizeof info->format, "%s", fmt);
             return enh_fail(err, ENH_EUNSUPPORTED,
                             "%s: the %s's samples are of a kind that cannot be processed (complex numbers or an "
-                            "unknown sample format); only 1-4 bands of 8- or 16-bit integers, or RGB(A) floats, "
-                            "are accepted: convert it to 8- or 16-bit RGB(A) first (e.g. vips cast in.tif out.png "
-                            "ushort)",
+                            "unknown sample format). Accepted: 1-4 bands of 8- or 16-bit integers, or 3-4 bands of "
+                            "floats (RGB(A)); convert it first, e.g. take the magnitude, scaled to 8 bits: vips abs "
+                            "in.tif t.v && vips scale t.v out.png",
                             name, fmt);
         }
         return enh_vips_fail(err, ENH_EINVAL, "%s: cannot read the %s header (damaged file?)", name, fmt);

@@ -193,7 +193,22 @@ void *serve_guard_uri(void *cls, const char *uri, struct MHD_Connection *c)
 
 typedef struct framing {
     int content_length, transfer_encoding, bad_length;
+    int not_chunked;     /* a Transfer-Encoding other than exactly "chunked" */
+    char coding[40];
 } framing;
+
+/* value, blanks trimmed, is "chunked" (case-insensitive) */
+static int only_chunked(const char *v)
+{
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (strncasecmp(v, "chunked", 7))
+        return 0;
+    for (v += 7; *v; v++)
+        if (*v != ' ' && *v != '\t')
+            return 0;
+    return 1;
+}
 
 static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -209,13 +224,19 @@ static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char 
                 f->bad_length = 1;
     } else if (!strcasecmp(key, "Transfer-Encoding")) {
         f->transfer_encoding++;
+        if (!only_chunked(value ? value : "")) {
+            /* libmicrohttpd reads any other coding (gzip, "gzip, chunked") as a body without
+             * an end and waited for ever (measured: no answer, connection held) */
+            f->not_chunked = 1;
+            snprintf(f->coding, sizeof f->coding, "%.30s", value ? value : "");
+        }
     }
     return MHD_YES;
 }
 
 const char *serve_guard_check_framing(struct MHD_Connection *c, char *buf, size_t n)
 {
-    framing f = {0, 0, 0};
+    framing f = {0, 0, 0, 0, ""};
     MHD_get_connection_values(c, MHD_HEADER_KIND, on_header, &f);
     if (f.content_length > 1) {
         snprintf(buf, n, "%d Content-Length headers: send exactly one (duplicates make the body's end ambiguous)",
@@ -232,6 +253,11 @@ const char *serve_guard_check_framing(struct MHD_Connection *c, char *buf, size_
     }
     if (f.transfer_encoding > 1) {
         snprintf(buf, n, "more than one Transfer-Encoding header");
+        return buf;
+    }
+    if (f.not_chunked) {
+        snprintf(buf, n, "Transfer-Encoding '%s' is not accepted: send the body with Content-Length, or with "
+                         "Transfer-Encoding: chunked alone", f.coding);
         return buf;
     }
     guard_conn *k = conn_of(c);

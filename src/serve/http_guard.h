@@ -9,7 +9,8 @@
  * a job's time is bounded by its own deadline). The per-client connection limit is the
  * MHD option set beside it (http.c), below the total, so one address cannot take all.
  * It also checks a request's framing before anything else reads it: duplicate or
- * conflicting Content-Length, Content-Length with Transfer-Encoding, too many query keys.
+ * conflicting Content-Length, Content-Length with Transfer-Encoding, a Transfer-Encoding other
+ * than chunked alone, too many query keys (bad chunk sizes are libmicrohttpd's own 400).
  *
  * Thread-safety: the notify and mark functions run on libmicrohttpd's threads; one mutex
  * guards the table the watchdog thread scans. The watchdog shuts a socket down under that
