@@ -11,7 +11,8 @@
  *    negative (flat areas), sqrt gives NaN and so does the MSCN value: OpenCV's fits then skip
  *    those pixels while still counting them in the total. Flat areas (synthetic images, clipped
  *    skies) decide whole regions this way, so the float operations follow OpenCV's order
- *    exactly, as its x86-64 build runs on an AVX2 CPU: the separable blur in fused multiply-adds;
+ *    exactly, as its x86-64 build runs on an AVX2 CPU: the separable blur in fused multiply-adds
+ *    (brisque_blur.h, with an AVX2 twin);
  *    the cubic resize's vertical pass (baseline SSE2, no FMA) adds S0*b0 + (S1*b1 + (S2*b2 +
  *    S3*b3)) for the first w - w % 4 outputs of a row and left to right for the rest. fmaf() is
  *    correctly rounded on every CPU, so our result does not depend on the machine. The grey
@@ -21,7 +22,9 @@
  *    falling. Products with a neighbour outside the image are 0 (counted, never fitted).
  * Memory: the float image, its half-scale copy and rings of 7 filtered rows (about 5 bytes per
  * pixel). */
+#include "enhance/brisque_blur.h"
 #include "enhance/brisque_internal.h"
+#include "nn/cpu.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -44,38 +47,19 @@ static void gauss_kernel(float k[KS])
         k[i] = (float)(e[i] * (1.0 / sum));
 }
 
+/* The AVX2 pair when this CPU has AVX2 and FMA and the process default kernel path
+ * (nn/cpu.h: enh_cpu_requested_isa, ENHANCE_KERNELS in the CLI) is not ref/portable. */
+static void blur_pick(enh_brisque_row_fn *row, enh_brisque_col_fn *col)
+{
+    enh_isa isa = ENH_ISA_AUTO;
+    enh_cpu_requested_isa(&isa);
+    const enh_cpu_features *f = enh_cpu_get();
+    int fast = f->avx2 && f->fma && isa != ENH_ISA_REF && isa != ENH_ISA_PORTABLE;
+    *row = fast ? enh_brisque_row_avx2 : enh_brisque_row_ref;
+    *col = fast ? enh_brisque_col_avx2 : enh_brisque_col_ref;
+}
+
 static inline int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
-
-/* Row filter with replicated borders: a fused multiply-add chain over the 7 taps from 0 (OpenCV's
- * RowVec_32f_AVX; its scalar tail is compiled with FMA contraction too: on 481-wide CBSD68 images
- * the plain multiply-add tail misses OpenCV's blur on 162 pixels, this matches all). */
-static void row_filter(const float *src, int w, const float k[KS], float *dst)
-{
-    for (int x = 0; x < w; x++) {
-        float v[KS];
-        if (x >= KR && x + KR < w)
-            memcpy(v, src + x - KR, sizeof v);
-        else
-            for (int j = 0; j < KS; j++)
-                v[j] = src[clampi(x + j - KR, 0, w - 1)];
-        float s = 0.0f;
-        for (int j = 0; j < KS; j++)
-            s = fmaf(v[j], k[j], s);
-        dst[x] = s;
-    }
-}
-
-/* Symmetric column filter over rows r[0..6] (r[3] the centre), SymmColumnVec_32f_Symm_AVX's
- * order: centre product, then fused (r[3+j] + r[3-j]) * k for j = 1..3. */
-static void col_filter(const float *const r[KS], int w, const float k[KS], float *dst)
-{
-    for (int x = 0; x < w; x++) {
-        float s = r[3][x] * k[3];
-        for (int j = 1; j <= KR; j++)
-            s = fmaf(r[3 + j][x] + r[3 - j][x], k[3 + j], s);
-        dst[x] = s;
-    }
-}
 
 /* ---- AGGD statistics ---- */
 typedef struct {
@@ -139,6 +123,9 @@ static enh_status scale_features(const float *img, int w, int h, float *f, enh_e
 {
     float k[KS];
     gauss_kernel(k);
+    enh_brisque_row_fn row_filter;
+    enh_brisque_col_fn col_filter;
+    blur_pick(&row_filter, &col_filter);
     size_t ws = (size_t)w;
     /* rings: horizontally filtered I and I*I for 7 source rows; MSCN rows i-1, i, i+1 */
     float *mem = malloc(sizeof(float) * ws * (2 * KS + 3 + 3));
@@ -153,8 +140,8 @@ static enh_status scale_features(const float *img, int w, int h, float *f, enh_e
             const float *src = img + (size_t)filtered * ws;
             for (int x = 0; x < w; x++)
                 sq[x] = src[x] * src[x];
-            row_filter(src, w, k, hI + (size_t)(filtered % KS) * ws);
-            row_filter(sq, w, k, hI2 + (size_t)(filtered % KS) * ws);
+            row_filter(src, w, k, hI + (size_t)(filtered % KS) * ws, 0, w);
+            row_filter(sq, w, k, hI2 + (size_t)(filtered % KS) * ws, 0, w);
         }
         const float *r1[KS], *r2[KS];
         for (int j = 0; j < KS; j++) {
@@ -162,8 +149,8 @@ static enh_status scale_features(const float *img, int w, int h, float *f, enh_e
             r1[j] = hI + (size_t)r * ws;
             r2[j] = hI2 + (size_t)r * ws;
         }
-        col_filter(r1, w, k, mu);
-        col_filter(r2, w, k, s2);
+        col_filter(r1, k, mu, 0, w);
+        col_filter(r2, k, s2, 0, w);
         const float *src = img + (size_t)y * ws;
         float *out = ms + (size_t)(y % 3) * ws;
         for (int x = 0; x < w; x++) {
