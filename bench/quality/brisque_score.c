@@ -5,13 +5,17 @@
  *
  * One line per image: path, score (%.6f), CPU milliseconds of the score (process CPU time; the
  * image is decoded into memory first, as the peer's imread), and with --features the 36
- * features. Images are not rotated by their EXIF orientation (neither does the peer). */
+ * features. Images are not rotated by their EXIF orientation (neither does the peer).
+ * ENHANCE_KERNELS=ref (or portable) runs the reference blur instead of the AVX2 one. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <vips/vips.h>
 
 #include "enhance/brisque.h"
+#include "nn/cpu.h"
+#include "nn/nn_options.h"
 
 static double cpu_ms(void)
 {
@@ -25,6 +29,15 @@ int main(int argc, char **argv)
     if (VIPS_INIT(argv[0]))
         return 2;
     vips_concurrency_set(1);
+    const char *kern = getenv("ENHANCE_KERNELS");
+    if (kern) {
+        enh_nn_options o = *enh_nn_options_default();
+        if (enh_isa_parse(kern, &o.kernels)) {
+            fprintf(stderr, "brisque_score: ENHANCE_KERNELS=%s: expected ref, portable, avx2, avx512 or auto\n", kern);
+            return 1;
+        }
+        enh_nn_options_set_default(&o);
+    }
     const char *model = NULL, *range = NULL;
     int features = 0, first = 1;
     for (; first < argc && !strncmp(argv[first], "--", 2); first++) {
