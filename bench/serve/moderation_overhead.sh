@@ -13,11 +13,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 PHOTO=${3:-$(ls "$HERE"/../../../shared/photos/*.jpg 2>/dev/null | head -1)}
 T=$(mktemp -d); trap 'kill $PID 2>/dev/null; rm -rf "$T"' EXIT
 vips thumbnail "$PHOTO" "$T/in.jpg[Q=90]" 640 --height 480 --size force
-echo "{\"models\": [{\"name\": \"realesrgan-x4fast\", \"instances\": 1}]}" > "$T/models.json"
+MD=${ENHANCE_MODELS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/enhance/models}
+echo "{\"models_dir\": \"$MD\", \"models\": [{\"name\": \"realesrgan-x4fast\", \"instances\": 1}]}" > "$T/models.json"
 "$E" serve --port 0 --port-file "$T/port" --log-level warn --no-access-log --models-config "$T/models.json" & PID=$!
 for _ in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.1; done
 P=$(cat "$T/port")
 for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$P/readyz" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$P/readyz" >/dev/null || { echo "the server did not become ready" >&2; exit 1; }
 TCK=$(getconf CLK_TCK)
 cpu() { awk -v t="$TCK" '{printf "%.3f", ($14 + $15) / t}' "/proc/$PID/stat"; }
 # one request: prints "wall_s cpu_s"
