@@ -6,8 +6,8 @@
  *    writes the scene as DIR/brisque_scene.png, and
  *    `bench/quality/brisque.py peer DIR/brisque_scene.png` (OpenCV 4.6 QualityBRISQUE, Debian
  *    libopencv-contrib406) printed the values below;
- *  - 16-bit, alpha and grey forms of one image score the same; too small and flat images are
- *    refused. */
+ *  - 16-bit, alpha and grey forms of one image score the same, and so does the reference blur;
+ *    too small and flat images are refused. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@
 #include "../check.h"
 #include "../xorshift.h"
 #include "enhance/brisque.h"
+#include "nn/nn_options.h"
 
 #define W 320
 #define H 240
@@ -140,6 +141,13 @@ int main(int argc, char **argv)
     CHECK_NEAR(f[0], CV_F0, 1e-6 * CV_F0);
     CHECK_NEAR(f[1], CV_F1, 1e-6 * CV_F1);
     CHECK_NEAR(f[18], CV_F18, 1e-6 * CV_F18);
+
+    /* the reference blur (the process default kernel path set to ref) gives the same score */
+    enh_nn_options ref = *enh_nn_options_default(), saved = ref;
+    ref.kernels = ENH_ISA_REF;
+    enh_nn_options_set_default(&ref);
+    CHECK_NEAR(score(b, clean), s_clean, 0);
+    enh_nn_options_set_default(&saved);
 
     /* other forms of the same pixels */
     VipsImage *t = NULL, *u = NULL;
