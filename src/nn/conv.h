@@ -5,6 +5,7 @@
  *   act(bias[o] + sum_{i,ky,kx} w[o][i][ky][kx] * in[i][y*sh - pad_top + ky*dh][x*sw - pad_left + kx*dw])
  * with zero padding, then `+ residual[o][y][x]` when a residual tensor is given
  * (residual is added after the activation, as in x + f(x) blocks).
+ * Depthwise convs (groups == cin == cout) get a kernel of their own (dwconv.h).
  * enh_conv_params only borrows its arrays; plans copy what they need.
  * Thread-safety: a plan is immutable after creation; run it from any number of threads.
  */
@@ -18,7 +19,7 @@
 #include "nn/nn_options.h"
 #include "nn/precision.h"
 
-typedef enum { ENH_ACT_NONE = 0, ENH_ACT_RELU, ENH_ACT_LEAKY, ENH_ACT_PRELU } enh_act;
+typedef enum { ENH_ACT_NONE = 0, ENH_ACT_RELU, ENH_ACT_LEAKY, ENH_ACT_PRELU, ENH_ACT_CLIP } enh_act;
 
 typedef struct enh_conv_params {
     int cin, cout, kh, kw;
@@ -30,6 +31,7 @@ typedef struct enh_conv_params {
     float act_slope;           /* LEAKY: negative slope */
     const float *prelu;        /* PRELU: cout slopes (or 1 shared when prelu_count == 1) */
     int prelu_count;
+    float clip_lo, clip_hi;    /* CLIP: v < lo ? lo : v > hi ? hi : v (ReLU6: 0, 6) */
     const float *weight;       /* cout * (cin/groups) * kh * kw */
     const float *bias;         /* cout, or NULL */
 } enh_conv_params;

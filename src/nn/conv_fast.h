@@ -35,7 +35,8 @@ typedef struct enh_fast_conv {
     int K;                /* GEMM depth: cin (WINO) or cin_g*kh*kw (GEMM) */
     int ng;               /* vector groups per block: TB = ng * VW columns */
     int cob;              /* WINO: output channels per GEMM/output-transform chunk (MR multiple) */
-    int act;              /* 0: none, 1: v>0 ? v : v*slope[co] */
+    int act;              /* 0: none, 1: v>0 ? v : v*slope[co], 2: clip to [lo, hi] */
+    float lo, hi;
     const float *wpack;   /* WINO: [36][coutp/MR][cin][MR]; GEMM: [groups][coutp_g/MR][K][MR] */
     const float *bias;    /* groups*coutp_g, zero padded */
     const float *slope;   /* groups*coutp_g, negative slopes (relu 0, leaky a, prelu a[co]) */
@@ -50,7 +51,9 @@ typedef struct enh_fast_job {
     const float *res;
     int n, h, w, oh, ow;
     int th, gx;           /* WINO: tile rows, vector groups per tile row */
-    size_t ngroups;       /* WINO: n*th*gx; GEMM: blocks per image */
+    size_t ngroups;       /* WINO: n*th*gx; GEMM: pixel blocks per image */
+    int csplit;           /* GEMM: output-channel chunks per pixel block (<= 1: one); block b is
+                             chunk b % csplit of pixel block b / csplit */
     float *const *scratch; /* one per pool slot */
     int wpf;              /* 1: the first block of the call prefetches the weights ahead (see
                              conv_fast_tmpl.h); set per call by the plan for a thread's first

@@ -193,7 +193,7 @@ static void wino_blocks_bf16(const enh_fast_job *j, size_t b0, size_t b1, float 
                 int ty = (int)(r / j->gx), tx = (int)(r % j->gx);
                 for (int co = co0; co < coe; co++) {
                     size_t plane = (b * cout + co) * hw;
-                    wino_out_bf16f32(M + (co - co0) * TB + gi * VW, mps, c->bias[co], c->slope[co], c->act,
+                    wino_out_bf16f32(M + (co - co0) * TB + gi * VW, mps, c->bias[co], c->slope[co], c->act, c->lo, c->hi,
                                      j->out + plane, j->res ? j->res + plane : NULL, h, w, 4 * ty, 4 * VW * tx);
                 }
             }

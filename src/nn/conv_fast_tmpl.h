@@ -4,7 +4,7 @@
  * Include only from conv_fast_<isa>.c, after defining: VW (floats per vector), MR (micro-kernel rows), NR (max vectors per row, <= 3),
  * FN(name) (per-ISA suffix), the type vf and the inline functions
  *   v_load v_store v_load_n v_store_n v_set1 v_zero v_add v_sub v_mul v_fma v_fnma
- *   v_max v_min v_act v_tr4 v_tr4_01, and v_load_lr(row, x, lo, hi): lanes [lo, hi) of
+ *   v_max v_min v_act v_tr4 v_tr4_01 (conv_fast_vec_<isa>.h), and v_load_lr(row, x, lo, hi): lanes [lo, hi) of
  *   row[x .. x+VW) (0 <= lo <= hi <= VW; only those lanes are touched, the others read 0)
  * v_tr4 transposes the 4x4 blocks inside each 128-bit lane of four vectors (an involution).
  * Applied to 4 consecutive vectors of a row it turns 4*VW floats (VW tiles of 4 pixels)
@@ -201,16 +201,27 @@ static void FN(wino_in)(const float *plane, const float *next, int h, int w, int
     }
 }
 
+/* The epilogue activation: act 1 = v < 0 ? v * s : v, 2 = clip to [lo, hi] (NaN stays NaN, as
+ * enh_act_one: v_max/v_min return their second operand when unordered). */
+static inline __attribute__((always_inline)) vf FN(epi_act)(vf v, int act, vf sv, vf lov, vf hiv)
+{
+    if (act == 1)
+        return v_act(v, sv);
+    if (act == 2)
+        return v_min(hiv, v_max(lov, v));
+    return v;
+}
+
 /* Epilogue for one output row segment: bias already added; activation, v_tr4 back to pixel
  * order, residual, store (nx valid pixels). */
-static inline __attribute__((always_inline)) void FN(store_row)(vf v[4], int act, vf sv, float *orow,
-                                                             const float *rrow, int nx)
+static inline __attribute__((always_inline)) void FN(store_row)(vf v[4], int act, vf sv, vf lov, vf hiv,
+                                                             float *orow, const float *rrow, int nx)
 {
     if (act) {
-        v[0] = v_act(v[0], sv);
-        v[1] = v_act(v[1], sv);
-        v[2] = v_act(v[2], sv);
-        v[3] = v_act(v[3], sv);
+        v[0] = FN(epi_act)(v[0], act, sv, lov, hiv);
+        v[1] = FN(epi_act)(v[1], act, sv, lov, hiv);
+        v[2] = FN(epi_act)(v[2], act, sv, lov, hiv);
+        v[3] = FN(epi_act)(v[3], act, sv, lov, hiv);
     }
     v_tr4(&v[0], &v[1], &v[2], &v[3]);
     if (nx >= 4 * VW) {
@@ -233,8 +244,8 @@ static inline __attribute__((always_inline)) void FN(store_row)(vf v[4], int act
 }
 
 /* One output channel, one group: 36 vectors at src + p*pstride -> up to 4 x 4*VW pixels. */
-static void FN(wino_out)(const float *src, size_t pstride, float bias, float slope, int act,
-                         float *oplane, const float *rplane, int h, int w, int oy0, int ox0)
+static void FN(wino_out)(const float *src, size_t pstride, float bias, float slope, int act, float lo,
+                         float hi, float *oplane, const float *rplane, int h, int w, int oy0, int ox0)
 {
     vf s[6][4];
 #pragma GCC unroll 6
@@ -255,14 +266,14 @@ static void FN(wino_out)(const float *src, size_t pstride, float bias, float slo
         o[2][q] = y[2];
         o[3][q] = y[3];
     }
-    const vf bv = v_set1(bias), sv = v_set1(slope);
+    const vf bv = v_set1(bias), sv = v_set1(slope), lov = v_set1(lo), hiv = v_set1(hi);
     int nx = w - ox0;
     for (int i = 0; i < 4; i++) {
         int oy = oy0 + i;
         if (oy >= h)
             break;
         vf v[4] = {v_add(o[i][0], bv), v_add(o[i][1], bv), v_add(o[i][2], bv), v_add(o[i][3], bv)};
-        FN(store_row)(v, act, sv, oplane + (size_t)oy * w + ox0,
+        FN(store_row)(v, act, sv, lov, hiv, oplane + (size_t)oy * w + ox0,
                       rplane ? rplane + (size_t)oy * w + ox0 : NULL, nx);
     }
 }
@@ -313,7 +324,7 @@ static void FN(wino_blocks)(const enh_fast_job *j, size_t b0, size_t b1, float *
                 for (int co = co0; co < coe; co++) {
                     size_t plane = (b * cout + co) * hw;
                     FN(wino_out)(M + (co - co0) * TB + gi * VW, mps, c->bias[co], c->slope[co],
-                                 c->act, j->out + plane, j->res ? j->res + plane : NULL, h, w,
+                                 c->act, c->lo, c->hi, j->out + plane, j->res ? j->res + plane : NULL, h, w,
                                  4 * ty, 4 * VW * tx);
                 }
             }
@@ -353,8 +364,13 @@ static void FN(gemm_blocks)(const enh_fast_job *j, size_t b0, size_t b1, float *
     const int K = c->K, coutp = c->coutp_g, h = j->h, w = j->w, ow = j->ow;
     const size_t TB = (size_t)c->ng * VW, opix = (size_t)j->oh * ow, hw = (size_t)h * w;
     float *V = scratch, *C = V + (size_t)K * TB;
+    const int cs = j->csplit > 1 ? j->csplit : 1, rpc = (coutp / MR + cs - 1) / cs * MR;
     for (size_t blk = b0; blk < b1; blk++) {
-        size_t b = blk / j->ngroups, q0 = (blk % j->ngroups) * TB;
+        const size_t pb = blk / (size_t)cs;
+        const int r0 = (int)(blk % (size_t)cs) * rpc, r1 = r0 + rpc < coutp ? r0 + rpc : coutp;
+        if (r0 >= r1)
+            continue;
+        size_t b = pb / j->ngroups, q0 = (pb % j->ngroups) * TB;
         int cnt = (int)(opix - q0 < TB ? opix - q0 : TB);
         int ncols = (cnt + VW - 1) / VW * VW;
         for (int g = 0; g < c->groups; g++) {
@@ -369,20 +385,20 @@ static void FN(gemm_blocks)(const enh_fast_job *j, size_t b0, size_t b1, float *
                     }
             }
             const char *none = NULL;
-            FN(gemm)(c->wpack + (size_t)g * coutp * K, coutp, K, V, TB, ncols, C, TB, j->wpf && blk == b0, &none,
-                     NULL);
-            for (int co = 0; co < c->cout_g; co++) {
+            FN(gemm)(c->wpack + (size_t)g * coutp * K + (size_t)r0 * K, r1 - r0, K, V, TB, ncols,
+                     C + (size_t)r0 * TB, TB, j->wpf && blk == b0, &none, NULL);
+            for (int co = r0; co < r1 && co < c->cout_g; co++) {
                 int oc = g * c->cout_g + co;
                 const float *crow = C + (size_t)co * TB;
                 const vf bv = v_set1(c->bias[g * coutp + co]), sv = v_set1(c->slope[g * coutp + co]);
+                const vf lov = v_set1(c->lo), hiv = v_set1(c->hi);
                 size_t plane = (b * c->cout + oc) * opix + q0;
                 float *orow = j->out + plane;
                 const float *rrow = j->res ? j->res + plane : NULL;
                 for (int x = 0; x < cnt; x += VW) {
                     int n = cnt - x < VW ? cnt - x : VW;
                     vf v = v_add(v_load(crow + x), bv);
-                    if (c->act)
-                        v = v_act(v, sv);
+                    v = FN(epi_act)(v, c->act, sv, lov, hiv);
                     if (n == VW) {
                         if (rrow)
                             v = v_add(v, v_load(rrow + x));

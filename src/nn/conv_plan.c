@@ -5,7 +5,8 @@
  * Choice (runtime options, nn_options.h): ISA = kernels (ref|portable|avx2|avx512|auto; default
  * the best the CPU has). Algorithm = conv_algo (wino|gemm|auto) or, by default, Winograd F(4x4,3x3)
  * for every 3x3/s1/d1/pad1/groups1 conv (bench/kernels/bench_conv: faster than im2col+GEMM on
- * every such layer of both models, thin 3->64 and 64->3 ones included), else im2col+GEMM.
+ * every such layer of both models, thin 3->64 and 64->3 ones included), the depthwise kernel for
+ * groups == cin == cout (dwconv.c), else im2col+GEMM.
  * Precision (precision.h): fp32 by default; BF16 (options' precision)
  * gives 3x3/s1/p1 layers with >= 16 input and output channels the avx512bf16 Winograd kernel
  * (conv_fast_avx512bf16.c: bf16 weight pairs packed here from the same Winograd-domain weights).
@@ -163,6 +164,8 @@ static enh_status create_plan(const enh_conv_params *p, enh_isa isa, enh_conv_al
                         enh_isa_name(isa));
     if (isa == ENH_ISA_REF)
         algo = ENH_ALGO_REF;
+    /* depthwise: a kernel of its own (dwconv.c) unless an algorithm is forced */
+    const int dw = algo == ENH_ALGO_AUTO && enh_dw_applies(p);
     if (algo == ENH_ALGO_AUTO)
         algo = enh_conv_wino_applies(p) ? ENH_ALGO_WINO : ENH_ALGO_GEMM;
     if (algo == ENH_ALGO_WINO && !enh_conv_wino_applies(p))
@@ -194,6 +197,12 @@ static enh_status create_plan(const enh_conv_params *p, enh_isa isa, enh_conv_al
         pl->p.bias = pl->bias;
         pl->p.prelu = pl->prelu;
         strcpy(pl->name, "ref");
+        *out = pl;
+        return ENH_OK;
+    }
+    if (dw && prec == ENH_PRECISION_FP32) {
+        if (!enh_dw_plan_init(pl, isa))
+            goto oom;
         *out = pl;
         return ENH_OK;
     }
@@ -255,9 +264,12 @@ static enh_status create_plan(const enh_conv_params *p, enh_isa isa, enh_conv_al
             case ENH_ACT_RELU: pl->fslope[i] = 0.0f; break;
             case ENH_ACT_LEAKY: pl->fslope[i] = p->act_slope; break;
             case ENH_ACT_PRELU: pl->fslope[i] = p->prelu[p->prelu_count == 1 ? 0 : oc]; break;
+            case ENH_ACT_CLIP: pl->fslope[i] = 1.0f; break;
             }
         }
-    c->act = p->act != ENH_ACT_NONE;
+    c->act = p->act == ENH_ACT_CLIP ? 2 : p->act != ENH_ACT_NONE;
+    c->lo = p->clip_lo;
+    c->hi = p->clip_hi;
     c->wpack = pl->wpack;
     c->wbf = pl->wbf;
     c->bias = pl->fbias;

@@ -9,6 +9,7 @@
 
 #include "nn/conv.h"
 #include "nn/conv_fast.h"
+#include "nn/dwconv.h"
 
 struct enh_conv_plan {
     enh_conv_params p; /* ref plans: owned copies of weight/bias/prelu; fast plans: NULLs */
@@ -21,8 +22,18 @@ struct enh_conv_plan {
     enh_precision prec; /* FP32 or BF16 */
     int ng_max;
     size_t npack; /* floats in wpack */
+    const enh_dw_isa *dwisa; /* depthwise plans (dwconv.c: wpack = [c][kh*kw], p points at the
+                                plan's copies), else NULL */
+    enh_dw_conv dwc;
     char name[48];
 };
+
+/* dwconv.c: 1 when the depthwise kernel takes this shape (groups == cin == cout > 1); plan init
+ * (pl->p set, weights borrowed; 0 when out of memory) and run (enh_conv_plan_run's contract). */
+int enh_dw_applies(const enh_conv_params *p);
+int enh_dw_plan_init(enh_conv_plan *pl, enh_isa isa);
+void enh_dw_plan_run(const enh_conv_plan *pl, const float *in, int n, int h, int w, float *out,
+                     const float *residual, enh_pool *pool);
 
 /* conv_scratch.c: per-slot scratch buffers, recycled across calls (NULL when out of memory) */
 float *enh_conv_scratch_acquire(size_t n);

@@ -39,6 +39,7 @@ static float activate(const enh_conv_params *p, int o, float v)
     case ENH_ACT_RELU: return v > 0 ? v : 0;
     case ENH_ACT_LEAKY: return v > 0 ? v : v * p->act_slope;
     case ENH_ACT_PRELU: return v > 0 ? v : v * p->prelu[p->prelu_count == 1 ? 0 : o];
+    case ENH_ACT_CLIP: return v < p->clip_lo ? p->clip_lo : (v > p->clip_hi ? p->clip_hi : v);
     }
     return v;
 }

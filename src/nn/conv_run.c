@@ -150,6 +150,13 @@ void enh_conv_plan_run_ex(const enh_conv_plan *pl, const float *in, int n, int h
         post_whole(n, oh, ow, post, post_ctx);
         return;
     }
+    if (pl->dwisa) { /* depthwise (dwconv.c): bands of planes, the boxes once all are done */
+        if (vc)
+            vc->done = 0;
+        enh_dw_plan_run(pl, in, n, h, w, out, residual, pool);
+        post_whole(n, oh, ow, post, post_ctx);
+        return;
+    }
     if (!pool)
         pool = enh_pool_default();
     const int nt = enh_pool_threads(pool), vw = pl->isa->vw;
@@ -170,6 +177,13 @@ void enh_conv_plan_run_ex(const enh_conv_plan *pl, const float *in, int n, int h
     per_block_units = units / (4 * (size_t)nt);
     if (per_block_units < 1)
         per_block_units = 1;
+    /* A small map through im2col+GEMM (MobileNet's 14x14 and 7x7 layers): blocks as wide as the
+     * budget allows, and the threads split the output channels instead (below). Blocks of one
+     * vector of pixels each re-streamed the whole weight matrix for 8 columns of output. */
+    const size_t upi = ((size_t)oh * ow + vw - 1) / vw; /* GEMM units per image */
+    const int small = pl->algo == ENH_ALGO_GEMM && c.groups == 1 && !post && upi <= 2 * (size_t)pl->ng_max;
+    if (small)
+        per_block_units = upi;
     c.ng = per_block_units < (size_t)pl->ng_max ? (int)per_block_units : pl->ng_max;
     vcache_attach(pl, vc, cmax, n, h, w, &c, units, &r.job);
     if (pl->algo == ENH_ALGO_WINO) {
@@ -180,6 +194,15 @@ void enh_conv_plan_run_ex(const enh_conv_plan *pl, const float *in, int n, int h
         size_t tb = (size_t)c.ng * vw;
         r.job.ngroups = ((size_t)oh * ow + tb - 1) / tb;
         nblocks = (size_t)n * r.job.ngroups;
+        r.job.csplit = 1;
+        if (small && nt > 1 && nblocks < 4 * (size_t)nt) { /* chunks of >= 2 micro-kernel panels */
+            int panels = c.coutp_g / pl->isa->mr, cs = (int)((4 * (size_t)nt + nblocks - 1) / nblocks);
+            cs = cs < panels / 2 ? cs : panels / 2;
+            if (cs > 1) {
+                r.job.csplit = cs;
+                nblocks *= (size_t)cs;
+            }
+        }
         r.fn = pl->isa->gemm_blocks;
     }
     r.job.c = &c;
@@ -222,6 +245,7 @@ void enh_conv_plan_run_ex(const enh_conv_plan *pl, const float *in, int n, int h
         nblocks = r.job.ngroups;
     } else {
         r.job.ngroups = ((size_t)oh * ow + vw - 1) / vw;
+        r.job.csplit = 1;
         nblocks = (size_t)n * r.job.ngroups;
     }
     r.job.wpf = 1;

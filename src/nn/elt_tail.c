@@ -8,7 +8,7 @@
 int enh_elt_tail_find(const enh_graph *g, int conv, const int *readers)
 {
     const enh_node *c = &g->nodes[conv];
-    /* clip / sigmoid run after the conv: the epilogue would come too early */
+    /* sigmoid runs after the conv: the epilogue would come too early */
     if (c->op != ENH_OP_CONV || conv + 1 >= g->nnodes || readers[c->out] != 1 ||
         !enh_nact_in_conv_epilogue(c->act.kind))
         return -1;

@@ -139,11 +139,13 @@ void enh_pool_resolve(const enh_node *n, int h, int w, int *pt, int *pb, int *pl
 /* Crop box per axis (C, H, W) for input shape *in; -1 when empty / outside. */
 int enh_crop_resolve(const enh_node *n, const enh_shape *in, int start[3], int len[3]);
 
-/* The activations a conv plan applies in its own epilogue (none, ReLU, LeakyReLU, PReLU);
- * Clip and Sigmoid run as a separate pass after the convolution. */
+/* The activations a conv plan applies in its own epilogue (none, ReLU, LeakyReLU, PReLU, Clip:
+ * MobileNet's 35 ReLU6 would each be a pass over the conv's output otherwise); Sigmoid runs as
+ * a separate pass after the convolution. */
 static inline int enh_nact_in_conv_epilogue(enh_nact k)
 {
-    return k == ENH_NACT_NONE || k == ENH_NACT_RELU || k == ENH_NACT_LEAKY || k == ENH_NACT_PRELU;
+    return k == ENH_NACT_NONE || k == ENH_NACT_RELU || k == ENH_NACT_LEAKY || k == ENH_NACT_PRELU ||
+           k == ENH_NACT_CLIP;
 }
 
 /* How many node inputs read each tensor (ntensors + 1 counts; the graph output counts as one

@@ -4,7 +4,8 @@
  *  2. a residual add (BinaryOp add of equal shapes, Eltwise sum with coefficients
  *     [c, 1]) of a convolution output nobody else reads becomes the convolution's
  *     `residual` input; a coefficient c > 0 is folded into the weights and bias, which
- *     is exact math because ReLU / LeakyReLU / PReLU are positively homogeneous.
+ *     is exact math because ReLU / LeakyReLU / PReLU are positively homogeneous (Clip is not:
+ *     a clipped conv only takes coefficient 1).
  * Shapes are probed at two input sizes so broadcasting adds are never fused (at the graph's
  * fixed size when it has one: it never runs at another). */
 #include <stdlib.h>
@@ -104,7 +105,7 @@ enh_status enh_graph_fuse(enh_graph *g, enh_error *err)
                 cc = add->p.elt.coeffs[side];
                 co = add->p.elt.coeffs[1 - side];
             }
-            if (co != 1.f || !(cc > 0.f))
+            if (co != 1.f || !(cc > 0.f) || (cc != 1.f && c->act.kind == ENH_NACT_CLIP))
                 continue;
             if (cc != 1.f) {
                 size_t nw = (size_t)c->p.conv.cout * (c->p.conv.cin / c->p.conv.groups) * c->p.conv.kh * c->p.conv.kw;

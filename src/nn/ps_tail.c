@@ -9,7 +9,7 @@ void enh_ps_tail_find(const enh_graph *g, int conv, const int *readers, enh_ps_t
 {
     t->ps = t->interp = t->add = t->src = -1;
     const enh_node *c = &g->nodes[conv];
-    /* clip / sigmoid run after the conv as a separate pass: the epilogue would come too early */
+    /* sigmoid runs after the conv as a separate pass: the epilogue would come too early */
     if (c->op != ENH_OP_CONV || !enh_nact_in_conv_epilogue(c->act.kind) || readers[c->out] != 1 ||
         conv + 2 >= g->nnodes)
         return;
