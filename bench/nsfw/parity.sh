@@ -8,11 +8,11 @@
 # Images: the 8 development photos (JPEG decoded to 8-bit RGB PNG by /usr/bin/python3 PIL, as the
 # peer README does), Kodak24 kodim01-08 and all of Set14 (6 of them grey: grey is expanded to RGB).
 #
-#   bench/nsfw/parity.sh                 # both layers models, 30 images
+#   bench/nsfw/parity.sh                 # the three models, 30 images
 #   MODELS=MobileNetV2 RUNS=5 bench/nsfw/parity.sh
 # Env: BUILD (build/release), PEER (/work/peers/nsfwjs, set up with its setup.sh), OUT
 # (/tmp/nsfw-parity), THREADS (2), RUNS (1: timed calls per image, after one warm-up), MODELS.
-# The models must be installed: enhance models fetch nsfwjs-mobilenetv2 nsfwjs-inceptionv3.
+# The models must be installed: enhance models fetch nsfwjs-mobilenetv2 nsfwjs-mobilenetv2mid nsfwjs-inceptionv3.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build/release}
@@ -20,7 +20,7 @@ PEER=${PEER:-/work/peers/nsfwjs}
 OUT=${OUT:-/tmp/nsfw-parity}
 THREADS=${THREADS:-2}
 RUNS=${RUNS:-1}
-MODELS=${MODELS:-"MobileNetV2 InceptionV3"}
+MODELS=${MODELS:-"MobileNetV2 MobileNetV2Mid InceptionV3"}
 PHOTOS=${PHOTOS:-/work/shared/photos}
 BENCH=${BENCHDATA:-/work/shared/benchdata}
 run=$BUILD/bench/nsfw/nsfw_run
@@ -44,8 +44,9 @@ echo "== $(date -u +%H:%M:%S) load: $(cut -d' ' -f1-3 /proc/loadavg); ${#imgs[@]
 for m in $MODELS; do
   case $m in
     MobileNetV2) name=nsfwjs-mobilenetv2 ;;
+    MobileNetV2Mid) name=nsfwjs-mobilenetv2mid ;;
     InceptionV3) name=nsfwjs-inceptionv3 ;;
-    *) echo "unknown model $m (MobileNetV2, InceptionV3)" >&2; exit 1 ;;
+    *) echo "unknown model $m (MobileNetV2, MobileNetV2Mid, InceptionV3)" >&2; exit 1 ;;
   esac
   d="$OUT/$m"
   rm -rf "$d" && mkdir -p "$d"

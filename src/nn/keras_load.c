@@ -1,7 +1,8 @@
 /* keras_load.c - the topology of a TF.js layers model (keras_load.h): model_config's layers
- * with their inbound_nodes, put in dependency order from the output (a cycle is an error that
- * names a layer on it), each layer built by keras_layers.c, then checks at the input size the
- * model declares (Flatten/Dense read 1x1 maps, so NCHW and NHWC flatten alike). */
+ * with their inbound_nodes (or a graph model's nodes, keras_graph.c), put in dependency order
+ * from the output (a cycle is an error that names a layer on it), each layer built by
+ * keras_layers.c / keras_conv.c, then checks at the input size the model declares
+ * (Flatten/Dense read 1x1 maps, so NCHW and NHWC flatten alike). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,48 +54,6 @@ static enh_status parse_inbound(keras_ctx *c, int i, json_t *jl, enh_error *err)
                             c->file, l->name, src);
         l->in[l->nin++] = j;
     }
-    return ENH_OK;
-}
-
-/* Dependency order of the layers the output needs (iterative DFS; grey = on the stack). */
-static enh_status order(keras_ctx *c, int **out, int *count, enh_error *err)
-{
-    char *color = calloc((size_t)c->nl, 1);
-    int *stack = malloc((size_t)c->nl * sizeof *stack), *edge = calloc((size_t)c->nl, sizeof *edge);
-    int *ord = malloc((size_t)c->nl * sizeof *ord), sp = 0, n = 0;
-    enh_status st = ENH_OK;
-    if (!color || !stack || !edge || !ord) {
-        st = enh_fail(err, ENH_ENOMEM, "out of memory");
-        goto done;
-    }
-    stack[sp++] = c->output_layer;
-    color[c->output_layer] = 1;
-    while (sp && st == ENH_OK) {
-        int v = stack[sp - 1];
-        if (edge[v] < c->L[v].nin) {
-            int u = c->L[v].in[edge[v]++];
-            if (color[u] == 1)
-                st = enh_fail(err, ENH_EINVAL, "%s: the layers form a cycle through '%s'", c->file, c->L[u].name);
-            else if (!color[u]) {
-                color[u] = 1;
-                stack[sp++] = u;
-            }
-        } else {
-            color[v] = 2;
-            ord[n++] = v;
-            sp--;
-        }
-    }
-done:
-    free(color);
-    free(stack);
-    free(edge);
-    if (st != ENH_OK) {
-        free(ord);
-        return st;
-    }
-    *out = ord;
-    *count = n;
     return ENH_OK;
 }
 
@@ -219,7 +178,10 @@ enh_status enh_keras_load(const char *model_path, enh_keras_model *out, enh_erro
         json_decref(root);
         return enh_fail(err, ENH_ENOMEM, "out of memory");
     }
-    if ((st = load_topology(&c, root, err)) != ENH_OK || (st = order(&c, &ord, &nord, err)) != ENH_OK)
+    const char *fmt = json_string_value(json_object_get(root, "format"));
+    int graph = fmt && !strcmp(fmt, "graph-model");
+    if ((st = graph ? keras_graph_topology(&c, root, err) : load_topology(&c, root, err)) != ENH_OK ||
+        (st = keras_order(&c, &ord, &nord, err)) != ENH_OK)
         goto done;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", model_path);
@@ -236,7 +198,9 @@ enh_status enh_keras_load(const char *model_path, enh_keras_model *out, enh_erro
     c.L[c.output_layer].readers++;
     for (int k = 0; k < nord && st == ENH_OK; k++) {
         int i = ord[k];
-        if (!strcmp(c.L[i].cls, "InputLayer"))
+        if (graph)
+            st = keras_build_graph_node(&c, i, err);
+        else if (!strcmp(c.L[i].cls, "InputLayer"))
             st = c.L[i].nin ? enh_fail(err, ENH_EINVAL, "%s: input layer '%s' has inputs", model_path, c.L[i].name)
                             : input_layer(&c, i, err);
         else if (!c.L[i].nin)

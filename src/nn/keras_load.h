@@ -9,6 +9,8 @@
  * (added to the next convolution's pads, else an identity conv with pads), Add / Multiply /
  * Maximum, Concatenate, Average/MaxPooling2D (valid, same: padded taps left out of an average),
  * GlobalAverage/MaxPooling2D, Flatten (of a 1x1 map), Dense, Dropout (identity).
+ * Also the small TF.js graph models of classifiers (nsfwjs MobileNetV2Mid: fused convolutions,
+ * depthwise, pooling, MatMul; keras_graph.c), into the same IR.
  * Weights are looked up by name (<layer>/<weight>); uint8/uint16-affine ones decode as
  * (float)((double)q * scale + min), the way tfjs-core does; a weight may straddle shards.
  *

@@ -164,16 +164,9 @@ static int name_matches(const char *full, const char *layer, const char *wname)
     return fl == ll + 1 + wl || full[fl - wl - 2 - ll] == '/';
 }
 
-enh_status keras_weight_get(const keras_weights *kw, const char *layer, const char *wname, int rank,
-                            int *shape, float **out, enh_error *err)
+/* w checked against the expected shape and decoded; `who` names the layer in messages. */
+static enh_status decode(const keras_weight *w, const char *who, int rank, int *shape, float **out, enh_error *err)
 {
-    *out = NULL;
-    const keras_weight *w = NULL;
-    for (int i = 0; i < kw->n && !w; i++)
-        if (name_matches(kw->w[i].name, layer, wname))
-            w = &kw->w[i];
-    if (!w)
-        return enh_fail(err, ENH_EINVAL, "layer '%s': weight '%s/%s' is not in the weightsManifest", layer, layer, wname);
     int ok = w->rank == rank;
     for (int i = 0; ok && i < rank; i++)
         ok = shape[i] < 0 || shape[i] == w->shape[i];
@@ -184,11 +177,11 @@ enh_status keras_weight_get(const keras_weights *kw, const char *layer, const ch
         for (int i = 0; i < w->rank; i++)
             snprintf(got + strlen(got), sizeof got - strlen(got), "%s%d", i ? "," : "", w->shape[i]);
         return enh_fail(err, ENH_EINVAL, "layer '%s': weight '%s' has shape [%s], the layer needs [%s] (-1: any)",
-                        layer, w->name, got, want);
+                        who, w->name, got, want);
     }
     for (int i = 0; i < rank; i++)
         shape[i] = w->shape[i];
-    float *v = enh_alloc(w->count * sizeof *v);
+    float *v = enh_alloc((w->count ? w->count : 1) * sizeof *v);
     if (!v)
         return enh_fail(err, ENH_ENOMEM, "out of memory for weight '%s'", w->name);
     const unsigned char *s = w->data;
@@ -202,4 +195,24 @@ enh_status keras_weight_get(const keras_weights *kw, const char *layer, const ch
         memcpy(v, s, w->count * sizeof *v); /* little-endian float32, as TF.js writes them */
     *out = v;
     return ENH_OK;
+}
+
+enh_status keras_weight_get(const keras_weights *kw, const char *layer, const char *wname, int rank,
+                            int *shape, float **out, enh_error *err)
+{
+    *out = NULL;
+    for (int i = 0; i < kw->n; i++)
+        if (name_matches(kw->w[i].name, layer, wname))
+            return decode(&kw->w[i], layer, rank, shape, out, err);
+    return enh_fail(err, ENH_EINVAL, "layer '%s': weight '%s/%s' is not in the weightsManifest", layer, layer, wname);
+}
+
+enh_status keras_weight_named(const keras_weights *kw, const char *name, const char *who, int rank, int *shape,
+                              float **out, enh_error *err)
+{
+    *out = NULL;
+    for (int i = 0; i < kw->n; i++)
+        if (!strcmp(kw->w[i].name, name))
+            return decode(&kw->w[i], who, rank, shape, out, err);
+    return enh_fail(err, ENH_EINVAL, "node '%s': weight '%.200s' is not in the weightsManifest", who, name);
 }

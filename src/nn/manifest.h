@@ -27,8 +27,9 @@
 typedef enum {
     ENH_MODEL_NCNN = 0, /* .param + .bin in the models folder (the default when "format" is absent) */
     ENH_MODEL_TFJS,     /* model.json + weight shards in <models folder>/<name>/ */
-    ENH_MODEL_TFJS_LAYERS /* a TF.js layers model (Keras topology) in <models folder>/<name>/: model.json or
-                           * nsfwjs's model.min.js container + shards (keras_load.h); classifiers */
+    ENH_MODEL_TFJS_LAYERS /* a TF.js classifier read into the NCHW graph by keras_load.h, in <models
+                           * folder>/<name>/: a layers model (Keras topology) or a small graph model,
+                           * model.json or nsfwjs's model.min.js container + shards */
 } enh_model_format;
 
 typedef struct enh_model_file {

@@ -1,7 +1,8 @@
 /* keras_synth.h - writes TF.js layers models for the loader tests the way nsfwjs ships them:
  * model.min.js (a browserify wrapper exporting model.json as a JavaScript object literal:
  * unquoted keys, !0/!1, .5 numbers) and group1-shardKofN.min.js (a wrapper exporting the
- * base64 of one shard). Weights are uint8-affine quantised from seeded random values; the
+ * base64 of one shard); also TF.js graph models (ks_write_graph). Weights are uint8-affine
+ * quantised from seeded random values; the
  * test's reference uses the dequantised values, (float)((double)q * scale + min).
  * Header-only (static functions), for tests. */
 #ifndef ENH_TESTS_KERAS_SYNTH_H
@@ -154,14 +155,29 @@ static inline char *ks_base64(const unsigned char *s, size_t n)
 /* Writes dir/model.min.js and the weights as `nshards` shards (split at odd byte offsets, so a
  * weight straddles each boundary). `reverse` lists the layers in reverse order (the loader must
  * not rely on the file's order). Returns 0 on success. */
+static inline int ks_write_root(ks_model *m, const char *dir, const char *out_layer, int nshards, int reverse,
+                                json_t *graph_nodes);
 static inline int ks_write(ks_model *m, const char *dir, int in_h, int in_w, int in_c, const char *out_layer,
                            int nshards, int reverse)
+{
+    (void)in_h, (void)in_w, (void)in_c;
+    return ks_write_root(m, dir, out_layer, nshards, reverse, NULL);
+}
+
+/* A TF.js graph model instead: `nodes` (taken) is modelTopology.node; its Const nodes' values
+ * are the weights of the same names. */
+static inline int ks_write_graph(ks_model *m, const char *dir, json_t *nodes)
+{
+    return ks_write_root(m, dir, NULL, 1, 0, nodes);
+}
+
+static inline int ks_write_root(ks_model *m, const char *dir, const char *out_layer, int nshards, int reverse,
+                                json_t *graph_nodes)
 {
     json_t *layers = json_array();
     size_t nl = json_array_size(m->layers);
     for (size_t i = 0; i < nl; i++)
         json_array_append(layers, json_array_get(m->layers, reverse ? nl - 1 - i : i));
-    (void)in_h, (void)in_w, (void)in_c;
     json_t *ws = json_array(), *paths = json_array();
     size_t total = 0;
     for (int i = 0; i < m->nw; i++) {
@@ -201,11 +217,17 @@ static inline int ks_write(ks_model *m, const char *dir, int in_h, int in_w, int
         start = end;
     }
     free(all);
-    json_t *root = json_pack(
-        "{s:{s:s,s:s,s:{s:s,s:{s:s,s:o,s:[[s,i,i]],s:[[s,i,i]]}}},s:[{s:o,s:o}]}", "modelTopology", "keras_version",
-        "2.2.4", "backend", "tensorflow", "model_config", "class_name", "Model", "config", "name", "synth", "layers",
-        layers, "input_layers", "input_1", 0, 0, "output_layers", out_layer, 0, 0, "weightsManifest", "paths", paths,
-        "weights", ws);
+    json_t *root;
+    if (graph_nodes) {
+        json_decref(layers);
+        root = json_pack("{s:s,s:{s:o},s:[{s:o,s:o}]}", "format", "graph-model", "modelTopology", "node", graph_nodes,
+                         "weightsManifest", "paths", paths, "weights", ws);
+    } else
+        root = json_pack(
+            "{s:{s:s,s:s,s:{s:s,s:{s:s,s:o,s:[[s,i,i]],s:[[s,i,i]]}}},s:[{s:o,s:o}]}", "modelTopology", "keras_version",
+            "2.2.4", "backend", "tensorflow", "model_config", "class_name", "Model", "config", "name", "synth", "layers",
+            layers, "input_layers", "input_1", 0, 0, "output_layers", out_layer, 0, 0, "weightsManifest", "paths",
+            paths, "weights", ws);
     char *j = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(17));
     char *js = ks_jsify(j);
     char path[4096];

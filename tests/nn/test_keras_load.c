@@ -7,6 +7,8 @@
  *    reference computed here in double;
  *  - the graph it builds: BN folded into its conv, the pads of ZeroPadding2D on the conv;
  *  - 'same' average pooling leaves the padded taps out of the divisor;
+ *  - a TF.js graph model with MobileNetV2Mid's ops (scalar Mul/Sub, fused conv + Relu6 with SAME
+ *    stride 2, fused depthwise, AddV2, AvgPool, Squeeze, fused MatMul, Softmax) against the same;
  *  - hostile files: every one fails with a message, never a crash (run under ASan too). */
 #include <math.h>
 #include <stdio.h>
@@ -335,6 +337,124 @@ static void test_same_pool_divisor(const char *dir)
     ks_free(&m);
 }
 
+
+/* ---- a TF.js graph model (nsfwjs MobileNetV2Mid's ops) ---- */
+static char *b64s(const char *s) { return ks_base64((const unsigned char *)s, strlen(s)); }
+
+static json_t *gnode(const char *name, const char *op, json_t *inputs, json_t *attr)
+{
+    return json_pack("{s:s,s:s,s:o,s:o}", "name", name, "op", op, "input", inputs ? inputs : json_array(), "attr",
+                     attr ? attr : json_object());
+}
+
+static json_t *s_attr(const char *v)
+{
+    char *b = b64s(v);
+    json_t *a = json_pack("{s:s}", "s", b);
+    free(b);
+    return a;
+}
+
+static json_t *list_s(const char *a, const char *b)
+{
+    json_t *l = json_array();
+    char *x = b64s(a);
+    json_array_append_new(l, json_string(x));
+    free(x);
+    if (b) {
+        x = b64s(b);
+        json_array_append_new(l, json_string(x));
+        free(x);
+    }
+    return json_pack("{s:{s:o}}", "list", "s", l);
+}
+
+static json_t *list_i(int a, int b, int c, int d) { return json_pack("{s:{s:[s,s,s,s]}}", "list", "i",
+    (char[2]){(char)('0' + a), 0}, (char[2]){(char)('0' + b), 0}, (char[2]){(char)('0' + c), 0}, (char[2]){(char)('0' + d), 0}); }
+
+static void test_graph_model(const char *dir)
+{
+    ks_model m = {0};
+    m.layers = json_array();
+    m.rng = 777;
+    int d0[1] = {1}, d4[4], d1[1], d2[2];
+    const float *my = ks_weight_add(&m, "mul", "y", 0, d0, 2.0, 2.0 + 255 * 0.01);
+    const float *sy = ks_weight_add(&m, "sub", "y", 0, d0, 1.0, 1.0 + 255 * 0.01);
+    const float *cw = ks_weight_add(&m, "conv", "w", 4, (d4[0] = 3, d4[1] = 3, d4[2] = 3, d4[3] = 4, d4), -0.5, 0.5);
+    d1[0] = 4;
+    const float *cb = ks_weight_add(&m, "conv", "b", 1, d1, -0.3, 0.3);
+    const float *dww = ks_weight_add(&m, "dw", "w", 4, (d4[0] = 3, d4[1] = 3, d4[2] = 4, d4[3] = 1, d4), -0.6, 0.6);
+    const float *dwb = ks_weight_add(&m, "dw", "b", 1, d1, -0.3, 0.3);
+    const float *mw = ks_weight_add(&m, "mm", "w", 2, (d2[0] = 4, d2[1] = 5, d2), -1, 1);
+    d1[0] = 5;
+    const float *mb = ks_weight_add(&m, "mm", "b", 1, d1, -0.1, 0.1);
+    json_t *nodes = json_array();
+    json_t *shape = json_pack("{s:{s:[{s:s},{s:s},{s:s},{s:s}]}}", "shape", "dim", "size", "-1", "size", "6", "size", "6",
+                              "size", "3");
+    json_array_append_new(nodes, gnode("input", "Placeholder", NULL, json_pack("{s:o}", "shape", shape)));
+    const char *consts[] = {"mul/y", "sub/y", "conv/w", "conv/b", "dw/w", "dw/b", "mm/w", "mm/b"};
+    for (int i = 0; i < 8; i++)
+        json_array_append_new(nodes, gnode(consts[i], "Const", NULL, NULL));
+    json_array_append_new(nodes, gnode("mul", "Mul", json_pack("[s,s]", "mul/y", "input"), NULL));
+    json_array_append_new(nodes, gnode("sub", "Sub", json_pack("[s,s]", "mul", "sub/y"), NULL));
+    json_array_append_new(nodes, gnode("conv", "_FusedConv2D", json_pack("[s,s,s]", "sub", "conv/w", "conv/b"),
+                                       json_pack("{s:o,s:o,s:o,s:o,s:o}", "strides", list_i(1, 2, 2, 1), "dilations",
+                                                 list_i(1, 1, 1, 1), "padding", s_attr("SAME"), "data_format",
+                                                 s_attr("NHWC"), "fused_ops", list_s("BiasAdd", "Relu6"))));
+    json_array_append_new(nodes, gnode("dw", "FusedDepthwiseConv2dNative", json_pack("[s,s,s]", "conv:0", "dw/w", "dw/b"),
+                                       json_pack("{s:o,s:o,s:o}", "strides", list_i(1, 1, 1, 1), "padding", s_attr("SAME"),
+                                                 "fused_ops", list_s("BiasAdd", NULL))));
+    json_array_append_new(nodes, gnode("add", "AddV2", json_pack("[s,s,s]", "conv", "dw", "^mul"), NULL));
+    json_array_append_new(nodes, gnode("pool", "AvgPool", json_pack("[s]", "add"),
+                                       json_pack("{s:o,s:o,s:o}", "ksize", list_i(1, 3, 3, 1), "strides", list_i(1, 1, 1, 1),
+                                                 "padding", s_attr("VALID"))));
+    json_array_append_new(nodes, gnode("sq", "Squeeze", json_pack("[s]", "pool"), NULL));
+    json_array_append_new(nodes, gnode("mm", "_FusedMatMul", json_pack("[s,s,s]", "sq", "mm/w", "mm/b"),
+                                       json_pack("{s:o}", "fused_ops", list_s("BiasAdd", NULL))));
+    json_array_append_new(nodes, gnode("sm", "Softmax", json_pack("[s]", "mm"), NULL));
+    json_array_append_new(nodes, gnode("Identity", "Identity", json_pack("[s]", "sm"), NULL));
+    CHECK(ks_write_graph(&m, dir, nodes) == 0, "write the graph model");
+    enh_keras_model km;
+    enh_error err = {0};
+    enh_model *model = NULL;
+    enh_status st = load_model(dir, &km, &err);
+    if (st == ENH_OK) {
+        CHECK(km.in_h == 6 && km.in_w == 6 && km.out_size == 5 && km.out_softmax, "graph model facts");
+        st = enh_model_from_graph(km.graph, &model, &err);
+    }
+    CHECK(st == ENH_OK, "graph model: %s", err.msg);
+    if (st == ENH_OK) {
+        float x[108], nchw[108], out[5];
+        for (int i = 0; i < 108; i++)
+            x[i] = (float)ks_rand(&m);
+        for (int p = 0; p < 36; p++)
+            for (int k = 0; k < 3; k++)
+                nchw[k * 36 + p] = x[p * 3 + k];
+        st = enh_model_run_graph(model, nchw, 1, 6, 6, out, NULL, &err);
+        CHECK(st == ENH_OK, "run: %s", err.msg);
+        tens in = t_new(6, 6, 3);
+        for (int i = 0; i < 108; i++)
+            in.v[i] = (double)x[i] * my[0] - sy[0];
+        tens p1 = r_pad(in, 0, 1, 0, 1), c1 = r_conv(p1, cw, cb, 3, 3, 2, 4, 0); /* SAME, stride 2 on 6: 0 / 1 */
+        r_clip(c1, 0, 6);
+        tens p2 = r_pad(c1, 1, 1, 1, 1), dw = r_conv(p2, dww, dwb, 3, 3, 1, 4, 1);
+        for (int i = 0; i < 36; i++)
+            dw.v[i] += c1.v[i];
+        tens pl = r_pool(dw, 3, 0, 0, 1);
+        double logits[5], maxd = 0;
+        r_dense(pl.v, 4, mw, mb, 5, 0, logits);
+        for (int k = 0; k < 5; k++)
+            maxd = fmax(maxd, fabs(out[k] - logits[k]));
+        printf("synthetic graph model: max |ours - reference| of the logits %.3g\n", maxd);
+        CHECK(maxd < 1e-5, "graph model logits differ by %g", maxd);
+        tens all[] = {in, p1, c1, p2, dw, pl};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+            free(all[i].v);
+    }
+    enh_model_free(model);
+    ks_free(&m);
+}
+
 /* ---- hostile files ---- */
 static void write_file(const char *path, const char *text)
 {
@@ -567,6 +687,7 @@ int main(void)
     test_js_literal();
     test_network(dir);
     test_same_pool_divisor(dir);
+    test_graph_model(dir);
     test_hostile(dir);
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

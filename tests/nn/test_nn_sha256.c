@@ -69,7 +69,7 @@ int main(void)
             CHECK(!strcmp(e[i].tarball_dir, "package/models") && !strcmp(enh_model_format_name(e[i].format), "tfjs"));
         }
     }
-    CHECK(ntfjs == 4 && nlayers == 2);
+    CHECK(ntfjs == 4 && nlayers == 3);
     CHECK(!enh_model_is_classifier(enh_manifest_find("realesrgan-x4fast")));
     CHECK(enh_manifest_find("realesr-animevideov3-x3")->scale == 3);
     static const struct { const char *name, *purpose; int nfiles; } maxim[] = {
