@@ -153,6 +153,7 @@ struct enh_server {
     atomic_int generation;    /* successful config loads (1 = the first) */ /* HTTP requests between first call and completion */
     pthread_t *io_threads, *pipe_threads, monitor, loader;
     int n_io, n_pipe, loader_started, monitor_started;
+    int decoding, pipe_idle; /* under mu: decodes running, pipeline workers waiting (the decode gate) */
     char web_index_path[1024];
     struct serve_jobs *jobs; /* asynchronous jobs (jobs.h) */
     struct serve_nets *nets; /* the restoration networks' batchers (net_stage.h), made on first use */
