@@ -12,8 +12,8 @@ tree). W: where the peer binary and the distorted images go (default .cache/bris
   apt-get install --no-install-recommends libopencv-contrib-dev libopencv-dev opencv-data
 Run with /usr/bin/python3 (numpy, PIL). Images: ../shared/photos and ../shared/benchdata.
 
-parity: photos, LIVE1, CBSD68, Kodak24 and the distorted images made by `correlation` (when
-present): per set the largest relative difference |ours - cv| / cv (images OpenCV scores below 1
+parity: photos, LIVE1, CBSD68, Kodak24, 15 synthetic images with flat areas (made here) and
+the distorted images made by `correlation` (when present): per set the largest relative difference |ours - cv| / cv (images OpenCV scores below 1
 are counted by their absolute difference instead, printed apart), how many images have all 36
 features identical, and the CPU time per megapixel of each side (process CPU time of the score
 alone, decode excluded, one thread each; read the load average printed with it).
@@ -127,6 +127,36 @@ def distortions(work):
     return out
 
 
+def flat_images(work):
+    """Synthetic images with flat, clipped and two-level areas at odd widths (where OpenCV's NaN
+    handling and its vector/scalar boundaries matter), and three without any local contrast."""
+    from PIL import Image
+    d = os.path.join(work, 'flat')
+    os.makedirs(d, exist_ok=True)
+    rng = np.random.default_rng(1)
+    photo = np.asarray(Image.open(os.path.join(SHARED, 'photos', 'dune.jpg')).convert('RGB'))
+    out = []
+    for i, (w, h) in enumerate([(64, 48), (333, 257), (517, 389), (1001, 67), (9, 9), (16, 300)]):
+        a = np.full((h, w, 3), 128, np.uint8)
+        yy, xx = np.mgrid[0:h, 0:w]
+        a[:, :w // 2] = rng.normal(128, 20, (h, w // 2, 3)).clip(0, 255).astype(np.uint8)
+        band = yy > h * 2 // 3
+        a[band] = (xx[band, None] * 255 // max(w - 1, 1)).astype(np.uint8)
+        a[:h // 4, w * 3 // 4:] = 255
+        b = photo[:h, :w].copy()
+        b[h // 3:h // 2] = 0
+        for name, img in (('flat%d.png' % i, a), ('part%d.png' % i, b)):
+            Image.fromarray(img).save(os.path.join(d, name))
+            out.append(os.path.join(d, name))
+    step = np.zeros((64, 64, 3), np.uint8)
+    step[:, 32:] = 200
+    for name, img in (('const.png', np.full((64, 64, 3), 128, np.uint8)), ('white.png', np.full((64, 64, 3), 255, np.uint8)),
+                      ('step.png', step)):
+        Image.fromarray(img).save(os.path.join(d, name))
+        out.append(os.path.join(d, name))
+    return out
+
+
 def spearman(x, y):
     def rank(v):
         v = np.asarray(v, float)
@@ -167,6 +197,7 @@ def cmd_parity(a):
     peer = peer_bin(a.work)
     sets = [('photos', listdir(os.path.join(SHARED, 'photos'))), ('LIVE1', listdir(os.path.join(BENCH, 'LIVE1'))),
             ('CBSD68', listdir(os.path.join(BENCH, 'CBSD68'))), ('Kodak24', listdir(os.path.join(BENCH, 'Kodak24')))]
+    sets.append(('flat', flat_images(a.work)))
     for kind in ('jpeg', 'noise', 'blur'):
         d = os.path.join(a.work, kind)
         if os.path.isdir(d):
@@ -192,7 +223,8 @@ def cmd_parity(a):
                     worst = (r, '%s: ours %.6f OpenCV %.6f' % (p, so, sc))
             else:
                 small.append(abs(so - sc))
-            same += ours[p][2] is not None and cv[p][2] is not None and np.array_equal(ours[p][2], cv[p][2])
+            fo, fc = ours[p][2], cv[p][2]
+            same += fo is not None and fc is not None and np.array_equal(fo, fc, equal_nan=True)
             m = megapixels(p)
             t_o += ours[p][1]
             t_c += cv[p][1]

@@ -8,8 +8,8 @@
  * Thread-safety: a loaded model is immutable; enh_brisque_score is reentrant.
  * Errors: ENH_ENOTFOUND when a file is missing (the message names the Debian package),
  * ENH_EINVAL for a malformed file, ENH_EUNSUPPORTED for an SVM that is not an RBF regression,
- * ENH_ENOMEM. enh_brisque_score: ENH_EINVAL for an image under 8x8 pixels or without local
- * contrast at one of its scales (a flat image; OpenCV returns NaN there).
+ * ENH_ENOMEM. enh_brisque_score: ENH_EINVAL for an image under 8x8 pixels. An image without
+ * local contrast at one of its scales (flat) scores 100 with the LIVE model, as in OpenCV.
  * The scores match OpenCV 4.6's cv::quality::QualityBRISQUE (bench/quality/README.md, brisque). */
 #ifndef ENH_ENHANCE_BRISQUE_H
 #define ENH_ENHANCE_BRISQUE_H

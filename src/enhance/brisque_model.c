@@ -194,12 +194,19 @@ enh_status enh_brisque_predict(const enh_brisque *b, const float f[ENH_BRISQUE_F
                                enh_error *err)
 {
     *score = 0;
+    if (!b || !f)
+        return enh_fail(err, ENH_EINVAL, "BRISQUE needs a loaded model and features");
     float x[ENH_BRISQUE_FEATURES];
     for (int i = 0; i < ENH_BRISQUE_FEATURES; i++) {
-        if (!isfinite(f[i]))
-            return enh_fail(err, ENH_EINVAL,
-                            "BRISQUE is undefined for this image: it has no local contrast at one of its scales "
-                            "(flat or nearly flat)");
+        if (!isfinite(f[i])) {
+            /* no local contrast at one of the scales (a flat, two-level or tiny image): every kernel
+             * value is then the same, the coefficients of an SVR sum to zero (LIVE: 7.7e-12), so
+             * OpenCV 4.6 gives -rho clamped, 100 with the LIVE model (measured: constant, white,
+             * step and 9x9 images) - the worst score, which is what a blank upload deserves */
+            float r = (float)-b->rho;
+            *score = r < 0.f ? 0.f : r > 100.f ? 100.f : r;
+            return ENH_OK;
+        }
         x[i] = -1.f + 2.f * (f[i] - b->range_min[i]) / (b->range_max[i] - b->range_min[i]);
     }
     double g = -b->gamma, sum = -b->rho;

@@ -7,7 +7,7 @@
  *    `bench/quality/brisque.py peer DIR/brisque_scene.png` (OpenCV 4.6 QualityBRISQUE, Debian
  *    libopencv-contrib406) printed the values below;
  *  - 16-bit, alpha and grey forms of one image score the same, and so does the reference blur;
- *    too small and flat images are refused. */
+ *    images under 8x8 are refused; flat and two-level images score 100, as in OpenCV. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -173,16 +173,24 @@ int main(int argc, char **argv)
     CHECK_NEAR(score(b, t), s_grey, 0);
     g_object_unref(t);
 
-    /* refused: too small, flat */
+    /* too small: refused; flat or two-level: 100, as OpenCV (its peer scores both 100) */
     double s = 0;
     CHECK(vips_crop(clean, &t, 0, 0, 7, 64, NULL) == 0);
     CHECK(enh_brisque_score(b, t, &s, &err) == ENH_EINVAL && strstr(err.msg, "at least"));
     g_object_unref(t);
     CHECK(vips_black(&t, 64, 64, "bands", 3, NULL) == 0);
     CHECK(vips_linear1(t, &u, 1.0, 128.0, "uchar", TRUE, NULL) == 0);
-    CHECK(enh_brisque_score(b, u, &s, &err) == ENH_EINVAL && strstr(err.msg, "undefined"));
+    CHECK(enh_brisque_score(b, u, &s, &err) == ENH_OK && s == 100);
     g_object_unref(t);
     g_object_unref(u);
+    VipsImage *step = NULL, *bars = NULL;
+    CHECK(vips_xyz(&t, 64, 64, NULL) == 0);
+    CHECK(vips_moreeq_const1(t, &bars, 32, NULL) == 0); /* band 0 is x: 0 left of 32, 255 from it */
+    CHECK(vips_extract_band(bars, &step, 0, NULL) == 0);
+    CHECK(enh_brisque_score(b, step, &s, &err) == ENH_OK && s == 100);
+    g_object_unref(t);
+    g_object_unref(bars);
+    g_object_unref(step);
     CHECK(enh_brisque_score(NULL, clean, &s, &err) == ENH_EINVAL);
 
     g_object_unref(grey);
