@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -408,6 +409,12 @@ int cli_batch_run(const char *in_dir, const char *out_dir, const cli_settings *s
         checker.max_pixels = s->max_pixels;
     }
 
+    /* One file's worth of memory at a time: image-sized buffers straight from mmap (freeing one
+     * returns it; glibc's adaptive threshold otherwise rises to 32 MB after the first big free
+     * and later buffers stay in the arenas), and the arenas trimmed after each file. Figures in
+     * README.md ("Folders"). Process-wide, so set here by the process owner, as `enhance serve`
+     * does (cmd_serve.c). */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     cli_progress bar;
     cli_progress_init(&bar, s->progress);
     atomic_int *cancel = cli_cancel_flag();
@@ -513,6 +520,7 @@ int cli_batch_run(const char *in_dir, const char *out_dir, const cli_settings *s
         fflush(stdout);
         free(in_path);
         free(out_path);
+        malloc_trim(0); /* the file's buffers, freed by now, back to the system (RSS) */
     }
     cli_progress_destroy(&bar);
     cli_journal_free(&journal);
