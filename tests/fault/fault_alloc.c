@@ -27,6 +27,9 @@ int __wrap_posix_memalign(void **p, size_t align, size_t n);
 static atomic_int g_armed;
 static atomic_long g_count, g_fail_at, g_failed;
 static atomic_int g_persistent;
+static _Thread_local int t_exempt;
+
+void fault_alloc_exempt_this_thread(void) { t_exempt = 1; }
 
 void fault_alloc_arm(long fail_at, int persistent)
 {
@@ -53,7 +56,7 @@ __attribute__((noinline)) void fault_alloc_failing(void) { __asm__ volatile("");
 /* 1 when this allocation must fail */
 static int should_fail(void)
 {
-    if (!atomic_load(&g_armed))
+    if (!atomic_load(&g_armed) || t_exempt)
         return 0;
     long k = atomic_fetch_add(&g_count, 1) + 1;
     long at = atomic_load(&g_fail_at);

@@ -26,5 +26,8 @@ void fault_alloc_arm(long fail_at, int persistent);
 long fault_alloc_disarm(void);
 /* How many allocations failed since the last arm. */
 long fault_alloc_failed(void);
+/* The calling thread's allocations are never counted nor failed (a test's HTTP client while
+ * the server runs on other threads of the process). */
+void fault_alloc_exempt_this_thread(void);
 
 #endif
