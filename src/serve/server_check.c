@@ -124,18 +124,15 @@ enh_status serve_check_gate(enh_server *s, serve_job *j, enh_error *err)
     return ENH_OK;
 }
 
-int serve_check_run_job(enh_server *s, serve_job *j)
+enh_status serve_check_run_job(enh_server *s, serve_job *j, enh_error *err)
 {
-    if (!j->check || !j->check->is_check)
-        return 0;
     serve_check *c = j->check;
     serve_compute_started(s, j);
     serve_checks *sc = checks_of(s);
-    enh_error err;
-    enh_error_clear(&err);
+    enh_error_clear(err);
     double t0 = enh_now();
-    enh_status st = sc ? enh_check_run(sc->k, j->image_in, &c->opts, &c->res, &err)
-                       : enh_fail(&err, ENH_ENOMEM, "out of memory");
+    enh_status st = sc ? enh_check_run(sc->k, j->image_in, &c->opts, &c->res, err)
+                       : enh_fail(err, ENH_ENOMEM, "out of memory");
     j->compute_s = enh_now() - t0;
     g_object_unref(j->image_in);
     j->image_in = NULL;
@@ -144,12 +141,12 @@ int serve_check_run_job(enh_server *s, serve_job *j)
         count_decision(s, "check", &c->res);
         c->json = enh_check_result_to_json(&c->res, NULL);
         if (!c->json)
-            st = enh_fail(&err, ENH_ENOMEM, "out of memory");
+            st = enh_fail(err, ENH_ENOMEM, "out of memory");
     } else if (st == ENH_EUNSUPPORTED) {
-        st = enh_fail(&err, ENH_ENOTFOUND, "%s", err.msg); /* a required part that is not built or installed */
+        st = ENH_ENOTFOUND; /* a required part that is not built or installed: model_not_found */
+        err->code = st;
     }
-    serve_finish(s, j, st, STAGE_PIPELINE, &err);
-    return 1;
+    return st;
 }
 
 const char *serve_check_error_type(const serve_job *j)

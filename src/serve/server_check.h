@@ -51,8 +51,9 @@ void serve_check_free(serve_check *c);
 /* Scheduler hooks (server.c). After the decode: the moderation of an enhance job; ENH_OK when
  * the job goes on (flagged or allowed), else the failure (serve_finish with it). */
 enh_status serve_check_gate(struct enh_server *s, struct serve_job *j, enh_error *err);
-/* On a pipeline worker: runs a check job and finishes it. 1 when the job was a check job. */
-int serve_check_run_job(struct enh_server *s, struct serve_job *j);
+/* On a pipeline worker: runs a check job (j->check->is_check); the caller finishes the job with
+ * the status (a leaf of server.c: this file never calls the scheduler back). */
+enh_status serve_check_run_job(struct enh_server *s, struct serve_job *j, enh_error *err);
 /* "moderation_blocked" for a job the policy refused, else NULL. */
 const char *serve_check_error_type(const struct serve_job *j);
 
