@@ -19,6 +19,11 @@ static size_t add(char *buf, size_t size, size_t pos, const char *fmt, ...)
     return pos + (size_t)n < size ? pos + (size_t)n : size - 1;
 }
 
+const char *enh_noise_kind(const enh_assessment *a)
+{
+    return a->noise_chroma_ratio < 0 ? "unknown" : a->noise_chroma_ratio < ENH_NOISE_LUMA_RATIO ? "luma" : "per-channel";
+}
+
 size_t enh_assessment_format(const enh_assessment *a, char *buf, size_t size)
 {
     if (!size)
@@ -28,13 +33,18 @@ size_t enh_assessment_format(const enh_assessment *a, char *buf, size_t size)
     p = add(buf, size, p, "score        %.0f/100, main problem: %s\n", a->score, enh_degradation_name(a->dominant));
     p = add(buf, size, p, "resolution   %dx%d (%.2f MP)%s\n", a->width, a->height, a->megapixels,
             a->severity[ENH_DEG_LOW_RESOLUTION] >= 0.5 ? ", low" : "");
-    p = add(buf, size, p, "sharpness    %.0f/100 (blur %.3f)\n", a->sharpness, a->blur);
+    p = add(buf, size, p, "sharpness    %.0f/100 (blur %.3f, sharpest region %.3f)\n", a->sharpness, a->blur,
+            a->blur_sharpest);
     if (a->jpeg_quality > 0)
         p = add(buf, size, p, "jpeg         quality %d (%s), blockiness %.3f\n", a->jpeg_quality,
                 a->jpeg_quality_from_file ? "from the file's tables" : "estimated from pixels", a->blockiness);
     else
         p = add(buf, size, p, "jpeg         no visible compression grid, blockiness %.3f\n", a->blockiness);
-    p = add(buf, size, p, "noise        sigma %.1f (of 255)\n", a->noise_sigma);
+    if (a->noise_chroma_ratio >= 0)
+        p = add(buf, size, p, "noise        sigma %.1f (of 255), %s (chroma/luma %.2f)\n", a->noise_sigma,
+                enh_noise_kind(a), a->noise_chroma_ratio);
+    else
+        p = add(buf, size, p, "noise        sigma %.1f (of 255)\n", a->noise_sigma);
     p = add(buf, size, p,
             "exposure     mean L* %.1f, L* p1/p50/p99 %.1f/%.1f/%.1f, clipped dark %.1f%% bright %.1f%%, "
             "correction %+.2f EV\n",
@@ -77,7 +87,16 @@ char *enh_assessment_to_json(const enh_assessment *a)
     for (int i = 1; i < ENH_DEG_COUNT; i++)
         json_object_set_new(sev, enh_degradation_name((enh_degradation)i), json_real(a->severity[i]));
     json_object_set_new(root, "severity", sev);
-    json_t *col = json_object_get(root, "colour"), *exp = json_object_get(root, "exposure");
+    json_t *col = json_object_get(root, "colour"), *exp = json_object_get(root, "exposure"),
+           *noise = json_object_get(root, "noise");
+    json_t *sharp = json_object_get(root, "sharpness");
+    if (sharp)
+        json_object_set_new(sharp, "blur_sharpest", json_real(a->blur_sharpest));
+    if (noise) {
+        json_object_set_new(noise, "chroma_ratio",
+                            a->noise_chroma_ratio >= 0 ? json_real(a->noise_chroma_ratio) : json_null());
+        json_object_set_new(noise, "kind", json_string(enh_noise_kind(a)));
+    }
     if (col) {
         json_object_set_new(col, "cast_angle_deg", json_real(a->cast_angle));
         json_object_set_new(col, "estimator_spread_deg", json_real(a->cast_spread));

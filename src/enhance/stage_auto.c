@@ -2,13 +2,14 @@
  *
  * Each degradation whose severity (assess.h, 0..1) reaches 0.5 switches on its remedy with a
  * strength from the measurement (strength.h mappings): jpeg -> decompress with the estimated
- * quality's tables, noise -> the denoising network (else the filter tuned to the measured
- * sigma), blur -> the deblurring network (else nothing), under/over-exposure -> auto_exposure,
- * colour cast -> auto_color. Remedies are the ones that measured best on the benchmark sets
+ * quality's tables, noise -> the denoising network for camera-like noise (else the filter tuned
+ * to the measured sigma), blur -> the deblurring network (else nothing), under/over-exposure ->
+ * auto_exposure, colour cast -> auto_color. Remedies are the ones that measured best on the benchmark sets
  * (bench/quality/README.md, "networks", 256x256 centre crops of the eight photos and Kodak24):
  *  - phone sensor noise: maxim-denoising beats the DCT filter by 1.2 dB on average (4.0 on the
  *    photos, 0.3 on Kodak24; SSIM 0.88 vs 0.79); on Gaussian noise (CBSD68) it is 3.7-4.4 dB
- *    worse than the filter, which the assessment cannot yet tell apart;
+ *    worse than the filter. The assessment tells the two apart by how much of the noise is in
+ *    chroma (assess.h, noise kind): luma noise -> the network, per-channel noise -> the filter;
  *  - motion blur: the unsharp-mask deblur LOWERS mean PSNR below the blurred input, so auto never
  *    uses it; maxim-deblurring raises it (+2.0 dB over the input, +3.0 over the filter);
  *  - x0.25 darkening: the classical auto_exposure (38.3 dB) beats both low-light networks (at
@@ -74,11 +75,20 @@ enh_status enh_stage_auto_plan(VipsImage *in, const enh_ops *ops, const enh_pipe
         changed++;
     }
     if (s[ENH_DEG_NOISE] >= 0.5 && !planned->denoise) {
-        if (net_usable("maxim-denoising", "denoise", ctx, mp, report)) {
+        /* the network for camera-like (luma) noise, the filter for per-channel (Gaussian) noise or
+         * when the kind cannot be told (grey images: BSD68-style Gaussian noise) */
+        const char *kind = enh_noise_kind(&a);
+        int luma = !strcmp(kind, "luma");
+        if (!luma)
+            enh_report_explain(report, "auto: noise is %s (chroma/luma %.2f): the DCT filter, which beat "
+                               "maxim-denoising by 3.7-4.4 dB on Gaussian noise (bench/quality/README.md)\n", kind,
+                               a.noise_chroma_ratio);
+        if (luma && net_usable("maxim-denoising", "denoise", ctx, mp, report)) {
             planned->denoise = 100;
             planned->denoise_method = ENH_METHOD_AI;
-            enh_report_explain(report, "auto: noise sigma %.1f -> denoise ai (maxim-denoising: +1.2 dB over the filter "
-                               "on phone sensor noise, bench/quality/README.md)\n", a.noise_sigma);
+            enh_report_explain(report, "auto: noise sigma %.1f, luma noise (chroma/luma %.2f: a camera's or a JPEG's) "
+                               "-> denoise ai (maxim-denoising: +1.2 dB over the filter on phone sensor noise, "
+                               "bench/quality/README.md)\n", a.noise_sigma, a.noise_chroma_ratio);
         } else {
             planned->denoise = enh_denoise_strength(a.noise_sigma);
             planned->denoise_method = ENH_METHOD_FILTER;

@@ -122,6 +122,52 @@ static void test_noise(const float *clean)
     free(n);
 }
 
+/* The noise kind (assess.h): noise drawn per R, G, B channel is "per-channel" and auto takes the
+ * DCT filter for it; the same noise in all three channels (luma noise, as a camera's pipeline or a
+ * 4:2:0 JPEG leaves it) is "luma"; a grey image cannot tell ("unknown"). */
+static void test_noise_kind(const float *clean)
+{
+    float *pc = malloc(sizeof(float) * W * H * 3), *lu = malloc(sizeof(float) * W * H * 3),
+          *gr = malloc(sizeof(float) * W * H * 3);
+    for (int i = 0; i < W * H; i++) {
+        double g = 12 * gauss();
+        float y = 0.299f * clean[3 * i] + 0.587f * clean[3 * i + 1] + 0.114f * clean[3 * i + 2];
+        for (int c = 0; c < 3; c++) {
+            pc[3 * i + c] = clean[3 * i + c] + (float)(12 * gauss());
+            lu[3 * i + c] = clean[3 * i + c] + (float)g;
+            gr[3 * i + c] = y + (float)g;
+        }
+    }
+    VipsImage *pi = img8(pc), *li = img8(lu), *gi = img8(gr);
+    enh_assessment a;
+    enh_error err = {0};
+    CHECK(enh_assess_image(pi, &a, &err) == ENH_OK);
+    CHECK_MSG(a.noise_chroma_ratio > 0.8 && !strcmp(enh_noise_kind(&a), "per-channel"), "per-channel noise: %s %.2f",
+              enh_noise_kind(&a), a.noise_chroma_ratio);
+    CHECK(enh_assess_image(li, &a, &err) == ENH_OK);
+    CHECK_MSG(a.noise_chroma_ratio >= 0 && a.noise_chroma_ratio < 0.2 && !strcmp(enh_noise_kind(&a), "luma"),
+              "luma noise: %s %.2f", enh_noise_kind(&a), a.noise_chroma_ratio);
+    CHECK_MSG(a.severity[ENH_DEG_NOISE] >= 0.5, "luma noise severity %.2f", a.severity[ENH_DEG_NOISE]);
+    CHECK(enh_assess_image(gi, &a, &err) == ENH_OK);
+    CHECK_MSG(a.noise_chroma_ratio < 0 && !strcmp(enh_noise_kind(&a), "unknown"), "grey: %s %.2f",
+              enh_noise_kind(&a), a.noise_chroma_ratio);
+    char *js = enh_assessment_to_json(&a);
+    CHECK(js && strstr(js, "\"kind\": \"unknown\"") && strstr(js, "\"chroma_ratio\": null"));
+    free(js);
+    /* auto on per-channel noise: the filter, whatever models are installed (no network runs) */
+    enh_pipeline_report rep;
+    VipsImage *o = run(pi, "{\"auto\": true}", &rep);
+    CHECK(o != NULL);
+    if (o) {
+        CHECK_MSG(strstr(rep.explain, "(DCT filter)") && strstr(rep.explain, "per-channel") &&
+                      !strstr(rep.explain, "denoise ai"),
+                  "auto on per-channel noise: %s", rep.explain);
+        g_object_unref(o);
+    }
+    g_object_unref(pi), g_object_unref(li), g_object_unref(gi);
+    free(pc), free(lu), free(gr);
+}
+
 static void test_jpeg(const float *clean)
 {
     VipsImage *ci = img8(clean);
@@ -165,6 +211,35 @@ static void test_blur_and_exposure(const float *clean)
               enh_degradation_name(c.dominant), c.score);
     CHECK_MSG(c.severity[ENH_DEG_BLUR] < 0.5, "clean blur severity %.2f", c.severity[ENH_DEG_BLUR]);
     CHECK(c.score > a.score);
+    CHECK_MSG(a.blur_sharpest <= a.blur && a.severity[ENH_DEG_BLUR] >= 0.5, "blurred: sharpest %.3f blur %.3f",
+              a.blur_sharpest, a.blur);
+    /* a shallow depth of field: a detailed scene (8-px cells of two levels) blurred everywhere
+     * (sigma 2.5) but a sharp subject of two 64x64 blocks (two of the 16 blocks: the 20th
+     * percentile stays blurred): the sharpest region says it is not a blurred photo, while the
+     * same image without the subject is one */
+    {
+        float *tex = malloc(sizeof(float) * W * H * 3);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                for (int k = 0; k < 3; k++)
+                    tex[3 * (y * W + x) + k] = ((x / 8 * 7 + y / 8 * 13) % 5 < 2 ? 60.f : 190.f) + 10 * k;
+        VipsImage *ti = img8(tex), *sharp = NULL, *dof = NULL, *m = NULL, *mb = NULL;
+        free(tex);
+        CHECK(vips_gaussblur(ti, &m, 2.5, NULL) == 0 && vips_cast(m, &mb, VIPS_FORMAT_UCHAR, NULL) == 0);
+        CHECK(vips_extract_area(ti, &sharp, 64, 64, 128, 64, NULL) == 0);
+        CHECK(vips_insert(mb, sharp, &dof, 64, 64, NULL) == 0);
+        enh_assessment d, e;
+        CHECK(dof && enh_assess_image(dof, &d, &err) == ENH_OK && enh_assess_image(mb, &e, &err) == ENH_OK);
+        CHECK_MSG(d.blur_sharpest < d.blur - 0.15 && d.severity[ENH_DEG_BLUR] < 0.5, "depth of field: blur %.3f, "
+                  "sharpest %.3f, severity %.2f", d.blur, d.blur_sharpest, d.severity[ENH_DEG_BLUR]);
+        CHECK_MSG(e.severity[ENH_DEG_BLUR] >= 0.5, "all blurred: blur %.3f, sharpest %.3f, severity %.2f", e.blur,
+                  e.blur_sharpest, e.severity[ENH_DEG_BLUR]);
+        if (sharp)
+            g_object_unref(sharp);
+        if (dof)
+            g_object_unref(dof);
+        g_object_unref(ti), g_object_unref(m), g_object_unref(mb);
+    }
 
     /* x0.25 in linear light */
     float *d = malloc(sizeof(float) * W * H * 3);
@@ -295,6 +370,7 @@ int main(int argc, char **argv)
     float *clean = malloc(sizeof(float) * W * H * 3);
     scene(clean);
     test_noise(clean);
+    test_noise_kind(clean);
     test_jpeg(clean);
     test_blur_and_exposure(clean);
     test_cast(clean);
