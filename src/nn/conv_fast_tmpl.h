@@ -357,9 +357,13 @@ static void FN(im2col_row)(const enh_fast_conv *c, const float *plane, int h, in
         } else {
             const float *srow = plane + (size_t)iy * w;
             int ix = ox * c->sw - c->pl + kx * c->dw;
-            if (c->sw == 1 && ix >= 0 && ix + run <= w) /* a run inside the row */
+            if (c->sw == 1 && ix >= 0 && ix + run <= w) { /* a run inside the row */
                 memcpy(d, srow + ix, (size_t)run * sizeof *d);
-            else
+            } else if (c->sw == 2 && ix >= 0 && ix + 2 * (run - 1) < w) { /* MobileNet's first conv */
+                const float *sp = srow + ix;
+                for (int t = 0; t < run; t++)
+                    d[t] = sp[2 * t];
+            } else
                 for (int t = 0; t < run; t++, ix += c->sw)
                     d[t] = (ix >= 0 && ix < w) ? srow[ix] : 0.0f;
         }
