@@ -6,7 +6,7 @@
 # moderation=flag in alternation, one request at a time, ROUNDS (default 5) of each. Per request:
 # the wall time seen by curl and the server process's CPU time (user+sys from /proc, so other
 # processes on a shared machine do not count); the load average is printed with the result.
-# Needs curl, the `vips` tool, realesrgan-x4fast and nsfwjs-mobilenetv2 installed.
+# RAW=1 prints every round. Needs curl, the `vips` tool, realesrgan-x4fast and nsfwjs-mobilenetv2 installed.
 set -eu
 E=$(readlink -f "$1"); R=${2:-5}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -42,6 +42,7 @@ for _ in $(seq 1 "$R"); do
     one "/v1/check?skip=brisque,assess" >> "$T/check"
 done
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "${RAW:-}" ]; then echo "per round (wall s, CPU s): off | flag | check"; paste "$T/off" "$T/flag" "$T/check"; fi
 med() { sort -n -k"$2" "$1" | awk -v k="$2" '{v[NR]=$k} END{print v[int((NR+1)/2)]}'; }
 for k in off flag check; do
     printf '%-6s median wall %6.3f s, median server CPU %6.3f s  (%d requests)\n' "$k" "$(med "$T/$k" 1)" \
