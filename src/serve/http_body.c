@@ -80,7 +80,7 @@ enum MHD_Result serve_body_append(http_req *r, const char *data, size_t n)
 {
     enh_server *s = r->srv;
     r->len += n;
-    if (r->too_big || r->refused)
+    if (r->too_big || r->refused || !r->body.b) /* dropped, or answered before the body */
         return MHD_YES;
     if (r->len > s->opt.max_body_bytes) {
         r->too_big = 1;
