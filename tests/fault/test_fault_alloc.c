@@ -29,10 +29,17 @@
  *    (__lsan_do_recoverable_leak_check); other builds print the heap in use (mallinfo2).
  * The request runs on one thread (pool and libvips) so that the N-th allocation is the same
  * one each time.
- * Usage: test_fault_alloc [--stride K] [--model NAME] [--quiet] [--at N [--persistent]]
+ * With --cold K the same is done to a process's first request (about 1700 allocations with the
+ * synthetic model: libvips' operation classes, lookup tables, the pool, made once), every K-th N,
+ * each in a fresh process (posix_spawn of this program with --cold-child), which must then serve
+ * a second request with the reference output: one-time state left half-made by a failure
+ * would show there, and a crash is seen by the parent.
+ * Usage: test_fault_alloc [--stride K] [--cold K] [--model NAME] [--quiet] [--at N [--persistent]]
  * (--at: only that N, one-shot or persistent: to debug one finding). */
 #include <dirent.h>
 #include <malloc.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +102,14 @@ static void *read_file(const char *path, size_t *len)
     return p;
 }
 
+/* a file of the test's folder */
+static void *read_file_at(const char *name, size_t *len)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    return read_file(path, len);
+}
+
 /* a smooth colour pattern with some noise, as a PNG file */
 static int make_input(const char *path, int w, int h)
 {
@@ -154,7 +169,7 @@ static int folder_clean(const char **why)
     static char name[300];
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "in.png") ||
-            !strcmp(e->d_name, "synth.param") || !strcmp(e->d_name, "synth.bin"))
+            !strcmp(e->d_name, "synth.param") || !strcmp(e->d_name, "synth.bin") || !strcmp(e->d_name, "ref.out"))
             continue;
         snprintf(name, sizeof name, "%s", e->d_name);
         *why = name;
@@ -229,13 +244,100 @@ static tally sweep(long first, long last, int stride, int persistent, const void
     return t;
 }
 
+/* --cold-child N P: this process's first request, with the N-th allocation failing (P: from N
+ * on), then a request without failures, which must give the reference output (ref.out, written
+ * by the parent): one-time state that a failure left half-made would show there. Exit 0 when
+ * both are right, 1 otherwise (printed). */
+static int cold_child(long n, int persistent)
+{
+    size_t ref_len = 0;
+    void *ref = read_file_at("ref.out", &ref_len);
+    long c = 0;
+    result r = request(n, persistent, &c);
+    long failed = fault_alloc_failed();
+    const char *mode = persistent ? "cold persistent" : "cold one-shot", *why = NULL;
+    int bad = 0;
+    if (r.st == ENH_OK) {
+        size_t len = 0;
+        void *out = read_file(g_out, &len);
+        if (failed && !(out && ref && len == ref_len && !memcmp(out, ref, len))) {
+            printf("%s #%ld: succeeded after a failed allocation with a different output\n", mode, n);
+            bad = 1;
+        }
+        free(out);
+    } else if (r.st != ENH_ENOMEM) {
+        printf("%s #%ld: error class %d, not ENH_ENOMEM: %s\n", mode, n, (int)r.st, r.err.msg);
+        bad = 1;
+    }
+    if (r.st != ENH_OK && !folder_clean(&why)) {
+        printf("%s #%ld: failed (%s) but left %s in the folder\n", mode, n, r.err.msg, why);
+        bad = 1;
+    }
+    unlink(g_out);
+    result r2 = request(0, 0, &c);
+    size_t len = 0;
+    void *out = read_file(g_out, &len);
+    if (r2.st != ENH_OK || !out || !ref || len != ref_len || memcmp(out, ref, len)) {
+        printf("%s #%ld: the next request of the process failed or differs: %s\n", mode, n,
+               r2.st ? r2.err.msg : "a different output");
+        bad = 1;
+    }
+    free(out);
+    free(ref);
+    unlink(g_out);
+    return bad;
+}
+
+/* Runs the cold children for N = 1..count (every stride-th), both modes; returns the failures. */
+static int cold_sweep(const char *self, long count, int stride, int quiet)
+{
+    int bad = 0, runs = 0;
+    for (int persistent = 0; persistent < 2; persistent++)
+        for (long n = 1; n <= count; n += stride) {
+            char ns[32];
+            snprintf(ns, sizeof ns, "%ld", n);
+            char *args[] = {(char *)self, "--cold-child", g_dir, ns, persistent ? "1" : "0", NULL,
+                            NULL, NULL};
+            if (g_model) {
+                args[5] = "--model";
+                args[6] = (char *)g_model;
+            }
+            pid_t pid;
+            int status = 0;
+            extern char **environ;
+            runs++;
+            if (posix_spawn(&pid, self, NULL, NULL, args, environ) != 0 || waitpid(pid, &status, 0) != pid) {
+                CHECK_MSG(0, "cannot run %s", self);
+                return bad + 1;
+            }
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                bad++;
+                CHECK_MSG(0, "%s #%ld in a fresh process: %s %d", persistent ? "persistent" : "one-shot", n,
+                          WIFSIGNALED(status) ? "killed by signal" : "exit status",
+                          WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+            } else if (!quiet) {
+                printf("cold %s #%ld: ok\n", persistent ? "persistent" : "one-shot", n);
+            }
+        }
+    printf("cold: %d runs in fresh processes, %d wrong\n", runs, bad);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
-    int stride = 1, quiet = 0, persistent_only = 0;
-    long at = 0;
+    int stride = 1, quiet = 0, persistent_only = 0, cold_stride = 0, child_persistent = 0;
+    long at = 0, child_at = 0;
+    const char *child_dir = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--stride") && i + 1 < argc)
             stride = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--cold") && i + 1 < argc)
+            cold_stride = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--cold-child") && i + 3 < argc) {
+            child_dir = argv[++i];
+            child_at = atol(argv[++i]);
+            child_persistent = atoi(argv[++i]);
+        }
         else if (!strcmp(argv[i], "--at") && i + 1 < argc)
             at = atol(argv[++i]);
         else if (!strcmp(argv[i], "--persistent"))
@@ -245,7 +347,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--quiet"))
             quiet = 1;
         else {
-            fprintf(stderr, "usage: %s [--stride K] [--model NAME] [--quiet] [--at N [--persistent]]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--stride K] [--cold K] [--model NAME] [--quiet] [--at N [--persistent]]\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -258,15 +361,21 @@ int main(int argc, char **argv)
     }
     vips_concurrency_set(1);
 
-    snprintf(g_dir, sizeof g_dir, "/tmp/enh-fault-XXXXXX");
-    if (!mkdtemp(g_dir))
-        return 2;
+    if (child_dir) {
+        snprintf(g_dir, sizeof g_dir, "%s", child_dir);
+    } else {
+        snprintf(g_dir, sizeof g_dir, "/tmp/enh-fault-XXXXXX");
+        if (!mkdtemp(g_dir))
+            return 2;
+    }
     snprintf(g_in, sizeof g_in, "%s/in.png", g_dir);
     snprintf(g_param, sizeof g_param, "%s/synth.param", g_dir);
     snprintf(g_bin, sizeof g_bin, "%s/synth.bin", g_dir);
     unsigned char bin[SYNTH_BIN_LEN];
     synth_bin(bin);
-    if (make_input(g_in, g_model ? 24 : 40, g_model ? 20 : 30) || write_file(g_param, synth_param, strlen(synth_param)) ||
+    if (child_dir) {
+        ;
+    } else if (make_input(g_in, g_model ? 24 : 40, g_model ? 20 : 30) || write_file(g_param, synth_param, strlen(synth_param)) ||
         write_file(g_bin, bin, sizeof bin)) {
         fprintf(stderr, "setup: cannot write the test files in %s\n", g_dir);
         return 2;
@@ -291,8 +400,10 @@ int main(int argc, char **argv)
      * process also makes one-time state (libvips' operation classes, the pool, lookup tables:
      * about 1500 more allocations of ours with the synthetic model), kept for the process's life;
      * what is counted and failed is the second, a request of a process that has served one. */
-    long count = 0, count2 = 0;
-    result r = request(0, 0, &count);
+    if (child_dir)
+        return cold_child(child_at, child_persistent);
+    long count = 0, count2 = 0, count_cold = 0;
+    result r = request(0, 0, &count_cold);
     if (r.st == ENH_ENOTFOUND && g_model) {
         printf("SKIP: %s\n", r.err.msg);
         return 77;
@@ -316,6 +427,15 @@ int main(int argc, char **argv)
     if (at > 0) {
         sweep(at, at, 1, persistent_only, ref, ref_len, 0);
         CHECK_MAIN_END();
+    }
+    if (cold_stride > 0) {
+        char refpath[600];
+        snprintf(refpath, sizeof refpath, "%s/ref.out", g_dir);
+        CHECK(write_file(refpath, ref, ref_len) == 0);
+        printf("the first request of a process makes %ld allocations; failing every %d-th in a fresh process\n",
+               count_cold, cold_stride);
+        cold_sweep("/proc/self/exe", count_cold, cold_stride, quiet);
+        unlink(refpath);
     }
     tally one = sweep(1, count, stride, 0, ref, ref_len, quiet);
     tally per = sweep(1, count, stride, 1, ref, ref_len, quiet);
