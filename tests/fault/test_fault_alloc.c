@@ -398,8 +398,9 @@ int main(int argc, char **argv)
 
     /* run 0: the reference output and the number of allocations. Twice: the first run of the
      * process also makes one-time state (libvips' operation classes, the pool, lookup tables:
-     * about 1500 more allocations of ours with the synthetic model), kept for the process's life;
-     * what is counted and failed is the second, a request of a process that has served one. */
+     * about 1800 more allocations of ours with the synthetic model; --cold fails those), kept
+     * for the process's life; the sweep fails the second, a request of a process that has
+     * served one. */
     if (child_dir)
         return cold_child(child_at, child_persistent);
     long count = 0, count2 = 0, count_cold = 0;
