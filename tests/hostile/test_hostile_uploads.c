@@ -41,10 +41,13 @@ static void make_noise(void)
     g_object_unref(n);
 }
 
-/* Headers of a raw POST to /v1/enhance?format=png. */
+/* Headers of a raw POST to /v1/enhance?format=png (clen < 0: none). */
 static size_t head(char *buf, size_t cap, const char *extra, long long clen)
 {
-    size_t n = (size_t)snprintf(buf, cap, "POST /v1/enhance?format=png HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n%s",
+    /* Connection: close, so reading until the server closes ends with the answer */
+    size_t n = (size_t)snprintf(buf, cap,
+                                "POST /v1/enhance?format=png HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                "Content-Type: image/png\r\n%s",
                                 extra ? extra : "");
     if (clen >= 0)
         n += (size_t)snprintf(buf + n, cap - n, "Content-Length: %lld\r\n", clen);
