@@ -2,7 +2,8 @@
  *
  * Contract: library functions return an enh_status (ENH_OK == 0) and, on failure,
  * fill the caller's enh_error (which may be NULL) with a one-line message that says
- * what went wrong and, where possible, how to fix it. Library code never exits or
+ * what went wrong and, where possible, how to fix it; the message is valid UTF-8 (bytes of user
+ * text quoted in it that are not are replaced by '?': it goes into JSON). Library code never exits or
  * aborts on bad input. enh_error is a plain value: no ownership, no threading rules.
  */
 #ifndef ENH_CORE_ERROR_H
