@@ -46,6 +46,16 @@ static int value_number(const enh_opt_value *v, double *d)
 
 static int is_name(const enh_opt_value *v) { return v->kind == ENH_VAL_STR || v->kind == ENH_VAL_TEXT; }
 
+/* 1 when every byte of s is printable ASCII (a name with a 0xff byte could not be written as
+ * JSON: enh_ops_to_json gave NULL for a query's model=...) */
+static int printable(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+            return 0;
+    return 1;
+}
+
 /* A value as the message quotes it: the same text for the same value from every front end. */
 static void describe(const enh_opt_value *v, char *buf, size_t n)
 {
@@ -276,13 +286,18 @@ enh_status enh_opt_set_plain(const enh_opt *o, const enh_opt_value *v, enh_ops *
         } else if (!(is_name(v) && v->str && text_colour(v->str, c))) {
             return refuse(o, v, err);
         }
+        for (int i = 0; i < 4; i++)
+            c[i] += 0.0; /* -0 is 0: written as 0, it would read back as another value (bytes) */
         memcpy(FIELD(ops, o->offset, double), c, sizeof c);
         return ENH_OK;
     }
     case ENH_OPT_STRING:
-        if (!is_name(v) || !v->str || strlen(v->str) > (size_t)o->max)
+        if (!is_name(v) || !v->str || strlen(v->str) > (size_t)o->max || !printable(v->str))
             return refuse(o, v, err);
-        snprintf(FIELD(ops, o->offset, char), (size_t)o->max + 1, "%s", v->str);
+        /* the whole field: a shorter name given after a longer one left the old tail behind its
+         * NUL, and enh_ops values are compared as bytes */
+        memset(FIELD(ops, o->offset, char), 0, (size_t)o->max + 1);
+        memcpy(FIELD(ops, o->offset, char), v->str, strlen(v->str));
         return ENH_OK;
     }
     return enh_fail(err, ENH_EINTERNAL, "%s: unknown option type %d", o->path, (int)o->type);
@@ -351,7 +366,7 @@ void enh_opt_allowed(const enh_opt *o, char *buf, size_t n)
         snprintf(buf, n, "a colour: \"#rrggbb\", \"#rrggbbaa\", \"#rgb\", \"r,g,b[,a]\", [r, g, b(, a)] with "
                          "0..255, or white, black, grey or transparent");
         return;
-    case ENH_OPT_STRING: snprintf(buf, n, "a name of at most %g characters", o->max); return;
+    case ENH_OPT_STRING: snprintf(buf, n, "a name of at most %g printable ASCII characters", o->max); return;
     }
 }
 
