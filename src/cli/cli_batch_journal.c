@@ -121,11 +121,17 @@ int cli_journal_append(cli_journal *j, const char *rel, const char *out_path)
     char hex[65];
     if (hash_file(out_path, &size, hex) != 0)
         return -1;
-    int fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    int fd = open(j->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     if (fd < 0)
         return -1;
-    char head[96];
-    int hl = snprintf(head, sizeof head, "%lld %s ", size, hex);
+    /* a line torn by a kill during an earlier append would swallow this one (found by
+     * tests/fuzz/fuzz_journal.c): end it first */
+    struct stat st;
+    char last = '\n';
+    if (fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1)
+        last = '\n';
+    char head[100];
+    int hl = snprintf(head, sizeof head, "%s%lld %s ", last != '\n' ? "\n" : "", size, hex);
     size_t rl = strlen(rel);
     char *line = malloc((size_t)hl + rl + 2);
     int rc = -1;
