@@ -17,16 +17,50 @@
 #include "serve/http_internal.h"
 #include "serve/server_internal.h"
 
+/* Out of memory before the request has a context: a 503 built on the stack (the response is
+ * libmicrohttpd's own copy), instead of closing the connection without an answer (the
+ * fault-injection test found it). */
+static http_req oom_req;
+
+static enum MHD_Result answer_oom(struct MHD_Connection *c, void **con_cls)
+{
+    char rid[136], body[512];
+    const char *given = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
+    if (given && serve_request_id_ok(given) && strlen(given) < sizeof rid)
+        snprintf(rid, sizeof rid, "%s", given);
+    else
+        serve_new_request_id(rid);
+    int n = snprintf(body, sizeof body,
+                     "{\"error\":{\"code\":503,\"type\":\"out_of_memory\",\"message\":\"the server is out of "
+                     "memory; retry later\",\"details\":{\"request_id\":\"%s\",\"retry_after_s\":2}}}\n",
+                     rid);
+    struct MHD_Response *resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Retry-After", "2");
+    MHD_add_response_header(resp, "X-Request-Id", rid);
+    MHD_add_response_header(resp, "Connection", "close");
+    *con_cls = &oom_req;
+    enum MHD_Result ok = MHD_queue_response(c, 503, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
 /* The access handler of both listeners; on the probe listener (probe = 1) only the probe
  * routes (RT_PROBE) exist. */
 static enum MHD_Result handle(enh_server *s, int probe, struct MHD_Connection *c, const char *url,
                               const char *method, const char *upload_data, size_t *upload_size, void **con_cls)
 {
     http_req *r = *con_cls;
+    if (r == &oom_req) { /* answered below: drop the rest of the body */
+        *upload_size = 0;
+        return MHD_YES;
+    }
     if (!r) { /* the headers are in */
         r = calloc(1, sizeof *r);
         if (!r)
-            return MHD_NO;
+            return answer_oom(c, con_cls);
         atomic_fetch_add(&s->open_requests, 1);
         *con_cls = r;
         r->srv = s;
@@ -95,9 +129,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     (void)cls;
     serve_guard_request_done(c);
     http_req *r = *con_cls;
-    if (!r)
-        return;
     *con_cls = NULL;
+    if (!r || r == &oom_req)
+        return;
     enh_server *s = r->srv;
     if (s->opt.access_log && r->code) {
         /* one line per request; probes and scrapes only at debug (a kubelet asks every few seconds) */
