@@ -58,6 +58,19 @@ static serve_checks *checks_of(enh_server *s)
     return c;
 }
 
+enh_status serve_checks_preload(enh_server *s, enh_error *err)
+{
+    serve_checks *c = checks_of(s);
+    if (!c)
+        return enh_fail(err, ENH_ENOMEM, "out of memory");
+    const enh_classifier *cl = NULL;
+    enh_status st = enh_checker_classifier(c->k, &cl, err);
+    return st ? enh_error_prefix(err, "--moderation %s needs the classifier", s->opt.moderation == ENH_MODERATION_BLOCK
+                                                                                  ? "block"
+                                                                                  : "flag")
+              : ENH_OK;
+}
+
 serve_check *serve_check_new_job(enh_server *s)
 {
     serve_check *c = calloc(1, sizeof *c);

@@ -42,6 +42,9 @@ typedef struct serve_check {
 /* The server's moderation settings, checked at start: the policy parses. */
 enh_status serve_checks_validate(const enh_serve_options *o, enh_error *err);
 void serve_checks_free(serve_checks *c);
+/* Loads the classifier now (the server starts with --moderation flag|block): a missing model
+ * fails the start with the command that installs it, not every request later. */
+enh_status serve_checks_preload(struct enh_server *s, enh_error *err);
 
 /* A new check job's state with the server's policy (the request may override it after, when
  * the server allows it). NULL on out of memory. */

@@ -150,6 +150,10 @@ enh_status enh_serve_start(const enh_serve_options *o, enh_server **out, enh_err
         enh_serve_stop(s);
         return enh_fail(err, ENH_EINTERNAL, "cannot start the server's worker threads");
     }
+    if (o->moderation != ENH_MODERATION_OFF && (st = serve_checks_preload(s, err))) {
+        enh_serve_stop(s);
+        return st;
+    }
     if ((st = serve_http_start(s, err))) {
         enh_serve_stop(s);
         return st;
