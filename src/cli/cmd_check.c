@@ -66,25 +66,11 @@ static void usage(FILE *f)
 /* "moderation,brisque" -> the parts' fields set to what. */
 static int set_parts(const char *list, enh_check_opts *o, enh_check_part what, char *msg, size_t n)
 {
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-        if (!strcmp(w, "moderation"))
-            o->moderation = what;
-        else if (!strcmp(w, "brisque"))
-            o->brisque = what;
-        else if (!strcmp(w, "assess") || !strcmp(w, "assessment"))
-            o->assess = what;
-        else if (!strcmp(w, "quality"))
-            o->brisque = o->assess = what;
-        else if (!strcmp(w, "all"))
-            o->moderation = o->brisque = o->assess = what;
-        else {
-            snprintf(msg, n, "unknown part '%s' (moderation, brisque, assess, quality, all)", w);
-            return -1;
-        }
-    }
-    return 0;
+    enh_error err = {0};
+    if (enh_check_parts_set(list, o, what, &err) == ENH_OK)
+        return 0;
+    snprintf(msg, n, "%s", err.msg);
+    return -1;
 }
 
 static int read_policy(const char *v, enh_check_policy *p, char *msg, size_t n)

@@ -192,3 +192,26 @@ char *enh_check_result_to_json(const enh_check_result *r, const char *name)
     json_decref(doc);
     return s;
 }
+
+enh_status enh_check_parts_set(const char *list, enh_check_opts *o, enh_check_part what, enh_error *err)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", list ? list : "");
+    if (!buf[0])
+        return enh_fail(err, ENH_EINVAL, "no part named: moderation, brisque, assess, quality or all");
+    for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(w, "moderation"))
+            o->moderation = what;
+        else if (!strcmp(w, "brisque"))
+            o->brisque = what;
+        else if (!strcmp(w, "assess") || !strcmp(w, "assessment"))
+            o->assess = what;
+        else if (!strcmp(w, "quality"))
+            o->brisque = o->assess = what;
+        else if (!strcmp(w, "all"))
+            o->moderation = o->brisque = o->assess = what;
+        else
+            return enh_fail(err, ENH_EINVAL, "unknown part '%.40s' (moderation, brisque, assess, quality, all)", w);
+    }
+    return ENH_OK;
+}

@@ -87,6 +87,9 @@ typedef struct enh_check_opts {
 
 /* TRY for every part, the default policy. */
 void enh_check_opts_init(enh_check_opts *o);
+/* Sets the parts named in a comma list ("moderation", "brisque", "assess", "quality" = brisque
+ * and assess, "all") to `what`; ENH_EINVAL names an unknown or missing part. */
+enh_status enh_check_parts_set(const char *list, enh_check_opts *o, enh_check_part what, enh_error *err);
 
 typedef struct enh_check_result {
     int width, height;

@@ -14,27 +14,8 @@
 
 static enh_status parts(const char *list, enh_check_opts *o, enh_check_part what, const char *key, enh_error *err)
 {
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", list ? list : "");
-    if (!buf[0])
-        return enh_fail(err, ENH_EINVAL, "query key '%s' needs a value: moderation, brisque, assess, quality or all", key);
-    for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-        if (!strcmp(w, "moderation"))
-            o->moderation = what;
-        else if (!strcmp(w, "brisque"))
-            o->brisque = what;
-        else if (!strcmp(w, "assess") || !strcmp(w, "assessment"))
-            o->assess = what;
-        else if (!strcmp(w, "quality"))
-            o->brisque = o->assess = what;
-        else if (!strcmp(w, "all"))
-            o->moderation = o->brisque = o->assess = what;
-        else
-            return enh_fail(err, ENH_EINVAL, "query key '%s': unknown part '%.40s' (moderation, brisque, assess, "
-                                             "quality, all)",
-                            key, w);
-    }
-    return ENH_OK;
+    enh_status st = enh_check_parts_set(list, o, what, err);
+    return st ? enh_error_prefix(err, "query key '%s'", key) : ENH_OK;
 }
 
 enh_status serve_check_query(http_req *r, serve_job *j, const char *key, const char *value, enh_error *err)
