@@ -11,19 +11,27 @@
 
 enh_status serve_codec_init(enh_error *err) { return enh_image_init(err); }
 
+/* After a probe: the layout check, then the input's format (also on failure when the probe
+ * named one, for the error answer) and its upright size. */
+static enh_status probed(enh_status st, const enh_image_info *info, enh_format *fmt, int *width, int *height,
+                         enh_error *err)
+{
+    if (!st && (st = enh_image_check_layout(info, err)))
+        enh_error_prefix(err, "image");
+    *fmt = info->format[0] ? enh_format_for_input(info->format) : ENH_FORMAT_SAME;
+    if (st)
+        return st;
+    *fmt = enh_format_for_input(info->format);
+    enh_image_info_upright_size(info, width, height);
+    return ENH_OK;
+}
+
 enh_status serve_probe(const void *buf, size_t len, long long max_pixels, enh_format *fmt, int *width,
                        int *height, enh_error *err)
 {
     enh_image_info info;
     enh_status st = enh_image_probe_buffer(buf, len, max_pixels > 0 ? (unsigned long long)max_pixels : 0, &info, err);
-    if (!st && (st = enh_image_check_layout(&info, err)))
-        enh_error_prefix(err, "image");
-    *fmt = info.format[0] ? enh_format_for_input(info.format) : ENH_FORMAT_SAME;
-    if (st)
-        return st;
-    *fmt = enh_format_for_input(info.format);
-    enh_image_info_upright_size(&info, width, height);
-    return ENH_OK;
+    return probed(st, &info, fmt, width, height, err);
 }
 
 enh_status serve_decode(const void *buf, size_t len, long long max_pixels, VipsImage **out, enh_format *fmt,
@@ -42,14 +50,7 @@ enh_status serve_probe_fd(int fd, long long max_pixels, enh_format *fmt, int *wi
 {
     enh_image_info info;
     enh_status st = enh_image_probe_fd(fd, max_pixels > 0 ? (unsigned long long)max_pixels : 0, &info, err);
-    if (!st && (st = enh_image_check_layout(&info, err)))
-        enh_error_prefix(err, "image");
-    *fmt = info.format[0] ? enh_format_for_input(info.format) : ENH_FORMAT_SAME;
-    if (st)
-        return st;
-    *fmt = enh_format_for_input(info.format);
-    enh_image_info_upright_size(&info, width, height);
-    return ENH_OK;
+    return probed(st, &info, fmt, width, height, err);
 }
 
 enh_status serve_decode_fd(int fd, long long max_pixels, VipsImage **out, enh_format *fmt, enh_error *err)
