@@ -1,8 +1,9 @@
 """deploy/local/fleetlib.py - `enhance serve` replicas and the HAProxy in front of them, on loopback.
 
-Replica: one `enhance serve` on a free loopback port (--port 0 --port-file), ready when its
-/readyz answers 200. Fleet: HAProxy (deploy/local/haproxy.cfg) with 6 server slots; add()
-starts a replica and gives it a slot through the runtime API (address + enable) once ready,
+Replica: one `enhance serve` on a free loopback port (--port 0 --port-file) with its probes on
+another (--probe-port), ready when its /readyz answers 200 there. Fleet: HAProxy
+(deploy/local/haproxy.cfg) with 6 server slots; add() starts a replica and gives it a slot
+through the runtime API (address, health-check port = the probe port, enable) once ready,
 then waits for HAProxy's own health check to have it UP, as an endpoint joins a Service;
 stop() is SIGTERM + drain + exit status; kill() is SIGKILL. Also the Prometheus text parser
 and a tiny HTTP GET shared with tests/deploy/check_k8s.py. Standard library only.
@@ -86,8 +87,11 @@ class Replica:
         if os.path.exists(portfile):
             os.unlink(portfile)
         self.log = open(os.path.join(self.dir, "server.log"), "w")
+        # probes and scrapes on a listener of their own (--probe-port), as in deploy/k8s: a
+        # replica whose API port is full still answers the balancer's health check
+        self.probe_port = free_port()
         cmd = [fleet.enhance, "serve", "--host", "127.0.0.1", "--port", "0", "--port-file", portfile,
-               "--models-config", fleet.config, "--log-level", "info"] + args
+               "--probe-port", str(self.probe_port), "--models-config", fleet.config, "--log-level", "info"] + args
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
         self.port, self.slot, self.exit = None, None, None
         deadline = time.monotonic() + 120
@@ -96,13 +100,13 @@ class Replica:
                 raise RuntimeError(f"{name} exited ({self.proc.returncode}): see {self.log.name}")
             if self.port is None and os.path.exists(portfile) and os.path.getsize(portfile):
                 self.port = int(open(portfile).read())
-            if self.port and http_get(self.port, "/readyz")[0] == 200:
+            if self.port and http_get(self.probe_port, "/readyz")[0] == 200:
                 return
             time.sleep(0.05)
         raise RuntimeError(f"{name} not ready in 120 s: see {self.log.name}")
 
     def metrics(self):
-        st, body = http_get(self.port, "/metrics")
+        st, body = http_get(self.probe_port, "/metrics")
         return parse_metrics(body)[0] if st == 200 else {}
 
 
@@ -162,6 +166,7 @@ class Fleet:
         i = self.slots.index(None)
         self.slots[i], r.slot = r, f"s{i + 1}"
         self.lb_cmd(f"set server enhance/{r.slot} addr 127.0.0.1 port {r.port}")
+        self.lb_cmd(f"set server enhance/{r.slot} check-port {r.probe_port}")
         self.lb_cmd(f"enable server enhance/{r.slot}")
         self.wait_state(r.slot, "UP")
         self.replicas.append(r)

@@ -12,7 +12,7 @@
 #
 # Env: BUILD (build/image: configured and built here), MODELS_DIR, MIRROR
 #      (http://deb.debian.org/debian), WORK (.cache/image), TAG (localhost/enhance:local),
-#      PORT (18080, loopback, for the check).
+#      PORT (18080, loopback, for the check), PROBE_PORT (18081: the probes' listener).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build/image}
@@ -20,6 +20,7 @@ WORK=${WORK:-$ROOT/.cache/image}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 TAG=${TAG:-localhost/enhance:local}
 PORT=${PORT:-18080}
+PROBE_PORT=${PROBE_PORT:-18081}
 MODELS_DIR=${MODELS_DIR:-${ENHANCE_MODELS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/enhance/models}}
 # vfs storage and cgroupfs: no overlay mounts or systemd needed. runc rather than crun where
 # installed: crun refuses hybrid cgroup v1/v2 hosts ("cgroups in hybrid mode not supported").
@@ -76,24 +77,24 @@ grep -q '^enhance:' "$ROOTFS/etc/passwd" ||
 
 echo "== 4. OCI image $TAG"
 tar -C "$ROOTFS" -c . | "${PODMAN[@]}" import \
-  --change 'USER 10001' --change 'ENV ENHANCE_MODELS_DIR=/opt/enhance/models' --change 'EXPOSE 8080' \
+  --change 'USER 10001' --change 'ENV ENHANCE_MODELS_DIR=/opt/enhance/models' --change 'EXPOSE 8080 8081' \
   --change 'STOPSIGNAL SIGTERM' --change 'ENTRYPOINT ["/usr/local/bin/enhance", "serve"]' \
-  --change 'CMD ["--host", "0.0.0.0", "--port", "8080", "--models-config", "/etc/enhance/models.json", "--drain-timeout", "45"]' \
+  --change 'CMD ["--host", "0.0.0.0", "--port", "8080", "--probe-port", "8081", "--models-config", "/etc/enhance/models.json", "--drain-timeout", "45"]' \
   - "$TAG" >/dev/null
 "${PODMAN[@]}" images "$TAG"
 
-echo "== 5. run it on 127.0.0.1:$PORT: /readyz, one request, SIGTERM"
+echo "== 5. run it on 127.0.0.1:$PORT (probes on $PROBE_PORT): /readyz, one request, SIGTERM"
 name=enhance-image-check
 "${PODMAN[@]}" rm -f "$name" >/dev/null 2>&1 || true
 "${PODMAN[@]}" run -d --name "$name" --network host "${ULIMITS[@]}" "$TAG" \
-  --host 127.0.0.1 --port "$PORT" --models-config /etc/enhance/models.json --drain-timeout 45 >/dev/null
+  --host 127.0.0.1 --port "$PORT" --probe-port "$PROBE_PORT" --models-config /etc/enhance/models.json --drain-timeout 45 >/dev/null
 ok=0
 for _ in $(seq 600); do
-  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && { ok=1; break; }
+  curl -sf "http://127.0.0.1:$PROBE_PORT/readyz" >/dev/null 2>&1 && { ok=1; break; }
   sleep 0.1
 done
 [ $ok = 1 ] || { "${PODMAN[@]}" logs "$name"; echo "FAIL: not ready" >&2; exit 1; }
-echo "readyz: $(curl -s "http://127.0.0.1:$PORT/readyz")"
+echo "readyz (probe port): $(curl -s "http://127.0.0.1:$PROBE_PORT/readyz")"
 vips black "$WORK/in.v" 64 48 --bands 3 && vips linear "$WORK/in.v" "$WORK/in2.v" 1 90 &&
   vips cast "$WORK/in2.v" "$WORK/in.png" uchar && rm -f "$WORK"/in*.v
 code=$(curl -s -o "$WORK/out.png" -D "$WORK/headers.txt" -w '%{http_code}' --data-binary @"$WORK/in.png" \

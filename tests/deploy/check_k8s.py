@@ -12,8 +12,11 @@ Renders deploy/k8s with `kubectl kustomize` (Debian: kubernetes-client) and chec
   - the ConfigMap's models.json parses with the server's own parser (config_check), equals
     deploy/models.json (baked into the image), and its model instances fit in --cores; CPU
     request = CPU limit = --cores;
-  - live: the server started with the Deployment's own arguments (address, port, model
-    folder and key file made local) answers the probe paths and the Prometheus path, asks for
+  - the probes ask the probe port (--probe-port: a listener outside --max-connections), which
+    the Dockerfile exposes and health-checks too;
+  - live: the server started with the Deployment's own arguments (address, ports, model
+    folder and key file made local) answers the probe paths and the Prometheus path on the
+    ports they name, asks for
     the bearer token, and its /metrics holds every series and label the prometheus-adapter
     rules query, with the right types; every HPA metric is one the rules produce.
 Without kubectl the files named in kustomization.yaml are read directly (said in the output).
@@ -34,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "deploy", "local"))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree when CTest runs this
-from fleetlib import die_with_parent, http_get, parse_metrics  # noqa: E402
+from fleetlib import die_with_parent, free_port, http_get, parse_metrics  # noqa: E402
 
 try:
     import yaml
@@ -123,10 +126,13 @@ def main():
     for k in args:
         check(k in options, f"Deployment argument {k} exists in enhance serve --help")
     port = int(args.get("--port", 8080))
+    probe_port = int(args["--probe-port"]) if args.get("--probe-port") else None
     cores = int(args.get("--cores", 0))
     drain = float(args.get("--drain-timeout", 30))
     ports = {pp["name"]: pp["containerPort"] for pp in c.get("ports", [])}
     check(ports.get("http") == port, f"containerPort 'http' = --port {port}")
+    if check(probe_port is not None, "--probe-port set (probes on a listener a full API port cannot starve)"):
+        check(ports.get("probe") == probe_port, f"containerPort 'probe' = --probe-port {probe_port}")
 
     # -- probes, drain timing, rolling update
     probes = {n: c.get(n) for n in ("startupProbe", "livenessProbe", "readinessProbe")}
@@ -136,6 +142,8 @@ def main():
             hg = pr["httpGet"]
             check(hg["path"] in help_text, f"{n} path {hg['path']} is an endpoint of enhance serve --help")
             check(hg["port"] in ports or hg["port"] == port, f"{n} port {hg['port']} is the container's")
+            if probe_port:
+                check(ports.get(hg["port"], hg["port"]) == probe_port, f"{n} asks the probe port ({hg['port']})")
     check(probes["readinessProbe"]["httpGet"]["path"] == "/readyz", "readiness uses /readyz (503 while draining)")
     check(probes["livenessProbe"]["httpGet"]["path"] == "/healthz", "liveness uses /healthz (not /readyz)")
     pre = c.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
@@ -200,7 +208,8 @@ def main():
         tp = svc["spec"]["ports"][0]["targetPort"]
         check(tp in ports or tp == port, f"Service targetPort {tp} is the container's port")
     ann = tmpl["metadata"].get("annotations", {})
-    check(int(ann.get("prometheus.io/port", port)) == port, "prometheus.io/port = --port")
+    check(int(ann.get("prometheus.io/port", port)) in (port, probe_port),
+          "prometheus.io/port = --port or --probe-port (both answer /metrics)")
     hpa = next((d for d in docs if d["kind"] == "HorizontalPodAutoscaler"), None)
     pdb = next((d for d in docs if d["kind"] == "PodDisruptionBudget"), None)
     if hpa:
@@ -218,6 +227,11 @@ def main():
         for k in dargs:
             check(k in options, f"Dockerfile CMD option {k} exists in enhance serve --help")
         check(re.search(rf"^EXPOSE\s+{dargs.get('--port')}\b", df, re.M) is not None, "EXPOSE = the CMD's --port")
+        if dargs.get("--probe-port"):
+            check(re.search(rf"^EXPOSE\s.*\b{dargs['--probe-port']}\b", df, re.M) is not None,
+                  "EXPOSE lists the CMD's --probe-port")
+            check(re.search(rf"^HEALTHCHECK .*:{dargs['--probe-port']}/healthz", df, re.M) is not None,
+                  "the HEALTHCHECK asks the probe port")
 
     # -- adapter rules and HPA metric names
     rules = yaml.safe_load(open(os.path.join(k8s, "prometheus-adapter-rules.yaml")))["rules"]["custom"]
@@ -235,13 +249,13 @@ def main():
                 check(n in produced, f"HPA metric {n} is produced by an adapter rule")
 
     # -- live: the server with the Deployment's arguments
-    live(a, args, cm, parsed, probes, ann, rules, work)
+    live(a, args, cm, parsed, probes, ann, rules, work, ports)
     shutil.rmtree(work, ignore_errors=True)
     print(f"# k8s manifests: {'PASS' if not FAILS else 'FAIL (%d)' % len(FAILS)}")
     return 1 if FAILS else 0
 
 
-def live(a, args, cm, parsed, probes, ann, rules, work):
+def live(a, args, cm, parsed, probes, ann, rules, work, cports):
     if not parsed:
         return
     installed = [mm for mm in json.loads(next(iter(cm["data"].values())))["models"]
@@ -259,6 +273,8 @@ def live(a, args, cm, parsed, probes, ann, rules, work):
     local = dict(args)
     local.update({"--host": "127.0.0.1", "--port": "0", "--models-config": os.path.join(work, "models.json"),
                   "--api-key-file": os.path.join(work, "api-key"), "--port-file": os.path.join(work, "port")})
+    if "--probe-port" in local:
+        local["--probe-port"] = str(free_port())
     cmd = [a.enhance, "serve"] + [x for k, v in local.items() for x in (k, v)]
     print("live: " + " ".join(cmd[1:]) + f"  (models: {', '.join(m['name'] for m in installed)})")
     log = open(os.path.join(work, "server.log"), "w")
@@ -275,12 +291,18 @@ def live(a, args, cm, parsed, probes, ann, rules, work):
         if not check(port is not None and proc.poll() is None, "the server starts with the Deployment's arguments"):
             print(open(log.name).read())
             return
+        # the container's ports as this server's: --port and --probe-port were made local
+        local_of = {int(args.get("--port", 8080)): port}
+        if "--probe-port" in local:
+            local_of[int(args["--probe-port"])] = int(local["--probe-port"])
         for n, pr in probes.items():
-            st = http_get(port, pr["httpGet"]["path"])[0]
-            check(st == 200, f"{n} GET {pr['httpGet']['path']} -> {st}")
+            pp = local_of.get(cports.get(pr["httpGet"]["port"], pr["httpGet"]["port"]), port)
+            st = http_get(pp, pr["httpGet"]["path"])[0]
+            check(st == 200, f"{n} GET {pr['httpGet']['path']} on port {pr['httpGet']['port']} -> {st}")
         st = http_get(port, "/v1/models")[0]
         check(st == 401, f"/v1/models without the bearer token -> {st} (the secret is enforced)")
-        st, text = http_get(port, ann.get("prometheus.io/path", "/metrics"))
+        st, text = http_get(local_of.get(int(ann.get("prometheus.io/port", port)), port),
+                            ann.get("prometheus.io/path", "/metrics"))
         check(st == 200, f"prometheus.io/path {ann.get('prometheus.io/path', '/metrics')} -> {st}")
         samples, types = parse_metrics(text)
         check_rules(rules, samples, types)
