@@ -106,6 +106,11 @@ static void usage(FILE *f)
             "  --upload-dir DIR         bodies over --spool-threshold (default 8M) are kept in anonymous files\n"
             "                           here, not in memory (default $TMPDIR, else /tmp; put it on a disk, not a\n"
             "                           tmpfs); at most --max-upload-spool SIZE at once (default 20 x --max-body)\n"
+            "  --client-body-share F    of --max-body-memory and of --max-upload-spool, what one client address\n"
+            "                           may hold at once (default 0.25; 1 = no share): past it, that address's\n"
+            "                           next upload is a 503 + Retry-After while other addresses still get in\n"
+            "                           (its first body always may). Behind a proxy every client has the\n"
+            "                           proxy's address: use 1 there\n"
             "  --max-pixels N           input pixel cap (default 50000000)\n"
             "  --max-output-pixels N    output pixel cap (default 200000000)\n"
             "  --cores N                compute cores to use (default: all online); model instances x intra-op\n"
@@ -261,6 +266,17 @@ int cmd_serve(int argc, char **argv)
             NEED_VALUE;
             if (parse_size(a, v, &o.max_upload_spool))
                 return 1;
+        } else if (!strcmp(a, "--client-body-share")) {
+            NEED_VALUE;
+            char *end;
+            errno = 0;
+            double f = strtod(v, &end);
+            if (end == v || *end || errno || !(f > 0 && f <= 1)) {
+                fprintf(stderr, "enhance serve: --client-body-share needs a fraction in (0, 1] such as 0.25, got "
+                                "'%s'\n", v);
+                return 1;
+            }
+            o.client_body_share = f;
         } else if (!strcmp(a, "--spool-threshold")) {
             NEED_VALUE;
             if (parse_size(a, v, &o.spool_threshold))

@@ -231,8 +231,15 @@ enh_status serve_http_start(enh_server *s, enh_error *err)
                                                         : (total / 2 ? total / 2 : 1);
     if (per_ip > total)
         per_ip = total;
+    s->conn_limit = total;
+    s->client_conn_limit = per_ip;
+    s->probe_conn_limit = s->opt.probe_port > 0 ? PROBE_CONNECTIONS : 0;
     double idle = s->opt.idle_timeout_s > 0 ? s->opt.idle_timeout_s : 75;
     double header = s->opt.header_timeout_s > 0 ? s->opt.header_timeout_s : 10;
+    /* the address of each body (upload_client.h): a quarter of each body budget per address by
+     * default; freed by enh_serve_stop, after the last upload was released */
+    if (!s->uploads.clients && s->uploads.client_share < 1 && !(s->uploads.clients = serve_clients_create()))
+        return enh_fail(err, ENH_ENOMEM, "out of memory");
     enh_status gst = serve_guard_start(header, idle, 16 * 1024, &s->guard, err);
     if (gst)
         return gst;
@@ -256,7 +263,7 @@ enh_status serve_http_start(enh_server *s, enh_error *err)
         s->probe_mhd = MHD_start_daemon(pflags, (uint16_t)s->opt.probe_port, NULL, NULL, on_probe_request, s,
                                         MHD_OPTION_SOCK_ADDR, paddr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)PROBE_CONNECTIONS,
-                                        MHD_OPTION_NOTIFY_CONNECTION, serve_guard_notify, s->guard,
+                                        MHD_OPTION_NOTIFY_CONNECTION, serve_guard_notify_probe, s->guard,
                                         MHD_OPTION_URI_LOG_CALLBACK, serve_guard_uri, s->guard,
                                         MHD_OPTION_CONNECTION_TIMEOUT, mhd_timeout, MHD_OPTION_EXTERNAL_LOGGER,
                                         mhd_log, s, MHD_OPTION_END);

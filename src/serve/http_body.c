@@ -1,6 +1,7 @@
 /* http_body.c - receiving a request's image body: the declared Content-Length checked against
  * --max-body and the server's byte budgets when the headers are in (upload.h: in memory, or
- * spooled to a temporary file above the spool threshold), then the body's pieces stored as
+ * spooled to a temporary file above the spool threshold; the sender's address gets a share of
+ * each), then the body's pieces stored as
  * libmicrohttpd hands them over (a chunked body is counted as it arrives). A body refused
  * (413 over --max-body, 503 over a budget) is read and dropped, so the client, still sending,
  * sees the answer instead of a reset connection; it is answered before the upload when the
@@ -31,10 +32,14 @@ static enum MHD_Result send_413(struct MHD_Connection *c, http_req *r, unsigned 
 static enum MHD_Result send_503(struct MHD_Connection *c, http_req *r)
 {
     enh_server *s = r->srv;
-    json_t *d = json_pack("{s:I,s:I,s:I,s:I}", "body_memory_limit_bytes", (json_int_t)s->uploads.mem_limit,
+    json_t *d = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "body_memory_limit_bytes", (json_int_t)s->uploads.mem_limit,
                           "body_memory_used_bytes", (json_int_t)atomic_load(&s->uploads.mem_used),
                           "upload_spool_limit_bytes", (json_int_t)s->uploads.spool_limit,
-                          "upload_spool_used_bytes", (json_int_t)atomic_load(&s->uploads.spool_used));
+                          "upload_spool_used_bytes", (json_int_t)atomic_load(&s->uploads.spool_used),
+                          "client_body_memory_limit_bytes",
+                          (json_int_t)serve_upload_share(&s->uploads, s->uploads.mem_limit),
+                          "client_upload_spool_limit_bytes",
+                          (json_int_t)serve_upload_share(&s->uploads, s->uploads.spool_limit));
     return serve_send_error(c, r, 503, r->refusal.code == ENH_ENOMEM ? "out_of_memory" : "unavailable",
                             r->refusal.msg, d, 2);
 }
@@ -59,6 +64,8 @@ enum MHD_Result serve_body_begin(struct MHD_Connection *c, http_req *r)
 {
     enh_server *s = r->srv;
     serve_upload_init(&r->body, &s->uploads);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    serve_upload_set_client(&r->body, ci ? ci->client_addr : NULL);
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     if (!cl)
         return MHD_YES; /* chunked: charged as it arrives */

@@ -58,10 +58,17 @@ enum MHD_Result serve_ep_readyz(struct MHD_Connection *c, http_req *r)
 
 enum MHD_Result serve_ep_metrics(struct MHD_Connection *c, http_req *r)
 {
-    char *text = serve_metrics_render(r->srv->metrics);
-    if (!text)
-        return serve_send_error(c, r, 500, "internal", "out of memory rendering metrics", NULL, 0);
-    return send_text(c, r, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
+    char *text = serve_metrics_render(r->srv->metrics), *budgets = serve_budget_metrics(r->srv), *all = NULL;
+    size_t nt = text ? strlen(text) : 0, nb = budgets ? strlen(budgets) : 0;
+    if (text && budgets && (all = malloc(nt + nb + 1))) {
+        memcpy(all, text, nt);
+        memcpy(all + nt, budgets, nb + 1);
+    }
+    free(text);
+    free(budgets);
+    if (!all)
+        return serve_send_error(c, r, 503, "out_of_memory", "out of memory rendering metrics", NULL, 0);
+    return send_text(c, r, 200, "text/plain; version=0.0.4; charset=utf-8", all, nt + nb);
 }
 
 enum MHD_Result serve_ep_models(struct MHD_Connection *c, http_req *r)

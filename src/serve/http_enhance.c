@@ -99,7 +99,7 @@ static int take_multipart(http_req *r, serve_job *j, const char *ctype, const ch
     if (!spooled) {
         j->image = img->data;
         j->image_len = img->len;
-    } else if (serve_upload_spool_copy(&r->srv->uploads, img->data, img->len, &j->part, err)) {
+    } else if (serve_upload_spool_copy(&j->body, img->data, img->len, &j->part, err)) {
         *type = "unavailable";
         code = 503;
     }

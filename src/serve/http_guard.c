@@ -28,6 +28,7 @@ struct serve_guard {
     guard_conn head;   /* circular list sentinel */
     double header_s, idle_s, min_rate;
     atomic_ulong kills;
+    atomic_long open[2]; /* connections open: main, probe listener */
 };
 
 static double now_s(void)
@@ -106,10 +107,13 @@ void serve_guard_stop(serve_guard *g)
     free(g);
 }
 
-void serve_guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
-                        enum MHD_ConnectionNotificationCode code)
+static void notify(serve_guard *g, int probe, struct MHD_Connection *c, void **socket_context,
+                   enum MHD_ConnectionNotificationCode code)
 {
-    serve_guard *g = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        atomic_fetch_add(&g->open[probe], 1);
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+        atomic_fetch_sub(&g->open[probe], 1);
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         guard_conn *k = ci ? calloc(1, sizeof *k) : NULL;
@@ -165,7 +169,24 @@ void serve_guard_headers_done(struct MHD_Connection *c, unsigned long long decla
 void serve_guard_processing(struct MHD_Connection *c) { set_deadline(c, 1, 0); }
 void serve_guard_request_done(struct MHD_Connection *c) { set_deadline(c, 2, 0); }
 
+void serve_guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
+{
+    notify(cls, 0, c, socket_context, code);
+}
+
+void serve_guard_notify_probe(void *cls, struct MHD_Connection *c, void **socket_context,
+                              enum MHD_ConnectionNotificationCode code)
+{
+    notify(cls, 1, c, socket_context, code);
+}
+
 unsigned long serve_guard_kills(const serve_guard *g) { return g ? atomic_load(&((serve_guard *)g)->kills) : 0; }
+
+long serve_guard_open(const serve_guard *g, int probe)
+{
+    return g ? atomic_load(&((serve_guard *)g)->open[probe ? 1 : 0]) : 0;
+}
 
 void *serve_guard_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {

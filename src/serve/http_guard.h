@@ -35,9 +35,11 @@ enh_status serve_guard_start(double header_s, double idle_s, double min_rate, se
 /* Stops the watchdog (call after MHD_stop_daemon) and frees. NULL is fine. */
 void serve_guard_stop(serve_guard *g);
 
-/* MHD_OPTION_NOTIFY_CONNECTION callback; cls is the guard. */
+/* MHD_OPTION_NOTIFY_CONNECTION callbacks of the main and the probe listener; cls is the guard. */
 void serve_guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
                         enum MHD_ConnectionNotificationCode code);
+void serve_guard_notify_probe(void *cls, struct MHD_Connection *c, void **socket_context,
+                              enum MHD_ConnectionNotificationCode code);
 
 /* The request's headers are in (first call of the access handler): the body deadline
  * starts, from its declared length (0 when none). */
@@ -58,5 +60,7 @@ const char *serve_guard_check_framing(struct MHD_Connection *c, char *buf, size_
 
 /* Connections shut down by the guard so far (for tests and metrics). */
 unsigned long serve_guard_kills(const serve_guard *g);
+/* Connections open now on the main (probe = 0) or the probe listener (metrics). */
+long serve_guard_open(const serve_guard *g, int probe);
 
 #endif

@@ -28,6 +28,8 @@ typedef struct enh_serve_options {
     size_t max_body_bytes;      /* default 50 MiB */
     size_t max_body_memory;     /* bytes of request bodies in memory at once; 0 = 2 x max_body_bytes */
     size_t max_upload_spool;    /* bytes of spooled bodies at once; 0 = 20 x max_body_bytes */
+    double client_body_share;   /* of each of those two budgets, what one client address may hold
+                                 * beyond its first body (0 = 0.25; >= 1: no per-address share) */
     size_t spool_threshold;     /* bodies above this go to upload_dir (default 8 MiB) */
     char upload_dir[1024];      /* folder for spooled bodies; "" = none, every body in memory
                                  * (the CLI passes $TMPDIR or /tmp) */

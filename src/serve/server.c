@@ -27,6 +27,7 @@ void enh_serve_options_init(enh_serve_options *o)
     o->port = 8080;
     o->max_body_bytes = 50u << 20;
     o->spool_threshold = 8u << 20;
+    o->client_body_share = 0.25;
     o->idle_timeout_s = 75;
     o->max_pixels = 50000000LL;
     o->max_output_pixels = 200000000LL;

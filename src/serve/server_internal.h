@@ -137,6 +137,7 @@ struct enh_server {
     struct MHD_Daemon *mhd;
     struct MHD_Daemon *probe_mhd; /* --probe-port: /healthz, /readyz, /metrics only */
     struct serve_guard *guard; /* connection deadlines (http_guard.h) */
+    unsigned conn_limit, client_conn_limit, probe_conn_limit; /* as started (http.c), for metrics */
     int port;
     serve_upload_budget uploads; /* bytes of request bodies held at once (upload.h) */
     enh_pool *pool;
@@ -192,6 +193,10 @@ void serve_compute_started(enh_server *s, serve_job *j);
 enh_status serve_do_encode(enh_server *s, serve_job *j, enh_error *err);
 enh_status serve_tile_runner(void *user, struct enh_model *model, const float *in, int n, int c, int h, int w,
                              float *out, enh_error *err);
+
+/* ---- gauges of the byte budgets and connections, for /metrics (metrics_budget.c): Prometheus
+ * text to append to serve_metrics_render's; malloc'd, NULL on OOM ---- */
+char *serve_budget_metrics(enh_server *s);
 
 /* ---- front end (http.c) ---- */
 enh_status serve_http_start(enh_server *s, enh_error *err);

@@ -65,6 +65,7 @@ enh_status enh_serve_start(const enh_serve_options *o, enh_server **out, enh_err
     s->uploads.mem_limit = o->max_body_memory ? o->max_body_memory : 2 * o->max_body_bytes;
     s->uploads.spool_limit = o->max_upload_spool ? o->max_upload_spool : 20 * o->max_body_bytes;
     s->uploads.spool_threshold = o->spool_threshold;
+    s->uploads.client_share = o->client_body_share > 0 ? o->client_body_share : 0.25;
     snprintf(s->uploads.spool_dir, sizeof s->uploads.spool_dir, "%s", o->upload_dir);
     if (o->upload_dir[0] && (st = serve_upload_check_dir(o->upload_dir, err))) {
         free(s);
@@ -269,6 +270,7 @@ void enh_serve_stop(enh_server *s)
     serve_registry_unref(s->registry);
     serve_models_config_free(&s->config);
     serve_metrics_free(s->metrics);
+    serve_clients_free(s->uploads.clients); /* after every upload's release (jobs included) */
     free(s->io_threads);
     free(s->pipe_threads);
     pthread_cond_destroy(&s->io_cv);

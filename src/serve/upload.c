@@ -22,12 +22,6 @@ static int reserve(atomic_size_t *used, size_t limit, size_t n)
     return 0;
 }
 
-static void give_back(atomic_size_t *used, size_t n)
-{
-    if (n)
-        atomic_fetch_sub(used, n);
-}
-
 void serve_upload_init(serve_upload *u, serve_upload_budget *b)
 {
     memset(u, 0, sizeof *u);
@@ -35,8 +29,15 @@ void serve_upload_init(serve_upload *u, serve_upload_budget *b)
     u->fd = -1;
 }
 
+void serve_upload_set_client(serve_upload *u, const struct sockaddr *addr)
+{
+    if (u->b && u->b->clients && !u->client)
+        u->client = serve_clients_get(u->b->clients, addr);
+}
+
 static enh_status over_memory(const serve_upload *u, size_t n, enh_error *err)
 {
+    atomic_fetch_add(&u->b->refused[SERVE_REFUSED_MEMORY], 1);
     return enh_fail(err, ENH_EBUSY,
                     "the server holds %zu MB of request bodies in memory and this one (%zu bytes) would pass its "
                     "limit of %zu MB (server option --max-body-memory); retry shortly",
@@ -45,10 +46,57 @@ static enh_status over_memory(const serve_upload *u, size_t n, enh_error *err)
 
 static enh_status over_spool(const serve_upload *u, size_t n, enh_error *err)
 {
+    atomic_fetch_add(&u->b->refused[SERVE_REFUSED_SPOOL], 1);
     return enh_fail(err, ENH_EBUSY,
                     "the server holds %zu MB of uploads on disk and this one (%zu bytes) would pass its limit of "
                     "%zu MB (server option --max-upload-spool); retry shortly",
                     atomic_load(&u->b->spool_used) >> 20, n, u->b->spool_limit >> 20);
+}
+
+static enh_status over_share(const serve_upload *u, int spool, size_t held, size_t n, enh_error *err)
+{
+    char who[64];
+    serve_client_name(u->client, who, sizeof who);
+    size_t limit = spool ? u->b->spool_limit : u->b->mem_limit;
+    atomic_fetch_add(&u->b->refused[spool ? SERVE_REFUSED_CLIENT_SPOOL : SERVE_REFUSED_CLIENT_MEMORY], 1);
+    return enh_fail(err, ENH_EBUSY,
+                    "your address %s holds %zu KB of request bodies %s and this one (%zu bytes) would pass its "
+                    "share of %zu KB (%g of %s; server option --client-body-share); retry when your other uploads "
+                    "have finished",
+                    who, held >> 10, spool ? "on disk" : "in memory", n, serve_upload_share(u->b, limit) >> 10,
+                    u->b->client_share, spool ? "--max-upload-spool" : "--max-body-memory");
+}
+
+/* Charges n more bytes of the memory (spool = 0) or spool budget to u: its address's share
+ * first (unless exempt), then the server's budget. shown: the body's size for the message. */
+static enh_status take(serve_upload *u, int spool, size_t n, int exempt, size_t shown, enh_error *err)
+{
+    if (!n)
+        return ENH_OK;
+    size_t *own = spool ? &u->spool_charged : &u->mem_charged;
+    size_t limit = spool ? u->b->spool_limit : u->b->mem_limit, held = 0;
+    if (u->client && serve_clients_charge(u->b->clients, u->client, spool, n, *own, serve_upload_share(u->b, limit),
+                                          exempt, &held))
+        return over_share(u, spool, held, shown, err);
+    if (reserve(spool ? &u->b->spool_used : &u->b->mem_used, limit, n)) {
+        if (u->client)
+            serve_clients_uncharge(u->b->clients, u->client, spool, n);
+        return spool ? over_spool(u, shown, err) : over_memory(u, shown, err);
+    }
+    *own += n;
+    return ENH_OK;
+}
+
+/* Returns n of u's charges of that budget. */
+static void drop(serve_upload *u, int spool, size_t n)
+{
+    if (!n)
+        return;
+    size_t *own = spool ? &u->spool_charged : &u->mem_charged;
+    atomic_fetch_sub(spool ? &u->b->spool_used : &u->b->mem_used, n);
+    if (u->client)
+        serve_clients_uncharge(u->b->clients, u->client, spool, n);
+    *own -= n;
 }
 
 /* An anonymous file in the spool folder, mode 0600. */
@@ -100,11 +148,11 @@ static enh_status write_all(int fd, const char *p, size_t n, const char *dir, en
     return ENH_OK;
 }
 
-static enh_status to_spool(serve_upload *u, size_t reserve_n, enh_error *err)
+static enh_status to_spool(serve_upload *u, size_t reserve_n, int exempt, enh_error *err)
 {
-    if (reserve(&u->b->spool_used, u->b->spool_limit, reserve_n))
-        return over_spool(u, reserve_n, err);
-    u->spool_charged = reserve_n;
+    enh_status st = take(u, 1, reserve_n, exempt, reserve_n, err);
+    if (st)
+        return st;
     u->fd = open_spool(u->b->spool_dir, err);
     if (u->fd < 0)
         return ENH_EIO;
@@ -113,8 +161,7 @@ static enh_status to_spool(serve_upload *u, size_t reserve_n, enh_error *err)
     free(u->mem);
     u->mem = NULL;
     u->cap = 0;
-    give_back(&u->b->mem_used, u->mem_charged);
-    u->mem_charged = 0;
+    drop(u, 0, u->mem_charged);
     return ENH_OK;
 }
 
@@ -131,13 +178,10 @@ enh_status serve_upload_begin(serve_upload *u, unsigned long long declared, enh_
         return over_memory(u, SIZE_MAX / 2, err);
     size_t n = (size_t)declared;
     if (spools(u, n))
-        return to_spool(u, n, err);
+        return to_spool(u, n, 0, err);
     /* charged now, allocated when the first bytes come: a client that declares a length and
      * sends nothing holds budget, not memory */
-    if (reserve(&u->b->mem_used, u->b->mem_limit, n))
-        return over_memory(u, n, err);
-    u->mem_charged = n;
-    return ENH_OK;
+    return take(u, 0, n, 0, n, err);
 }
 
 enh_status serve_upload_write(serve_upload *u, const void *data, size_t n, enh_error *err)
@@ -146,16 +190,15 @@ enh_status serve_upload_write(serve_upload *u, const void *data, size_t n, enh_e
         return ENH_OK;
     if (u->fd < 0 && spools(u, (unsigned long long)u->len + n)) {
         /* a chunked body passed the threshold: what came so far goes to the file */
-        enh_status st = to_spool(u, u->len, err);
+        enh_status st = to_spool(u, u->len, 0, err);
         if (st)
             return st;
     }
     if (u->fd >= 0) {
         if (u->len + n > u->spool_charged) {
-            size_t more = u->len + n - u->spool_charged;
-            if (reserve(&u->b->spool_used, u->b->spool_limit, more))
-                return over_spool(u, u->len + n, err);
-            u->spool_charged += more;
+            enh_status st = take(u, 1, u->len + n - u->spool_charged, 0, u->len + n, err);
+            if (st)
+                return st;
         }
         enh_status st = write_all(u->fd, data, n, u->b->spool_dir, err);
         if (st)
@@ -168,16 +211,16 @@ enh_status serve_upload_write(serve_upload *u, const void *data, size_t n, enh_e
         while (cap < u->len + n)
             cap *= 2;
         size_t extra = cap > u->mem_charged ? cap - u->mem_charged : 0;
-        if (extra && reserve(&u->b->mem_used, u->b->mem_limit, extra))
-            return over_memory(u, u->len + n, err);
+        enh_status st = extra ? take(u, 0, extra, 0, u->len + n, err) : ENH_OK;
+        if (st)
+            return st;
         char *nb = realloc(u->mem, cap);
         if (!nb) {
-            give_back(&u->b->mem_used, extra);
+            drop(u, 0, extra);
             return enh_fail(err, ENH_ENOMEM, "out of memory for a %zu-byte request body", u->len + n);
         }
         u->mem = nb;
         u->cap = cap;
-        u->mem_charged += extra;
     }
     memcpy(u->mem + u->len, data, n);
     u->len += n;
@@ -191,13 +234,13 @@ void serve_upload_release(serve_upload *u)
     free(u->mem);
     u->mem = NULL;
     u->cap = u->len = 0;
-    give_back(&u->b->mem_used, u->mem_charged);
-    u->mem_charged = 0;
+    drop(u, 0, u->mem_charged);
     if (u->fd >= 0)
         close(u->fd);
     u->fd = -1;
-    give_back(&u->b->spool_used, u->spool_charged);
-    u->spool_charged = 0;
+    drop(u, 1, u->spool_charged);
+    serve_clients_put(u->b->clients, u->client);
+    u->client = NULL;
 }
 
 const char *serve_upload_map(const serve_upload *u, enh_error *err)
@@ -214,11 +257,16 @@ const char *serve_upload_map(const serve_upload *u, enh_error *err)
     return p;
 }
 
-enh_status serve_upload_spool_copy(serve_upload_budget *b, const void *data, size_t n, serve_upload *out,
+enh_status serve_upload_spool_copy(const serve_upload *from, const void *data, size_t n, serve_upload *out,
                                    enh_error *err)
 {
+    serve_upload_budget *b = from->b;
     serve_upload_init(out, b);
-    enh_status st = to_spool(out, n, err);
+    if (from->client) { /* a second reference to the same address */
+        out->client = from->client;
+        serve_clients_get_again(b->clients, out->client);
+    }
+    enh_status st = to_spool(out, n, 1, err);
     if (!st && (st = write_all(out->fd, data, n, b->spool_dir, err)) == ENH_OK)
         out->len = n;
     if (st)

@@ -9,6 +9,9 @@
  * the server answers 503 with Retry-After) as soon as its length is known, or, for a chunked
  * body, when the byte that passes it arrives.
  *
+ * One address gets a share of each budget (upload_client.h, --client-body-share): past it,
+ * its next body is refused the same way while other addresses still get in.
+ *
  * Spool files are opened with O_TMPFILE (or mkostemp then unlink at once where the file
  * system lacks it), mode 0600: they have no name from the start, so no path through the
  * server (errors, cancellation, a crash, kill -9) can leave one behind; closing the
@@ -25,17 +28,32 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "serve/upload_client.h"
+
+/* Why a body was refused, for the refusal counters (metrics). */
+enum { SERVE_REFUSED_MEMORY, SERVE_REFUSED_SPOOL, SERVE_REFUSED_CLIENT_MEMORY, SERVE_REFUSED_CLIENT_SPOOL,
+       SERVE_REFUSED_N };
 
 typedef struct serve_upload_budget {
     atomic_size_t mem_used, spool_used;
     size_t mem_limit;       /* bytes of bodies in memory at once */
     size_t spool_limit;     /* bytes of spooled bodies at once */
     size_t spool_threshold; /* bodies above this go to the spool (when a folder is set) */
+    double client_share;    /* of each budget, what one address may hold (>= 1: no share) */
+    serve_clients *clients; /* per-address charges; NULL = no per-address share */
+    atomic_ulong refused[SERVE_REFUSED_N];
     char spool_dir[1024];   /* "" = no spooling: every body in memory */
 } serve_upload_budget;
 
+/* What one address may hold of a budget of `limit` bytes. */
+static inline size_t serve_upload_share(const serve_upload_budget *b, size_t limit)
+{
+    return b->client_share >= 1 || b->client_share <= 0 ? limit : (size_t)((double)limit * b->client_share);
+}
+
 typedef struct serve_upload {
     serve_upload_budget *b;
+    serve_client *client;   /* the sender's address (its share), NULL = none */
     char *mem;              /* in memory: mem[0..len) */
     size_t len, cap;
     size_t mem_charged;     /* what this body holds of b->mem_used (>= cap) */
@@ -44,6 +62,9 @@ typedef struct serve_upload {
 } serve_upload;
 
 void serve_upload_init(serve_upload *u, serve_upload_budget *b);
+/* The sender's address (before serve_upload_begin): the body's charges count against its
+ * share too. NULL, or no table in the budget: the server-wide budgets only. */
+void serve_upload_set_client(serve_upload *u, const struct sockaddr *addr);
 /* The declared length is known (0: unknown, a chunked body): reserves it in the memory or the
  * spool budget and opens the spool file when it goes there. */
 enh_status serve_upload_begin(serve_upload *u, unsigned long long declared, enh_error *err);
@@ -58,8 +79,9 @@ static inline int serve_upload_spooled(const serve_upload *u) { return u->fd >= 
  * or for an empty body. */
 const char *serve_upload_map(const serve_upload *u, enh_error *err);
 /* A new spooled upload holding data[0..n) (a multipart body's image part, copied out of the
- * mapped body) charged to the same spool budget. */
-enh_status serve_upload_spool_copy(serve_upload_budget *b, const void *data, size_t n, serve_upload *out,
+ * mapped body of from) charged to the same spool budget and address; the address's share does
+ * not refuse it (it is the same request's bytes, held a moment twice). */
+enh_status serve_upload_spool_copy(const serve_upload *from, const void *data, size_t n, serve_upload *out,
                                    enh_error *err);
 
 #endif

@@ -19,13 +19,22 @@ double h_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int h_connect(int port)
+int h_connect(int port) { return h_connect_from(NULL, port); }
+
+int h_connect_from(const char *src, int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;
+    if (src) {
+        inet_pton(AF_INET, src, &a.sin_addr);
+        if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
     a.sin_port = htons((uint16_t)port);
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {

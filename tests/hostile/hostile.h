@@ -10,6 +10,9 @@
 double h_now(void);
 /* A connected TCP socket to 127.0.0.1:port, -1 on failure. */
 int h_connect(int port);
+/* The same from source address src (any 127/8 address works on Linux: two clients on one
+ * machine), -1 on failure. */
+int h_connect_from(const char *src, int port);
 /* Sends all of data (0, or -1 when the peer closed). */
 int h_send(int fd, const void *data, size_t len);
 /* Reads until the peer closes or timeout_s passes; the bytes (malloc'd, NUL-terminated; an

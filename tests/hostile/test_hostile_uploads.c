@@ -244,7 +244,10 @@ int main(int argc, char **argv)
     make_noise();
     test_server a, b;
     const char *aa[] = {"--log-level", "warn", "--max-body", "4M", "--max-body-memory", "1M", "--spool-threshold",
-                        "256K", "--upload-dir", g_spool, "--max-upload-spool", "3M", "--header-timeout", "20", NULL};
+                        "256K", "--upload-dir", g_spool, "--max-upload-spool", "3M", "--header-timeout", "20",
+                        /* every client here is 127.0.0.1: the server-wide budgets, no per-address
+                         * share (that is hostile.share) */
+                        "--client-body-share", "1", NULL};
     const char *ba[] = {"--log-level", "warn", "--spool-threshold", "100M", NULL};
     if (test_server_start(&a, g_cmd, aa) || test_server_wait_ready(&a, 30) || test_server_start(&b, g_cmd, ba) ||
         test_server_wait_ready(&b, 30)) {
