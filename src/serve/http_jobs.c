@@ -131,6 +131,7 @@ enum MHD_Result serve_job_result(struct MHD_Connection *c, http_req *r)
     serve_content_disposition("attachment", fname, cd, sizeof cd);
     MHD_add_response_header(resp, "Content-Type", mime);
     MHD_add_response_header(resp, "Content-Disposition", cd);
+    serve_jobs_add_moderation_headers(r->srv->jobs, r->srv, r->job_id, resp); /* moderation=flag|block */
     return serve_respond_len(c, r, 200, resp, len);
 }
 

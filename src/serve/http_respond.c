@@ -16,7 +16,8 @@ static void add_cors(struct MHD_Response *resp, const enh_server *s)
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", s->opt.cors_origin);
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
                             "X-Request-Id, X-Image-Width, X-Image-Height, X-Model, X-Tiles, Server-Timing, "
-                            "Content-Disposition, Location, Retry-After");
+                            "Content-Disposition, Location, Retry-After, X-Moderation, X-Moderation-Decision, "
+                            "X-Moderation-Reasons, X-Moderation-Model");
     if (strcmp(s->opt.cors_origin, "*"))
         MHD_add_response_header(resp, "Vary", "Origin");
 }

@@ -9,6 +9,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "serve/filename.h"
+#include "serve/server_check.h"
 #include "serve/server_internal.h"
 
 typedef struct job_entry {
@@ -297,6 +298,12 @@ json_t *serve_jobs_status(serve_jobs *t, enh_server *s, const char *id)
             json_object_set_new(o, "error", json_pack("{s:i,s:s,s:s}", "code", serve_http_code(j->err_type), "type",
                                                       j->err_type ? j->err_type : "internal", "message", j->err.msg));
         }
+        /* moderation=flag|block: the verdict (what /v1/enhance sends as X-Moderation* headers and a
+         * blocked job's 422 as details.moderation); read once finished, when the worker that
+         * wrote it is done with the job */
+        json_t *mod = finished ? serve_check_details(j) : NULL;
+        if (mod)
+            json_object_set_new(o, "moderation", mod);
     }
     pthread_mutex_unlock(&t->mu);
     free_list(gone);
@@ -343,6 +350,20 @@ int serve_jobs_result(serve_jobs *t, enh_server *s, const char *id, void **buf, 
     }
     pthread_mutex_unlock(&t->mu);
     return rc;
+}
+
+void serve_jobs_add_moderation_headers(serve_jobs *t, enh_server *s, const char *id, struct MHD_Response *resp)
+{
+    pthread_mutex_lock(&t->mu);
+    job_entry *e = find(t, id);
+    if (e && !e->deleted) {
+        pthread_mutex_lock(&s->mu);
+        int finished = e->job->finished;
+        pthread_mutex_unlock(&s->mu);
+        if (finished)
+            serve_check_add_headers(resp, e->job);
+    }
+    pthread_mutex_unlock(&t->mu);
 }
 
 int serve_jobs_cancel(serve_jobs *t, enh_server *s, const char *id, int *was_running)

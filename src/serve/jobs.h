@@ -25,6 +25,7 @@
 
 struct serve_job;
 struct enh_server;
+struct MHD_Response;
 typedef struct serve_jobs serve_jobs;
 
 serve_jobs *serve_jobs_create(double ttl_s, size_t max_bytes, int max_jobs);
@@ -41,7 +42,8 @@ void serve_jobs_forget(serve_jobs *t, const char *id);
 /* The job's state as JSON (NULL: no such job): id, state (queued | running | done | failed |
  * cancelled), tiles_done, tiles_total (null until known), progress (0..1), elapsed_s, eta_s
  * (null when unknown), estimate {output_megapixels, seconds}, output {width, height, bytes,
- * mime, filename} when done, error {code, type, message} when failed. */
+ * mime, filename} when done, error {code, type, message} when failed; moderation (as a blocked
+ * request's details.moderation) once finished when moderation=flag|block ran. */
 json_t *serve_jobs_status(serve_jobs *t, struct enh_server *s, const char *id);
 
 /* Result of a finished job: 0 and a copy (*buf malloc'd) with its mime and download name; 1 when
@@ -50,6 +52,11 @@ json_t *serve_jobs_status(serve_jobs *t, struct enh_server *s, const char *id);
 int serve_jobs_result(serve_jobs *t, struct enh_server *s, const char *id, void **buf, size_t *len, char *mime,
                       size_t mime_n, char *filename, size_t filename_n, int *code, const char **type, char *msg,
                       size_t msg_n, int *tiles_done, int *tiles_total);
+
+/* The X-Moderation* headers of a finished job whose moderation ran (as on POST /v1/enhance),
+ * added to resp; nothing when there is no such job or no moderation. */
+void serve_jobs_add_moderation_headers(serve_jobs *t, struct enh_server *s, const char *id,
+                                       struct MHD_Response *resp);
 
 /* Cancels a running job (freed when its compute stops) or removes a finished one. 0, or -1
  * when there is no such job. *was_running tells which. */
