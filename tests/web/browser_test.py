@@ -7,8 +7,15 @@ against a real `enhance serve` on loopback, as a new user would use it:
   same transform -> the download has the right name (NAME_xN_PURPOSE.jpg) and decodes -> auto-fix
   says what it decided -> an error
   clears the stale result and says what happened in words -> cancel stops a long job -> two files
-  queued run one after the other -> on a phone
-  the Enhance button is on the first screen.
+  queued run one after the other -> "Check" shows the content-moderation decision, the class
+  probabilities and the BRISQUE score (POST /v1/check) -> moderation=flag shows the verdict beside the
+  result, moderation=block shows the refusal (422 moderation_blocked) in words -> on a phone the
+  Enhance button is on the first screen.
+
+The server runs with a moderation policy under which every image is blocked (each class from 0), so
+the flag and block paths are seen with any photo. Where the nsfwjs classifier is not installed
+(`enhance models fetch nsfwjs-mobilenetv2`; test.sh fetches it), those steps check instead that the
+page says moderation is unavailable and how to install it (noted as skipped, not failed).
 
 Every job is made at least 1.5 s long with the server's test hook (--debug-delay-ms), so progress
 and cancel are seen on any machine. Screenshots of each step go to OUT_DIR (01-upload.png, ...).
@@ -44,6 +51,8 @@ if not CHROMIUM or not DRIVER:
 
 BIN, IMAGE, OUT = sys.argv[1], os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
 failures = []
+# every class blocks from probability 0: any image is blocked (the moderation steps need no unsafe photo)
+BLOCK_ALL = "none,drawing=0:0,hentai=0:0,neutral=0:0,porn=0:0,sexy=0:0"
 
 
 def check(cond, what):
@@ -70,7 +79,8 @@ def wait_for(fn, timeout, what, step=0.1):
 def start_server(tmp):
     port_file = os.path.join(tmp, "port")
     log = open(os.path.join(OUT, "server.log"), "w")
-    p = subprocess.Popen([BIN, "serve", "--port", "0", "--port-file", port_file, "--debug-delay-ms", "1500"],
+    p = subprocess.Popen([BIN, "serve", "--port", "0", "--port-file", port_file, "--debug-delay-ms", "1500",
+                          "--moderation-policy", BLOCK_ALL],
                          stdout=log, stderr=subprocess.STDOUT)
     port = wait_for(lambda: open(port_file).read().strip(), 20, "the server's port")
     base = "http://127.0.0.1:%s" % port
@@ -92,8 +102,13 @@ def browser(width, height, downloads):
     return d
 
 
-def shot(d, name):
+def shot(d, name, show=None):
+    """A screenshot; show: the id of an element to scroll into view first (scrolled back after)."""
+    if show:
+        d.execute_script("document.getElementById(arguments[0]).scrollIntoView({block: 'center'});", show)
     d.save_screenshot(os.path.join(OUT, name))
+    if show:
+        d.execute_script("window.scrollTo(0, 0);")
 
 
 def visible(d, id_):
@@ -238,6 +253,90 @@ def run_queue(d, tmp):
     shot(d, "08-queue.png")
 
 
+def have_classifier(base):
+    """Whether the server can moderate: its own /v1/check answer (moderation.available)."""
+    with open(IMAGE, "rb") as f:
+        req = urllib.request.Request(base + "/v1/check?skip=quality", data=f.read(), method="POST",
+                                     headers={"Content-Type": "image/jpeg"})
+    doc = json.loads(urllib.request.urlopen(req, timeout=60).read())
+    return bool(doc.get("moderation", {}).get("available")), doc
+
+
+def set_op(d, key, value):
+    d.execute_script("const e = document.querySelector('[data-key=' + arguments[0] + ']'); e.value = arguments[1];"
+                     "e.dispatchEvent(new Event('change'));", key, value)
+
+
+def run_check(d, have_cls):
+    """Check: the decision, the five class probabilities and the BRISQUE score of the chosen image."""
+    d.find_element(By.ID, "checkbtn").click()
+    wait_for(lambda: visible(d, "checked") and d.execute_script("return checking === null;"), 60, "the check's answer")
+    text = d.find_element(By.ID, "checked").text
+    decision = d.find_element(By.ID, "checked").get_attribute("data-decision")
+    bq = re.search(r"Quality \(BRISQUE\): (\d+\.\d) on a scale from 0 \(best\) to 100 \(worst\)", text)
+    if os.path.exists("/usr/share/opencv4/quality/brisque_model_live.yml"):
+        check(bool(bq) and 0 <= float(bq.group(1)) <= 100, "the check shows the BRISQUE score and its scale: %r" % text)
+    else:
+        check("not available on this server" in text and "opencv-data" in text, "the check says BRISQUE is not installed: %r" % text)
+    check("Assessment: " in text, "the check shows the assessment: %r" % text)
+    rows = d.execute_script("return document.querySelectorAll('#checked .probs .pv').length;")
+    if have_cls:
+        check(decision == "block" and text.startswith("Check: content blocked"), "the check shows the decision: %r" % text[:80])
+        check(rows == 5, "the check shows the five class probabilities (%d)" % rows)
+        check("the block limit is 0%" in text, "the check names the rules that fired: %r" % text)
+    else:
+        check(decision == "unchecked" and "enhance models fetch nsfwjs-mobilenetv2" in text,
+              "without the classifier the check says how to install it: %r" % text)
+    check(not visible(d, "status") or "error" not in d.find_element(By.ID, "status").get_attribute("class"), "no error after the check")
+    shot(d, "11-check.png", "checked")
+
+
+def run_moderation(d, base, have_cls):
+    """moderation=flag: the verdict beside the result; moderation=block: the refusal in words."""
+    def run(value):
+        set_op(d, "moderation", value)
+        d.find_element(By.ID, "go").click()
+        wait_for(lambda: d.execute_script("return running === null;"), 60, "the moderation=%s run" % value)
+    run("flag")
+    status = d.find_element(By.ID, "status")
+    if not have_cls:
+        check("error" in status.get_attribute("class") and "no content-moderation model" in status.text,
+              "moderation without the classifier: the page says so: %r" % status.text)
+        shot(d, "12-moderation-unavailable.png")
+        print("skip moderation verdicts: the nsfwjs classifier is not installed (enhance models fetch nsfwjs-mobilenetv2)")
+        set_op(d, "moderation", "")
+        return
+    text = wait_for(lambda: visible(d, "verdict") and d.find_element(By.ID, "verdict").text, 5, "the verdict") or ""
+    check(visible(d, "dl") and text.startswith("Content moderation: blocked") and "made anyway" in text,
+          "moderation=flag: the result and its verdict: %r" % text[:160])
+    check(d.execute_script("return document.querySelectorAll('#verdict .probs .pv').length;") == 5,
+          "moderation=flag: the five class probabilities")
+    shot(d, "12-moderation-flag.png", "verdict")
+    # a job's result carries the X-Moderation* headers (as POST /v1/enhance's does) and its status the
+    # same verdict; the page's parser of the headers reads what the status says
+    with open(IMAGE, "rb") as f:
+        req = urllib.request.Request(base + "/v1/jobs?moderation=flag&auto=true", data=f.read(), method="POST",
+                                     headers={"Content-Type": "image/jpeg"})
+    job = json.loads(urllib.request.urlopen(req, timeout=60).read())
+    st = wait_for(lambda: (lambda j: j if j["state"] == "done" else None)(
+        json.loads(urllib.request.urlopen(base + job["status_url"], timeout=10).read())), 60, "the flagged job")
+    resp = urllib.request.urlopen(base + job["result_url"], timeout=30)
+    hdr = {k: v for k, v in resp.headers.items() if k.lower().startswith("x-moderation")}
+    check(bool(st) and st.get("moderation", {}).get("decision") == "block", "the job's status has its verdict")
+    parsed = d.execute_script("return moderationFromHeaders(new Headers(arguments[0]));", hdr)
+    check(parsed and parsed["decision"] == "block" and len(parsed["probabilities"]) == 5 and len(parsed["reasons"]) == 5,
+          "the page reads the X-Moderation headers (%s -> %s)" % (hdr, parsed and parsed["decision"]))
+    run("block")
+    status = d.find_element(By.ID, "status")
+    text = d.find_element(By.ID, "verdict").text if visible(d, "verdict") else ""
+    check("error" in status.get_attribute("class") and "This image was refused by the server's content policy" in status.text.split("\n")[0],
+          "moderation=block: the refusal in words: %r" % status.text[:160])
+    check(not visible(d, "dl") and text.startswith("Refused by the server's content policy") and "the block limit is 0%" in text,
+          "moderation=block: no result, the rules that fired: %r" % text[:160])
+    shot(d, "13-moderation-blocked.png", "verdict")
+    set_op(d, "moderation", "")
+
+
 def run_phone(base, downloads):
     d = browser(500, 900, downloads)
     try:
@@ -289,6 +388,12 @@ def main():
             run_cancel(d, base)
             run_refused(d, tmp)
             run_queue(d, tmp)
+            have_cls, _ = have_classifier(base)
+            if not have_cls:
+                print("note: the nsfwjs classifier is not installed; the moderation steps check the page's "
+                      "'not available' answers only")
+            run_check(d, have_cls)
+            run_moderation(d, base, have_cls)
         d.quit()
         d = None
         run_phone(base, downloads)
