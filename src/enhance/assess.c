@@ -1,11 +1,9 @@
 /* assess.c - no-reference quality measures and the verdict (see assess.h for the contract).
  *
  * The image is reduced to 8-bit sRGB (alpha dropped, grey expanded) and measured in C:
- *  - Blur (Crete-Roffet et al., "The blur effect", SPIE 2007): the gamma-coded luma Y' is
- *    blurred again with a 9-tap box along x and along y; where the image was sharp, re-blurring
- *    removes much of the neighbour difference, where it was already blurred little changes.
- *    blur = max over directions of 1 - sum(max(0, |dF| - |dB|)) / sum(|dF|), 0..1, per 64x64
- *    block; the image's blur is the 20th percentile over structured blocks (its sharpest parts).
+ *  - Blur: assess_blur.c (Crete-Roffet re-blur ratio per 64x64 block on the gamma-coded luma;
+ *    not judged on fewer than 4 blocks with edges; judged after auto exposure's gain on an
+ *    under-exposed photo).
  *  - Blockiness: mean |Y'(x+1) - Y'(x)| for each column phase x mod 8 (and rows); the ratio of
  *    the strongest phase to the mean of the other seven, minus 1, averaged over both directions.
  *    The strongest phase gives the JPEG grid origin used by the quality estimate.
@@ -232,6 +230,7 @@ static void measure_global(const unsigned char *p, int w, int h, enh_assessment 
             a->cast_spread = il.spread_deg;
             static const double neutral[3] = {1, 1, 1};
             a->cast_classical_angle = enh_rgb_angle_deg(il.classical, neutral);
+            a->cast_disagree = il.disagree_deg;
             a->cast_confidence = il.confidence;
             a->cast_clipped = il.clip.found;
         }
@@ -239,81 +238,6 @@ static void measure_global(const unsigned char *p, int w, int h, enh_assessment 
 }
 
 /* ---- local: blur, blocking, JPEG quality, noise ---- */
-
-/* Crete-Roffet blur per 64x64 block; returns the 20th percentile over blocks with enough
- * structure (mean |dF| >= 1 level), i.e. the blur of the sharper parts, and in *sharpest the 5th
- * percentile (the sharpest region): a shallow depth of field leaves the subject sharp, a blurred
- * photo has no sharp part. */
-#define BB 64
-static int cmp_double(const void *a, const void *b);
-static double crete_roffet(const float *y, int w, int h, double *sharpest)
-{
-    int nbx = (w + BB - 1) / BB, nby = (h + BB - 1) / BB;
-    size_t nb = (size_t)nbx * nby;
-    double *acc = calloc(nb * 4, sizeof(double)); /* sf0, sv0, sf1, sv1 per block */
-    double *bprev = calloc((size_t)w, sizeof(double));
-    double *vals = malloc(nb * sizeof(double));
-    double result = 0;
-    if (!acc || !bprev || !vals) {
-        t_oom = 1;
-        goto out;
-    }
-    for (int r = 0; r < h; r++) {
-        const float *row = y + (size_t)r * w;
-        double prev_b = 0;
-        for (int x = 4; x < w - 4; x++) {
-            double b = 0;
-            for (int k = -4; k <= 4; k++)
-                b += row[x + k];
-            b /= 9;
-            if (x > 4) {
-                double df = fabs(row[x] - row[x - 1]), db = fabs(b - prev_b);
-                double *A = acc + 4 * ((size_t)(r / BB) * nbx + x / BB);
-                A[0] += df;
-                A[1] += df > db ? df - db : 0;
-            }
-            prev_b = b;
-        }
-    }
-    for (int r = 4; r < h - 4; r++) {
-        for (int x = 0; x < w; x++) {
-            double b = 0;
-            for (int k = -4; k <= 4; k++)
-                b += y[(size_t)(r + k) * w + x];
-            b /= 9;
-            if (r > 4) {
-                double df = fabs(y[(size_t)r * w + x] - y[(size_t)(r - 1) * w + x]), db = fabs(b - bprev[x]);
-                double *A = acc + 4 * ((size_t)(r / BB) * nbx + x / BB);
-                A[2] += df;
-                A[3] += df > db ? df - db : 0;
-            }
-            bprev[x] = b;
-        }
-    }
-    int n = 0;
-    double gsf[2] = {0, 0}, gsv[2] = {0, 0};
-    for (size_t i = 0; i < nb; i++) {
-        double *A = acc + 4 * i;
-        gsf[0] += A[0], gsv[0] += A[1], gsf[1] += A[2], gsv[1] += A[3];
-        if (A[0] < 1.0 * BB * BB || A[2] < 1.0 * BB * BB)
-            continue;
-        double b0 = (A[0] - A[1]) / A[0], b1 = (A[2] - A[3]) / A[2];
-        vals[n++] = b0 > b1 ? b0 : b1;
-    }
-    if (n >= 4) {
-        qsort(vals, (size_t)n, sizeof(double), cmp_double);
-        result = vals[(int)(0.2 * (n - 1))];
-        *sharpest = vals[(int)(0.05 * (n - 1))];
-    } else {
-        double b0 = gsf[0] > 0 ? (gsf[0] - gsv[0]) / gsf[0] : 1, b1 = gsf[1] > 0 ? (gsf[1] - gsv[1]) / gsf[1] : 1;
-        result = *sharpest = b0 > b1 ? b0 : b1;
-    }
-out:
-    free(acc);
-    free(bprev);
-    free(vals);
-    return result;
-}
 
 /* Returns blockiness; ox, oy receive the grid origin (0..7). */
 static double blockiness(const float *y, int w, int h, int *ox, int *oy)
@@ -353,12 +277,6 @@ static double blockiness(const float *y, int w, int h, int *ox, int *oy)
     *ox = (best[0] + 1) & 7; /* the boundary lies between phase b and b+1 */
     *oy = (best[1] + 1) & 7;
     return (ratio[0] + ratio[1]) / 2;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* One 16x16 block of the noise measure: its sigma (mean of the three channels) and the mean
@@ -437,6 +355,9 @@ static void noise_measure(const unsigned char *p, int w, int h, enh_assessment *
     free(blk);
 }
 
+/* the under-exposure verdict (severity >= 0.5 in verdict()) from the global measures */
+static int under_exposed(const enh_assessment *a) { return a->exposure_ev > 0 && a->highlight_ev >= 1.0; }
+
 static void measure_local(const unsigned char *p, int w, int h, enh_assessment *a)
 {
     float *y = malloc(sizeof(float) * (size_t)w * h);
@@ -444,9 +365,27 @@ static void measure_local(const unsigned char *p, int w, int h, enh_assessment *
         t_oom = 1;
         return;
     }
-    for (size_t i = 0; i < (size_t)w * h; i++)
-        y[i] = 0.299f * p[3 * i] + 0.587f * p[3 * i + 1] + 0.114f * p[3 * i + 2];
-    a->blur = crete_roffet(y, w, h, &a->blur_sharpest);
+    enh_blur_luma(p, (size_t)w * h, 1, y);
+    /* an under-exposed photo's blur is judged on the luma auto exposure would give it (its gain,
+     * capped at 3 EV as stage_adjust caps it): darkening quantises away the fine detail and
+     * weakens every edge below the measure's 1-level floor (assess_blur.c) */
+    double gain = under_exposed(a) ? pow(2, a->exposure_ev < 3 ? a->exposure_ev : 3) : 1;
+    float *yb = y;
+    if (gain != 1 && !(yb = malloc(sizeof(float) * (size_t)w * h))) {
+        free(y);
+        t_oom = 1;
+        return;
+    }
+    if (yb != y)
+        enh_blur_luma(p, (size_t)w * h, gain, yb);
+    a->blur = enh_blur_measure(yb, y, w, h, &a->blur_sharpest, &a->blur_blocks);
+    if (yb != y)
+        free(yb);
+    if (a->blur < 0) {
+        free(y);
+        t_oom = 1;
+        return;
+    }
     a->sharpness = 100 * (1 - a->blur);
     int ox = 0, oy = 0;
     a->blockiness = blockiness(y, w, h, &ox, &oy);
@@ -465,24 +404,7 @@ static void measure_local(const unsigned char *p, int w, int h, enh_assessment *
 static void verdict(enh_assessment *a)
 {
     double *s = a->severity;
-    /* blur: the expected pixel-level softness grows with resolution. Phone/camera photos of 1.3-4 MP
-     * (shared/photos) measure 0.19..0.51 clean (one bokeh close-up 0.65) and >= 0.58 at Gaussian
-     * sigma 1.5; scans at 0.15-0.4 MP (Kodak24 09-24 + B100 first 40, cast_eval.py blur) measure
-     * <= 0.38 clean and >= 0.34 at sigma 1.5, Kodak alone <= 0.26 and >= 0.38. Half severity at 0.36
-     * up to 0.5 MP, at 0.55 from 1.5 MP, linear in megapixels between (no data there).
-     * A photo is blurred only if its sharpest region (blur_sharpest, the 5th percentile of the
-     * blocks) is blurred too: the macro close-up yellowflower (4.1 MP, shallow depth of field:
-     * blur 0.65) has a sharp fringe at 0.54. Whole photos and kodim01..08, clean against Gaussian
-     * sigma 1.5, 9-px motion at 30 degrees and a radius-3 defocus (all in bench/quality/README.md,
-     * "auto on clean photos"): at 0.39 MP clean <= 0.195, blurred >= 0.235; at 1.3-2.3 MP clean
-     * <= 0.394, blurred >= 0.415; at 4.1 MP clean <= 0.538, blurred >= 0.628. Half severity at
-     * 0.22 up to 0.5 MP, 0.45 at 1.5 MP, 0.58 from 4 MP, linear between; the three 4 MP photos are
-     * the only data there, so that end is fitted to them. */
-    double mp = a->megapixels, blur_half = mp <= 0.5 ? 0.36 : mp >= 1.5 ? 0.55 : 0.36 + 0.19 * (mp - 0.5);
-    double sharp_half = mp <= 0.5 ? 0.22 : mp <= 1.5 ? 0.22 + 0.23 * (mp - 0.5) : mp >= 4 ? 0.58 : 0.45 + 0.052 * (mp - 1.5);
-    double s_typical = clamp01((a->blur - blur_half) / 0.2 + 0.5),
-           s_sharpest = clamp01((a->blur_sharpest - sharp_half) / 0.2 + 0.5);
-    s[ENH_DEG_BLUR] = s_typical < s_sharpest ? s_typical : s_sharpest;
+    s[ENH_DEG_BLUR] = enh_blur_severity(a);
     /* JPEG: from the quality (q <= 60 is a visible problem); blockiness alone only when no
      * quantisation was found (clean JPEG originals show 0.1..1.06) */
     double sq = a->jpeg_quality > 0 ? clamp01((80.0 - a->jpeg_quality) / 40.0) : 0;
@@ -572,12 +494,10 @@ enh_status enh_assess_image_path(VipsImage *in, const char *jpeg_path, enh_asses
     unsigned char *buf = NULL;
     if ((st = fetch(rgb, left, top, lw, lh, &buf, err)))
         goto done;
-    measure_local(buf, lw, lh, a);
+    /* global first: the blur measure reads the exposure verdict */
     if (lw == w && lh == h) {
         measure_global(buf, w, h, a);
     } else {
-        g_free(buf);
-        buf = NULL;
         int f = (int)ceil(sqrt((double)w * h / (2.0 * 1024 * 1024)));
         VipsImage *small = NULL;
         if (vips_shrink(rgb, &small, f, f, NULL)) {
@@ -586,12 +506,15 @@ enh_status enh_assess_image_path(VipsImage *in, const char *jpeg_path, enh_asses
             goto done;
         }
         int sw = vips_image_get_width(small), sh = vips_image_get_height(small);
-        st = fetch(small, 0, 0, sw, sh, &buf, err);
+        unsigned char *gbuf = NULL;
+        st = fetch(small, 0, 0, sw, sh, &gbuf, err);
         g_object_unref(small);
         if (st)
             goto done;
-        measure_global(buf, sw, sh, a);
+        measure_global(gbuf, sw, sh, a);
+        g_free(gbuf);
     }
+    measure_local(buf, lw, lh, a);
     if (t_oom) {
         st = enh_fail(err, ENH_ENOMEM, "out of memory while assessing the image (%dx%d)", w, h);
         goto done;

@@ -51,6 +51,7 @@ typedef struct enh_assessment {
     double sharpness;     /* 100 * (1 - blur) */
     double blur_sharpest; /* the same measure on the sharpest 5% of the blocks (a shallow depth of field
                            * keeps its subject sharp; a blurred photo has no sharp region) */
+    int blur_blocks;      /* 64x64 blocks with enough edges to judge blur (fewer than 4: not judged) */
     /* compression */
     double blockiness;    /* 0 = no 8x8 grid; > 0.1 visible blocking */
     int jpeg_quality;     /* 1..100, -1 unknown */
@@ -73,6 +74,7 @@ typedef struct enh_assessment {
     double cast_angle;                  /* degrees between the estimate and neutral */
     double cast_spread;                 /* degrees: largest disagreement between the estimators */
     double cast_classical_angle;        /* degrees: the classical estimators' combination from neutral */
+    double cast_disagree;               /* degrees between the learned and the classical estimate */
     double cast_confidence;             /* 0..1: share of the correction auto colour applies */
     int cast_clipped;                   /* 1: the estimate comes from clipped highlights (measured gain) */
     /* verdict */
@@ -100,6 +102,19 @@ const char *enh_noise_kind(const enh_assessment *a);
 size_t enh_assessment_format(const enh_assessment *a, char *buf, size_t size);
 /* JSON object (malloc'd string, caller frees); NULL on OOM. */
 char *enh_assessment_to_json(const enh_assessment *a);
+
+/* --- the blur measure (assess_blur.c) --- */
+/* BT.601 luma (0..255 floats) of n interleaved 8-bit sRGB pixels after a linear-light gain
+ * (1 = the pixels as they are; above 1, clipped at white). */
+void enh_blur_luma(const unsigned char *rgb, size_t n, double gain, float *y);
+/* Blur of luma y: the 20th percentile of the 64x64 blocks with edges (0 crisp .. 1), the 5th in
+ * *sharpest, the number of those blocks in *blocks (< 4: the whole image's ratio, not judged);
+ * -1 when out of memory. A block has edges when its mean neighbour difference reaches 1 level;
+ * `stored` is the luma as stored when y is a brightened copy (else y itself): then *blocks is
+ * the smaller of the two images' counts. */
+double enh_blur_measure(const float *y, const float *stored, int w, int h, double *sharpest, int *blocks);
+/* Blur severity 0..1 from blur, blur_sharpest, blur_blocks and megapixels. */
+double enh_blur_severity(const enh_assessment *a);
 
 /* --- helpers shared by the restoration stages (assess_jpeg.c) --- */
 /* IJG quality of a JPEG file's luminance quantisation table; -1 if none / not a JPEG. */

@@ -33,8 +33,8 @@ size_t enh_assessment_format(const enh_assessment *a, char *buf, size_t size)
     p = add(buf, size, p, "score        %.0f/100, main problem: %s\n", a->score, enh_degradation_name(a->dominant));
     p = add(buf, size, p, "resolution   %dx%d (%.2f MP)%s\n", a->width, a->height, a->megapixels,
             a->severity[ENH_DEG_LOW_RESOLUTION] >= 0.5 ? ", low" : "");
-    p = add(buf, size, p, "sharpness    %.0f/100 (blur %.3f, sharpest region %.3f)\n", a->sharpness, a->blur,
-            a->blur_sharpest);
+    p = add(buf, size, p, "sharpness    %.0f/100 (blur %.3f, sharpest region %.3f%s)\n", a->sharpness, a->blur,
+            a->blur_sharpest, a->blur_blocks < 4 ? "; not judged: too few blocks with edges" : "");
     if (a->jpeg_quality > 0)
         p = add(buf, size, p, "jpeg         quality %d (%s), blockiness %.3f\n", a->jpeg_quality,
                 a->jpeg_quality_from_file ? "from the file's tables" : "estimated from pixels", a->blockiness);
@@ -92,6 +92,8 @@ char *enh_assessment_to_json(const enh_assessment *a)
     json_t *sharp = json_object_get(root, "sharpness");
     if (sharp)
         json_object_set_new(sharp, "blur_sharpest", json_real(a->blur_sharpest));
+    if (sharp)
+        json_object_set_new(sharp, "blocks", json_integer(a->blur_blocks));
     if (noise) {
         json_object_set_new(noise, "chroma_ratio",
                             a->noise_chroma_ratio >= 0 ? json_real(a->noise_chroma_ratio) : json_null());
@@ -100,6 +102,8 @@ char *enh_assessment_to_json(const enh_assessment *a)
     if (col) {
         json_object_set_new(col, "cast_angle_deg", json_real(a->cast_angle));
         json_object_set_new(col, "estimator_spread_deg", json_real(a->cast_spread));
+        json_object_set_new(col, "classical_angle_deg", json_real(a->cast_classical_angle));
+        json_object_set_new(col, "learned_classical_deg", json_real(a->cast_disagree));
         json_object_set_new(col, "confidence", json_real(a->cast_confidence));
         json_object_set_new(col, "from_clipped_highlights", json_boolean(a->cast_clipped));
     }

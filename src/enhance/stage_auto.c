@@ -39,6 +39,28 @@
  * (Gaussian + JPEG), so none of them changes method. */
 #define NET_MIN_NOISE_SIGMA 8.0
 
+/* Auto colour only on a cast it can trust: the gain measured from clipped highlights, or a
+ * learned estimate at least AUTO_CAST_MIN_DEG from neutral that the classical estimators'
+ * combination agrees with (within AUTO_CAST_AGREE_DEG). The assessment's naming rule (assess.c:
+ * half severity at 6 degrees, or the classical estimate alone at 12) names a cast on 99 of 273
+ * 256x256 crops without one (the 32 photo + Kodak24 crops: clean, defocused, motion-blurred,
+ * noisy, darkened, and the networks' outputs), where the correction cost up to 13.8 dB (scene
+ * colour: garden's green, kodim02's red door). On those crops and the same 32 crops with the four
+ * casts of bench/quality/run.py (128), PSNR change of auto colour per crop, mean over the set:
+ *   naming rule alone:       casts fired 104/128, +2.72 dB; no-cast fired 99/273, sets down to -1.23
+ *   clipped highlights only: casts  48/128, +2.17;           no-cast 0/273
+ *   this rule (9, 10):       casts  54/128, +2.43;           no-cast 0/273
+ * Every threshold pair from 8..11 degrees x 6..10 degrees fires on none of the 273 (casts +2.25
+ * to +2.43); 7 degrees fires on 2-3, a 14-degree agreement on 1-3 (kodim02's door, -4 to -5 dB).
+ * Green casts (x1.3 G) that only the learned estimate sees lose 2-6 dB when corrected: most of
+ * them stay below 9 degrees (bench/quality/README.md, "auto colour on crops"). */
+#define AUTO_CAST_MIN_DEG 9.0
+#define AUTO_CAST_AGREE_DEG 10.0
+static int cast_trusted(const enh_assessment *a)
+{
+    return a->cast_clipped || (a->cast_angle >= AUTO_CAST_MIN_DEG && a->cast_disagree <= AUTO_CAST_AGREE_DEG);
+}
+
 /* 1 when network `name` can run for `op` here: installed, and its estimated time fits the deadline. */
 static int net_usable(const char *name, const char *op, const enh_pipeline_ctx *ctx, double mp,
                       enh_pipeline_report *report)
@@ -111,6 +133,9 @@ enh_status enh_stage_auto_plan(VipsImage *in, const enh_ops *ops, const enh_pipe
     /* blur measured on a noisy or blocky image is not trustworthy: fix those first. The
      * unsharp-mask deblur lowered the mean PSNR of motion-blurred sets below their input, so
      * auto uses the network or nothing. */
+    if (a.blur_blocks < 4 && !planned->deblur)
+        enh_report_explain(report, "auto: blur not judged: %d of the 64x64 blocks have edges, 4 needed (a flat crop "
+                           "measured 'blurred' lost 5.8 dB in the deblurring network)\n", a.blur_blocks);
     if (s[ENH_DEG_BLUR] >= 0.5 && !planned->deblur && s[ENH_DEG_NOISE] < 0.5 && s[ENH_DEG_JPEG] < 0.5) {
         if (net_usable("maxim-deblurring", "deblur", ctx, mp, report)) {
             planned->deblur = 100;
@@ -131,9 +156,16 @@ enh_status enh_stage_auto_plan(VipsImage *in, const enh_ops *ops, const enh_pipe
         changed++;
     }
     if (s[ENH_DEG_COLOUR_CAST] >= 0.5 && !planned->auto_color) {
-        planned->auto_color = 1;
-        enh_report_explain(report, "auto: colour cast (a* %+.1f, b* %+.1f) -> auto colour\n", a.cast_a, a.cast_b);
-        changed++;
+        if (cast_trusted(&a)) {
+            planned->auto_color = 1;
+            enh_report_explain(report, "auto: colour cast (a* %+.1f, b* %+.1f%s) -> auto colour\n", a.cast_a, a.cast_b,
+                               a.cast_clipped ? ", measured from clipped highlights" : "");
+            changed++;
+        } else {
+            enh_report_explain(report, "auto: colour cast named (a* %+.1f, b* %+.1f: %.1f deg from neutral, %.1f from "
+                               "the classical estimate) left as it is: it may be the scene's colour\n", a.cast_a,
+                               a.cast_b, a.cast_angle, a.cast_disagree);
+        }
     }
     if (s[ENH_DEG_LOW_RESOLUTION] >= 0.5 && planned->upscale == ENH_UPSCALE_NONE)
         enh_report_explain(report, "auto: low resolution (%.2f MP); add an upscale (e.g. --upscale photo) to enlarge it\n",
