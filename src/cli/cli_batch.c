@@ -20,6 +20,7 @@
 #include "cli/cli_batch_check.h"
 #include "cli/cli_batch_journal.h"
 #include "core/fsutil.h"
+#include "core/json_mem.h"
 #include "enhance/ops.h"
 #include "image/image_encode.h"
 #include "image/image_format.h"
@@ -231,11 +232,26 @@ static int write_state(const char *path, const char *hash, long long sec, long n
     return st ? -1 : 0;
 }
 
-/* Reads the state; returns 1 when it exists and matches hash (since filled), 0 otherwise. */
-static int read_state(const char *path, const char *hash, struct timespec *since)
+/* Reads the state; returns 1 when it exists and matches hash (since filled), 0 otherwise, -1
+ * (err) when memory runs out: a state misread then would redo every finished output. */
+static int read_state(const char *path, const char *hash, struct timespec *since, enh_error *err)
 {
+    char *text = NULL;
+    size_t len = 0;
+    enh_error rerr;
+    enh_status st = enh_read_file(path, 1 << 20, &text, &len, &rerr);
+    if (st == ENH_ENOMEM) {
+        *err = rerr;
+        return -1;
+    }
+    if (st) /* absent, unreadable or too large to be ours: start afresh */
+        return 0;
     json_error_t je;
-    json_t *j = json_load_file(path, 0, &je);
+    json_t *j = NULL;
+    st = enh_json_parse(text, len, 0, "the batch state", &j, &je, err);
+    free(text);
+    if (st)
+        return -1;
     if (!j)
         return 0;
     const char *h = json_string_value(json_object_get(j, "options_hash"));
@@ -261,9 +277,11 @@ static int establish_since(const char *out_dir, const cli_settings *s, struct ti
         enh_fail(err, ENH_ENOMEM, "out of memory");
         return -1;
     }
-    int rc = 0;
+    int rc = 0, have = s->force ? 0 : read_state(path, hash, since, err);
     *fresh = 0;
-    if (s->force || !read_state(path, hash, since)) {
+    if (have < 0) {
+        rc = -1;
+    } else if (!have) {
         *fresh = 1;
         struct stat st;
         if (write_state(path, hash, 0, 0, err) || stat(path, &st) != 0) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/fsutil.h"
+#include "core/json_mem.h"
 #include "image/image_decode.h"
 
 int cli_batch_check_wanted(const char *report, enh_moderation mode)
@@ -21,7 +22,8 @@ int cli_batch_check_wanted(const char *report, enh_moderation mode)
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Cuts a torn last line (no newline: a crash mid-write) and collects the images recorded as
- * blocked. Returns 0, or -1 (msg) when the file cannot be read back. */
+ * blocked. Returns 0, or -1 (msg) when the file cannot be read back or memory runs out (a
+ * blocked image forgotten would be enhanced on resume). */
 static int load_report(cli_batch_checker *bc, const char *path, char *msg, size_t n)
 {
     FILE *f = fopen(path, "r");
@@ -29,15 +31,20 @@ static int load_report(cli_batch_checker *bc, const char *path, char *msg, size_
         return 0;
     char *line = NULL;
     size_t cap = 0, good = 0, nb = 0, cb = 0;
-    ssize_t len;
+    ssize_t len = 0;
     off_t off = 0;
-    while ((len = getline(&line, &cap, f)) > 0) {
+    int oom = 0;
+    while (!oom && (len = getline(&line, &cap, f)) > 0) {
         if (line[len - 1] != '\n')
             break;
         off += len;
         good = (size_t)off;
         json_error_t je;
-        json_t *j = json_loadb(line, (size_t)len, 0, &je);
+        json_t *j = NULL;
+        if (enh_json_parse(line, (size_t)len, 0, "the report", &j, &je, NULL)) {
+            oom = 1;
+            break;
+        }
         const char *img = json_string_value(json_object_get(j, "image"));
         const char *act = json_string_value(json_object_get(j, "action"));
         if (img && act && !strcmp(act, "blocked")) {
@@ -51,10 +58,22 @@ static int load_report(cli_batch_checker *bc, const char *path, char *msg, size_
             }
             if (nb < cb && (bc->blocked[nb] = strdup(img)))
                 nb++;
+            else
+                oom = 1;
         }
         json_decref(j);
     }
+    /* getline's -1 before the end (its buffer could not grow, a read error): not a torn line to
+     * cut there, which would cut every line after it too */
+    int rerr = !oom && len < 0 && !feof(f) ? errno : 0;
     free(line);
+    bc->nblocked = nb; /* freed by cli_batch_check_close, whatever happens next */
+    if (oom || rerr) {
+        snprintf(msg, n, "--check-report %s: %s", path,
+                 oom || rerr == ENOMEM ? "out of memory reading it" : strerror(rerr));
+        fclose(f);
+        return -1;
+    }
     fseeko(f, 0, SEEK_END);
     off_t size = ftello(f);
     fclose(f);
@@ -62,7 +81,6 @@ static int load_report(cli_batch_checker *bc, const char *path, char *msg, size_
         snprintf(msg, n, "--check-report %s: cannot cut its torn last line: %s", path, strerror(errno));
         return -1;
     }
-    bc->nblocked = nb;
     if (nb)
         qsort(bc->blocked, nb, sizeof *bc->blocked, cmp_str);
     return 0;
@@ -130,7 +148,9 @@ static void write_line(cli_batch_checker *bc, const char *rel, const enh_check_r
         return;
     char *txt = enh_check_result_to_json(r, rel);
     json_error_t je;
-    json_t *j = txt ? json_loads(txt, 0, &je) : NULL;
+    json_t *j = NULL;
+    if (txt && enh_json_parse(txt, strlen(txt), 0, "the check's result", &j, &je, NULL))
+        j = NULL; /* out of memory: no line (the image is checked again on resume), never a wrong one */
     free(txt);
     if (!j)
         return;

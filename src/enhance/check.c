@@ -2,12 +2,14 @@
  * check.h). */
 #include "enhance/check.h"
 
+#include <glib.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "core/json_mem.h"
 #include "enhance/brisque.h"
 
 void enh_check_opts_init(enh_check_opts *o)
@@ -118,9 +120,12 @@ static json_t *policy_json(const enh_check_policy *p)
 {
     json_t *o = json_object();
     for (int c = 0; o && c < ENH_NSFW_NCLASSES; c++)
-        json_object_set_new(o, enh_nsfw_class_name((enh_nsfw_class)c),
-                            json_pack("{s:o,s:o}", "review", threshold_json(p->review[c]), "block",
-                                      threshold_json(p->block[c])));
+        if (json_object_set_new(o, enh_nsfw_class_name((enh_nsfw_class)c),
+                                json_pack("{s:o,s:o}", "review", threshold_json(p->review[c]), "block",
+                                          threshold_json(p->block[c])))) {
+            json_decref(o); /* out of memory: no policy rather than part of one */
+            o = NULL;
+        }
     return o;
 }
 
@@ -134,13 +139,19 @@ static json_t *moderation_json(const enh_check_result *r)
         return json_pack("{s:b,s:s,s:s}", "available", 0, "error", r->moderation_error, "install", install);
     }
     json_t *probs = json_object(), *reasons = json_array();
+    int bad = 0; /* out of memory: no document rather than one with members missing */
     for (int c = 0; c < ENH_NSFW_NCLASSES; c++)
-        json_object_set_new(probs, enh_nsfw_class_name((enh_nsfw_class)c), json_real(r->probs[c]));
+        bad |= json_object_set_new(probs, enh_nsfw_class_name((enh_nsfw_class)c), json_real(r->probs[c]));
     for (int i = 0; i < r->nreasons; i++) {
         const enh_check_reason *x = &r->reasons[i];
-        json_array_append_new(reasons, json_pack("{s:s,s:s,s:f,s:f}", "class", enh_nsfw_class_name(x->cls), "level",
-                                                 enh_check_decision_name(x->level), "probability", x->probability,
-                                                 "threshold", x->threshold));
+        bad |= json_array_append_new(reasons, json_pack("{s:s,s:s,s:f,s:f}", "class", enh_nsfw_class_name(x->cls),
+                                                        "level", enh_check_decision_name(x->level), "probability",
+                                                        x->probability, "threshold", x->threshold));
+    }
+    if (bad) {
+        json_decref(probs);
+        json_decref(reasons);
+        return NULL;
     }
     return json_pack("{s:b,s:s,s:o,s:s,s:o,s:o}", "available", 1, "model", r->classifier, "probabilities", probs,
                      "decision", enh_check_decision_name(r->decision), "reasons", reasons, "policy",
@@ -162,14 +173,16 @@ static json_t *quality_json(const enh_check_result *r)
     if (r->assess_ran) {
         char *txt = enh_assessment_to_json(&r->assess);
         json_error_t je;
-        as = txt ? json_loads(txt, 0, &je) : NULL;
+        if (!txt || enh_json_parse(txt, strlen(txt), 0, "the assessment", &as, &je, NULL))
+            as = NULL;
         free(txt);
     } else if (!r->assess_status) {
         as = json_pack("{s:b,s:b}", "available", 0, "skipped", 1);
     } else {
         as = json_pack("{s:b,s:s}", "available", 0, "error", r->assess_error);
     }
-    return json_pack("{s:o,s:o*,s:o}", "brisque", brq, "assessment", as, "score",
+    /* NULL (out of memory) when any part is: never a document with a part missing */
+    return json_pack("{s:o,s:o,s:o}", "brisque", brq, "assessment", as, "score",
                      r->assess_ran ? json_real(r->assess.score) : json_null());
 }
 
@@ -178,17 +191,22 @@ char *enh_check_result_to_json(const enh_check_result *r, const char *name)
     json_t *doc = json_object();
     if (!doc)
         return NULL;
-    if (name)
-        json_object_set_new(doc, "image", json_string(name));
-    json_object_set_new(doc, "width", json_integer(r->width));
-    json_object_set_new(doc, "height", json_integer(r->height));
-    json_object_set_new(doc, "decision", json_string(enh_check_result_decision(r)));
-    json_object_set_new(doc, "moderation", moderation_json(r));
-    json_object_set_new(doc, "quality", quality_json(r));
-    json_object_set_new(doc, "timing_ms",
-                        json_pack("{s:f,s:f,s:f}", "moderation", r->moderation_s * 1000, "brisque", r->brisque_s * 1000,
-                                  "assessment", r->assess_s * 1000));
-    char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    int bad = 0; /* out of memory: NULL rather than a document with members missing */
+    if (name && g_utf8_validate(name, -1, NULL)) /* a name that is not UTF-8 has no place in JSON */
+        bad |= json_object_set_new(doc, "image", json_string(name));
+    bad |= json_object_set_new(doc, "width", json_integer(r->width));
+    bad |= json_object_set_new(doc, "height", json_integer(r->height));
+    bad |= json_object_set_new(doc, "decision", json_string(enh_check_result_decision(r)));
+    bad |= json_object_set_new(doc, "moderation", moderation_json(r));
+    bad |= json_object_set_new(doc, "quality", quality_json(r));
+    bad |= json_object_set_new(doc, "timing_ms",
+                               json_pack("{s:f,s:f,s:f}", "moderation", r->moderation_s * 1000, "brisque",
+                                         r->brisque_s * 1000, "assessment", r->assess_s * 1000));
+    if (bad) {
+        json_decref(doc);
+        return NULL;
+    }
+    char *s = enh_json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(doc);
     return s;
 }

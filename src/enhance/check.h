@@ -139,8 +139,8 @@ enh_status enh_check_run(enh_checker *k, VipsImage *in, const enh_check_opts *o,
 enh_status enh_check_moderate(enh_checker *k, VipsImage *in, const enh_check_policy *p, enh_check_result *r,
                               enh_error *err);
 
-/* The result as JSON (malloc'd, caller frees; NULL on OOM); `name` (may be NULL) is the
- * image's file name. Shape:
+/* The result as JSON (malloc'd, caller frees; NULL on OOM, never a document with a member
+ * missing); `name` (may be NULL; left out when it is not UTF-8) is the image's file name. Shape:
  *   {"image": NAME?, "width", "height", "decision": "allow"|"review"|"block"|"unchecked",
  *    "moderation": {"available": true, "model", "probabilities": {"drawing",...}, "decision",
  *                   "reasons": [{"class","level","probability","threshold"}], "policy"}

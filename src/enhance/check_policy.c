@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/json_mem.h"
+
 static const char *const g_decisions[] = {"allow", "review", "block"};
 
 const char *enh_check_decision_name(enh_check_decision d)
@@ -174,7 +176,9 @@ static enh_status json_threshold(const json_t *v, const char *path, double *out,
 enh_status enh_check_policy_from_json(const char *json, size_t len, enh_check_policy *p, enh_error *err)
 {
     json_error_t je;
-    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    json_t *root;
+    if (enh_json_parse(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, "the policy", &root, &je, err))
+        return ENH_ENOMEM;
     if (!root)
         return enh_fail(err, ENH_EINVAL, "policy: not valid JSON (%s at line %d); expected an object such as "
                                          "{\"porn\": {\"review\": 0.6, \"block\": 0.9}}",

@@ -143,16 +143,13 @@ enh_status enh_ops_from_json(const char *json, size_t len, enh_ops *ops, enh_err
     if (len > MAX_JSON_BYTES)
         return enh_fail(err, ENH_ETOOBIG, "operations JSON is %zu bytes; the limit is %u", len, MAX_JSON_BYTES);
     json_error_t jerr;
-    enh_json_mem_begin();
-    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (enh_json_mem_failed()) { /* a parse that lost memory may have lost characters too */
-        json_decref(root);
-        return enh_fail(err, ENH_ENOMEM, "out of memory while parsing the operations JSON");
-    }
+    json_t *root;
+    enh_status st = enh_json_parse(json, len, JSON_REJECT_DUPLICATES, "the operations JSON", &root, &jerr, err);
+    if (st)
+        return st;
     if (!root)
         return enh_fail(err, ENH_EINVAL, "operations JSON does not parse: %s (line %d, column %d)", jerr.text,
                         jerr.line, jerr.column);
-    enh_status st;
     enh_ops o;
     enh_ops_init(&o);
     enh_ops_state state = {.strict_repeat = 1};

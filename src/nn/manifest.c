@@ -1,6 +1,7 @@
 /* manifest.c - embedded model manifest, models folder, verification (see manifest.h). */
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,13 +9,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/json_mem.h"
 #include "nn/manifest.h"
 #include "nn/sha256.h"
 
 extern const unsigned char enh_manifest_json[];
 extern const size_t enh_manifest_json_len;
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* the embedded manifest, parsed on first use (manifest_ready): final once g_parsed is set */
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int g_parsed;
 static enh_model_entry *entries;
 static int nentries;
 static char default_model[64];
@@ -37,28 +41,35 @@ static const enh_model_file *find_file(const enh_model_entry *e, const char *nam
     return NULL;
 }
 
-static void parse_manifest(void)
+enh_status enh_manifest_parse(const char *json, size_t len, enh_model_entry **out, int *count, char *default_name,
+                              size_t default_size, enh_error *err)
 {
+    *out = NULL;
+    *count = 0;
+    if (default_size)
+        default_name[0] = 0;
     json_error_t je;
-    json_t *root = json_loadb((const char *)enh_manifest_json, enh_manifest_json_len, 0, &je);
+    json_t *root;
+    if (enh_json_parse(json, len, 0, "the embedded models/manifest.json", &root, &je, err))
+        return ENH_ENOMEM;
     json_t *models = root ? json_object_get(root, "models") : NULL;
     if (!root || !json_is_array(models)) {
-        enh_fail(&parse_err, ENH_EINTERNAL, "embedded models/manifest.json is invalid: %s", root ? "no models" : je.text);
+        enh_fail(err, ENH_EINTERNAL, "embedded models/manifest.json is invalid: %s", root ? "no models" : je.text);
         json_decref(root);
-        return;
+        return ENH_EINTERNAL;
     }
     size_t n = json_array_size(models);
-    entries = calloc(n ? n : 1, sizeof *entries);
-    if (!entries) {
-        enh_fail(&parse_err, ENH_ENOMEM, "out of memory");
+    enh_model_entry *v = calloc(n ? n : 1, sizeof *v);
+    if (!v) {
         json_decref(root);
-        return;
+        return enh_fail(err, ENH_ENOMEM, "out of memory for the %zu v of the model manifest", n);
     }
+    int nv = 0;
     const char *def = json_string_value(json_object_get(root, "default"));
-    snprintf(default_model, sizeof default_model, "%s", def ? def : "");
+    snprintf(default_name, default_size, "%s", def ? def : "");
     for (size_t i = 0; i < n; i++) {
         json_t *m = json_array_get(models, i), *files = json_object_get(m, "files");
-        enh_model_entry *e = &entries[nentries];
+        enh_model_entry *e = &v[nv];
         if (copy_str(m, "name", e->name, sizeof e->name) || copy_str(m, "package", e->package, sizeof e->package) ||
             copy_str(m, "version", e->version, sizeof e->version) ||
             copy_str(m, "tarball_dir", e->tarball_dir, sizeof e->tarball_dir) ||
@@ -66,7 +77,7 @@ static void parse_manifest(void)
             copy_str(m, "licence", e->licence, sizeof e->licence) ||
             copy_str(m, "description", e->description, sizeof e->description) || !json_is_array(files) ||
             json_array_size(files) < 1 || json_array_size(files) > ENH_MODEL_MAX_FILES) {
-            enh_fail(&parse_err, ENH_EINTERNAL, "embedded manifest: model %zu is malformed", i);
+            enh_fail(err, ENH_EINTERNAL, "embedded manifest: model %zu is malformed", i);
             continue;
         }
         e->scale = (int)json_integer_value(json_object_get(m, "scale"));
@@ -87,27 +98,62 @@ static void parse_manifest(void)
             mf->bytes = (size_t)json_integer_value(json_object_get(f, "bytes"));
         }
         if (!ok) {
-            enh_fail(&parse_err, ENH_EINTERNAL, "embedded manifest: model %s is malformed", e->name);
+            enh_fail(err, ENH_EINTERNAL, "embedded manifest: model %s is malformed", e->name);
             continue;
         }
         e->nfiles = (int)json_array_size(files);
         if (e->format == ENH_MODEL_TFJS && !find_file(e, "model.json")) {
-            enh_fail(&parse_err, ENH_EINTERNAL, "embedded manifest: tfjs model %s has no model.json", e->name);
+            enh_fail(err, ENH_EINTERNAL, "embedded manifest: tfjs model %s has no model.json", e->name);
             continue;
         }
         if (e->format == ENH_MODEL_TFJS_LAYERS && !find_file(e, "model.json") && !find_file(e, "model.min.js")) {
-            enh_fail(&parse_err, ENH_EINTERNAL, "embedded manifest: tfjs-layers model %s has no model.json or model.min.js",
+            enh_fail(err, ENH_EINTERNAL, "embedded manifest: tfjs-layers model %s has no model.json or model.min.js",
                      e->name);
             continue;
         }
-        nentries++;
+        nv++;
     }
     json_decref(root);
+    if (!nv) {
+        free(v);
+        if (!n)
+            enh_fail(err, ENH_EINTERNAL, "embedded models/manifest.json lists no model");
+        return ENH_EINTERNAL;
+    }
+    *out = v;
+    *count = nv;
+    return ENH_OK;
+}
+
+/* Parses the embedded manifest once it parses whole; a parse that ran out of memory is tried
+ * again at the next call (that one failed with ENH_ENOMEM in *err). 1 when parsed. */
+static int manifest_ready(enh_error *err)
+{
+    if (atomic_load_explicit(&g_parsed, memory_order_acquire))
+        return 1;
+    pthread_mutex_lock(&g_mu);
+    if (!atomic_load_explicit(&g_parsed, memory_order_relaxed)) {
+        enh_error e = {0};
+        enh_status st = enh_manifest_parse((const char *)enh_manifest_json, enh_manifest_json_len, &entries,
+                                           &nentries, default_model, sizeof default_model, &e);
+        if (st == ENH_ENOMEM) {
+            if (err)
+                *err = e;
+        } else {
+            parse_err = e;
+            atomic_store_explicit(&g_parsed, 1, memory_order_release);
+        }
+    }
+    int ready = atomic_load_explicit(&g_parsed, memory_order_relaxed);
+    pthread_mutex_unlock(&g_mu);
+    return ready;
 }
 
 const enh_model_entry *enh_manifest_models(int *count, enh_error *err)
 {
-    pthread_once(&once, parse_manifest);
+    *count = 0;
+    if (!manifest_ready(err))
+        return NULL;
     *count = nentries;
     if (!nentries && err)
         *err = parse_err;
@@ -132,8 +178,7 @@ const enh_model_entry *enh_manifest_find_tfjs(const char *name)
 
 const char *enh_manifest_default_model(void)
 {
-    pthread_once(&once, parse_manifest);
-    return default_model;
+    return manifest_ready(NULL) ? default_model : "";
 }
 
 void enh_models_dir_rule(const char *models_dir, const char *xdg_cache_home, const char *home, char *out, size_t n)

@@ -10,7 +10,8 @@
  * graph model ("format": "tfjs": model.json + group1-shardNofM.bin, names that repeat between
  * models) in its own subfolder <name>/ (e.g. maxim-denoising/model.json), which appears whole
  * or not at all (it is filled and verified beside, then renamed into place).
- * Thread-safety: the manifest is parsed once (thread-safe) and read-only afterwards;
+ * Thread-safety: the manifest is parsed once (thread-safe; again after running out of memory)
+ * and read-only afterwards;
  * fetching runs external programs (npm, tar) and must not run concurrently on the same
  * folder. Errors: enh_status + message (what failed and how to fix it).
  */
@@ -53,8 +54,15 @@ typedef struct enh_model_entry {
     enh_model_file files[ENH_MODEL_MAX_FILES];
 } enh_model_entry;
 
-/* All manifest entries (NULL + *count 0 with the reason in err if the embedded manifest is broken). */
+/* All manifest entries (NULL + *count 0 with the reason in err if the embedded manifest is broken,
+ * or ENH_ENOMEM when memory ran out while parsing it: the next call parses it again). */
 const enh_model_entry *enh_manifest_models(int *count, enh_error *err);
+/* What enh_manifest_models does to the embedded manifest, on any text (tests): the well-formed
+ * entries into *out (the caller's: free) and their count, the default model's name into
+ * default_name. ENH_ENOMEM when memory ran out (never a misread entry: json_mem.h),
+ * ENH_EINTERNAL when no entry is well-formed (the last malformed one named in err). */
+enh_status enh_manifest_parse(const char *json, size_t len, enh_model_entry **out, int *count, char *default_name,
+                              size_t default_size, enh_error *err);
 const enh_model_entry *enh_manifest_find(const char *name);
 /* The entry of NAME when it is a TF.js graph model (the MAXIM restorers: scale 1, run on the
  * whole image before any upscaling, never by the upscaler); NULL otherwise. */

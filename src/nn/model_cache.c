@@ -30,7 +30,10 @@ static enh_status load(const char *name, const char *dir, const enh_nn_options *
     const enh_model_entry *e = enh_manifest_find(name);
     if (!e) {
         int n;
-        const enh_model_entry *all = enh_manifest_models(&n, NULL);
+        enh_error merr = {0};
+        const enh_model_entry *all = enh_manifest_models(&n, &merr);
+        if (!all && merr.code == ENH_ENOMEM) /* not "unknown": the manifest could not be read */
+            return enh_fail(err, ENH_ENOMEM, "%s", merr.msg);
         char list[1024] = "";
         for (int i = 0; i < n; i++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", all[i].name);

@@ -23,7 +23,10 @@ static enh_status load(const char *name, const char *dir, enh_tf_model **out, en
     const enh_model_entry *e = enh_manifest_find(name);
     if (!e || e->format != ENH_MODEL_TFJS) {
         int n;
-        const enh_model_entry *all = enh_manifest_models(&n, NULL);
+        enh_error merr = {0};
+        const enh_model_entry *all = enh_manifest_models(&n, &merr);
+        if (!all && merr.code == ENH_ENOMEM) /* not "unknown": the manifest could not be read */
+            return enh_fail(err, ENH_ENOMEM, "%s", merr.msg);
         char list[1024] = "";
         for (int i = 0; i < n; i++)
             if (all[i].format == ENH_MODEL_TFJS)

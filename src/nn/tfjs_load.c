@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_mem.h"
 #include "core/mem.h"
 #include "nn/tf_pack.h"
 
@@ -454,16 +455,27 @@ enh_status enh_tfjs_load_graph(const char *model_json, tf_graph **out, enh_error
     fseek(fp, 0, SEEK_END);
     long fsz = ftell(fp);
     fseek(fp, 0, SEEK_SET);
-    char *text = fsz > 0 && fsz < (1L << 30) ? malloc((size_t)fsz) : NULL;
-    if (!text || fread(text, 1, (size_t)fsz, fp) != (size_t)fsz) {
+    if (fsz <= 0 || fsz >= (1L << 30)) {
+        fclose(fp);
+        return enh_fail(err, fsz >= (1L << 30) ? ENH_ETOOBIG : ENH_EINVAL, "%s: cannot read the file (empty, over 1 GB "
+                        "or not a file)", model_json);
+    }
+    char *text = malloc((size_t)fsz);
+    if (!text) {
+        fclose(fp);
+        return enh_fail(err, ENH_ENOMEM, "out of memory reading %s (%ld bytes)", model_json, fsz);
+    }
+    if (fread(text, 1, (size_t)fsz, fp) != (size_t)fsz) {
         fclose(fp);
         free(text);
-        return enh_fail(err, fsz <= 0 ? ENH_EINVAL : ENH_EIO, "%s: cannot read the file (empty, over 1 GB or I/O error)",
-                        model_json);
+        return enh_fail(err, ENH_EIO, "%s: cannot read the file (I/O error)", model_json);
     }
     fclose(fp);
-    json_t *root = json_loadb(text, (size_t)fsz, JSON_REJECT_DUPLICATES, &je);
+    json_t *root;
+    enh_status pst = enh_json_parse(text, (size_t)fsz, JSON_REJECT_DUPLICATES, model_json, &root, &je, err);
     free(text);
+    if (pst)
+        return pst;
     if (!root)
         return enh_fail(err, ENH_EINVAL, "%s: %s (line %d)", model_json, je.text, je.line);
     const char *fmt = json_string_value(json_object_get(root, "format"));

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "core/json_mem.h"
 #include "nn/manifest.h"
 
 /* snprintf for paths; long paths are truncated (and then simply not found). */
@@ -152,7 +153,9 @@ enh_status serve_models_config_parse(const char *json, const char *base_dir, ser
 {
     serve_models_config_init(c);
     json_error_t je;
-    json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &je);
+    json_t *root;
+    if (enh_json_parse(json, strlen(json), JSON_REJECT_DUPLICATES, "the model configuration", &root, &je, err))
+        return ENH_ENOMEM;
     if (!root)
         return enh_fail(err, ENH_EINVAL, "line %d column %d: %s", je.line, je.column, je.text);
     enh_status st = ENH_OK;

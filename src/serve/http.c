@@ -24,21 +24,16 @@ static http_req oom_req;
 
 static enum MHD_Result answer_oom(struct MHD_Connection *c, void **con_cls)
 {
-    char rid[136], body[512];
+    char rid[136];
     const char *given = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
     if (given && serve_request_id_ok(given) && strlen(given) < sizeof rid)
         snprintf(rid, sizeof rid, "%s", given);
     else
         serve_new_request_id(rid);
-    int n = snprintf(body, sizeof body,
-                     "{\"error\":{\"code\":503,\"type\":\"out_of_memory\",\"message\":\"the server is out of "
-                     "memory; retry later\",\"details\":{\"request_id\":\"%s\",\"retry_after_s\":2}}}\n",
-                     rid);
-    struct MHD_Response *resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
+    size_t n = 0;
+    struct MHD_Response *resp = serve_oom_response(rid, &n);
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Retry-After", "2");
     MHD_add_response_header(resp, "X-Request-Id", rid);
     MHD_add_response_header(resp, "Connection", "close");
     *con_cls = &oom_req;

@@ -81,7 +81,12 @@ static inline int takes_image(const http_req *r) { return r->def && (r->def->fla
 /* Queues resp (len bytes, for the access log) with the common headers (request id, no-store, CORS). */
 enum MHD_Result serve_respond_len(struct MHD_Connection *c, http_req *r, int code, struct MHD_Response *resp,
                                   size_t len);
-/* doc is stolen; retry_after: the Retry-After value or NULL. */
+/* The fixed 503 out_of_memory answer (JSON body, Retry-After: 2), built on the stack (the
+ * response holds libmicrohttpd's own copy): for when a request's context or its JSON answer
+ * cannot be allocated. NULL when libmicrohttpd cannot make it either. */
+struct MHD_Response *serve_oom_response(const char *request_id, size_t *len);
+/* doc is stolen; retry_after: the Retry-After value or NULL. Out of memory for the text: the
+ * fixed 503 (serve_oom_response) instead. */
 enum MHD_Result serve_send_json(struct MHD_Connection *c, http_req *r, int code, json_t *doc, const char *retry_after);
 /* {"error": {"code", "type", "message", "details"}}; details (stolen) may be NULL. */
 enum MHD_Result serve_send_error(struct MHD_Connection *c, http_req *r, int code, const char *type,

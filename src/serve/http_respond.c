@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "core/json_mem.h"
 #include "serve/http_internal.h"
 
 static void add_cors(struct MHD_Response *resp, const enh_server *s)
@@ -38,13 +39,33 @@ enum MHD_Result serve_respond_len(struct MHD_Connection *c, http_req *r, int cod
     return ret;
 }
 
+struct MHD_Response *serve_oom_response(const char *request_id, size_t *len)
+{
+    char body[512];
+    int n = snprintf(body, sizeof body,
+                     "{\"error\":{\"code\":503,\"type\":\"out_of_memory\",\"message\":\"the server is out of "
+                     "memory; retry later\",\"details\":{\"request_id\":\"%s\",\"retry_after_s\":2}}}\n",
+                     request_id);
+    *len = (size_t)n;
+    struct MHD_Response *resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
+    if (resp) {
+        MHD_add_response_header(resp, "Content-Type", "application/json");
+        MHD_add_response_header(resp, "Retry-After", "2");
+    }
+    return resp;
+}
+
 enum MHD_Result serve_send_json(struct MHD_Connection *c, http_req *r, int code, json_t *doc,
                                  const char *retry_after)
 {
-    char *text = json_dumps(doc, JSON_COMPACT);
+    /* enh_json_dumps: NULL where jansson's writer would return the text with bytes missing */
+    char *text = doc ? enh_json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
-    if (!text)
-        return MHD_NO;
+    if (!text) { /* an answer was due: the fixed one rather than a connection closed unanswered */
+        size_t n = 0;
+        struct MHD_Response *oom = serve_oom_response(r->request_id, &n);
+        return serve_respond_len(c, r, 503, oom, n);
+    }
     size_t len = strlen(text);
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     if (!resp) {

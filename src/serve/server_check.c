@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "core/json_mem.h"
 #include "core/log.h"
 #include "serve/server_internal.h"
 
@@ -195,7 +196,9 @@ json_t *serve_check_details(const serve_job *j)
         return NULL;
     char *txt = enh_check_result_to_json(&c->res, NULL);
     json_error_t je;
-    json_t *doc = txt ? json_loads(txt, 0, &je) : NULL;
+    json_t *doc = NULL;
+    if (txt && enh_json_parse(txt, strlen(txt), 0, "the check's result", &doc, &je, NULL))
+        doc = NULL; /* out of memory: no details rather than details a character short */
     free(txt);
     json_t *m = doc ? json_incref(json_object_get(doc, "moderation")) : NULL;
     json_decref(doc);

@@ -61,7 +61,7 @@ enh_status serve_check_run_job(struct enh_server *s, struct serve_job *j, enh_er
 const char *serve_check_error_type(const struct serve_job *j);
 
 /* HTTP side: the X-Moderation headers of a job whose moderation ran; the details of a blocked
- * job's 422 (probabilities, the rules that fired, the policy; NULL when none). */
+ * job's 422 (probabilities, the rules that fired, the policy; NULL when none or out of memory). */
 void serve_check_add_headers(struct MHD_Response *resp, const struct serve_job *j);
 json_t *serve_check_details(const struct serve_job *j);
 
