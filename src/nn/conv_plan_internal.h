@@ -38,6 +38,18 @@ void enh_dw_plan_run(const enh_conv_plan *pl, const float *in, int n, int h, int
 /* conv_scratch.c: per-slot scratch buffers, recycled across calls (NULL when out of memory) */
 float *enh_conv_scratch_acquire(size_t n);
 void enh_conv_scratch_release(float *p, size_t n);
+/* A run's scratch: one buffer of `floats` floats per pool slot, all or none. A local of the
+ * run (it points into itself: never copy it). */
+#define ENH_CONV_SLOTS_ON_STACK 17
+typedef struct enh_conv_slots {
+    float **bufs; /* [slot]; valid between a successful acquire and the release */
+    float *stack[ENH_CONV_SLOTS_ON_STACK];
+    int n;
+    size_t floats;
+} enh_conv_slots;
+/* 1 with nslots buffers held, or 0 with none (out of memory: the caller's fallback runs). */
+int enh_conv_slots_acquire(enh_conv_slots *s, int nslots, size_t floats);
+void enh_conv_slots_release(enh_conv_slots *s);
 /* The reserve: one process-wide buffer of at least n floats that a run without scratch waits
  * for, so runs never fail. ensure returns 0 when it cannot be grown. */
 int enh_conv_reserve_ensure(size_t n);

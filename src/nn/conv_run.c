@@ -214,27 +214,17 @@ void enh_conv_plan_run_ex(const enh_conv_plan *pl, const float *in, int n, int h
 
     size_t need = enh_fast_scratch_floats(&c, pl->isa, pl->algo);
     int nslots = nblocks > 1 ? nt + 1 : 1;
-    float *stack_bufs[17];
-    float **bufs = nslots <= 17 ? stack_bufs : malloc((size_t)nslots * sizeof *bufs);
-    int got = 0;
-    if (bufs)
-        for (; got < nslots; got++)
-            if (!(bufs[got] = enh_conv_scratch_acquire(need)))
-                break;
-    if (got == nslots) {
-        r.job.scratch = bufs;
+    enh_conv_slots slots;
+    if (enh_conv_slots_acquire(&slots, nslots, need)) {
+        r.job.scratch = slots.bufs;
         enh_pool_run(pool, nblocks, 1, run_range, &r);
         if (r.job.vc) { /* the transforms of channels [0, cin) are stored now */
             vc->done = vc->done > pl->p.cin ? vc->done : pl->p.cin;
             vc->ng = c.ng, vc->n = n, vc->h = h, vc->w = w;
         }
-    }
-    for (int i = 0; i < got; i++)
-        enh_conv_scratch_release(bufs[i], need);
-    if (bufs && bufs != stack_bufs)
-        free(bufs);
-    if (got == nslots)
+        enh_conv_slots_release(&slots);
         return;
+    }
     /* out of memory: one block at a time on this thread, in the reserve */
     if (vc)
         vc->done = 0;

@@ -1,6 +1,7 @@
 /* conv_scratch.c - the conv plans' scratch (conv_plan_internal.h): a free list of per-slot
  * buffers that survive calls, so a model run does not page-fault fresh megabytes for each of
- * its hundreds of convolutions, and the reserve that lets a run go on when none can be had.
+ * its hundreds of convolutions, a run's set of them (one per pool slot), and the reserve that
+ * lets a run go on when none can be had.
  * Thread-safety: all under one mutex. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -51,6 +52,31 @@ void enh_conv_scratch_release(float *p, size_t n)
     }
     pthread_mutex_unlock(&g_scr_mu);
     enh_free(p);
+}
+
+int enh_conv_slots_acquire(enh_conv_slots *s, int nslots, size_t floats)
+{
+    s->n = 0;
+    s->floats = floats;
+    s->bufs = nslots <= ENH_CONV_SLOTS_ON_STACK ? s->stack : malloc((size_t)nslots * sizeof *s->bufs);
+    if (s->bufs)
+        for (; s->n < nslots; s->n++)
+            if (!(s->bufs[s->n] = enh_conv_scratch_acquire(floats)))
+                break;
+    if (s->bufs && s->n == nslots)
+        return 1;
+    enh_conv_slots_release(s); /* some but not all: give those back for the fallback */
+    return 0;
+}
+
+void enh_conv_slots_release(enh_conv_slots *s)
+{
+    for (int i = 0; i < s->n; i++)
+        enh_conv_scratch_release(s->bufs[i], s->floats);
+    if (s->bufs && s->bufs != s->stack)
+        free(s->bufs);
+    s->bufs = NULL;
+    s->n = 0;
 }
 
 /* ---- the reserve: one buffer, as large as the smallest scratch of any plan created, that a

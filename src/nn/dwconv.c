@@ -116,22 +116,13 @@ void enh_dw_plan_run(const enh_conv_plan *pl, const float *in, int n, int h, int
     int sub = rows > halo ? (rows - halo) / c->sh + 1 : 1;
     r.job.sub = sub < r.job.band ? sub : r.job.band;
     size_t need = ((size_t)(r.job.sub - 1) * c->sh + halo) * rs;
-    int nslots = nt + 1;
-    float *stack_bufs[17];
-    float **bufs = nslots <= 17 ? stack_bufs : malloc((size_t)nslots * sizeof *bufs);
-    int got = 0;
-    if (bufs)
-        for (; got < nslots; got++)
-            if (!(bufs[got] = enh_conv_scratch_acquire(need)))
-                break;
-    if (got == nslots) {
-        r.job.scratch = bufs;
+    enh_conv_slots slots;
+    if (enh_conv_slots_acquire(&slots, nt + 1, need)) {
+        r.job.scratch = slots.bufs;
         enh_pool_run(pool, units, grain, dw_range, &r);
+        enh_conv_slots_release(&slots);
+        return;
     }
-    for (int i = 0; i < got; i++)
-        enh_conv_scratch_release(bufs[i], need);
-    if (bufs && bufs != stack_bufs)
-        free(bufs);
-    if (got != nslots) /* out of memory: the reference kernel needs no scratch */
-        enh_conv2d_ref(&pl->p, in, n, h, w, out, residual, pool);
+    /* out of memory: the reference kernel needs no scratch */
+    enh_conv2d_ref(&pl->p, in, n, h, w, out, residual, pool);
 }
