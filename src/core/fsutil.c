@@ -30,6 +30,15 @@ enh_status enh_tmp_path_for(const char *final_path, char *out, size_t out_size, 
     return ENH_OK;
 }
 
+void enh_path_dir(const char *path, char *out, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash)
+        snprintf(out, n, "%.*s", (int)(slash - path), path);
+    else
+        snprintf(out, n, ".");
+}
+
 static void fsync_dir_of(const char *path)
 {
     char *copy = strdup(path);

@@ -24,6 +24,10 @@ enh_status enh_read_file(const char *path, size_t max_bytes, char **data, size_t
 /* Atomically writes data to path. */
 enh_status enh_write_file_atomic(const char *path, const void *data, size_t len, enh_error *err);
 
+/* The folder of path into out: what comes before its last '/' ("" for "/name"), "." when it
+ * has none. Truncated to n bytes. */
+void enh_path_dir(const char *path, char *out, size_t n);
+
 int enh_is_dir(const char *path);
 int enh_is_file(const char *path);
 

@@ -12,6 +12,7 @@
 
 #include "core/mem.h"
 #include "nn/keras_internal.h"
+#include "nn/tf_graph.h"
 #include "nn/tfjs_container.h"
 
 static json_t *attr(keras_ctx *c, int i, const char *key)
@@ -323,15 +324,10 @@ enh_status keras_build_graph_node(keras_ctx *c, int i, enh_error *err)
 /* "name", "name:0" -> node index; "^name" (control) -> -2; other outputs or unknown -> -1 */
 static int input_ref(keras_ctx *c, const char *s)
 {
-    if (s[0] == '^')
-        return -2;
-    size_t n = strlen(s);
-    const char *colon = strrchr(s, ':');
-    if (colon) {
-        if (strcmp(colon + 1, "0"))
-            return -1;
-        n = (size_t)(colon - s);
-    }
+    size_t n = 0;
+    int k = tf_input_name(s, &n);
+    if (k < 0)
+        return k;
     for (int i = 0; i < c->nl; i++)
         if (strlen(c->L[i].name) == n && !memcmp(c->L[i].name, s, n))
             return i;

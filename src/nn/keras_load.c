@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fsutil.h"
 #include "nn/keras_internal.h"
 #include "nn/tfjs_container.h"
 
@@ -184,12 +185,7 @@ enh_status enh_keras_load(const char *model_path, enh_keras_model *out, enh_erro
         (st = keras_order(&c, &ord, &nord, err)) != ENH_OK)
         goto done;
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", model_path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = 0;
-    else
-        snprintf(dir, sizeof dir, ".");
+    enh_path_dir(model_path, dir, sizeof dir);
     if ((st = keras_weights_load(json_object_get(root, "weightsManifest"), dir, &w, model_path, err)) != ENH_OK)
         goto done;
     for (int k = 0; k < nord; k++)

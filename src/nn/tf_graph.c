@@ -66,3 +66,14 @@ void tf_graph_free(tf_graph *g)
     tf_pack_cache_free(g->packs);
     free(g);
 }
+
+int tf_input_name(const char *s, size_t *len)
+{
+    if (s[0] == '^')
+        return -2;
+    const char *colon = strrchr(s, ':');
+    if (colon && strcmp(colon + 1, "0"))
+        return -1;
+    *len = colon ? (size_t)(colon - s) : strlen(s);
+    return 0;
+}

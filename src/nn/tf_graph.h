@@ -91,6 +91,10 @@ const char *tf_op_name(tf_opk op);
 /* TF op name -> kind; -1 when this runtime has no such op. */
 int tf_op_from_name(const char *s);
 const char *tf_dtype_name(tf_dtype dt);
+/* A node's input as a GraphDef names it (TF.js graph models, tfjs_load.c and keras_graph.c):
+ * "name" or "name:0", the node's first output: 0 with *len the length of the node's name;
+ * "^name", a control input: -2; "name:K", another output: -1. */
+int tf_input_name(const char *s, size_t *len);
 
 static inline size_t tf_shape_count(const tf_shape *s)
 {

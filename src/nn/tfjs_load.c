@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fsutil.h"
 #include "core/json_mem.h"
 #include "core/mem.h"
 #include "nn/tf_pack.h"
@@ -418,16 +419,9 @@ static enh_status load_weights(json_t *manifest, const char *dir, tf_graph *g, c
 /* "name", "name:0" -> node index; "^name" (control) -> -2; anything else -1. */
 static int input_ref(const name_map *map, const tf_node *nodes, const char *s)
 {
-    if (s[0] == '^')
-        return -2;
-    size_t n = strlen(s);
-    const char *colon = strrchr(s, ':');
-    if (colon) {
-        if (strcmp(colon + 1, "0"))
-            return -1;
-        n = (size_t)(colon - s);
-    }
-    return map_find(map, nodes, s, n);
+    size_t n = 0;
+    int k = tf_input_name(s, &n);
+    return k < 0 ? k : map_find(map, nodes, s, n);
 }
 
 static int node_by_tensor_name(const name_map *map, const tf_node *nodes, json_t *sig, const char *which)
@@ -588,12 +582,7 @@ enh_status enh_tfjs_load_graph(const char *model_json, tf_graph **out, enh_error
         goto done;
     }
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", model_json);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = 0;
-    else
-        snprintf(dir, sizeof dir, ".");
+    enh_path_dir(model_json, dir, sizeof dir);
     st = load_weights(json_object_get(root, "weightsManifest"), dir, g, &map, model_json, err);
     for (int i = 0; i < n && st == ENH_OK; i++)
         if (g->nodes[i].op == TFOP_CONST && !g->nodes[i].value.data)
