@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/keras_load.h"
+
 #define KS_MAX_W 64
 
 typedef struct {
@@ -237,6 +239,25 @@ static inline int ks_write_root(ks_model *m, const char *dir, const char *out_la
     free(js);
     json_decref(root);
     return rc;
+}
+
+/* inbound layers of one: KS_FROM1("conv") */
+#define KS_FROM1(x) (const char *const[]){x}
+
+/* a Conv2D / DepthwiseConv2D layer's config, channels_last, no dilation */
+static inline json_t *ks_conv_cfg(int filters, int k, int s, const char *pad, int bias, const char *act)
+{
+    return json_pack("{s:i,s:[i,i],s:[i,i],s:s,s:s,s:[i,i],s:s,s:b}", "filters", filters, "kernel_size", k, k, "strides",
+                     s, s, "padding", pad, "data_format", "channels_last", "dilation_rate", 1, 1, "activation", act,
+                     "use_bias", bias);
+}
+
+/* loads dir/model.min.js (what ks_write wrote) */
+static inline enh_status ks_load(const char *dir, enh_keras_model *km, enh_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/model.min.js", dir);
+    return enh_keras_load(path, km, err);
 }
 
 static inline void ks_free(ks_model *m)
