@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "enhance/brisque_yml_internal.h"
+
 struct enh_yml_doc {
     char *buf;
     size_t size;
@@ -18,20 +20,9 @@ struct enh_yml_doc {
     enh_yml_node *root;
 };
 
-typedef struct {
-    char *b;
-    size_t n, pos;
-    int line;
-    size_t nodes;
-    int depth;
-    const char *name;
-    enh_error *err;
-    enh_status st;
-} parser;
-
 static const char empty_text[1] = "";
 
-static int fail(parser *p, enh_status code, const char *what)
+int yml_fail(parser *p, enh_status code, const char *what)
 {
     if (p->st == ENH_OK)
         p->st = enh_fail(p->err, code, "%s, line %d: %s (not an OpenCV FileStorage YAML file the BRISQUE reader understands)",
@@ -39,9 +30,6 @@ static int fail(parser *p, enh_status code, const char *what)
     return -1;
 }
 
-static int peek(const parser *p) { return p->pos < p->n ? (unsigned char)p->b[p->pos] : -1; }
-static int peek_at(const parser *p, size_t k) { return p->pos + k < p->n ? (unsigned char)p->b[p->pos + k] : -1; }
-static int at_eol(const parser *p) { int c = peek(p); return c < 0 || c == '\n' || c == '\r'; }
 
 static void skip_spaces(parser *p)
 {
@@ -92,7 +80,7 @@ static int next_content(parser *p)
     }
 }
 
-static enh_yml_node *new_node(parser *p, enh_yml_type t)
+enh_yml_node *yml_new_node(parser *p, enh_yml_type t)
 {
     if (++p->nodes > ENH_YML_MAX_NODES) {
         if (p->st == ENH_OK)
@@ -101,7 +89,7 @@ static enh_yml_node *new_node(parser *p, enh_yml_type t)
     }
     enh_yml_node *n = calloc(1, sizeof *n);
     if (!n) {
-        fail(p, ENH_ENOMEM, "out of memory");
+        yml_fail(p, ENH_ENOMEM, "out of memory");
         return NULL;
     }
     n->type = t;
@@ -110,12 +98,12 @@ static enh_yml_node *new_node(parser *p, enh_yml_type t)
     return n;
 }
 
-static void free_node(enh_yml_node *n)
+void yml_free_node(enh_yml_node *n)
 {
     if (!n)
         return;
     for (size_t i = 0; i < n->n && n->kids; i++) {
-        free_node(n->kids[i]);
+        yml_free_node(n->kids[i]);
         if (n->keys)
             free((void *)n->keys[i]);
     }
@@ -126,7 +114,7 @@ static void free_node(enh_yml_node *n)
 }
 
 /* Appends kid (and key, owned, for a mapping); frees both on failure. */
-static int add_kid(parser *p, enh_yml_node *parent, char *key, enh_yml_node *kid)
+int yml_add_kid(parser *p, enh_yml_node *parent, char *key, enh_yml_node *kid)
 {
     size_t cap = 1;
     while (cap < parent->n + 1)
@@ -140,21 +128,21 @@ static int add_kid(parser *p, enh_yml_node *parent, char *key, enh_yml_node *kid
             parent->keys = ks;
         if (!k || (parent->type == ENH_YML_MAP && !ks)) {
             free(key);
-            free_node(kid);
-            return fail(p, ENH_ENOMEM, "out of memory");
+            yml_free_node(kid);
+            return yml_fail(p, ENH_ENOMEM, "out of memory");
         }
     }
     if (parent->type == ENH_YML_MAP) {
         if (parent->n >= 1024) { /* the duplicate check below is quadratic */
             free(key);
-            free_node(kid);
-            return fail(p, ENH_ETOOBIG, "a mapping with more than 1024 keys");
+            yml_free_node(kid);
+            return yml_fail(p, ENH_ETOOBIG, "a mapping with more than 1024 keys");
         }
         for (size_t i = 0; i < parent->n; i++)
             if (!strcmp(parent->keys[i], key)) {
                 free(key);
-                free_node(kid);
-                return fail(p, ENH_EINVAL, "a key appears twice in one mapping");
+                yml_free_node(kid);
+                return yml_fail(p, ENH_EINVAL, "a key appears twice in one mapping");
             }
         parent->keys[parent->n] = key;
     }
@@ -163,9 +151,9 @@ static int add_kid(parser *p, enh_yml_node *parent, char *key, enh_yml_node *kid
 }
 
 /* Scalar text [s, s+len): remembered as a pointer plus its length in n until finish(). */
-static enh_yml_node *scalar(parser *p, size_t s, size_t len)
+enh_yml_node *yml_scalar(parser *p, size_t s, size_t len)
 {
-    enh_yml_node *n = new_node(p, ENH_YML_SCALAR);
+    enh_yml_node *n = yml_new_node(p, ENH_YML_SCALAR);
     if (n) {
         n->text = p->b + s;
         n->n = len;
@@ -173,17 +161,17 @@ static enh_yml_node *scalar(parser *p, size_t s, size_t len)
     return n;
 }
 
-static char *copy_key(parser *p, size_t s, size_t len)
+char *yml_copy_key(parser *p, size_t s, size_t len)
 {
     while (len && (p->b[s + len - 1] == ' ' || p->b[s + len - 1] == '\t'))
         len--;
     if (len == 0 || len > 256) {
-        fail(p, ENH_EINVAL, len ? "a key longer than 256 characters" : "an empty key");
+        yml_fail(p, ENH_EINVAL, len ? "a key longer than 256 characters" : "an empty key");
         return NULL;
     }
     char *k = malloc(len + 1);
     if (!k) {
-        fail(p, ENH_ENOMEM, "out of memory");
+        yml_fail(p, ENH_ENOMEM, "out of memory");
         return NULL;
     }
     memcpy(k, p->b + s, len);
@@ -192,9 +180,8 @@ static char *copy_key(parser *p, size_t s, size_t len)
 }
 
 static enh_yml_node *parse_block(parser *p, int min_indent);
-static enh_yml_node *parse_flow(parser *p);
 
-static int enter(parser *p)
+int yml_enter(parser *p)
 {
     if (++p->depth > ENH_YML_MAX_DEPTH) {
         if (p->st == ENH_OK)
@@ -203,113 +190,6 @@ static int enter(parser *p)
         return -1;
     }
     return 0;
-}
-
-/* Skips blanks and newlines inside a flow collection. */
-static int flow_space(parser *p)
-{
-    for (;;) {
-        int c = peek(p);
-        if (c == ' ' || c == '\t' || c == '\r')
-            p->pos++;
-        else if (c == '\n') {
-            p->pos++;
-            p->line++;
-        } else
-            return c;
-    }
-}
-
-static enh_yml_node *quoted(parser *p)
-{
-    int q = peek(p);
-    size_t s = ++p->pos;
-    while (peek(p) != q) {
-        if (at_eol(p)) {
-            fail(p, ENH_EINVAL, "a quoted string does not end on its line");
-            return NULL;
-        }
-        p->pos++;
-    }
-    enh_yml_node *n = scalar(p, s, p->pos - s);
-    p->pos++;
-    return n;
-}
-
-/* Plain scalar inside a flow collection: up to , ] } (and : in a key) or the end of the line. */
-static enh_yml_node *flow_plain(parser *p)
-{
-    size_t s = p->pos;
-    while (!at_eol(p) && peek(p) != ',' && peek(p) != ']' && peek(p) != '}')
-        p->pos++;
-    size_t len = p->pos - s;
-    while (len && (p->b[s + len - 1] == ' ' || p->b[s + len - 1] == '\t'))
-        len--;
-    if (len == 0) {
-        fail(p, ENH_EINVAL, "an empty value in a [ ] or { } list");
-        return NULL;
-    }
-    return scalar(p, s, len);
-}
-
-static enh_yml_node *parse_flow(parser *p)
-{
-    int c = flow_space(p);
-    if (c == '"' || c == '\'')
-        return quoted(p);
-    if (c != '[' && c != '{')
-        return flow_plain(p);
-    if (enter(p))
-        return NULL;
-    int close = c == '[' ? ']' : '}';
-    enh_yml_node *n = new_node(p, c == '[' ? ENH_YML_SEQ : ENH_YML_MAP);
-    if (!n)
-        return NULL;
-    p->pos++;
-    for (;;) {
-        c = flow_space(p);
-        if (c == close && n->n == 0) /* empty collection; a trailing comma is refused below */
-            break;
-        if (c < 0) {
-            fail(p, ENH_EINVAL, "the file ends inside a [ ] or { } list");
-            goto bad;
-        }
-        char *key = NULL;
-        if (close == '}') {
-            size_t s = p->pos;
-            while (!at_eol(p) && peek(p) != ':' && peek(p) != ',' && peek(p) != '}')
-                p->pos++;
-            if (peek(p) != ':') {
-                fail(p, ENH_EINVAL, "a { } entry without 'key:'");
-                goto bad;
-            }
-            if (!(key = copy_key(p, s, p->pos - s)))
-                goto bad;
-            p->pos++;
-        }
-        enh_yml_node *kid = parse_flow(p);
-        if (!kid) {
-            free(key);
-            goto bad;
-        }
-        if (add_kid(p, n, key, kid))
-            goto bad;
-        c = flow_space(p);
-        if (c == ',') {
-            p->pos++;
-            continue;
-        }
-        if (c == close)
-            break;
-        fail(p, ENH_EINVAL, c < 0 ? "the file ends inside a [ ] or { } list" : "expected ',' or the end of the list");
-        goto bad;
-    }
-    p->pos++;
-    p->depth--;
-    return n;
-bad:
-    free_node(n);
-    return NULL;
 }
 
 /* A value after "key:" or "- " on the same line: tag, then flow, quoted or plain scalar; a tag
@@ -322,12 +202,12 @@ static enh_yml_node *parse_inline(parser *p, int indent)
         while (!at_eol(p) && peek(p) != ' ' && peek(p) != '\t')
             p->pos++;
         if (p->pos - s > 64) {
-            fail(p, ENH_EINVAL, "a tag longer than 64 characters");
+            yml_fail(p, ENH_EINVAL, "a tag longer than 64 characters");
             return NULL;
         }
         tag = malloc(p->pos - s + 1);
         if (!tag) {
-            fail(p, ENH_ENOMEM, "out of memory");
+            yml_fail(p, ENH_ENOMEM, "out of memory");
             return NULL;
         }
         memcpy(tag, p->b + s, p->pos - s);
@@ -339,11 +219,11 @@ static enh_yml_node *parse_inline(parser *p, int indent)
     if (at_eol(p) || c == '#') {
         n = parse_block(p, indent + 1);
     } else if (c == '[' || c == '{' || c == '"' || c == '\'') {
-        n = parse_flow(p);
+        n = yml_parse_flow(p);
         if (n && !rest_is_blank(p)) {
-            free_node(n);
+            yml_free_node(n);
             n = NULL;
-            fail(p, ENH_EINVAL, "text after the end of a value");
+            yml_fail(p, ENH_EINVAL, "text after the end of a value");
         }
     } else {
         size_t s = p->pos;
@@ -352,7 +232,7 @@ static enh_yml_node *parse_inline(parser *p, int indent)
         size_t len = p->pos - s;
         while (len && (p->b[s + len - 1] == ' ' || p->b[s + len - 1] == '\t'))
             len--;
-        n = scalar(p, s, len);
+        n = yml_scalar(p, s, len);
     }
     if (n && tag) {
         if (n->tag)
@@ -382,9 +262,9 @@ static int key_here(const parser *p, size_t *colon)
 /* A block mapping whose keys sit at column col; the first key may start mid-line ("- key: v"). */
 static enh_yml_node *parse_map(parser *p, int col)
 {
-    if (enter(p))
+    if (yml_enter(p))
         return NULL;
-    enh_yml_node *m = new_node(p, ENH_YML_MAP);
+    enh_yml_node *m = yml_new_node(p, ENH_YML_MAP);
     if (!m)
         return NULL;
     int first = 1;
@@ -394,7 +274,7 @@ static enh_yml_node *parse_map(parser *p, int col)
             if (ind < col)
                 break;
             if (ind > col) {
-                fail(p, ENH_EINVAL, "unexpected indentation");
+                yml_fail(p, ENH_EINVAL, "unexpected indentation");
                 goto bad;
             }
             p->pos += (size_t)ind;
@@ -404,10 +284,10 @@ static enh_yml_node *parse_map(parser *p, int col)
         if (!key_here(p, &colon)) {
             if (peek(p) == '-')
                 break; /* a sequence at the mapping's column ends the mapping */
-            fail(p, ENH_EINVAL, "expected 'key: value'");
+            yml_fail(p, ENH_EINVAL, "expected 'key: value'");
             goto bad;
         }
-        char *key = copy_key(p, p->pos, colon - p->pos);
+        char *key = yml_copy_key(p, p->pos, colon - p->pos);
         if (!key)
             goto bad;
         p->pos = colon + 1;
@@ -417,21 +297,21 @@ static enh_yml_node *parse_map(parser *p, int col)
             free(key);
             goto bad;
         }
-        if (add_kid(p, m, key, v))
+        if (yml_add_kid(p, m, key, v))
             goto bad;
     }
     p->depth--;
     return m;
 bad:
-    free_node(m);
+    yml_free_node(m);
     return NULL;
 }
 
 static enh_yml_node *parse_seq(parser *p, int col)
 {
-    if (enter(p))
+    if (yml_enter(p))
         return NULL;
-    enh_yml_node *s = new_node(p, ENH_YML_SEQ);
+    enh_yml_node *s = yml_new_node(p, ENH_YML_SEQ);
     if (!s)
         return NULL;
     for (int first = 1;; first = 0) {
@@ -439,7 +319,7 @@ static enh_yml_node *parse_seq(parser *p, int col)
             int ind = next_content(p);
             if (ind != col) {
                 if (ind > col) {
-                    fail(p, ENH_EINVAL, "unexpected indentation");
+                    yml_fail(p, ENH_EINVAL, "unexpected indentation");
                     goto bad;
                 }
                 break;
@@ -460,13 +340,13 @@ static enh_yml_node *parse_seq(parser *p, int col)
             item = parse_map(p, (int)(p->pos - line_start));
         else
             item = parse_inline(p, col);
-        if (!item || add_kid(p, s, NULL, item))
+        if (!item || yml_add_kid(p, s, NULL, item))
             goto bad;
     }
     p->depth--;
     return s;
 bad:
-    free_node(s);
+    yml_free_node(s);
     return NULL;
 }
 
@@ -477,7 +357,7 @@ static enh_yml_node *parse_block(parser *p, int min_indent)
 {
     int ind = next_content(p);
     if (ind < min_indent) {
-        enh_yml_node *n = scalar(p, p->pos, 0);
+        enh_yml_node *n = yml_scalar(p, p->pos, 0);
         if (n)
             n->text = empty_text, n->n = 0;
         return n;
@@ -533,11 +413,11 @@ enh_status enh_yml_parse(const char *data, size_t size, const char *name, enh_ym
     p.pos += (size_t)ind;
     size_t colon;
     if (!key_here(&p, &colon)) {
-        fail(&p, ENH_EINVAL, "expected a top-level 'key: value'");
+        yml_fail(&p, ENH_EINVAL, "expected a top-level 'key: value'");
     } else {
         d->root = parse_map(&p, ind);
         if (d->root && next_content(&p) >= 0)
-            fail(&p, ENH_EINVAL, "unexpected text after the document");
+            yml_fail(&p, ENH_EINVAL, "unexpected text after the document");
     }
     if (p.st != ENH_OK) {
         enh_yml_free(d);
@@ -552,7 +432,7 @@ void enh_yml_free(enh_yml_doc *d)
 {
     if (!d)
         return;
-    free_node(d->root);
+    yml_free_node(d->root);
     free(d->buf);
     free(d);
 }
