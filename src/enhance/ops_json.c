@@ -191,7 +191,10 @@ json_t *enh_opt_json_value(const enh_opt *r, const enh_ops *o)
         const double *c = (const double *)base;
         json_t *a = json_array();
         for (int k = 0; a && k < 4; k++)
-            json_array_append_new(a, c[k] == floor(c[k]) ? json_integer((json_int_t)c[k]) : json_real(c[k]));
+            if (json_array_append_new(a, c[k] == floor(c[k]) ? json_integer((json_int_t)c[k]) : json_real(c[k]))) {
+                json_decref(a); /* out of memory: no value rather than a colour short of a channel */
+                a = NULL;
+            }
         return a;
     }
     }
@@ -231,7 +234,7 @@ char *enh_ops_to_json(const enh_ops *o)
             return NULL;
         }
     }
-    char *s = root ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) : NULL;
+    char *s = root ? enh_json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(root);
     return s;
 }

@@ -11,7 +11,9 @@
  * (enh_check_policy_from_json), a check's JSON with the assessment it re-reads
  * (enh_check_result_to_json), the server's moderation details of a job (serve_check_details),
  * the server's model configuration (serve_models_config_parse) and the batch's check report read
- * back on resume (cli_batch_check_open: src/cli/cli_batch_check.c compiled in).
+ * back on resume (cli_batch_check_open) and its options state (cli_batch_state_establish: a state
+ * misread as absent would redo every finished output; src/cli/cli_batch_check.c and
+ * cli_batch_state.c compiled in).
  * Each result is compared by a digest made after the allocations are disarmed.
  * The check's result is one whose assessment did not run, unless --with-assessment: then the
  * assessment's JSON is made and re-read too, and enh_assessment_to_json (assess_report.c) still
@@ -27,7 +29,10 @@
 
 #include "../check.h"
 #include "../nn/tfjs_synth.h"
+#include "cli/cli_batch.h"
 #include "cli/cli_batch_check.h"
+#include "cli/cli_batch_state.h"
+#include "core/fsutil.h"
 #include "enhance/check.h"
 #include "enhance/ops.h"
 #include "fault_alloc.h"
@@ -90,6 +95,7 @@ typedef struct parser {
     const char *name;
     enh_status (*run)(enh_error *err);
     void (*digest)(enh_status st, blob *b);
+    void (*prepare)(void); /* disarmed, before each run; may be NULL */
 } parser;
 
 static char g_dir[256];
@@ -313,15 +319,59 @@ static void report_digest(enh_status st, blob *b)
     cli_batch_check_close(&g_bc);
 }
 
+/* ---- the batch's options state, read back on resume ---- */
+static char g_state_dir[512], g_state_path[600];
+static char *g_state_text;
+static size_t g_state_len;
+static cli_settings g_settings;
+static struct timespec g_since;
+static int g_fresh;
+static int write_state_dir(void)
+{
+    snprintf(g_state_dir, sizeof g_state_dir, "%s/out", g_dir);
+    snprintf(g_state_path, sizeof g_state_path, "%s/%s", g_state_dir, CLI_BATCH_STATE_FILE);
+    memset(&g_settings, 0, sizeof g_settings);
+    enh_ops_init(&g_settings.ops);
+    g_settings.ops.denoise = 40;
+    g_settings.nn = *enh_nn_options_default();
+    enh_error err = {0};
+    int fresh = 0;
+    if (mkdir(g_state_dir, 0755) || cli_batch_state_establish(g_state_dir, &g_settings, &g_since, &fresh, &err) ||
+        !fresh || enh_read_file(g_state_path, 1 << 20, &g_state_text, &g_state_len, &err))
+        return -1;
+    return 0;
+}
+static void state_prepare(void) /* the state as the first run wrote it, whatever a failed run did */
+{
+    FILE *f = fopen(g_state_path, "wb");
+    if (!f || fwrite(g_state_text, 1, g_state_len, f) != g_state_len || fclose(f))
+        abort();
+}
+static enh_status state_run(enh_error *err)
+{
+    return cli_batch_state_establish(g_state_dir, &g_settings, &g_since, &g_fresh, err) ? err->code : ENH_OK;
+}
+static void state_digest(enh_status st, blob *b)
+{
+    if (!st)
+        putf(b, "%d %lld.%09ld", g_fresh, (long long)g_since.tv_sec, g_since.tv_nsec);
+    char *text = NULL;
+    size_t len = 0;
+    if (!enh_read_file(g_state_path, 1 << 20, &text, &len, NULL)) /* never rewritten when it stands */
+        put(b, text, len);
+    free(text);
+}
+
 static const parser g_parsers[] = {
-    {"ops", ops_run, ops_digest},
-    {"manifest", manifest_run, manifest_digest},
-    {"tfjs", tfjs_run, tfjs_digest},
-    {"policy", policy_run, policy_digest},
-    {"check", check_run, check_digest},
-    {"details", details_run, details_digest},
-    {"config", config_run, config_digest},
-    {"report", report_run, report_digest},
+    {"ops", ops_run, ops_digest, NULL},
+    {"manifest", manifest_run, manifest_digest, NULL},
+    {"tfjs", tfjs_run, tfjs_digest, NULL},
+    {"policy", policy_run, policy_digest, NULL},
+    {"check", check_run, check_digest, NULL},
+    {"details", details_run, details_digest, NULL},
+    {"config", config_run, config_digest, NULL},
+    {"report", report_run, report_digest, NULL},
+    {"state", state_run, state_digest, state_prepare},
 };
 
 /* One run: the status, its message and the digest; *count the allocations made. */
@@ -329,6 +379,8 @@ static enh_status one(const parser *p, long fail_at, int persistent, long *count
 {
     memset(err, 0, sizeof *err);
     b->n = 0;
+    if (p->prepare)
+        p->prepare();
     fault_alloc_arm(fail_at, persistent);
     enh_status st = p->run(err);
     *count = fault_alloc_disarm();
@@ -418,7 +470,7 @@ int main(int argc, char **argv)
         stride = 1;
     manifest_retry();
     snprintf(g_dir, sizeof g_dir, "/tmp/enh-fault-json-XXXXXX");
-    if (!mkdtemp(g_dir) || write_tfjs_model() || write_report()) {
+    if (!mkdtemp(g_dir) || write_tfjs_model() || write_report() || write_state_dir()) {
         fprintf(stderr, "setup: cannot write the test files in %s\n", g_dir);
         return 2;
     }
@@ -431,5 +483,6 @@ int main(int argc, char **argv)
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
     CHECK(system(cmd) == 0);
+    free(g_state_text);
     CHECK_MAIN_END();
 }
