@@ -16,21 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../check.h"
 #include "keras_synth.h"
 #include "nn/keras_load.h"
 #include "nn/model.h"
 #include "nn/tfjs_container.h"
-
-static int fails;
-#define CHECK(c, ...)                                                                                                  \
-    do {                                                                                                               \
-        if (!(c)) {                                                                                                    \
-            fails++;                                                                                                   \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                               \
-            printf(__VA_ARGS__);                                                                                       \
-            printf("\n");                                                                                              \
-        }                                                                                                              \
-    } while (0)
 
 /* ---- NHWC reference in double ---- */
 typedef struct {
@@ -239,16 +229,16 @@ static void test_network(const char *dir)
     ks_model m = {0};
     net_w w;
     build_net(&m, &w);
-    CHECK(ks_write(&m, dir, IN_H, IN_W, 3, "d2", 2, 1) == 0, "writing the model");
+    CHECK_MSG(ks_write(&m, dir, IN_H, IN_W, 3, "d2", 2, 1) == 0, "writing the model");
     enh_keras_model km;
     enh_error err = {0};
     enh_status st = ks_load(dir, &km, &err);
-    CHECK(st == ENH_OK, "load: %s", err.msg);
+    CHECK_MSG(st == ENH_OK, "load: %s", err.msg);
     if (st != ENH_OK) {
         ks_free(&m);
         return;
     }
-    CHECK(km.in_h == IN_H && km.in_w == IN_W && km.in_c == 3 && km.out_size == 5 && km.out_softmax,
+    CHECK_MSG(km.in_h == IN_H && km.in_w == IN_W && km.in_c == 3 && km.out_size == 5 && km.out_softmax,
           "model facts %d %d %d %d %d", km.in_h, km.in_w, km.in_c, km.out_size, km.out_softmax);
     /* the graph: conv1 holds pad1's pads and bn1 (bias added), bn2 folded into dw, bn3 a 1x1 per-channel conv,
      * pad2 an identity conv with pads */
@@ -259,18 +249,18 @@ static void test_network(const char *dir)
             continue;
         convs++;
         if (!strcmp(n->name, "conv1"))
-            CHECK(n->p.conv.pt == 0 && n->p.conv.pl == 0 && n->p.conv.pb == 1 && n->p.conv.pr == 1 &&
+            CHECK_MSG(n->p.conv.pt == 0 && n->p.conv.pl == 0 && n->p.conv.pb == 1 && n->p.conv.pr == 1 &&
                       n->p.conv.sh == 2 && n->p.conv.bias, "conv1: pads %d %d %d %d, stride %d, bias %p", n->p.conv.pt,
                   n->p.conv.pl, n->p.conv.pb, n->p.conv.pr, n->p.conv.sh, (void *)n->p.conv.bias);
         if (!strcmp(n->name, "dw"))
-            CHECK(n->p.conv.groups == 4 && n->p.conv.pt == 1 && n->p.conv.pb == 1 && n->p.conv.bias,
+            CHECK_MSG(n->p.conv.groups == 4 && n->p.conv.pt == 1 && n->p.conv.pb == 1 && n->p.conv.bias,
                   "dw: groups %d pads %d %d", n->p.conv.groups, n->p.conv.pt, n->p.conv.pb);
-        CHECK(strncmp(n->name, "bn1", 3) && strncmp(n->name, "bn2", 3), "BN '%s' was not folded", n->name);
+        CHECK_MSG(strncmp(n->name, "bn1", 3) && strncmp(n->name, "bn2", 3), "BN '%s' was not folded", n->name);
     }
-    CHECK(convs == 5, "%d convolutions (want 5: conv1, dw, proj, pad2's identity with pads, bn3's per-channel map)", convs);
+    CHECK_MSG(convs == 5, "%d convolutions (want 5: conv1, dw, proj, pad2's identity with pads, bn3's per-channel map)", convs);
     enh_model *model = NULL;
     st = enh_model_from_graph(km.graph, &model, &err);
-    CHECK(st == ENH_OK, "model: %s", err.msg);
+    CHECK_MSG(st == ENH_OK, "model: %s", err.msg);
     float x[IN_H * IN_W * 3], nchw[IN_H * IN_W * 3], out[5];
     double maxd = 0;
     for (int trial = 0; trial < 3 && st == ENH_OK; trial++) {
@@ -280,7 +270,7 @@ static void test_network(const char *dir)
             for (int k = 0; k < 3; k++)
                 nchw[k * IN_H * IN_W + p] = x[p * 3 + k];
         st = enh_model_run_graph(model, nchw, 1, IN_H, IN_W, out, NULL, &err);
-        CHECK(st == ENH_OK, "run: %s", err.msg);
+        CHECK_MSG(st == ENH_OK, "run: %s", err.msg);
         double ref[5];
         reference(&w, x, ref);
         for (int k = 0; k < 5; k++) {
@@ -289,7 +279,7 @@ static void test_network(const char *dir)
         }
     }
     printf("synthetic network: max |ours - reference| of the logits %.3g\n", maxd);
-    CHECK(maxd < 2e-5, "logits differ from the reference by %g", maxd);
+    CHECK_MSG(maxd < 2e-5, "logits differ from the reference by %g", maxd);
     enh_model_free(model);
     ks_free(&m);
 }
@@ -301,22 +291,22 @@ static void test_same_pool_divisor(const char *dir)
     m.layers = json_array();
     ks_layer(&m, "InputLayer", "input_1", json_pack("{s:[n,i,i,i]}", "batch_input_shape", 5, 4, 3), NULL, 0);
     ks_layer(&m, "AveragePooling2D", "ap", pool_cfg(3, 1, "same"), KS_FROM1("input_1"), 1);
-    CHECK(ks_write(&m, dir, 5, 4, 3, "ap", 1, 0) == 0, "write");
+    CHECK_MSG(ks_write(&m, dir, 5, 4, 3, "ap", 1, 0) == 0, "write");
     enh_keras_model km;
     enh_error err = {0};
     enh_model *model = NULL;
     enh_status st = ks_load(dir, &km, &err);
     if (st == ENH_OK)
         st = enh_model_from_graph(km.graph, &model, &err);
-    CHECK(st == ENH_OK, "same-pool model: %s", err.msg);
+    CHECK_MSG(st == ENH_OK, "same-pool model: %s", err.msg);
     if (st == ENH_OK) {
         float in[60], out[60];
         for (int i = 0; i < 60; i++)
             in[i] = 1.f;
         st = enh_model_run_graph(model, in, 1, 5, 4, out, NULL, &err);
-        CHECK(st == ENH_OK && km.out_size == 60, "run: %s", err.msg);
+        CHECK_MSG(st == ENH_OK && km.out_size == 60, "run: %s", err.msg);
         for (int i = 0; i < 60 && st == ENH_OK; i++)
-            CHECK(out[i] == 1.f, "value %d is %g (the pads counted in the divisor?)", i, out[i]);
+            CHECK_MSG(out[i] == 1.f, "value %d is %g (the pads counted in the divisor?)", i, out[i]);
     }
     enh_model_free(model);
     ks_free(&m);
@@ -398,16 +388,16 @@ static void test_graph_model(const char *dir)
                                        json_pack("{s:o}", "fused_ops", list_s("BiasAdd", NULL))));
     json_array_append_new(nodes, gnode("sm", "Softmax", json_pack("[s]", "mm"), NULL));
     json_array_append_new(nodes, gnode("Identity", "Identity", json_pack("[s]", "sm"), NULL));
-    CHECK(ks_write_graph(&m, dir, nodes) == 0, "write the graph model");
+    CHECK_MSG(ks_write_graph(&m, dir, nodes) == 0, "write the graph model");
     enh_keras_model km;
     enh_error err = {0};
     enh_model *model = NULL;
     enh_status st = ks_load(dir, &km, &err);
     if (st == ENH_OK) {
-        CHECK(km.in_h == 6 && km.in_w == 6 && km.out_size == 5 && km.out_softmax, "graph model facts");
+        CHECK_MSG(km.in_h == 6 && km.in_w == 6 && km.out_size == 5 && km.out_softmax, "graph model facts");
         st = enh_model_from_graph(km.graph, &model, &err);
     }
-    CHECK(st == ENH_OK, "graph model: %s", err.msg);
+    CHECK_MSG(st == ENH_OK, "graph model: %s", err.msg);
     if (st == ENH_OK) {
         float x[108], nchw[108], out[5];
         for (int i = 0; i < 108; i++)
@@ -416,7 +406,7 @@ static void test_graph_model(const char *dir)
             for (int k = 0; k < 3; k++)
                 nchw[k * 36 + p] = x[p * 3 + k];
         st = enh_model_run_graph(model, nchw, 1, 6, 6, out, NULL, &err);
-        CHECK(st == ENH_OK, "run: %s", err.msg);
+        CHECK_MSG(st == ENH_OK, "run: %s", err.msg);
         tens in = t_new(6, 6, 3);
         for (int i = 0; i < 108; i++)
             in.v[i] = (double)x[i] * my[0] - sy[0];
@@ -431,7 +421,7 @@ static void test_graph_model(const char *dir)
         for (int k = 0; k < 5; k++)
             maxd = fmax(maxd, fabs(out[k] - logits[k]));
         printf("synthetic graph model: max |ours - reference| of the logits %.3g\n", maxd);
-        CHECK(maxd < 1e-5, "graph model logits differ by %g", maxd);
+        CHECK_MSG(maxd < 1e-5, "graph model logits differ by %g", maxd);
         tens all[] = {in, p1, c1, p2, dw, pl};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
             free(all[i].v);
@@ -452,8 +442,6 @@ int main(void)
     test_graph_model(dir);
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("note: could not remove %s\n", dir);
-    printf(fails ? "%d FAILED\n" : "all keras loader checks passed\n", fails);
-    return fails ? 1 : 0;
+    CHECK_MSG(system(cmd) == 0, "could not remove %s", dir);
+    CHECK_MAIN_END();
 }
