@@ -154,10 +154,12 @@ static void write_line(cli_batch_checker *bc, const char *rel, const enh_check_r
     free(txt);
     if (!j)
         return;
-    json_object_set_new(j, "action", json_string(action));
+    /* out of memory: no line rather than one without its action or with bytes missing (a blocked
+     * image whose line does not read back as blocked would be enhanced on resume) */
+    int bad = json_object_set_new(j, "action", json_string(action));
     if (error)
-        json_object_set_new(j, "error", json_string(error));
-    char *line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        bad |= json_object_set_new(j, "error", json_string(error));
+    char *line = bad ? NULL : enh_json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(j);
     if (!line)
         return;

@@ -11,7 +11,8 @@
  * (enh_check_policy_from_json), a check's JSON with the assessment it re-reads
  * (enh_check_result_to_json), the server's moderation details of a job (serve_check_details),
  * the server's model configuration (serve_models_config_parse) and the batch's check report read
- * back on resume (cli_batch_check_open) and its options state (cli_batch_state_establish: a state
+ * back on resume (cli_batch_check_open), a line written to it (cli_batch_check_record: a check's
+ * JSON re-read), and the batch's options state (cli_batch_state_establish: a state
  * misread as absent would redo every finished output; src/cli/cli_batch_check.c and
  * cli_batch_state.c compiled in).
  * Each result is compared by a digest made after the allocations are disarmed.
@@ -319,6 +320,37 @@ static void report_digest(enh_status st, blob *b)
     cli_batch_check_close(&g_bc);
 }
 
+/* ---- a line of the batch's check report (it re-reads the check's JSON) ---- */
+static char g_report2[512];
+static cli_batch_checker g_wbc;
+static int open_report2(void)
+{
+    char msg[512];
+    snprintf(g_report2, sizeof g_report2, "%s/report2.jsonl", g_dir);
+    return cli_batch_check_open(&g_wbc, g_report2, ENH_MODERATION_OFF, NULL, 1, msg, sizeof msg);
+}
+static void line_prepare(void) /* an empty report: the line of this run only */
+{
+    if (truncate(g_report2, 0) || lseek(g_wbc.fd, 0, SEEK_SET) < 0)
+        abort();
+}
+static enh_status line_run(enh_error *err)
+{
+    cli_batch_check_record(&g_wbc, "album/beach-01.jpg", &g_res, NULL);
+    struct stat st;
+    /* the writer says nothing: no line is its answer for out of memory */
+    return stat(g_report2, &st) == 0 && st.st_size > 0 ? ENH_OK : enh_fail(err, ENH_ENOMEM, "out of memory (no line)");
+}
+static void line_digest(enh_status st, blob *b)
+{
+    (void)st;
+    char *text = NULL;
+    size_t len = 0;
+    if (!enh_read_file(g_report2, 1 << 20, &text, &len, NULL))
+        put(b, text, len);
+    free(text);
+}
+
 /* ---- the batch's options state, read back on resume ---- */
 static char g_state_dir[512], g_state_path[600];
 static char *g_state_text;
@@ -371,6 +403,7 @@ static const parser g_parsers[] = {
     {"details", details_run, details_digest, NULL},
     {"config", config_run, config_digest, NULL},
     {"report", report_run, report_digest, NULL},
+    {"line", line_run, line_digest, line_prepare},
     {"state", state_run, state_digest, state_prepare},
 };
 
@@ -470,7 +503,7 @@ int main(int argc, char **argv)
         stride = 1;
     manifest_retry();
     snprintf(g_dir, sizeof g_dir, "/tmp/enh-fault-json-XXXXXX");
-    if (!mkdtemp(g_dir) || write_tfjs_model() || write_report() || write_state_dir()) {
+    if (!mkdtemp(g_dir) || write_tfjs_model() || write_report() || write_state_dir() || open_report2()) {
         fprintf(stderr, "setup: cannot write the test files in %s\n", g_dir);
         return 2;
     }
@@ -484,5 +517,6 @@ int main(int argc, char **argv)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
     CHECK(system(cmd) == 0);
     free(g_state_text);
+    cli_batch_check_close(&g_wbc);
     CHECK_MAIN_END();
 }
