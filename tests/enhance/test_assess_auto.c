@@ -2,7 +2,8 @@
  * synthetic images (deterministic):
  *  - a flat image (no 64x64 block with edges) is not judged for blur, so auto runs no deblurring;
  *  - a darkened copy of a textured image gets the original's blur verdict (the measure reads the
- *    luma after auto exposure's gain), where the stored dark luma alone reads blurrier;
+ *    luma after auto exposure's gain), where the stored dark luma alone reads blurrier; a dark
+ *    blurred image gets auto exposure and no deblurring network;
  *  - scene colour that the assessment names a cast (a green, leafy scene) is left alone by auto,
  *    while a cast measured from clipped highlights is corrected. */
 #include <math.h>
@@ -117,6 +118,22 @@ static void test_dark_blur(void)
     double raw = enh_blur_measure(y, y, W, H, &sharpest, &blocks);
     CHECK_MSG(raw > 0.5 && blocks < 16, "stored dark luma %.3f on %d blocks, after the gain %.3f", raw, blocks, b.blur);
     free(p), free(y);
+    /* the same dark image blurred (sigma 3): blurred, but auto runs no deblurring network on an
+     * under-exposed photo (it runs before auto exposure: a dark crop lost 15.7 dB that way) */
+    VipsImage *bf = NULL, *bd = NULL;
+    CHECK(vips_gaussblur(di, &bf, 3.0, NULL) == 0 && vips_cast(bf, &bd, VIPS_FORMAT_UCHAR, NULL) == 0);
+    enh_assessment e;
+    CHECK(bd && enh_assess_image(bd, &e, &err) == ENH_OK);
+    enh_pipeline_report rep;
+    enh_ops pl = plan(bd, &rep);
+    CHECK_MSG(e.severity[ENH_DEG_BLUR] >= 0.5 && e.severity[ENH_DEG_UNDEREXPOSED] >= 0.5 && pl.deblur == 0 &&
+                  pl.auto_exposure && strstr(rep.explain, "under-exposed photo"),
+              "dark blurred: blur severity %.2f, under-exposed %.2f, deblur %d\n%s", e.severity[ENH_DEG_BLUR],
+              e.severity[ENH_DEG_UNDEREXPOSED], pl.deblur, rep.explain);
+    if (bf)
+        g_object_unref(bf);
+    if (bd)
+        g_object_unref(bd);
     g_object_unref(ti), g_object_unref(di);
     free(t), free(d);
 }
