@@ -29,6 +29,13 @@ static json_t *fail_at(jsp *p, const char *why)
     return NULL;
 }
 
+static json_t *fail_oom(jsp *p)
+{
+    if (p->st == ENH_OK)
+        p->st = enh_fail(p->err, ENH_ENOMEM, "%s: out of memory at byte %zu", p->what, p->i);
+    return NULL;
+}
+
 static void skip_ws(jsp *p)
 {
     while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' || p->s[p->i] == '\r'))
@@ -158,9 +165,8 @@ static json_t *parse_number(jsp *p)
     if (*end || errno == ERANGE)
         return fail_at(p, "bad number");
     p->i = j;
-    if (!real && d >= -9.0e15 && d <= 9.0e15)
-        return json_integer((json_int_t)d);
-    return json_real(d);
+    json_t *v = !real && d >= -9.0e15 && d <= 9.0e15 ? json_integer((json_int_t)d) : json_real(d);
+    return v ? v : fail_oom(p);
 }
 
 static json_t *parse_container(jsp *p, int depth, int obj)
@@ -222,7 +228,9 @@ static json_t *parse_container(jsp *p, int depth, int obj)
         }
         int rc;
         if (obj) {
-            rc = json_object_get(v, key) ? -2 : json_object_set_new(v, key, e);
+            /* nocheck: the key's bytes are taken as they are, like string values (json_stringn_nocheck),
+             * so -1 is out of memory only */
+            rc = json_object_get(v, key) ? -2 : json_object_set_new_nocheck(v, key, e);
             if (rc == -2)
                 json_decref(e);
         } else
@@ -230,7 +238,7 @@ static json_t *parse_container(jsp *p, int depth, int obj)
         free(key);
         if (rc) {
             json_decref(v);
-            return rc == -2 ? fail_at(p, "duplicate property name") : fail_at(p, "out of memory");
+            return rc == -2 ? fail_at(p, "duplicate property name") : fail_oom(p);
         }
         skip_ws(p);
         if (p->i < p->n && p->s[p->i] == ',') {
@@ -263,7 +271,7 @@ static json_t *parse_value(jsp *p, int depth)
             return NULL;
         json_t *v = json_stringn_nocheck(s, l);
         free(s);
-        return v ? v : fail_at(p, "out of memory");
+        return v ? v : fail_oom(p);
     }
     if (c == '!' && p->i + 1 < p->n && (p->s[p->i + 1] == '0' || p->s[p->i + 1] == '1')) {
         p->i += 2;

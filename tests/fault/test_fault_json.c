@@ -7,7 +7,8 @@
  *
  * The parsers: the operations JSON (enh_ops_from_json), the embedded model manifest
  * (enh_manifest_parse, and enh_manifest_models parsing it again after a failed first parse), a
- * TF.js model.json with its shard (enh_tfjs_load_graph), a moderation policy
+ * TF.js model.json with its shard (enh_tfjs_load_graph), a layers model.json in nsfwjs's .min.js
+ * wrapper (enh_tfjs_read_json: the container's own literal reader), a moderation policy
  * (enh_check_policy_from_json), a check's JSON with the assessment it re-reads
  * (enh_check_result_to_json), the server's moderation details of a job (serve_check_details),
  * the server's model configuration (serve_models_config_parse) and the batch's check report read
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "../nn/keras_synth.h"
 #include "../nn/tfjs_synth.h"
 #include "cli/cli_batch.h"
 #include "cli/cli_batch_check.h"
@@ -38,6 +40,7 @@
 #include "enhance/ops.h"
 #include "fault_alloc.h"
 #include "nn/manifest.h"
+#include "nn/tfjs_container.h"
 #include "nn/tfjs_load.h"
 #include "serve/config.h"
 #include "serve/server_check.h"
@@ -187,6 +190,34 @@ static void tfjs_digest(enh_status st, blob *b)
     }
     tf_graph_free(g_graph);
     g_graph = NULL;
+}
+
+/* ---- a TF.js layers model.json in nsfwjs's .min.js wrapper (keras_synth.h; the container's
+ * own literal reader builds the jansson values) ---- */
+static char g_container[512];
+static json_t *g_cjson;
+static int write_container(void)
+{
+    snprintf(g_container, sizeof g_container, "%s/model.min.js", g_dir);
+    char *lit = ks_jsify("{\"format\": \"layers-model\", \"generatedBy\": \"keras v2.2.4\", \"modelTopology\": "
+                         "{\"class_name\": \"Model\", \"config\": {\"name\": \"model_with_a_long_name\", \"layers\": "
+                         "[{\"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, 224, 224, 3], "
+                         "\"dtype\": \"float32\", \"sparse\": false}, \"name\": \"input_1\", \"inbound_nodes\": []}, "
+                         "{\"class_name\": \"Dense\", \"config\": {\"units\": 5, \"use_bias\": true, \"scale\": 0.5, "
+                         "\"name\": \"dense\\u00e9\"}, \"inbound_nodes\": [[[\"input_1\", 0, 0, {}]]]}]}}, "
+                         "\"weightsManifest\": [{\"paths\": [\"group1-shard1of1\"], \"weights\": "
+                         "[{\"name\": \"dense/kernel\", \"shape\": [3, 5], \"dtype\": \"float32\"}]}]}");
+    int rc = ks_write_text(g_container, ks_pre, lit, ks_post);
+    free(lit);
+    return rc;
+}
+static enh_status container_run(enh_error *err) { return enh_tfjs_read_json(g_container, &g_cjson, err); }
+static void container_digest(enh_status st, blob *b)
+{
+    if (!st)
+        put_text(b, json_dumps(g_cjson, JSON_COMPACT | JSON_SORT_KEYS));
+    json_decref(g_cjson);
+    g_cjson = NULL;
 }
 
 /* ---- a moderation policy ---- */
@@ -398,6 +429,7 @@ static const parser g_parsers[] = {
     {"ops", ops_run, ops_digest, NULL},
     {"manifest", manifest_run, manifest_digest, NULL},
     {"tfjs", tfjs_run, tfjs_digest, NULL},
+    {"container", container_run, container_digest, NULL},
     {"policy", policy_run, policy_digest, NULL},
     {"check", check_run, check_digest, NULL},
     {"details", details_run, details_digest, NULL},
@@ -503,7 +535,7 @@ int main(int argc, char **argv)
         stride = 1;
     manifest_retry();
     snprintf(g_dir, sizeof g_dir, "/tmp/enh-fault-json-XXXXXX");
-    if (!mkdtemp(g_dir) || write_tfjs_model() || write_report() || write_state_dir() || open_report2()) {
+    if (!mkdtemp(g_dir) || write_tfjs_model() || write_report() || write_container() || write_state_dir() || open_report2()) {
         fprintf(stderr, "setup: cannot write the test files in %s\n", g_dir);
         return 2;
     }
