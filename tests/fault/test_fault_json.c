@@ -8,7 +8,8 @@
  * The parsers: the operations JSON (enh_ops_from_json), the embedded model manifest
  * (enh_manifest_parse, and enh_manifest_models parsing it again after a failed first parse), a
  * TF.js model.json with its shard (enh_tfjs_load_graph), a layers model.json in nsfwjs's .min.js
- * wrapper (enh_tfjs_read_json: the container's own literal reader), a moderation policy
+ * wrapper (enh_tfjs_read_json: the container's own literal reader), BRISQUE's FileStorage YAML
+ * (enh_yml_parse: not JSON, a model file all the same), a moderation policy
  * (enh_check_policy_from_json), a check's JSON with the assessment it re-reads
  * (enh_check_result_to_json), the server's moderation details of a job (serve_check_details),
  * the server's model configuration (serve_models_config_parse) and the batch's check report read
@@ -36,6 +37,7 @@
 #include "cli/cli_batch_check.h"
 #include "cli/cli_batch_state.h"
 #include "core/fsutil.h"
+#include "enhance/brisque_yml.h"
 #include "enhance/check.h"
 #include "enhance/ops.h"
 #include "fault_alloc.h"
@@ -218,6 +220,32 @@ static void container_digest(enh_status st, blob *b)
         put_text(b, json_dumps(g_cjson, JSON_COMPACT | JSON_SORT_KEYS));
     json_decref(g_cjson);
     g_cjson = NULL;
+}
+
+/* ---- BRISQUE's FileStorage YAML (not JSON, but a parser of an on-disk model too) ---- */
+static enh_yml_doc *g_yml;
+static const char yml_text[] = "%YAML:1.0\n---\nopencv_ml_svm:\n   format: 3\n   svmType: EPS_SVR\n"
+                               "   kernel:\n      type: RBF\n      gamma: 5.0e-02\n   sv_total: 2\n"
+                               "   support_vectors:\n      - [ 1.5e-01, -2.5e-01, 'quoted, text',\n          4 ]\n"
+                               "      - { a: 1, b: [ 2, 3 ], c: \"x\" }\n"
+                               "   uncompressed_sv: !!opencv-matrix\n      rows: 1\n      data: [ 0.5 ]\n";
+static enh_status yml_run(enh_error *err) { return enh_yml_parse(yml_text, strlen(yml_text), "model.yml", &g_yml, err); }
+static void yml_put(blob *b, const enh_yml_node *n)
+{
+    putf(b, "(%d %d %s %s", (int)n->type, n->line, n->tag ? n->tag : "-", n->type == ENH_YML_SCALAR ? n->text : "");
+    for (size_t i = 0; n->type != ENH_YML_SCALAR && i < n->n; i++) {
+        if (n->type == ENH_YML_MAP)
+            putf(b, " %s:", n->keys[i]);
+        yml_put(b, n->kids[i]);
+    }
+    putf(b, ")");
+}
+static void yml_digest(enh_status st, blob *b)
+{
+    if (!st)
+        yml_put(b, enh_yml_root(g_yml));
+    enh_yml_free(g_yml);
+    g_yml = NULL;
 }
 
 /* ---- a moderation policy ---- */
@@ -430,6 +458,7 @@ static const parser g_parsers[] = {
     {"manifest", manifest_run, manifest_digest, NULL},
     {"tfjs", tfjs_run, tfjs_digest, NULL},
     {"container", container_run, container_digest, NULL},
+    {"yml", yml_run, yml_digest, NULL},
     {"policy", policy_run, policy_digest, NULL},
     {"check", check_run, check_digest, NULL},
     {"details", details_run, details_digest, NULL},
