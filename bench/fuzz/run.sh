@@ -36,6 +36,7 @@ echo "$(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg): $bin $lim -max_t
 extra=()
 [ -d tests/fuzz/corpus/$t ] && extra=(tests/fuzz/corpus/$t)
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
+  LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/bench/fuzz/lsan.supp:print_suppressions=0} \
   nice -n 10 "$bin" $lim -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$findings/" "$@" \
   "$corpus" "${extra[@]}" 2>&1 | tee -a "$log" | grep -E "^#[0-9]+ +(pulse|DONE)|ERROR|SUMMARY|Test unit|stat::" || true
 echo "$(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg): done" | tee -a "$log"
