@@ -11,6 +11,12 @@ are never written, results go to a pickle under --work.
   cast_eval.py exposure IMAGE...          spread of log2 luminance percentiles on clean images
   cast_eval.py pipeline BIN WORK tune|held  the C build (enh_quality) end to end on a split: casts
                                           and clean images named by `assess`, auto_color's a*b* cut
+  cast_eval.py crops ENHANCE AIWORK OUT   auto mode's cast gate (stage_auto.c) on 256x256 crops:
+                                          `enhance assess --json` and `--auto-color` on ai.py's crops
+                                          in AIWORK (clean, degraded, network outputs: no cast) and on
+                                          the same crops with run.py's four casts (written to OUT);
+                                          PSNR change per set for the naming rule alone, clipped
+                                          highlights alone and the gate (OUT/crops.jsonl keeps it all)
 
 Tuning set used for the committed constants: Kodak24 kodim09..24 + the first 40 B100 images
 (sorted by name); the figures reported in the issue come from bench/quality/run.py (photos +
@@ -246,7 +252,80 @@ def pipeline(binary, work, name):
            100 * (1 - np.mean(after) / np.mean(before))))
 
 
+def crops(binary, aiwork, out):
+    """Auto colour on crops: which crops each rule corrects and what the correction does to PSNR."""
+    import json, subprocess, glob
+    from concurrent.futures import ThreadPoolExecutor
+    tools = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'shared', 'tools')
+    sys.path.insert(0, tools)
+    import metrics as M
+    os.makedirs(out, exist_ok=True)
+    res_path = os.path.join(out, 'crops.jsonl')
+    jobs = []
+    for clean in sorted(glob.glob(os.path.join(aiwork, '*_256.png'))):
+        n = os.path.basename(clean)[:-8]
+        if n[0].isdigit():
+            continue  # CBSD68 crops: no degraded sets of the photo suites
+        v = {'clean': clean}
+        for k, g in enumerate(GAINS[:4]):
+            f = os.path.join(out, '%s_cast%d.png' % (n, k))
+            if not os.path.exists(f):
+                subprocess.run(['/usr/bin/python3', os.path.join(tools, 'degrade.py'), clean, f, '--cast',
+                                ','.join(str(x) for x in g)], check=True, capture_output=True)
+            v['cast%d' % k] = f
+        for suite in ('defocus2', 'defocus4', 'motion', 'dark', 'noise'):
+            for suf in ('', '_ai'):
+                for ext in ('.png', '.jpg'):
+                    f = os.path.join(aiwork, '%s_%s%s%s' % (n, suite, suf, ext if not suf else '.png'))
+                    if os.path.exists(f):
+                        v[suite + suf] = f
+                        break
+        jobs += [(n, k, f, clean) for k, f in v.items()]
+    done = {}
+    if os.path.exists(res_path):
+        for line in open(res_path):
+            r = json.loads(line)
+            done[(r['image'], r['variant'])] = r
+
+    def one(j):
+        n, k, f, clean = j
+        if (n, k) in done:
+            return done[(n, k)]
+        a = json.loads(subprocess.run([binary, 'assess', '--json', f], capture_output=True, text=True,
+                                      check=True).stdout)
+        o = os.path.join(out, '%s_%s_ac.png' % (n, k))
+        subprocess.run([binary, f, '-o', o, '--auto-color', '-j', '1'], capture_output=True, check=True)
+        ref = M.load(clean)
+        return {'image': n, 'variant': k, 'colour': a['colour'], 'severity': a['severity']['colour_cast'],
+                'psnr_in': min(M.psnr(ref, M.load(f)), 99), 'psnr_ac': min(M.psnr(ref, M.load(o)), 99)}
+    with ThreadPoolExecutor(2) as ex:
+        rows = list(ex.map(one, jobs))
+    with open(res_path, 'w') as fo:
+        for r in rows:
+            fo.write(json.dumps(r) + '\n')
+    rules = [('naming rule (severity >= 0.5)', lambda c: True),
+             ('clipped highlights only', lambda c: c['from_clipped_highlights']),
+             ('gate: clipped, or >= 9 deg and within 10', lambda c: c['from_clipped_highlights'] or (
+                 c['cast_angle_deg'] >= 9 and c['learned_classical_deg'] <= 10))]
+    sets = sorted({'casts' if r['variant'].startswith('cast') else r['variant'] for r in rows})
+    print('PSNR change of auto colour, mean over the set (crops corrected / crops); worst crop')
+    for name, rule in rules:
+        cells = []
+        for st in sets:
+            rs = [r for r in rows if ('casts' if r['variant'].startswith('cast') else r['variant']) == st]
+            fired = [r for r in rs if r['severity'] >= 0.5 and rule(r['colour'])]
+            d = [r['psnr_ac'] - r['psnr_in'] for r in fired]
+            if st == 'clean':  # PSNR against itself: only the count means something
+                cells.append('clean (%d/%d)' % (len(fired), len(rs)))
+            else:
+                cells.append('%s %+.2f (%d/%d) %+.1f' % (st, sum(d) / len(rs), len(fired), len(rs), min(d or [0])))
+        print('%-42s %s' % (name, ' | '.join(cells)))
+
+
 if __name__ == '__main__':
+    if len(sys.argv) == 5 and sys.argv[1] == 'crops':
+        crops(sys.argv[2], sys.argv[3], sys.argv[4])
+        sys.exit(0)
     if len(sys.argv) == 5 and sys.argv[1] == 'pipeline':
         pipeline(sys.argv[2], sys.argv[3], sys.argv[4])
         sys.exit(0)
