@@ -127,6 +127,7 @@ static void usage(FILE *f)
             "                           75: longer than a load balancer's usual 60, so it closes first)\n"
             "  --probe-port N           also answer /healthz, /readyz and /metrics (only) on port N, outside\n"
             "                           --max-connections: probes still get in when the main port is full\n"
+            "                           (16 connections there, at most 4 from one address)\n"
             "  --web-dir DIR            serve DIR/index.html at / instead of the built-in page\n"
             "  --cors-origin ORIGIN     send Access-Control-Allow-Origin: ORIGIN (e.g. https://app.example or *)\n"
             "                           and answer preflights, for pages served elsewhere (default: off)\n"

@@ -184,8 +184,11 @@ static struct sockaddr *listen_addr(const enh_server *s, int port, struct sockad
     return NULL;
 }
 
-/* Probe connections at once on the probe listener: a kubelet and a scraper need a few. */
+/* Probe connections at once on the probe listener: a kubelet and a scraper need a few. One
+ * address may hold a quarter of them: without it, 16 trickling connections from one client
+ * took the whole probe port (the listener is as reachable as the API port in a pod). */
 #define PROBE_CONNECTIONS 16
+#define PROBE_CLIENT_CONNECTIONS 4
 
 /* The connection cap, lowered to fit the descriptor limit: each connection may hold its
  * socket and a spooled body's file, and the process needs some for itself (models, logs,
@@ -258,6 +261,7 @@ enh_status serve_http_start(enh_server *s, enh_error *err)
         s->probe_mhd = MHD_start_daemon(pflags, (uint16_t)s->opt.probe_port, NULL, NULL, on_probe_request, s,
                                         MHD_OPTION_SOCK_ADDR, paddr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)PROBE_CONNECTIONS,
+                                        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PROBE_CLIENT_CONNECTIONS,
                                         MHD_OPTION_NOTIFY_CONNECTION, serve_guard_notify_probe, s->guard,
                                         MHD_OPTION_URI_LOG_CALLBACK, serve_guard_uri, s->guard,
                                         MHD_OPTION_CONNECTION_TIMEOUT, mhd_timeout, MHD_OPTION_EXTERNAL_LOGGER,

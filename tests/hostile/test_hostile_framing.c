@@ -5,7 +5,8 @@
  *   (not hex, negative, "0x", trailing blank, data longer or shorter than its size:
  *   libmicrohttpd's own 400); a chunk size past 64 bits is its 413, also closed;
  * - with the main port's connection cap taken by connections that send nothing, the probe
- *   listener (--probe-port) still answers /healthz and /readyz at once, and only them.
+ *   listener (--probe-port) still answers /healthz and /readyz at once, and only them; one
+ *   address cannot take the probe listener's own connections either.
  * Runs test_hostile_framing SERVER_CMD... */
 #include <signal.h>
 #include <stdio.h>
@@ -83,6 +84,21 @@ static void test_probes(const test_server *s, int probe_port)
     printf("probes: /healthz and /readyz on --probe-port with the main port's 8 connections taken: slowest %.1f ms\n",
            worst * 1000);
     CHECK_MSG(worst < 1.0, "a probe took %.3f s", worst);
+    /* the probe port's own 16 connections cannot be taken from one address (4 each): with 16
+     * trickling from 127.0.0.3, a probe from 127.0.0.1 still gets in */
+    int phogs[16], np = 0;
+    for (int i = 0; i < 16; i++) {
+        phogs[np] = h_connect_from("127.0.0.3", probe_port);
+        if (phogs[np] >= 0)
+            h_send(phogs[np], "G", 1), np++;
+    }
+    sleep_ms(300);
+    o = h_exchange(probe_port, hz, sizeof hz - 1, 5, &closed, &secs);
+    CHECK_MSG(h_status(o) == 200 && secs < 1.0, "probe port with 16 connections from one other address: %.3f s %.100s",
+              secs, o);
+    free(o);
+    for (int i = 0; i < np; i++)
+        close(phogs[i]);
     static const char api[] = "GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     o = h_exchange(probe_port, api, sizeof api - 1, 5, &closed, &secs);
     CHECK_MSG(h_status(o) == 404 && strstr(o, "probe port"), "the API on the probe port: %.200s", o);
