@@ -45,6 +45,8 @@
 
 void put(blob *b, const void *p, size_t n)
 {
+    if (!n)
+        return; /* b->p may still be NULL: memcpy's arguments must not be */
     if (b->n + n > b->cap) {
         size_t cap = (b->n + n) * 2 + 64;
         char *q = realloc(b->p, cap);
