@@ -2,8 +2,9 @@
  * the real server: the answer's JSON shape, its errors (a policy the server does not take, an
  * unknown key, a wrong method, a bad image), the 422 moderation_blocked before any other work
  * with the probabilities and the rule in its details, the X-Moderation headers of a flagged
- * result, the server's --moderation as a floor a request cannot lower, and the decisions'
- * counter in /metrics. The policies that decide fire on any probability (>= 0) or on none, so
+ * result (of /v1/enhance, and of an asynchronous job, whose status has the moderation), the
+ * server's --moderation as a floor a request cannot lower, and the decisions' counter in
+ * /metrics. The policies that decide fire on any probability (>= 0) or on none, so
  * the outcome does not depend on what the network sees in a synthetic image.
  *
  * With the nsfwjs classifier installed (`enhance models fetch nsfwjs-mobilenetv2`) every case
@@ -37,14 +38,17 @@ static size_t on_body(char *b, size_t size, size_t n, void *user)
     (void)user;
     return size * n;
 }
+/* body NULL: a GET */
 static long post_headers(const char *u, const void *body, size_t len, char *hdrs)
 {
     hdrs[0] = 0;
     CURL *c = curl_easy_init();
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: image/jpeg");
     curl_easy_setopt(c, CURLOPT_URL, u);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+    }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, hdrs);
@@ -203,6 +207,37 @@ static void test_block_and_flag(void)
     CHECK_MSG(strstr(hdrs, "X-Moderation: drawing=") != NULL, "%s", hdrs);
     CHECK(strstr(hdrs, "X-Moderation-Decision: block") != NULL);
     CHECK(strstr(hdrs, "X-Moderation-Reasons: block ") != NULL);
+    /* an asynchronous job with moderation=flag: its status has the moderation once done, its
+     * result the same X-Moderation headers as /v1/enhance */
+    http_do("POST", url(&s, "/v1/jobs?moderation=flag&resize=2"), g_jpeg, g_jpeg_len, JPEG, 30, &r);
+    CHECK_MSG(r.status == 202, "job: %ld %.200s", r.status, r.body ? r.body : "");
+    doc = json_body(&r);
+    char path[160];
+    snprintf(path, sizeof path, "/v1/jobs/%s", doc ? json_string_value(json_object_get(doc, "id")) : "none");
+    json_decref(doc);
+    http_resp_free(&r);
+    const char *state = "";
+    doc = NULL;
+    for (int i = 0; i < 600 && (!strcmp(state, "") || !strcmp(state, "queued") || !strcmp(state, "running")); i++) {
+        json_decref(doc);
+        http_do("GET", url(&s, path), NULL, 0, NULL, 5, &r);
+        doc = json_body(&r);
+        http_resp_free(&r);
+        const char *st = doc ? json_string_value(json_object_get(doc, "state")) : NULL;
+        state = st ? st : "?";
+        if (!strcmp(state, "queued") || !strcmp(state, "running"))
+            sleep_ms(100);
+    }
+    json_t *jm = json_object_get(doc, "moderation");
+    const char *decision = json_string_value(json_object_get(jm, "decision"));
+    CHECK_MSG(!strcmp(state, "done") && json_object_size(json_object_get(jm, "probabilities")) == 5 && decision &&
+                  !strcmp(decision, "block"),
+              "the job's moderation (state %s, decision %s)", state, decision ? decision : "none");
+    json_decref(doc);
+    strncat(path, "/result", sizeof path - strlen(path) - 1);
+    code = post_headers(url(&s, path), NULL, 0, hdrs);
+    CHECK_MSG(code == 200 && strstr(hdrs, "X-Moderation: drawing=") && strstr(hdrs, "X-Moderation-Decision: block"),
+              "the job's result: %ld %s", code, hdrs);
     /* off: no headers */
     code = post_headers(url(&s, "/v1/enhance?resize=2"), g_jpeg, g_jpeg_len, hdrs);
     CHECK(code == 200 && !strstr(hdrs, "X-Moderation"));
