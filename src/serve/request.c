@@ -126,6 +126,9 @@ enh_status serve_multipart_parse(const char *content_type, const char *body, siz
     if (!content_type || header_param(content_type, strlen(content_type), "boundary", boundary, sizeof boundary) ||
         !boundary[0])
         return enh_fail(err, ENH_EINVAL, "multipart/form-data without a boundary parameter (max 70 chars)");
+    /* an empty body comes as NULL (no Content-Length on HTTP/1.0): no pointer arithmetic on it */
+    if (!body || !len)
+        return enh_fail(err, ENH_EINVAL, "multipart body is empty: send the image as a form part named 'image'");
     int dlen = snprintf(delim, sizeof delim, "--%s", boundary);
     const char *end = body + len;
     const char *p = memmem(body, len, delim, (size_t)dlen);
