@@ -8,7 +8,7 @@
  * quote what users send (query keys, part names) and end up in JSON, which must be UTF-8 - the
  * server's error answer for a query key with a 0xff byte could not be made, and the client got
  * no answer. Also repairs a sequence cut by the message's size limit. */
-static void utf8_clean(char *s)
+void enh_utf8_clean(char *s)
 {
     unsigned char *p = (unsigned char *)s;
     while (*p) {
@@ -42,7 +42,7 @@ enh_status enh_fail(enh_error *err, enh_status code, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
-        utf8_clean(err->msg);
+        enh_utf8_clean(err->msg);
         err->code = code;
     }
     return code;
@@ -69,7 +69,7 @@ enh_status enh_error_prefix(enh_error *err, const char *fmt, ...)
     err->msg[plen] = ':';
     err->msg[plen + 1] = ' ';
     err->msg[plen + 2 + olen] = '\0';
-    utf8_clean(err->msg);
+    enh_utf8_clean(err->msg);
     return err->code;
 }
 

@@ -42,6 +42,10 @@ enh_status enh_error_prefix(enh_error *err, const char *fmt, ...)
 
 void enh_error_clear(enh_error *err);
 
+/* Replaces, in place, every byte of s that is not part of a valid UTF-8 sequence by '?' (what
+ * enh_fail does to its message): for text that quotes a client's bytes and goes into JSON. */
+void enh_utf8_clean(char *s);
+
 /* Stable lower-case name of a status ("invalid_input", "too_large", ...). */
 const char *enh_status_name(enh_status code);
 

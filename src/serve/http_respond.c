@@ -99,7 +99,13 @@ enum MHD_Result serve_send_error(struct MHD_Connection *c, http_req *r, int code
         snprintf(ra, sizeof ra, "%.0f", retry_after);
         json_object_set_new(details, "retry_after_s", json_real(retry_after));
     }
-    json_t *doc = json_pack("{s:{s:i,s:s,s:s,s:o}}", "error", "code", code, "type", type, "message", message,
+    /* messages may quote the client's bytes (a path, a job id): JSON needs UTF-8, and a message
+     * json_pack refused was answered as a 503 out_of_memory (the http fuzzer: a job path with a
+     * 0x8d byte) */
+    char clean[1024];
+    snprintf(clean, sizeof clean, "%s", message ? message : "");
+    enh_utf8_clean(clean);
+    json_t *doc = json_pack("{s:{s:i,s:s,s:s,s:o}}", "error", "code", code, "type", type, "message", clean,
                             "details", details);
     if (takes_image(r) && !r->admitted)
         serve_metrics_request_done(r->srv->metrics, r->job && r->job->route[0] ? r->job->route : "none", 0, type,

@@ -8,6 +8,7 @@
  * is a finding (a hang).
  * Seeds: requests to every route, pipelined keep-alive requests, a chunked upload, a multipart
  * upload with operations, the framing cases the guard refuses. */
+#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -50,6 +51,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     o.cores = 1;
     o.max_connections = 16;
     o.header_timeout_s = 1; /* a mutant cut inside its headers waits for this */
+    /* libmicrohttpd does not always see the half-close of a kept-alive connection (below): each
+     * such connection stays until the idle timeout. At the default 75 s, 8 of them (half of the
+     * 16 for one address) made the server refuse every later connection from the fuzzer, and a
+     * run's coverage fell from 1030 edges (the seeds alone) to 409 once the corpus was loaded. */
+    o.idle_timeout_s = 0.2;
     o.drain_timeout_s = 1;
     o.job_ttl_s = 1;
     o.job_max_bytes = 8 << 20;
@@ -126,6 +132,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break; /* closed (or reset: a refused request may be cut) */
             if (!got && r >= 10 && !memcmp(buf, "HTTP/1.", 7) && buf[9] == '2')
                 fuzz_accepted++; /* a 2xx answer */
+            /* nothing here is big enough to exhaust memory (256 KB bodies, 1 MP): an
+             * out_of_memory answer is a wrong error class (a path with a non-UTF-8 byte got one) */
+            if (!got && r >= 12 && !memcmp(buf + 9, "503", 3) && memmem(buf, (size_t)r, "out_of_memory", 13))
+                fuzz_fail("503 out_of_memory for a client's bytes: %.*s", (int)(r < 400 ? r : 400), buf);
             got += (size_t)r;
         }
         if (!closed_wr && (p.revents & (POLLOUT | POLLERR | POLLHUP))) {
