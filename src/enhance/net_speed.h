@@ -3,14 +3,15 @@
  *
  * Kept as thread-seconds per MP (seconds x threads, which stays nearly constant across thread
  * counts for these compute-bound models), a moving average of the last runs of each model.
- * The default (no run yet) is MAXIM's cost measured on a quiet 2-core machine: 256x256 in ~4 s
- * at 2 threads = 61 s per MP, i.e. ~120 thread-seconds per MP (2.36 M multiply-adds per pixel).
+ * The default (no run yet) is each network's 1 MP run on a quiet 2-core machine (1280x800, whole,
+ * at 2 threads, load < 2; bench/quality/README.md): denoising 76 s per MP in the network,
+ * deblurring 80, enhancement 55 (so ~150/160/110 thread-seconds per MP); other names 120.
  * Thread-safety: thread-safe (one mutex). Errors: none.
  */
 #ifndef ENH_ENHANCE_NET_SPEED_H
 #define ENH_ENHANCE_NET_SPEED_H
 
-#define ENH_NET_DEFAULT_THREAD_S_PER_MP 120.0
+#define ENH_NET_DEFAULT_THREAD_S_PER_MP 120.0 /* a network not measured */
 
 /* Estimated seconds per MP for model `name` at `threads` threads. */
 double enh_net_seconds_per_mp(const char *name, int threads);
