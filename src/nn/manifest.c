@@ -62,7 +62,7 @@ enh_status enh_manifest_parse(const char *json, size_t len, enh_model_entry **ou
     enh_model_entry *v = calloc(n ? n : 1, sizeof *v);
     if (!v) {
         json_decref(root);
-        return enh_fail(err, ENH_ENOMEM, "out of memory for the %zu v of the model manifest", n);
+        return enh_fail(err, ENH_ENOMEM, "out of memory for the %zu entries of the model manifest", n);
     }
     int nv = 0;
     const char *def = json_string_value(json_object_get(root, "default"));
