@@ -355,8 +355,14 @@ static void noise_measure(const unsigned char *p, int w, int h, enh_assessment *
     free(blk);
 }
 
-/* the under-exposure verdict (severity >= 0.5 in verdict()) from the global measures */
-static int under_exposed(const enh_assessment *a) { return a->exposure_ev > 0 && a->highlight_ev >= 1.0; }
+/* Under-exposure severity from the global measures: highlights (brightest channel, 99.99th
+ * percentile) 1 EV or more below where photos normally reach (bench/quality cast_eval.py
+ * exposure: clean Kodak24 09-24 + B100 first 40: mean -0.02 EV, sd 0.09, lowest -0.48). The
+ * verdict's value, and the blur measure's cue for judging on the brightened luma (>= 0.5). */
+static double underexposed_severity(const enh_assessment *a)
+{
+    return a->exposure_ev > 0 ? clamp01((a->highlight_ev - 1.0) / 0.5 + 0.5) : 0;
+}
 
 static void measure_local(const unsigned char *p, int w, int h, enh_assessment *a)
 {
@@ -369,7 +375,7 @@ static void measure_local(const unsigned char *p, int w, int h, enh_assessment *
     /* an under-exposed photo's blur is judged on the luma auto exposure would give it (its gain,
      * capped at 3 EV as stage_adjust caps it): darkening quantises away the fine detail and
      * weakens every edge below the measure's 1-level floor (assess_blur.c) */
-    double gain = under_exposed(a) ? pow(2, a->exposure_ev < 3 ? a->exposure_ev : 3) : 1;
+    double gain = underexposed_severity(a) >= 0.5 ? pow(2, a->exposure_ev < 3 ? a->exposure_ev : 3) : 1;
     float *yb = y;
     if (gain != 1 && !(yb = malloc(sizeof(float) * (size_t)w * h))) {
         free(y);
@@ -411,10 +417,7 @@ static void verdict(enh_assessment *a)
     double sb = a->jpeg_quality > 0 ? 0 : clamp01((a->blockiness - 1.5) / 1.0 + 0.5);
     s[ENH_DEG_JPEG] = sq > sb ? sq : sb;
     s[ENH_DEG_NOISE] = clamp01((a->noise_sigma - 2.0) / 6.0);
-    /* highlights (brightest channel, 99.99th percentile) 1 EV or more below where photos normally
-     * reach (bench/quality cast_eval.py exposure: clean Kodak24 09-24 + B100 first 40: mean
-     * -0.02 EV, sd 0.09, lowest -0.48) */
-    s[ENH_DEG_UNDEREXPOSED] = a->exposure_ev > 0 ? clamp01((a->highlight_ev - 1.0) / 0.5 + 0.5) : 0;
+    s[ENH_DEG_UNDEREXPOSED] = underexposed_severity(a);
     s[ENH_DEG_OVEREXPOSED] = a->exposure_ev < 0 ? clamp01(-a->exposure_ev / 1.0) : 0;
     /* two cues, the stronger decides:
      * - the learned estimate (colour_learned.c) away from neutral: half severity at 6 degrees, and

@@ -90,10 +90,10 @@ char *enh_assessment_to_json(const enh_assessment *a)
     json_t *col = json_object_get(root, "colour"), *exp = json_object_get(root, "exposure"),
            *noise = json_object_get(root, "noise");
     json_t *sharp = json_object_get(root, "sharpness");
-    if (sharp)
+    if (sharp) {
         json_object_set_new(sharp, "blur_sharpest", json_real(a->blur_sharpest));
-    if (sharp)
         json_object_set_new(sharp, "blocks", json_integer(a->blur_blocks));
+    }
     if (noise) {
         json_object_set_new(noise, "chroma_ratio",
                             a->noise_chroma_ratio >= 0 ? json_real(a->noise_chroma_ratio) : json_null());
