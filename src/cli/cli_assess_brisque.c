@@ -4,12 +4,11 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "core/json_mem.h"
 #include "enhance/brisque.h"
 #include "enhance/check.h"
-
-/* The same words as `enhance check --json`'s quality.brisque.scale, so scripts see one meaning. */
-#define BRISQUE_SCALE "0 (best) .. 100 (worst), LIVE-trained"
 
 void cli_assess_brisque(VipsImage *img, const char *model_yml, const char *range_yml, cli_brisque *r)
 {
@@ -44,21 +43,23 @@ void cli_assess_brisque_line(const cli_brisque *r, char *buf, size_t n)
 char *cli_assess_brisque_json(const char *assess_json, const cli_brisque *r)
 {
     json_error_t je;
-    json_t *root = json_loads(assess_json, 0, &je);
-    if (!json_is_object(root)) {
+    json_t *root = NULL;
+    /* through core/json_mem: out of memory is NULL, never a document a character short */
+    if (enh_json_parse(assess_json, strlen(assess_json), 0, "the assessment", &root, &je, NULL) ||
+        !json_is_object(root)) {
         json_decref(root);
         return NULL;
     }
     json_t *b;
     if (r->ran)
-        b = json_pack("{s:b,s:f,s:s}", "available", 1, "score", r->score, "scale", BRISQUE_SCALE);
+        b = json_pack("{s:b,s:f,s:s}", "available", 1, "score", r->score, "scale", ENH_CHECK_BRISQUE_SCALE);
     else if (r->status == ENH_ENOTFOUND)
         b = json_pack("{s:b,s:s,s:s}", "available", 0, "error", r->error, "install", ENH_CHECK_INSTALL_BRISQUE);
     else
         b = json_pack("{s:b,s:s}", "available", 0, "error", r->error);
     char *out = NULL;
     if (b && !json_object_set_new(root, "brisque", b))
-        out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+        out = enh_json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     json_decref(root);
     return out;
 }

@@ -163,7 +163,7 @@ static json_t *quality_json(const enh_check_result *r)
     json_t *brq;
     if (r->brisque_ran)
         brq = json_pack("{s:b,s:f,s:s}", "available", 1, "score", r->brisque, "scale",
-                        "0 (best) .. 100 (worst), LIVE-trained");
+                        ENH_CHECK_BRISQUE_SCALE);
     else if (!r->brisque_status)
         brq = json_pack("{s:b,s:b}", "available", 0, "skipped", 1);
     else

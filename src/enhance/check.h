@@ -158,6 +158,8 @@ void enh_check_probs_format(const float probs[ENH_NSFW_NCLASSES], char *buf, siz
 
 /* The command that installs what a part lacks. */
 #define ENH_CHECK_INSTALL_CLASSIFIER "enhance models fetch " ENH_CLASSIFIER_DEFAULT
+/* What BRISQUE's score means, in every JSON that carries one (check, assess). */
+#define ENH_CHECK_BRISQUE_SCALE "0 (best) .. 100 (worst), LIVE-trained"
 #define ENH_CHECK_INSTALL_BRISQUE "apt-get install opencv-data (Debian; BRISQUE's model files)"
 
 #endif
