@@ -89,15 +89,7 @@ static const char *build(tfs_model *m)
     const char *h = tfs_gelu(m, bias(m, tfs_einsum(m, "abcg,gf->abcf", ln, weights_f16(m, TFS_DIMS(C, 2 * C))), 2 * C));
     const char *r1 = tfs_bin(m, "AddV2", bias(m, tfs_einsum(m, "abcg,gf->abcf", h, weights(m, TFS_DIMS(2 * C, C))), C), t0);
     /* 2x2 blocks: [1, H/2, 2, W/2, 2, C] -> [1, H/2, W/2, 2, 2, C], a Dense over the 4 pixels */
-    const char *s = tfs_shape(m, r1), *two = tfs_si(m, 2);
-    const char *gh = tfs_bini(m, "FloorDiv", tfs_elem(m, s, 1), two), *gw = tfs_bini(m, "FloorDiv", tfs_elem(m, s, 2), two);
-    const char *p6[6] = {tfs_si(m, 1), gh, two, gw, two, tfs_si(m, C)};
-    const char *b = TFS_TRANSPOSE(m, tfs_reshape(m, r1, tfs_packv(m, TFS_TI, 0, 6, p6)), 0, 1, 3, 5, 2, 4);
-    const char *p5[5] = {tfs_si(m, 1), gh, gw, tfs_si(m, C), tfs_si(m, 4)};
-    b = tfs_einsum(m, "abcdg,gf->abcdf", tfs_reshape(m, b, tfs_packv(m, TFS_TI, 0, 5, p5)), weights(m, TFS_DIMS(4, 4)));
-    const char *q6[6] = {tfs_si(m, 1), gh, gw, tfs_si(m, C), two, two};
-    b = TFS_TRANSPOSE(m, tfs_reshape(m, b, tfs_packv(m, TFS_TI, 0, 6, q6)), 0, 1, 4, 2, 5, 3);
-    const char *r2 = tfs_bin(m, "AddV2", r1, tfs_reshape(m, b, tfs_shape(m, r1)));
+    const char *r2 = tfs_block_mix2(m, r1, C, weights(m, TFS_DIMS(4, 4)));
     /* channel shuffles: a slice, a reversed slice, a concat, a gather */
     const char *lo = tfs_sslice(m, TFS_TF, r2, TFS_VI(m, 0, 0), TFS_VI(m, 0, 2), TFS_VI(m, 1, 1), 0, 0, 1, 0, 0);
     const char *hi = tfs_sslice(m, TFS_TF, r2, TFS_VI(m, 0, 0), TFS_VI(m, 0, 1), TFS_VI(m, 1, -1), 2, 0, 1, 0, 0);

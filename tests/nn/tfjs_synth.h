@@ -413,6 +413,22 @@ static inline const char *tfs_resize2(tfs_model *m, const char *x)
     return TFS_TRANSPOSE(m, y, 1, 0, 3, 2);
 }
 
+/* MAXIM's 2x2 block mixing, as MAXIM's graphs spell it: x [1, H, W, c] -> [1, H/2, 2, W/2, 2, c]
+ * -> [1, H/2, W/2, c, 4], a Dense (w44: 4x4) over each block's 4 pixels, back to x's shape (the
+ * sizes from Shape(x) / FloorDiv); returns x + that. */
+static inline const char *tfs_block_mix2(tfs_model *m, const char *x, int c, const char *w44)
+{
+    const char *s = tfs_shape(m, x), *two = tfs_si(m, 2);
+    const char *gh = tfs_bini(m, "FloorDiv", tfs_elem(m, s, 1), two), *gw = tfs_bini(m, "FloorDiv", tfs_elem(m, s, 2), two);
+    const char *p6[6] = {tfs_si(m, 1), gh, two, gw, two, tfs_si(m, c)};
+    const char *b = TFS_TRANSPOSE(m, tfs_reshape(m, x, tfs_packv(m, TFS_TI, 0, 6, p6)), 0, 1, 3, 5, 2, 4);
+    const char *p5[5] = {tfs_si(m, 1), gh, gw, tfs_si(m, c), tfs_si(m, 4)};
+    b = tfs_einsum(m, "abcdg,gf->abcdf", tfs_reshape(m, b, tfs_packv(m, TFS_TI, 0, 5, p5)), w44);
+    const char *q6[6] = {tfs_si(m, 1), gh, gw, tfs_si(m, c), two, two};
+    b = TFS_TRANSPOSE(m, tfs_reshape(m, b, tfs_packv(m, TFS_TI, 0, 6, q6)), 0, 1, 4, 2, 5, 3);
+    return tfs_bin(m, "AddV2", x, tfs_reshape(m, b, tfs_shape(m, x)));
+}
+
 /* model.json text with `output` as the model's output (an Identity named "Identity" is
  * appended, as tfjs-converter does) and nshards shard files. Caller frees. */
 static inline char *tfs_json(tfs_model *m, const char *output, int *nshards)
