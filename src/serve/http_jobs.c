@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "serve/filename.h"
 #include "serve/http_internal.h"
 #include "serve/jobs.h"
 #include "serve/server_internal.h"
@@ -103,13 +102,13 @@ enum MHD_Result serve_job_cancel(struct MHD_Connection *c, http_req *r)
 
 enum MHD_Result serve_job_result(struct MHD_Connection *c, http_req *r)
 {
-    void *buf = NULL;
+    struct MHD_Response *resp = NULL;
     size_t len = 0;
-    char mime[64], fname[160], msg[600];
+    char msg[600];
     int code = 0, done = 0, total = 0;
     const char *type = NULL;
-    int rc = serve_jobs_result(r->srv->jobs, r->srv, r->job_id, &buf, &len, mime, sizeof mime, fname, sizeof fname,
-                               &code, &type, msg, sizeof msg, &done, &total);
+    int rc = serve_jobs_result(r->srv->jobs, r->srv, r->job_id, &resp, &len, &code, &type, msg, sizeof msg, &done,
+                               &total);
     if (rc < 0)
         return serve_send_error(c, r, 404, "not_found",
                           "no such job (finished jobs are kept for a limited time; submit it again with POST /v1/jobs)",
@@ -122,16 +121,5 @@ enum MHD_Result serve_job_result(struct MHD_Connection *c, http_req *r)
     }
     if (rc == 2)
         return serve_send_error(c, r, code, type, msg, NULL, 0);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(buf);
-        return MHD_NO;
-    }
-    char cd[220];
-    serve_content_disposition("attachment", fname, cd, sizeof cd);
-    MHD_add_response_header(resp, "Content-Type", mime);
-    MHD_add_response_header(resp, "Content-Disposition", cd);
-    serve_jobs_add_moderation_headers(r->srv->jobs, r->srv, r->job_id, resp); /* moderation=flag|block */
     return serve_respond_len(c, r, 200, resp, len);
 }
-

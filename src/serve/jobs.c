@@ -310,11 +310,11 @@ json_t *serve_jobs_status(serve_jobs *t, enh_server *s, const char *id)
     return o;
 }
 
-int serve_jobs_result(serve_jobs *t, enh_server *s, const char *id, void **buf, size_t *len, char *mime,
-                      size_t mime_n, char *filename, size_t filename_n, int *code, const char **type, char *msg,
-                      size_t msg_n, int *tiles_done, int *tiles_total)
+int serve_jobs_result(serve_jobs *t, enh_server *s, const char *id, struct MHD_Response **resp, size_t *len,
+                      int *code, const char **type, char *msg, size_t msg_n, int *tiles_done, int *tiles_total)
 {
     int rc = -1;
+    *resp = NULL;
     pthread_mutex_lock(&t->mu);
     job_entry *e = find(t, id);
     if (e && !e->deleted) {
@@ -332,13 +332,24 @@ int serve_jobs_result(serve_jobs *t, enh_server *s, const char *id, void **buf, 
             snprintf(msg, msg_n, "%s", j->err.msg);
             rc = 2;
         } else {
-            *buf = malloc(j->out_len ? j->out_len : 1);
-            if (*buf) {
-                memcpy(*buf, j->out_buf, j->out_len);
+            /* a copy: the job (and its buffer) may expire while the answer is being sent; the
+             * headers are read in the same hold of the lock, so a DELETE in between cannot
+             * take the moderation headers off a result already copied */
+            void *buf = malloc(j->out_len ? j->out_len : 1);
+            if (buf) {
+                memcpy(buf, j->out_buf, j->out_len);
+                *resp = MHD_create_response_from_buffer(j->out_len, buf, MHD_RESPMEM_MUST_FREE);
+                if (!*resp)
+                    free(buf);
+            }
+            if (*resp) {
+                char fname[160], cd[220];
+                serve_result_filename(e->filename, &j->ops, serve_job_scale(j), j->mime, fname, sizeof fname);
+                serve_content_disposition("attachment", fname, cd, sizeof cd);
+                MHD_add_response_header(*resp, "Content-Type", j->mime ? j->mime : "application/octet-stream");
+                MHD_add_response_header(*resp, "Content-Disposition", cd);
+                serve_check_add_headers(*resp, j); /* moderation=flag|block */
                 *len = j->out_len;
-                snprintf(mime, mime_n, "%s", j->mime ? j->mime : "application/octet-stream");
-                serve_result_filename(e->filename, &j->ops,
-                                      serve_job_scale(j), j->mime, filename, filename_n);
                 rc = 0;
             } else {
                 *code = 503;
@@ -350,20 +361,6 @@ int serve_jobs_result(serve_jobs *t, enh_server *s, const char *id, void **buf, 
     }
     pthread_mutex_unlock(&t->mu);
     return rc;
-}
-
-void serve_jobs_add_moderation_headers(serve_jobs *t, enh_server *s, const char *id, struct MHD_Response *resp)
-{
-    pthread_mutex_lock(&t->mu);
-    job_entry *e = find(t, id);
-    if (e && !e->deleted) {
-        pthread_mutex_lock(&s->mu);
-        int finished = e->job->finished;
-        pthread_mutex_unlock(&s->mu);
-        if (finished)
-            serve_check_add_headers(resp, e->job);
-    }
-    pthread_mutex_unlock(&t->mu);
 }
 
 int serve_jobs_cancel(serve_jobs *t, enh_server *s, const char *id, int *was_running)

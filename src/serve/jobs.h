@@ -46,17 +46,13 @@ void serve_jobs_forget(serve_jobs *t, const char *id);
  * request's details.moderation) once finished when moderation=flag|block ran. */
 json_t *serve_jobs_status(serve_jobs *t, struct enh_server *s, const char *id);
 
-/* Result of a finished job: 0 and a copy (*buf malloc'd) with its mime and download name; 1 when
- * it is still running (*tiles_done of *tiles_total, for the message); 2 when it failed (*code, *type,
- * msg); -1 when there is no such job. */
-int serve_jobs_result(serve_jobs *t, struct enh_server *s, const char *id, void **buf, size_t *len, char *mime,
-                      size_t mime_n, char *filename, size_t filename_n, int *code, const char **type, char *msg,
-                      size_t msg_n, int *tiles_done, int *tiles_total);
-
-/* The X-Moderation* headers of a finished job whose moderation ran (as on POST /v1/enhance),
- * added to resp; nothing when there is no such job or no moderation. */
-void serve_jobs_add_moderation_headers(serve_jobs *t, struct enh_server *s, const char *id,
-                                       struct MHD_Response *resp);
+/* Result of a finished job: 0 and *resp, an answer holding a copy of the output with its
+ * Content-Type, Content-Disposition (the download name) and, when moderation ran, X-Moderation*
+ * headers (*len: the body's bytes); 1 when it is still running (*tiles_done of *tiles_total, for
+ * the message); 2 when it failed (*code, *type, msg; out_of_memory when the copy could not be
+ * made); -1 when there is no such job. */
+int serve_jobs_result(serve_jobs *t, struct enh_server *s, const char *id, struct MHD_Response **resp, size_t *len,
+                      int *code, const char **type, char *msg, size_t msg_n, int *tiles_done, int *tiles_total);
 
 /* Cancels a running job (freed when its compute stops) or removes a finished one. 0, or -1
  * when there is no such job. *was_running tells which. */
