@@ -170,6 +170,21 @@ const enh_model_entry *enh_manifest_find(const char *name)
     return NULL;
 }
 
+enh_status enh_manifest_names(int format, char *list, size_t n, enh_error *err)
+{
+    int count;
+    enh_error merr = {0};
+    const enh_model_entry *all = enh_manifest_models(&count, &merr);
+    if (n)
+        list[0] = 0;
+    if (!all && merr.code == ENH_ENOMEM)
+        return enh_fail(err, ENH_ENOMEM, "%s", merr.msg);
+    for (int i = 0; i < count && n; i++)
+        if (format < 0 || all[i].format == (enh_model_format)format)
+            snprintf(list + strlen(list), n - strlen(list), "%s%s", list[0] ? ", " : "", all[i].name);
+    return ENH_OK;
+}
+
 const enh_model_entry *enh_manifest_find_tfjs(const char *name)
 {
     const enh_model_entry *e = enh_manifest_find(name);

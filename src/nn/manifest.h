@@ -68,6 +68,10 @@ const enh_model_entry *enh_manifest_find(const char *name);
  * whole image before any upscaling, never by the upscaler); NULL otherwise. */
 const enh_model_entry *enh_manifest_find_tfjs(const char *name);
 const char *enh_manifest_default_model(void);
+/* The names of the manifest's models of one format (format < 0: all), comma-separated into list
+ * (cut at n), for an "unknown model" message. ENH_ENOMEM when the manifest could not be read
+ * for lack of memory (the caller reports that, not an unknown name). */
+enh_status enh_manifest_names(int format, char *list, size_t n, enh_error *err);
 
 /* The models folder (see above). Valid until the next enh_models_set_default_dir. */
 const char *enh_models_default_dir(void);

@@ -29,14 +29,10 @@ static enh_status load(const char *name, const char *dir, const enh_nn_options *
     }
     const enh_model_entry *e = enh_manifest_find(name);
     if (!e) {
-        int n;
-        enh_error merr = {0};
-        const enh_model_entry *all = enh_manifest_models(&n, &merr);
-        if (!all && merr.code == ENH_ENOMEM) /* not "unknown": the manifest could not be read */
-            return enh_fail(err, ENH_ENOMEM, "%s", merr.msg);
-        char list[1024] = "";
-        for (int i = 0; i < n; i++)
-            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", all[i].name);
+        char list[1024];
+        enh_status st = enh_manifest_names(-1, list, sizeof list, err);
+        if (st != ENH_OK)
+            return st;
         return enh_fail(err, ENH_ENOTFOUND, "unknown model '%s' (known: %s; or a path to an ncnn .param file)", name, list);
     }
     enh_status st = enh_model_verify(e, dir, err);

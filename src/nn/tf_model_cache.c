@@ -22,15 +22,10 @@ static enh_status load(const char *name, const char *dir, enh_tf_model **out, en
         return enh_tf_model_load(name, out, err);
     const enh_model_entry *e = enh_manifest_find(name);
     if (!e || e->format != ENH_MODEL_TFJS) {
-        int n;
-        enh_error merr = {0};
-        const enh_model_entry *all = enh_manifest_models(&n, &merr);
-        if (!all && merr.code == ENH_ENOMEM) /* not "unknown": the manifest could not be read */
-            return enh_fail(err, ENH_ENOMEM, "%s", merr.msg);
-        char list[1024] = "";
-        for (int i = 0; i < n; i++)
-            if (all[i].format == ENH_MODEL_TFJS)
-                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "", all[i].name);
+        char list[1024];
+        enh_status st = enh_manifest_names(ENH_MODEL_TFJS, list, sizeof list, err);
+        if (st != ENH_OK)
+            return st;
         if (e)
             return enh_fail(err, ENH_EUNSUPPORTED, "model '%s' is an %s model, not a TF.js graph model (those are: %s)",
                             name, enh_model_format_name(e->format), list);
