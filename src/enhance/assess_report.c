@@ -1,8 +1,10 @@
-/* assess_report.c - text and JSON renderings of an enh_assessment. Thread-safe. */
+/* assess_report.c - text and JSON renderings of an enh_assessment. Thread-safe. The JSON is NULL
+ * when memory ran out (never a document with members missing). */
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "core/json_mem.h"
 #include "enhance/assess.h"
 
 static size_t add(char *buf, size_t size, size_t pos, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -84,34 +86,36 @@ char *enh_assessment_to_json(const enh_assessment *a)
         json_decref(sev);
         return NULL;
     }
+    /* out of memory: NULL rather than a document with members missing (json_object_set_new
+     * returns -1 for a NULL value or a failed insert) */
+    int bad = 0;
     for (int i = 1; i < ENH_DEG_COUNT; i++)
-        json_object_set_new(sev, enh_degradation_name((enh_degradation)i), json_real(a->severity[i]));
-    json_object_set_new(root, "severity", sev);
+        bad |= json_object_set_new(sev, enh_degradation_name((enh_degradation)i), json_real(a->severity[i]));
+    bad |= json_object_set_new(root, "severity", sev);
     json_t *col = json_object_get(root, "colour"), *exp = json_object_get(root, "exposure"),
-           *noise = json_object_get(root, "noise");
-    json_t *sharp = json_object_get(root, "sharpness");
-    if (sharp) {
-        json_object_set_new(sharp, "blur_sharpest", json_real(a->blur_sharpest));
-        json_object_set_new(sharp, "blocks", json_integer(a->blur_blocks));
+           *noise = json_object_get(root, "noise"), *sharp = json_object_get(root, "sharpness");
+    if (!col || !exp || !noise || !sharp) {
+        json_decref(root);
+        return NULL;
     }
-    if (noise) {
-        json_object_set_new(noise, "chroma_ratio",
-                            a->noise_chroma_ratio >= 0 ? json_real(a->noise_chroma_ratio) : json_null());
-        json_object_set_new(noise, "kind", json_string(enh_noise_kind(a)));
+    bad |= json_object_set_new(sharp, "blur_sharpest", json_real(a->blur_sharpest));
+    bad |= json_object_set_new(sharp, "blocks", json_integer(a->blur_blocks));
+    bad |= json_object_set_new(noise, "chroma_ratio",
+                               a->noise_chroma_ratio >= 0 ? json_real(a->noise_chroma_ratio) : json_null());
+    bad |= json_object_set_new(noise, "kind", json_string(enh_noise_kind(a)));
+    bad |= json_object_set_new(col, "cast_angle_deg", json_real(a->cast_angle));
+    bad |= json_object_set_new(col, "estimator_spread_deg", json_real(a->cast_spread));
+    bad |= json_object_set_new(col, "classical_angle_deg", json_real(a->cast_classical_angle));
+    bad |= json_object_set_new(col, "learned_classical_deg", json_real(a->cast_disagree));
+    bad |= json_object_set_new(col, "confidence", json_real(a->cast_confidence));
+    bad |= json_object_set_new(col, "from_clipped_highlights", json_boolean(a->cast_clipped));
+    bad |= json_object_set_new(exp, "lightness_p999", json_real(a->l_p999));
+    bad |= json_object_set_new(exp, "highlight_ev", json_real(a->highlight_ev));
+    if (bad) {
+        json_decref(root);
+        return NULL;
     }
-    if (col) {
-        json_object_set_new(col, "cast_angle_deg", json_real(a->cast_angle));
-        json_object_set_new(col, "estimator_spread_deg", json_real(a->cast_spread));
-        json_object_set_new(col, "classical_angle_deg", json_real(a->cast_classical_angle));
-        json_object_set_new(col, "learned_classical_deg", json_real(a->cast_disagree));
-        json_object_set_new(col, "confidence", json_real(a->cast_confidence));
-        json_object_set_new(col, "from_clipped_highlights", json_boolean(a->cast_clipped));
-    }
-    if (exp) {
-        json_object_set_new(exp, "lightness_p999", json_real(a->l_p999));
-        json_object_set_new(exp, "highlight_ev", json_real(a->highlight_ev));
-    }
-    char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    char *s = enh_json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     json_decref(root);
     return s;
 }

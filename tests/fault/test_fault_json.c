@@ -20,9 +20,9 @@
  * Each result is compared by a digest made after the allocations are disarmed. The cases are in
  * fault_json_models.c and fault_json_checks.c (fault_json.h); this file is the sweep.
  * The check's result is one whose assessment did not run, unless --with-assessment: then the
- * assessment's JSON is made and re-read too, and enh_assessment_to_json (assess_report.c) still
- * leaves a member out when its allocation fails (json_object_set_new unchecked: 42 of 850 runs
- * give a check JSON a member short), so that run fails until it checks them.
+ * assessment's JSON is made and re-read too (enh_assessment_to_json, assess_report.c, left a
+ * member out when its insert failed: 42 of 850 runs gave a check JSON a member short, until it
+ * checked every insert).
  * Usage: test_fault_json [--stride K] [--only NAME] [--verbose] [--with-assessment] */
 #include <stdarg.h>
 #include <stdio.h>
