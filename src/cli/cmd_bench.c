@@ -17,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli_job.h"
 #include "cli/commands.h"
 #include "core/fsutil.h"
+#include "core/json_mem.h"
 #include "core/mem.h"
 #include "core/pool.h"
 #include "nn/conv_fast.h"
@@ -292,11 +294,15 @@ int cmd_bench(int argc, char **argv)
                               "peak_gflops_per_core", peak1 * 1e-9, "pct_peak", pct, "out_mpix_s", mpix,
                               "peak_rss_mib", rss, "load_ms", tl * 1e3, "flops_per_pixel", info->flops_per_pixel,
                               "peak_isa", pisa, "fused_tails", info->ps_tails, "fused_sums", info->elt_tails);
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        if (s)
-            puts(s);
-        free(s);
+        char *s = o ? enh_json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
+        if (!s) {
+            fputs("enhance bench: out of memory\n", stderr);
+            rc = cli_exit_code(ENH_ENOMEM);
+            goto done;
+        }
+        puts(s);
+        free(s);
     } else {
         printf("model %s, %dx%d -> %dx%d, %d thread%s, %s (%d of %d convolutions in bf16), kernels %s\n", model,
                size, size, size * info->scale, size * info->scale, threads, threads == 1 ? "" : "s", precision,

@@ -7,6 +7,7 @@
 #include "cli/cli_args.h"
 #include "cli/cli_job.h"
 #include "cli/commands.h"
+#include "core/json_mem.h"
 #include "image/image_probe.h"
 
 static const char *orientation_text(int o)
@@ -42,11 +43,18 @@ static json_t *to_json(const char *path, const enh_image_info *in)
 {
     int uw, uh;
     enh_image_info_upright_size(in, &uw, &uh);
-    return json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:s, s:b, s:b, s:i, s:i, s:I}", "file", path,
+    /* JSON holds UTF-8 only: a file name that is not is shown with '?' for its other bytes */
+    char *file = strdup(path);
+    if (!file)
+        return NULL;
+    enh_utf8_clean(file);
+    json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:s, s:b, s:b, s:i, s:i, s:I}", "file", file,
                      "format", in->format, "width", in->width, "height", in->height, "upright_width", uw,
                      "upright_height", uh, "bands", in->bands, "bit_depth", in->bit_depth, "colourspace",
                      in->colourspace, "alpha", in->has_alpha, "icc", in->has_icc, "orientation", in->orientation,
                      "pages", in->pages, "file_size", (json_int_t)in->file_size);
+    free(file);
+    return o;
 }
 
 static void print_text(const char *path, const enh_image_info *in, int many)
@@ -103,6 +111,7 @@ int cmd_info(int argc, char **argv)
     }
     int rc = 0;
     json_t *arr = json ? json_array() : NULL;
+    int oom = json && !arr; /* a file's object or the array could not be made */
     for (int i = 0; i < nfiles; i++) {
         enh_image_info info;
         enh_error err = {0};
@@ -115,20 +124,22 @@ int cmd_info(int argc, char **argv)
             continue;
         }
         if (json)
-            json_array_append_new(arr, to_json(files[i], &info));
+            oom |= json_array_append_new(arr, to_json(files[i], &info)) != 0;
         else
             print_text(files[i], &info, nfiles > 1);
     }
     if (json) {
+        /* out of memory: said, never a document with a file or a member missing */
         json_t *out = nfiles == 1 ? json_incref(json_array_get(arr, 0)) : json_incref(arr);
-        if (out) {
-            char *s = json_dumps(out, JSON_INDENT(2));
-            if (s) {
-                printf("%s\n", s);
-                free(s);
-            }
-            json_decref(out);
+        char *s = out && !oom ? enh_json_dumps(out, JSON_INDENT(2)) : NULL;
+        if (s) {
+            printf("%s\n", s);
+            free(s);
+        } else if (oom || out) {
+            fputs("enhance info: out of memory\n", stderr);
+            rc = cli_exit_code(ENH_ENOMEM);
         }
+        json_decref(out);
         json_decref(arr);
     }
     return rc;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_job.h"
 #include "cli/commands.h"
 #include "core/fsutil.h"
 #include "enhance/ops.h"
@@ -66,8 +67,10 @@ int cmd_ops(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--describe")) {
         char *s = enh_ops_describe_json();
-        if (!s)
-            return 2;
+        if (!s) {
+            fputs("enhance ops: out of memory\n", stderr);
+            return cli_exit_code(ENH_ENOMEM);
+        }
         puts(s);
         free(s);
         return 0;

@@ -62,3 +62,12 @@ char *enh_json_dumps(const json_t *json, size_t flags)
     }
     return s;
 }
+
+void enh_json_build_begin(void)
+{
+    pthread_once(&g_once, install);
+    t_failed = 0;
+    t_parsing = 0;
+}
+
+int enh_json_build_end(void) { return t_failed; }

@@ -8,6 +8,7 @@
  * gets no memory either (jansson would otherwise abort on an escape it cut: json_mem.c).
  * The first call installs counting allocation functions for the process
  * (json_set_alloc_funcs; malloc and free underneath, so memory from before stays valid).
+ * Documents built in memory can be checked the same way (enh_json_build_begin/_end).
  * Ownership: *out is the caller's (json_decref). Thread-safe (the count is per thread).
  * Errors: ENH_ENOMEM only ("out of memory while parsing <what>"); text that is not JSON is not
  * an error here: *out is NULL and je says why, for the caller's own message and class. */
@@ -26,5 +27,12 @@ enh_status enh_json_parse(const char *text, size_t len, size_t flags, const char
  * returns text with characters missing then (measured under tests/fault: a check's JSON 1 to 6
  * bytes short). The text is the caller's (free). */
 char *enh_json_dumps(const json_t *json, size_t flags);
+/* A document built between enh_json_build_begin and enh_json_build_end (this thread) may miss a
+ * member when enh_json_build_end returns 1: one of jansson's allocations failed, and the _new
+ * insert and append functions skip a value that could not be made without the callers seeing it
+ * unless each return is checked. For builders with many inserts; not to be interleaved with
+ * enh_json_parse or enh_json_dumps (they open their own window). */
+void enh_json_build_begin(void);
+int enh_json_build_end(void);
 
 #endif

@@ -1,12 +1,14 @@
 /* ops_schema.c - the JSON Schema (draft 2020-12) of the operations document and the
  * GET /v1/ops description, both made from the operations table (ops_table.h), so they
  * cannot disagree with the parsers. The schema is built once (pthread_once) and kept for
- * the process; enh_ops_describe_json returns a new string each call. Thread-safe. */
+ * the process; enh_ops_describe_json returns a new string each call (NULL when memory ran out).
+ * Thread-safe. */
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_mem.h"
 #include "enhance/ops.h"
 #include "enhance/ops_internal.h"
 #include "enhance/ops_table.h"
@@ -127,6 +129,9 @@ static char *g_schema;
 
 static void build_schema(void)
 {
+    /* made once for the process: a schema missing an option for lack of memory would be served
+     * until a restart, so any failed allocation leaves no schema ("{}") instead */
+    enh_json_build_begin();
     json_t *root = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:{s:s}}}", "$schema", "https://json-schema.org/draft/2020-12/schema", "$id",
         "https://enhance.local/schemas/ops.json", "title", "enhance operations", "description",
@@ -151,7 +156,7 @@ static void build_schema(void)
             }
         }
     }
-    g_schema = root ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    g_schema = root && !enh_json_build_end() ? enh_json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
 }
 
@@ -176,6 +181,7 @@ static json_t *words(const char *list)
 
 char *enh_ops_describe_json(void)
 {
+    enh_json_build_begin(); /* NULL rather than a description with an option's member missing */
     json_t *opts = json_array();
     enh_ops d;
     enh_ops_init(&d);
@@ -221,7 +227,7 @@ char *enh_ops_describe_json(void)
         json_array_append_new(opts, o);
     }
     json_t *root = opts ? json_pack("{s:o}", "options", opts) : NULL;
-    char *s = root ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *s = root && !enh_json_build_end() ? enh_json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
     return s;
 }

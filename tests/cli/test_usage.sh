@@ -41,6 +41,9 @@ expect 1 "$E" "$T/x.svg" -o "$T/o.png";                  contains "SVG"
 expect 1 "$E" "$T/p.jpg" -o "$T/o.png" --max-pixels 1000; contains "64x48"; contains "--max-pixels"
 expect 0 "$E" "$T/p.jpg" -o "$T/o.png" --max-pixels 64x48
 expect 1 "$E" info "$T/text.jpg";                        contains "unsupported format"
+# a file name that is not UTF-8 still gets its JSON (the name with '?'; it printed nothing, exit 0)
+cp "$T/p.jpg" "$T/caf$(printf '\351').jpg"
+expect 0 "$E" info --json "$T/caf$(printf '\351').jpg";  contains '"file": "'"$T"'/caf?.jpg"'; contains '"width": 64'
 # environment variables are read by the command alone (src/cli/cli_env.h); a bad value is a usage error
 ENHANCE_KERNELS=sse9 expect 1 "$E" info "$T/p.jpg";       contains "ENHANCE_KERNELS"; contains "avx512"
 ENHANCE_CONV_ALGO=fft expect 1 "$E" info "$T/p.jpg";      contains "wino, gemm"

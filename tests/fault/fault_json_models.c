@@ -1,5 +1,5 @@
 /* fault_json_models.c - test_fault_json's cases of the model and operations readers
- * (fault_json.h): the operations JSON, the embedded manifest, a TF.js graph model.json with its
+ * (fault_json.h): the operations JSON and the operations' description, the embedded manifest, a TF.js graph model.json with its
  * shard, a layers model.json in nsfwjs's .min.js wrapper, BRISQUE's FileStorage YAML. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +32,21 @@ static void ops_digest(enh_status st, blob *b)
 {
     if (!st)
         put_text(b, enh_ops_to_json(&g_ops));
+}
+
+/* ---- the operations' description (GET /v1/ops): built, not parsed; never an option's member
+ * short (enh_json_build_begin/_end) ---- */
+static char *g_describe;
+static enh_status describe_run(enh_error *err)
+{
+    g_describe = enh_ops_describe_json();
+    return g_describe ? ENH_OK : enh_fail(err, ENH_ENOMEM, "out of memory describing the operations");
+}
+static void describe_digest(enh_status st, blob *b)
+{
+    (void)st;
+    put_text(b, g_describe);
+    g_describe = NULL;
 }
 
 /* ---- the embedded manifest ---- */
@@ -164,6 +179,7 @@ static void yml_digest(enh_status st, blob *b)
 
 const parser fj_model_cases[] = {
     {"ops", ops_run, ops_digest, NULL},
+    {"describe", describe_run, describe_digest, NULL},
     {"manifest", manifest_run, manifest_digest, NULL},
     {"tfjs", tfjs_run, tfjs_digest, NULL},
     {"container", container_run, container_digest, NULL},
