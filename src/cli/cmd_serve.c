@@ -110,7 +110,11 @@ static void usage(FILE *f)
             "                           may hold at once (default 0.25; 1 = no share): past it, that address's\n"
             "                           next upload is a 503 + Retry-After while other addresses still get in\n"
             "                           (its first body always may). Behind a proxy every client has the\n"
-            "                           proxy's address: use 1 there\n"
+            "                           proxy's address: name it in --trusted-proxies (or use 1)\n"
+            "  --trusted-proxies LIST   addresses or CIDR blocks (comma-separated, e.g. 10.0.0.0/8,::1) of the\n"
+            "                           load balancers in front: for a request from one of them the client is\n"
+            "                           the rightmost X-Forwarded-For address that is not a trusted proxy (for\n"
+            "                           --client-body-share); from any other peer the header is ignored\n"
             "  --max-pixels N           input pixel cap (default 50000000)\n"
             "  --max-output-pixels N    output pixel cap (default 200000000)\n"
             "  --cores N                compute cores to use (default: all online); model instances x intra-op\n"
@@ -278,6 +282,14 @@ int cmd_serve(int argc, char **argv)
                 return 1;
             }
             o.client_body_share = f;
+        } else if (!strcmp(a, "--trusted-proxies")) {
+            NEED_VALUE;
+            if (strlen(v) >= sizeof o.trusted_proxies) { /* the addresses themselves: enh_serve_start */
+                fprintf(stderr, "enhance serve: --trusted-proxies: at most %zu characters\n",
+                        sizeof o.trusted_proxies - 1);
+                return 1;
+            }
+            snprintf(o.trusted_proxies, sizeof o.trusted_proxies, "%s", v);
         } else if (!strcmp(a, "--spool-threshold")) {
             NEED_VALUE;
             if (parse_size(a, v, &o.spool_threshold))

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "serve/http_guard.h"
 #include "serve/http_internal.h"
+#include "serve/proxy_trust.h"
 #include "serve/server_internal.h"
 
 /* Out of memory before the request has a context: a 503 built on the stack (the response is
@@ -238,6 +239,11 @@ enh_status serve_http_start(enh_server *s, enh_error *err)
      * default; freed by enh_serve_stop, after the last upload was released */
     if (!s->uploads.clients && s->uploads.client_share < 1 && !(s->uploads.clients = serve_clients_create()))
         return enh_fail(err, ENH_ENOMEM, "out of memory");
+    if (!s->proxies && s->opt.trusted_proxies[0]) {
+        enh_status pst = serve_proxies_parse(s->opt.trusted_proxies, &s->proxies, err);
+        if (pst)
+            return pst;
+    }
     enh_status gst = serve_guard_start(header, idle, 16 * 1024, &s->guard, err);
     if (gst)
         return gst;

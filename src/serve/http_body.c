@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "serve/http_internal.h"
+#include "serve/proxy_trust.h"
 #include "serve/server_internal.h"
 
 static enum MHD_Result send_413(struct MHD_Connection *c, http_req *r, unsigned long long actual)
@@ -60,12 +61,57 @@ static void refuse(http_req *r)
     serve_upload_release(&r->body);
 }
 
+/* Every X-Forwarded-For header of the request, joined with commas in their order (HAProxy's
+ * `option forwardfor` adds a header of its own rather than appending to the client's). */
+typedef struct xff_join {
+    char text[2048];
+    size_t n;
+    int cut; /* longer than text: the leftmost entries are lost, so the list is not used */
+} xff_join;
+
+static enum MHD_Result add_xff(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    xff_join *x = cls;
+    if (!key || !value || strcasecmp(key, "X-Forwarded-For"))
+        return MHD_YES;
+    size_t l = strlen(value);
+    if (x->n + l + 2 > sizeof x->text) {
+        x->cut = 1;
+        return MHD_NO;
+    }
+    if (x->n)
+        x->text[x->n++] = ',';
+    memcpy(x->text + x->n, value, l + 1);
+    x->n += l;
+    return MHD_YES;
+}
+
+/* The address whose share of the body budgets this body counts against: the TCP peer, or
+ * behind a trusted proxy the client it names (proxy_trust.h). */
+static void set_client(struct MHD_Connection *c, http_req *r)
+{
+    enh_server *s = r->srv;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *peer = ci ? ci->client_addr : NULL;
+    if (s->proxies && serve_proxies_trusts(s->proxies, peer)) {
+        xff_join x = {.n = 0};
+        MHD_get_connection_values(c, MHD_HEADER_KIND, add_xff, &x);
+        struct sockaddr_storage client;
+        /* a list longer than x.text is not believed: the part lost holds the proxies' entries */
+        if (x.n && !x.cut && serve_proxies_client(s->proxies, peer, x.text, &client)) {
+            serve_upload_set_client(&r->body, (const struct sockaddr *)&client);
+            return;
+        }
+    }
+    serve_upload_set_client(&r->body, peer);
+}
+
 enum MHD_Result serve_body_begin(struct MHD_Connection *c, http_req *r)
 {
     enh_server *s = r->srv;
     serve_upload_init(&r->body, &s->uploads);
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    serve_upload_set_client(&r->body, ci ? ci->client_addr : NULL);
+    set_client(c, r);
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     if (!cl)
         return MHD_YES; /* chunked: charged as it arrives */

@@ -30,6 +30,8 @@ typedef struct enh_serve_options {
     size_t max_upload_spool;    /* bytes of spooled bodies at once; 0 = 20 x max_body_bytes */
     double client_body_share;   /* of each of those two budgets, what one client address may hold
                                  * beyond its first body (0 = 0.25; >= 1: no per-address share) */
+    char trusted_proxies[512];  /* addresses/CIDRs whose X-Forwarded-For names the client for that
+                                 * share (proxy_trust.h); "" = none: the TCP peer is the client */
     size_t spool_threshold;     /* bodies above this go to upload_dir (default 8 MiB) */
     char upload_dir[1024];      /* folder for spooled bodies; "" = none, every body in memory
                                  * (the CLI passes $TMPDIR or /tmp) */

@@ -140,6 +140,7 @@ struct enh_server {
     unsigned conn_limit, client_conn_limit, probe_conn_limit; /* as started (http.c), for metrics */
     int port;
     serve_upload_budget uploads; /* bytes of request bodies held at once (upload.h) */
+    struct serve_proxies *proxies; /* --trusted-proxies (proxy_trust.h); NULL = none */
     enh_pool *pool;
     serve_metrics *metrics;
     pthread_mutex_t mu;

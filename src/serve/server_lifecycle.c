@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "serve/codec.h"
 #include "serve/net_stage.h"
+#include "serve/proxy_trust.h"
 #include "serve/jobs.h"
 #include "serve/server_check.h"
 #include "serve/server_internal.h"
@@ -271,6 +272,7 @@ void enh_serve_stop(enh_server *s)
     serve_models_config_free(&s->config);
     serve_metrics_free(s->metrics);
     serve_clients_free(s->uploads.clients); /* after every upload's release (jobs included) */
+    serve_proxies_free(s->proxies);
     free(s->io_threads);
     free(s->pipe_threads);
     pthread_cond_destroy(&s->io_cv);

@@ -8,7 +8,9 @@
  * - the gauges move with what is held (bodies in memory and on disk, addresses, connections
  *   on the main port) and return to 0 when the clients go; the limits are gauges too; the
  *   refusals are counted by budget; scraped on the probe port, so the scrape is not counted
- *   among the main port's connections.
+ *   among the main port's connections;
+ * - behind a trusted proxy (127.0.0.3) the clients it names in X-Forwarded-For have a share
+ *   each, and an untrusted peer's X-Forwarded-For is ignored.
  * Runs test_hostile_share SERVER_CMD... */
 #include <signal.h>
 #include <stdio.h>
@@ -61,15 +63,21 @@ static int post_head(const test_server *s, const char *src, long long clen, cons
     return fd;
 }
 
-/* A body declared and waited for with 100-continue: the raw answer (a 503 comes at once). */
-static char *ask(const test_server *s, const char *src, long long clen)
+/* A body declared and waited for with 100-continue: the raw answer (a 503 comes at once).
+ * xff: an X-Forwarded-For value, or NULL. */
+static char *ask_via(const test_server *s, const char *src, long long clen, const char *xff)
 {
-    int fd = post_head(s, src, clen, "Expect: 100-continue\r\n");
+    char extra[200];
+    snprintf(extra, sizeof extra, "Expect: 100-continue\r\n%s%s%s", xff ? "X-Forwarded-For: " : "", xff ? xff : "",
+             xff ? "\r\n" : "");
+    int fd = post_head(s, src, clen, extra);
     int closed;
     char *o = h_read(fd, 3, &closed, NULL);
     close(fd);
     return o;
 }
+
+static char *ask(const test_server *s, const char *src, long long clen) { return ask_via(s, src, clen, NULL); }
 
 static void test_share(const test_server *s)
 {
@@ -112,6 +120,22 @@ static void test_share(const test_server *s)
     CHECK_MSG(h_status(o) == 200, "a request from the other address: %.300s", o);
     free(o);
 
+    /* behind a trusted proxy (--trusted-proxies 127.0.0.3) each client it names has its own
+     * share; a peer that is not trusted cannot name another address to escape its own */
+    o = ask_via(s, "127.0.0.1", 200000, "10.1.1.9");
+    CHECK_MSG(h_status(o) == 503 && strstr(o, "your address 127.0.0.1 "), "X-Forwarded-For from an untrusted peer: %.400s",
+              o);
+    free(o);
+    int px1 = post_head(s, "127.0.0.3", 200000, "X-Forwarded-For: 10.1.1.1\r\n");
+    CHECK_MSG(gauge_until("enhance_body_memory_bytes ", 600000) == 600000, "a body through the proxy");
+    CHECK(gauge("enhance_body_clients ") == 3);
+    o = ask_via(s, "127.0.0.3", 200000, "203.0.113.5, 10.1.1.1");
+    CHECK_MSG(h_status(o) == 503 && strstr(o, "your address 10.1.1.1 "), "a second body of the proxy's client: %.400s", o);
+    free(o);
+    int px2 = post_head(s, "127.0.0.3", 200000, "X-Forwarded-For: 10.1.1.2\r\n");
+    CHECK_MSG(gauge_until("enhance_body_memory_bytes ", 800000) == 800000, "another client through the proxy");
+    CHECK(gauge("enhance_body_clients ") == 4);
+
     /* spool (4 MiB, 1 MiB per address): a first spooled body above the share gets in, the
      * next one from that address does not, the other address's does */
     int hog3 = post_head(s, "127.0.0.1", 1500000, NULL);
@@ -122,7 +146,7 @@ static void test_share(const test_server *s)
     free(o);
     int hog4 = post_head(s, "127.0.0.2", 300000, NULL);
     CHECK_MSG(gauge_until("enhance_upload_spool_bytes ", 1800000) == 1800000, "spool gauge with two bodies");
-    CHECK_MSG(gauge("enhance_body_refusals_total{budget=\"client_memory\"} ") == 1 &&
+    CHECK_MSG(gauge("enhance_body_refusals_total{budget=\"client_memory\"} ") == 3 &&
                   gauge("enhance_body_refusals_total{budget=\"client_spool\"} ") == 1 &&
                   gauge("enhance_body_refusals_total{budget=\"memory\"} ") == 0,
               "refusals by budget");
@@ -133,6 +157,8 @@ static void test_share(const test_server *s)
     close(hog2);
     close(hog3);
     close(hog4);
+    close(px1);
+    close(px2);
     CHECK_MSG(gauge_until("enhance_body_memory_bytes ", 0) == 0, "memory gauge after the clients left");
     CHECK_MSG(gauge_until("enhance_upload_spool_bytes ", 0) == 0, "spool gauge after the clients left");
     CHECK_MSG(gauge_until("enhance_body_clients ", 0) == 0, "addresses after the clients left");
@@ -164,7 +190,7 @@ int main(int argc, char **argv)
     test_server a;
     const char *aa[] = {"--log-level", "warn", "--max-body", "4M", "--max-body-memory", "1M", "--spool-threshold",
                         "256K", "--upload-dir", spool, "--max-upload-spool", "4M", "--client-body-share", "0.25",
-                        "--header-timeout", "20", "--probe-port", probe, NULL};
+                        "--header-timeout", "20", "--probe-port", probe, "--trusted-proxies", "127.0.0.3", NULL};
     if (test_server_start(&a, g_cmd, aa) || test_server_wait_ready(&a, 30)) {
         CHECK_MSG(0, "the server did not start");
     } else {
