@@ -7,7 +7,8 @@
  * working on a request (see half_close_now), and the answer is read until the server closes it or
  * falls silent for 100 ms after answering. No answer within 10 s is a finding (a hang).
  * Seeds: requests to every route, pipelined keep-alive requests, a chunked upload, a multipart
- * upload with operations, the framing cases the guard refuses. */
+ * upload with operations, an upload through trusted proxies (X-Forwarded-For), the framing cases
+ * the guard refuses. */
 #define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -61,6 +62,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     o.job_ttl_s = 1;
     o.job_max_bytes = 8 << 20;
     o.access_log = 0;
+    /* the harness's own address is a trusted proxy: X-Forwarded-For is read (proxy_trust.c) */
+    snprintf(o.trusted_proxies, sizeof o.trusted_proxies, "127.0.0.1, ::1");
     /* an empty model repository: without one the server loads and warms every installed model */
     snprintf(o.models_config, sizeof o.models_config, "%s/models.json", fuzz_tmpdir());
     fuzz_write_file(o.models_config, "{\"models\": []}", 14);
@@ -234,6 +237,12 @@ void fuzz_seeds(fuzz_emit_fn emit, void *ctx)
              "Host: x\r\nContent-Type: image/png\r\nX-Priority: high\r\nContent-Length: %zu\r\n\r\n",
              plen);
     req(emit, ctx, "enhance.http", head, png, plen);
+    snprintf(head, sizeof head,
+             "POST /v1/enhance?format=png HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+             "X-Forwarded-For: 198.51.100.7, [2001:db8::2]:443\r\nX-Forwarded-For: 10.0.0.1\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             plen);
+    req(emit, ctx, "forwarded.http", head, png, plen);
     snprintf(head, sizeof head,
              "POST /v1/jobs?upscale=resample&scale=1.5&width=50%%25 HTTP/1.1\r\nHost: x\r\n"
              "Content-Type: application/octet-stream\r\nX-Deadline-Ms: 2000\r\nContent-Length: %zu\r\n\r\n",
