@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SEPARATORS ", \t"
+
 typedef struct block {
     int family;            /* AF_INET or AF_INET6 */
     unsigned char a[16];   /* network address, host bits cleared */
@@ -88,15 +90,17 @@ static int in_block(const block *b, int family, const unsigned char *a)
 enh_status serve_proxies_parse(const char *list, serve_proxies **out, enh_error *err)
 {
     *out = NULL;
-    int max = 0;
-    for (const char *p = list; p && *p; p++)
-        max += *p == ',' || *p == ' ';
+    int max = 0; /* the entries, counted as the loop below splits them */
+    for (const char *p = list ? list : ""; *(p += strspn(p, SEPARATORS));) {
+        p += strcspn(p, SEPARATORS);
+        max++;
+    }
     serve_proxies *t = calloc(1, sizeof *t + (size_t)(max + 1) * sizeof(block));
     if (!t)
         return enh_fail(err, ENH_ENOMEM, "out of memory");
     for (const char *p = list ? list : ""; *p;) {
-        p += strspn(p, ", \t");
-        size_t n = strcspn(p, ", \t");
+        p += strspn(p, SEPARATORS);
+        size_t n = strcspn(p, SEPARATORS);
         if (!n)
             break;
         const char *slash = memchr(p, '/', n);

@@ -22,7 +22,7 @@
 typedef struct serve_proxies serve_proxies;
 
 /* list: addresses and CIDR blocks, IPv4 or IPv6, separated by commas and/or spaces
- * ("10.0.0.0/8, 127.0.0.1, fd00::/8"). An empty list gives *out = NULL (no proxy trusted). */
+ * or tabs ("10.0.0.0/8, 127.0.0.1, fd00::/8"). An empty list gives *out = NULL (no proxy trusted). */
 enh_status serve_proxies_parse(const char *list, serve_proxies **out, enh_error *err);
 void serve_proxies_free(serve_proxies *p);
 
