@@ -73,6 +73,7 @@ static char *parse_string(jsp *p, size_t *outlen)
         if (c == (unsigned char)q)
             break;
         unsigned cp = c;
+        int raw = c != '\\'; /* a byte of the text as it is, not a code point to encode */
         if (c == '\\') {
             if (p->i >= p->n)
                 continue; /* reported as unterminated next round */
@@ -102,7 +103,20 @@ static char *parse_string(jsp *p, size_t *outlen)
                 }
                 break;
             }
-            default: cp = (unsigned char)e; break;
+            default:
+                /* JavaScript's "\\x" is x; a control character stays refused as it is unescaped
+                 * (a NUL taken this way came back from the JSON as "\\u0000", which no JSON
+                 * reader of ours takes: found by fuzz_container), and a byte of a UTF-8 sequence
+                 * is kept as it is rather than encoded again as a code point */
+                if ((unsigned char)e < 0x20) {
+                    p->i--;
+                    free(b);
+                    fail_at(p, "control character in a string");
+                    return NULL;
+                }
+                cp = (unsigned char)e;
+                raw = 1;
+                break;
             }
         } else if (c < 0x20) {
             p->i--;
@@ -120,7 +134,7 @@ static char *parse_string(jsp *p, size_t *outlen)
             }
             b = nb;
         }
-        if (cp < 0x80 || c != '\\') {
+        if (cp < 0x80 || raw) {
             b[k++] = (char)cp;
         } else if (cp < 0x800) {
             b[k++] = (char)(0xc0 | cp >> 6);

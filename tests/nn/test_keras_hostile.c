@@ -205,7 +205,9 @@ static void test_hostile(const char *dir)
 
 static void test_js_literal(void)
 {
-    const char *src = "{a:!0,b:!1,'c':.5,d:-.25e1,e:[1,2,{f:null}],\"g\":\"x\\u00e9\\n\",h:1e-3,i:true}";
+    /* j: JavaScript's "\\x" is x, and an escaped byte of a UTF-8 sequence stays that byte */
+    const char *src = "{a:!0,b:!1,'c':.5,d:-.25e1,e:[1,2,{f:null}],\"g\":\"x\\u00e9\\n\",h:1e-3,i:true,"
+                      "j:'\\l\\\xc3\xa9'}";
     size_t pos = 0;
     json_t *v = NULL;
     enh_error err = {0};
@@ -217,13 +219,19 @@ static void test_js_literal(void)
     CHECK_MSG(json_real_value(json_object_get(v, "c")) == 0.5 && json_real_value(json_object_get(v, "d")) == -2.5 &&
               json_real_value(json_object_get(v, "h")) == 1e-3, "numbers");
     CHECK_MSG(!strcmp(json_string_value(json_object_get(v, "g")), "x\xc3\xa9\n"), "string escapes");
+    CHECK_MSG(!strcmp(json_string_value(json_object_get(v, "j")), "l\xc3\xa9"), "escaped letters and bytes: '%s'",
+              json_string_value(json_object_get(v, "j")));
     CHECK_MSG(json_integer_value(json_array_get(json_object_get(v, "e"), 1)) == 2, "array");
     json_decref(v);
-    const char *bad[] = {"{a:1,}", "{a 1}", "{a:1,a:2}", "[1,2", "\"abc", "{a:-}", "{a:\"\\u12\"}", "{a:tru}"};
+    /* the last: an escaped NUL (found by fuzz_container: its JSON "\\u0000" did not parse back) */
+    static const char nul[] = "{a:\"x\\\0\"}";
+    const char *bad[] = {"{a:1,}", "{a 1}", "{a:1,a:2}", "[1,2", "\"abc", "{a:-}", "{a:\"\\u12\"}", "{a:tru}",
+                         "{a:'\\\x01'}", nul};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         pos = 0;
         v = NULL;
-        CHECK_MSG(enh_js_value_parse(bad[i], strlen(bad[i]), &pos, &v, "bad", &err) == ENH_EINVAL && !v,
+        size_t n = bad[i] == nul ? sizeof nul - 1 : strlen(bad[i]);
+        CHECK_MSG(enh_js_value_parse(bad[i], n, &pos, &v, "bad", &err) == ENH_EINVAL && !v,
               "'%s' was accepted", bad[i]);
         json_decref(v);
     }
