@@ -66,7 +66,7 @@ static void refuse(http_req *r)
 typedef struct xff_join {
     char text[2048];
     size_t n;
-    int cut; /* longer than text: the leftmost entries are lost, so the list is not used */
+    int cut; /* longer than text: the later headers (the nearest proxies' entries) were not read */
 } xff_join;
 
 static enum MHD_Result add_xff(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)

@@ -335,13 +335,7 @@ int serve_jobs_result(serve_jobs *t, enh_server *s, const char *id, struct MHD_R
             /* a copy: the job (and its buffer) may expire while the answer is being sent; the
              * headers are read in the same hold of the lock, so a DELETE in between cannot
              * take the moderation headers off a result already copied */
-            void *buf = malloc(j->out_len ? j->out_len : 1);
-            if (buf) {
-                memcpy(buf, j->out_buf, j->out_len);
-                *resp = MHD_create_response_from_buffer(j->out_len, buf, MHD_RESPMEM_MUST_FREE);
-                if (!*resp)
-                    free(buf);
-            }
+            *resp = MHD_create_response_from_buffer(j->out_len, j->out_buf, MHD_RESPMEM_MUST_COPY);
             if (*resp) {
                 char fname[160], cd[220];
                 serve_result_filename(e->filename, &j->ops, serve_job_scale(j), j->mime, fname, sizeof fname);

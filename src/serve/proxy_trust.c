@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "serve/addr_key.h"
+
 #define SEPARATORS ", \t"
 
 typedef struct block {
@@ -20,31 +22,10 @@ struct serve_proxies {
     block b[];
 };
 
-/* An address's family and bytes (IPv4-mapped IPv6 as IPv4); 0 for another family. */
-static int addr_key(const struct sockaddr *sa, unsigned char out[16])
-{
-    memset(out, 0, 16);
-    if (!sa)
-        return 0;
-    if (sa->sa_family == AF_INET) {
-        memcpy(out, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-        return AF_INET;
-    }
-    if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a6)) {
-            memcpy(out, a6->s6_addr + 12, 4);
-            return AF_INET;
-        }
-        memcpy(out, a6->s6_addr, 16);
-        return AF_INET6;
-    }
-    return 0;
-}
-
-/* Text (n bytes, no spaces) as an address: a plain IPv4 or IPv6 address, "[v6]" or "[v6]:port",
+/* Text (n bytes, no spaces) as an address: a plain IPv4 or IPv6 address and, with_port (an
+ * X-Forwarded-For entry; a proxy's own address has no port), also "[v6]", "[v6]:port" and
  * "v4:port". Fills out (the sockaddr) and returns its family, 0 when it is not one. */
-static int parse_addr(const char *s, size_t n, struct sockaddr_storage *out)
+static int parse_addr(const char *s, size_t n, int with_port, struct sockaddr_storage *out)
 {
     char t[64];
     if (n == 0 || n >= sizeof t)
@@ -52,13 +33,13 @@ static int parse_addr(const char *s, size_t n, struct sockaddr_storage *out)
     memcpy(t, s, n);
     t[n] = 0;
     char *p = t;
-    if (p[0] == '[') { /* [v6] or [v6]:port */
+    if (with_port && p[0] == '[') { /* [v6] or [v6]:port */
         char *e = strchr(p, ']');
         if (!e || (e[1] && e[1] != ':'))
             return 0;
         *e = 0;
         p++;
-    } else {
+    } else if (with_port) {
         char *c = strchr(p, ':');
         if (c && !strchr(c + 1, ':')) /* one colon: v4:port */
             *c = 0;
@@ -90,12 +71,9 @@ static int in_block(const block *b, int family, const unsigned char *a)
 enh_status serve_proxies_parse(const char *list, serve_proxies **out, enh_error *err)
 {
     *out = NULL;
-    int max = 0; /* the entries, counted as the loop below splits them */
-    for (const char *p = list ? list : ""; *(p += strspn(p, SEPARATORS));) {
-        p += strcspn(p, SEPARATORS);
-        max++;
-    }
-    serve_proxies *t = calloc(1, sizeof *t + (size_t)(max + 1) * sizeof(block));
+    /* every entry is a character and a separator at least: at most len / 2 + 1 of them */
+    size_t max = (list ? strlen(list) : 0) / 2 + 1;
+    serve_proxies *t = calloc(1, sizeof *t + max * sizeof(block));
     if (!t)
         return enh_fail(err, ENH_ENOMEM, "out of memory");
     for (const char *p = list ? list : ""; *p;) {
@@ -106,10 +84,7 @@ enh_status serve_proxies_parse(const char *list, serve_proxies **out, enh_error 
         const char *slash = memchr(p, '/', n);
         size_t an = slash ? (size_t)(slash - p) : n;
         struct sockaddr_storage ss;
-        int family = an && p[0] != '[' ? parse_addr(p, an, &ss) : 0;
-        /* a port has no place in a proxy's address (parse_addr takes one for X-Forwarded-For) */
-        if (family == AF_INET && memchr(p, ':', an))
-            family = 0;
+        int family = an ? parse_addr(p, an, 0, &ss) : 0;
         int maxbits = family == AF_INET ? 32 : 128, bits = maxbits;
         if (family && slash) {
             char *end;
@@ -120,7 +95,7 @@ enh_status serve_proxies_parse(const char *list, serve_proxies **out, enh_error 
         }
         block *b = &t->b[t->n];
         if (family) {
-            b->family = addr_key((const struct sockaddr *)&ss, b->a);
+            b->family = serve_addr_key((const struct sockaddr *)&ss, b->a);
             b->bits = bits;
             if (b->family == AF_INET && family == AF_INET6) { /* ::ffff:a.b.c.d/n: an IPv4 block */
                 b->bits = bits - 96;
@@ -156,7 +131,7 @@ void serve_proxies_free(serve_proxies *p) { free(p); }
 int serve_proxies_trusts(const serve_proxies *p, const struct sockaddr *addr)
 {
     unsigned char a[16];
-    int family = p ? addr_key(addr, a) : 0;
+    int family = p ? serve_addr_key(addr, a) : 0;
     for (int i = 0; family && i < p->n; i++)
         if (in_block(&p->b[i], family, a))
             return 1;
@@ -189,7 +164,7 @@ int serve_proxies_client(const serve_proxies *p, const struct sockaddr *peer, co
         if (b == e)
             continue; /* an empty element (",,"): nothing said */
         struct sockaddr_storage ss;
-        if (!parse_addr(xff + b, e - b, &ss))
+        if (!parse_addr(xff + b, e - b, 1, &ss))
             return 0; /* not an address: believe nothing further left */
         last = ss;
         have = 1;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "serve/addr_key.h"
+
 /* Entries exist only while a body does: at most one per connection (512 by default), so a
  * chained table of this size keeps the chains short. */
 #define NBUCKETS 256
@@ -49,31 +51,6 @@ void serve_clients_free(serve_clients *t)
     free(t);
 }
 
-/* The address's family and bytes; 0 when it is neither IPv4 nor IPv6. */
-static int key_of(const struct sockaddr *sa, unsigned char out[16], int *family)
-{
-    memset(out, 0, 16);
-    if (!sa)
-        return 0;
-    if (sa->sa_family == AF_INET) {
-        memcpy(out, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-        *family = AF_INET;
-        return 1;
-    }
-    if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a6)) { /* a dual-stack listener's IPv4 client is that client */
-            memcpy(out, a6->s6_addr + 12, 4);
-            *family = AF_INET;
-        } else {
-            memcpy(out, a6->s6_addr, 16);
-            *family = AF_INET6;
-        }
-        return 1;
-    }
-    return 0;
-}
-
 static unsigned hash_of(const unsigned char *a, int family)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
@@ -85,8 +62,8 @@ static unsigned hash_of(const unsigned char *a, int family)
 serve_client *serve_clients_get(serve_clients *t, const struct sockaddr *addr)
 {
     unsigned char key[16];
-    int family = 0;
-    if (!t || !key_of(addr, key, &family))
+    int family = serve_addr_key(addr, key);
+    if (!t || !family)
         return NULL;
     unsigned h = hash_of(key, family);
     pthread_mutex_lock(&t->mu);
