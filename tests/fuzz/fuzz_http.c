@@ -4,7 +4,7 @@
  * JSON, the probe and decode of the body, the asynchronous job routes). One server runs in the
  * process (loopback, any free port, no models: upscale=resample runs the real pipeline); each
  * input is written to a new connection whose sending side is then closed once the server is not
- * working on a request (see half_close_now), and the answer is read until the server closes it or
+ * working on a request (see HALF_CLOSE_GRACE_S), and the answer is read until the server closes it or
  * falls silent for 100 ms after answering. No answer within 10 s is a finding (a hang).
  * Seeds: requests to every route, pipelined keep-alive requests, a chunked upload, a multipart
  * upload with operations, an upload through trusted proxies (X-Forwarded-For), the framing cases
